@@ -1,0 +1,55 @@
+# Accord: every entry point. `make demo` runs the main job, `make test` the whole suite;
+# both install what they need first (idempotent, fast when nothing changed).
+SHELL := /bin/bash
+SOLC_VERSION := 0.8.30
+VENV := .venv
+BIN := $(CURDIR)/$(VENV)/bin
+PYTHON ?= python3
+
+export SOLCX_BINARY_PATH := $(CURDIR)/.solcx
+export PATH := $(BIN):$(CURDIR)/node_modules/.bin:$(PATH)
+export ACCORD_ROOT := $(CURDIR)
+
+.PHONY: setup compile demo test test-all lint bench clean
+
+setup: $(VENV)/.installed node_modules/.installed .solcx/solc-v$(SOLC_VERSION)
+
+$(VENV)/.installed: pyproject.toml constraints.txt
+	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found; install Python 3.11+"; exit 1; }
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --disable-pip-version-check -c constraints.txt -e '.[dev]'
+	@touch $@
+
+node_modules/.installed: package.json package-lock.json
+	@command -v node >/dev/null && command -v npm >/dev/null || { echo "error: Node.js and npm are needed for solc-js and anvil; install them (apt-get install nodejs npm) and rerun"; exit 1; }
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+# py-solc-x finds compilers as $SOLCX_BINARY_PATH/solc-v<version>: ours is the solc-js wrapper.
+.solcx/solc-v$(SOLC_VERSION): tools/solc tools/solc.js node_modules/.installed
+	@mkdir -p .solcx
+	@ln -sf ../tools/solc $@
+	@$@ --version | grep -q "Version: $(SOLC_VERSION)" || { echo "error: npm solc is not $(SOLC_VERSION); run 'npm ci'"; exit 1; }
+
+compile: setup
+	@ape compile
+
+demo: compile
+	@accord demo
+
+test: compile
+	@pytest -q -n 2 -m "not slow"
+
+test-all: compile
+	@pytest -q -n 2
+
+lint: setup
+	ruff check accord tests scripts bench
+	mypy
+	slither . --config-file slither.config.json
+
+bench: compile
+	@python -m bench
+
+clean:
+	rm -rf .build .accord contracts/.cache out cache

@@ -1,0 +1,150 @@
+"""A small web3.py client per chain: local signing with its own nonces, deploys, reverts
+decoded into typed errors. Used by every long-running or multi-chain part of Accord
+(ape's provider context is global and not safe across threads or tasks)."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from eth_abi import decode as abi_decode
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+from eth_utils import function_signature_to_4byte_selector
+from web3 import Web3
+from web3.contract import Contract
+from web3.exceptions import ContractCustomError, ContractLogicError
+from web3.types import TxReceipt
+
+from accord.artifacts import all_errors_abi, artifact
+from accord.devnet import DEV_MNEMONIC
+from accord.errors import ChainError, ContractRevert
+
+Account.enable_unaudited_hdwallet_features()
+
+
+def dev_account(index: int) -> LocalAccount:
+    """The ``index``-th funded account of a devnet (anvil's default mnemonic)."""
+    return Account.from_mnemonic(DEV_MNEMONIC, account_path=f"m/44'/60'/0'/0/{index}")
+
+
+def _error_table() -> dict[bytes, tuple[str, list[str]]]:
+    table: dict[bytes, tuple[str, list[str]]] = {}
+    for item in all_errors_abi():
+        types = [i["type"] if i["type"] != "tuple" else _tuple_type(i) for i in item["inputs"]]
+        sel = function_signature_to_4byte_selector(f"{item['name']}({','.join(types)})")
+        table[sel] = (item["name"], types)
+    table[bytes.fromhex("08c379a0")] = ("Error", ["string"])
+    table[bytes.fromhex("4e487b71")] = ("Panic", ["uint256"])
+    return table
+
+
+def _tuple_type(item: dict[str, Any]) -> str:
+    inner = ",".join(c["type"] if c["type"] != "tuple" else _tuple_type(c)
+                     for c in item["components"])
+    return f"({inner})"
+
+
+_ERRORS: dict[bytes, tuple[str, list[str]]] | None = None
+
+
+def decode_revert(data: str | bytes) -> ContractRevert:
+    """Turn revert data into a ContractRevert carrying the custom error's name and args."""
+    global _ERRORS
+    if _ERRORS is None:
+        _ERRORS = _error_table()
+    raw = bytes.fromhex(data[2:] if data.startswith("0x") else data) if isinstance(
+        data, str) else data
+    hexdata = "0x" + raw.hex()
+    if len(raw) < 4 or raw[:4] not in _ERRORS:
+        return ContractRevert("UnknownError", (hexdata,), hexdata)
+    name, types = _ERRORS[raw[:4]]
+    try:
+        args = tuple(abi_decode(types, raw[4:]))
+    except Exception:  # malformed payload: keep the raw data
+        args = (hexdata,)
+    return ContractRevert(name, args, hexdata)
+
+
+def _revert_from(exc: Exception) -> ContractRevert | None:
+    data = getattr(exc, "data", None)
+    if isinstance(exc, (ContractCustomError, ContractLogicError)) and isinstance(data, str):
+        return decode_revert(data)
+    if isinstance(data, str) and data.startswith("0x"):
+        return decode_revert(data)
+    return None
+
+
+class Client:
+    """One chain, one web3 instance, signing locally with per-sender nonces."""
+
+    def __init__(self, rpc_url: str, *, timeout: float = 30.0) -> None:
+        self.rpc_url = rpc_url
+        self.w3 = Web3(Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": timeout}))
+        self._nonces: dict[str, int] = {}
+        self._lock = threading.Lock()
+        self.chain_id = self.w3.eth.chain_id
+
+    # -- contracts -----------------------------------------------------------------------
+    def contract(self, name: str, address: str) -> Contract:
+        return self.w3.eth.contract(address=Web3.to_checksum_address(address),
+                                    abi=artifact(name).abi)
+
+    def deploy(self, name: str, *args: Any, sender: LocalAccount,
+               value: int = 0) -> tuple[Contract, TxReceipt]:
+        art = artifact(name)
+        factory = self.w3.eth.contract(abi=art.abi, bytecode=art.bytecode)
+        tx = factory.constructor(*args).build_transaction(self._base_tx(sender, value))
+        receipt = self.send(tx, sender)
+        return self.contract(name, receipt["contractAddress"]), receipt
+
+    # -- transactions --------------------------------------------------------------------
+    def next_nonce(self, sender: LocalAccount) -> int:
+        with self._lock:
+            if sender.address not in self._nonces:
+                self._nonces[sender.address] = self.w3.eth.get_transaction_count(
+                    sender.address, "pending")
+            nonce = self._nonces[sender.address]
+            self._nonces[sender.address] = nonce + 1
+            return nonce
+
+    def reset_nonce(self, sender: LocalAccount) -> None:
+        with self._lock:
+            self._nonces.pop(sender.address, None)
+
+    def _base_tx(self, sender: LocalAccount, value: int = 0) -> dict[str, Any]:
+        return {"from": sender.address, "value": value, "chainId": self.chain_id}
+
+    def transact(self, fn: Any, sender: LocalAccount, *, value: int = 0,
+                 gas: int | None = None, wait: bool = True) -> Any:
+        """Estimate (raising a decoded ContractRevert), sign, send; wait for the receipt."""
+        params = self._base_tx(sender, value)
+        try:
+            params["gas"] = gas or int(fn.estimate_gas(params) * 1.2) + 10_000
+        except Exception as exc:
+            revert = _revert_from(exc)
+            if revert is not None:
+                raise revert from None
+            raise ChainError(f"cannot estimate gas on {self.rpc_url}: {exc}") from exc
+        tx = fn.build_transaction(params)
+        return self.send(tx, sender, wait=wait)
+
+    def send(self, tx: dict[str, Any], sender: LocalAccount, *, wait: bool = True) -> Any:
+        tx = dict(tx)
+        tx.setdefault("nonce", self.next_nonce(sender))
+        if "gasPrice" not in tx and "maxFeePerGas" not in tx:
+            base = self.w3.eth.get_block("latest").get("baseFeePerGas", 0)
+            tx["maxPriorityFeePerGas"] = 1
+            tx["maxFeePerGas"] = 2 * base + 1
+        signed = sender.sign_transaction(tx)
+        try:
+            tx_hash = self.w3.eth.send_raw_transaction(signed.raw_transaction)
+        except Exception as exc:
+            self.reset_nonce(sender)
+            raise ChainError(f"transaction rejected by {self.rpc_url}: {exc}") from exc
+        if not wait:
+            return tx_hash
+        receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=60, poll_latency=0.01)
+        if receipt["status"] != 1:
+            raise ChainError(f"transaction {tx_hash.hex()} reverted on {self.rpc_url}")
+        return receipt

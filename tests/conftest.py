@@ -1,0 +1,42 @@
+"""Shared fixtures. Chains come from accord.devnet (the same code the CLI uses): every anvil
+runs on a free loopback port and is stopped by its own pid when its fixture ends."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+os.environ.setdefault("ACCORD_ROOT", str(ROOT))
+os.environ.setdefault("SOLCX_BINARY_PATH", str(ROOT / ".solcx"))
+
+from accord.devnet import Chain, Devnet  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def devnet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Devnet]:
+    """``chaina`` and ``chainb`` with their own chain ids, for the whole session."""
+    with Devnet(log_dir=tmp_path_factory.mktemp("anvil-logs")) as net:
+        net.start("chaina")
+        net.start("chainb")
+        yield net
+
+
+@pytest.fixture(scope="session")
+def chaina(devnet: Devnet) -> Chain:
+    return devnet.chains["chaina"]
+
+
+@pytest.fixture(scope="session")
+def chainb(devnet: Devnet) -> Chain:
+    return devnet.chains["chainb"]
+
+
+@pytest.fixture
+def fresh_devnet(tmp_path: Path) -> Iterator[Devnet]:
+    """An empty Devnet owned by one test (for forks, restarts and lifecycle tests)."""
+    with Devnet(log_dir=tmp_path) as net:
+        yield net
