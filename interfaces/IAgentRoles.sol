@@ -1,0 +1,94 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+/// @title IAgentRoles
+/// @notice Roles (bytes32 capability ids) per ERC-8004 agentId, each gated by a native-value
+/// stake bond with a configured minimum. Bonds are slashable by authorised slashers (the
+/// workflow coordinator); unbonding waits a delay during which the bond stays slashable, so a
+/// misbehaving agent cannot run away; liveness is a heartbeat that expires.
+/// @dev Works on any ERC-8004 Identity Registry: ownership and operator checks go through
+/// `ownerOf` and `isAuthorizedOrOwner`. Every read used for trust is O(1).
+interface IAgentRoles {
+    // ---------------------------------------------------------------- errors
+    /// @notice `caller` is neither the owner nor an operator of `agentId`.
+    error AgentRolesNotAuthorized(uint256 agentId, address caller);
+    /// @notice `role` has not been configured by the admin.
+    error AgentRolesUnknownRole(bytes32 role);
+    /// @notice A bond would end up with `amount`, below the role's `minBond`.
+    error AgentRolesBondBelowMinimum(bytes32 role, uint256 amount, uint256 minBond);
+    /// @notice Asked to unbond or slash `requested` but only `available` is there.
+    error AgentRolesInsufficientBond(uint256 agentId, bytes32 role, uint256 available, uint256 requested);
+    /// @notice The unbonding of (`agentId`, `role`) matures at `readyAt`, not before.
+    error AgentRolesUnbondingNotReady(uint256 agentId, bytes32 role, uint64 readyAt);
+    /// @notice There is nothing matured to withdraw for (`agentId`, `role`).
+    error AgentRolesNothingToWithdraw(uint256 agentId, bytes32 role);
+    /// @notice Sending `amount` to `to` failed.
+    error AgentRolesTransferFailed(address to, uint256 amount);
+    /// @notice A zero amount, address or duration where one is not allowed.
+    error AgentRolesInvalidArgument();
+
+    // ---------------------------------------------------------------- events
+    /// @notice `role` now requires at least `minBond` wei of bond.
+    event RoleConfigured(bytes32 indexed role, uint256 minBond);
+    /// @notice `amount` was added to the bond of (`agentId`, `role`), now `total`.
+    event Bonded(uint256 indexed agentId, bytes32 indexed role, address indexed by, uint256 amount, uint256 total);
+    /// @notice `amount` started unbonding; it can be withdrawn from `readyAt`.
+    event UnbondRequested(uint256 indexed agentId, bytes32 indexed role, uint256 amount, uint64 readyAt);
+    /// @notice Matured unbonded value `amount` was paid to `to`.
+    event Withdrawn(uint256 indexed agentId, bytes32 indexed role, address indexed to, uint256 amount);
+    /// @notice `slasher` took `amount` from the bond of (`agentId`, `role`) for `reason`.
+    event Slashed(uint256 indexed agentId, bytes32 indexed role, address indexed slasher, uint256 amount, bytes32 reason);
+    /// @notice `agentId` is live until `expiresAt`.
+    event HeartbeatRecorded(uint256 indexed agentId, uint64 expiresAt);
+    /// @notice The liveness window changed.
+    event HeartbeatExpirySet(uint64 expirySeconds);
+    /// @notice The unbonding delay changed.
+    event UnbondingDelaySet(uint64 delaySeconds);
+
+    // ---------------------------------------------------------------- admin
+    /// @notice Configure (or reconfigure) a role and its minimum bond. Admin only.
+    function configureRole(bytes32 role, uint256 minBond) external;
+
+    /// @notice Set how long a heartbeat keeps an agent live. Admin only.
+    function setHeartbeatExpiry(uint64 expirySeconds) external;
+
+    /// @notice Set the unbonding delay. Admin only.
+    function setUnbondingDelay(uint64 delaySeconds) external;
+
+    // ---------------------------------------------------------------- agents
+    /// @notice Add `msg.value` to the bond of (`agentId`, `role`). Owner or operator of the agent.
+    function bond(uint256 agentId, bytes32 role) external payable;
+
+    /// @notice Start unbonding `amount`; it stays slashable until withdrawn.
+    function requestUnbond(uint256 agentId, bytes32 role, uint256 amount) external;
+
+    /// @notice Pay matured unbonded value to `to`. Owner or operator of the agent.
+    function withdraw(uint256 agentId, bytes32 role, address payable to) external;
+
+    /// @notice Mark `agentId` live for the configured expiry. Owner or operator of the agent.
+    function heartbeat(uint256 agentId) external;
+
+    // ---------------------------------------------------------------- slashers
+    /// @notice Take `amount` from the bond (active first, then unbonding). Slasher role only.
+    function slash(uint256 agentId, bytes32 role, uint256 amount, bytes32 reason) external;
+
+    // ---------------------------------------------------------------- views (all O(1))
+    /// @notice True when `operator` is the owner or an operator of `agentId`, the agent's
+    /// active bond for `role` meets the role's minimum, and its heartbeat has not expired.
+    function isEligible(uint256 agentId, address operator, bytes32 role) external view returns (bool);
+
+    /// @notice The ERC-8004 Identity Registry this contract reads.
+    function identityRegistry() external view returns (address);
+
+    /// @notice Minimum bond of `role` and whether it is configured.
+    function roleMinBond(bytes32 role) external view returns (uint256 minBond, bool configured);
+
+    /// @notice Active bond, unbonding amount and when the unbonding matures.
+    function bondOf(uint256 agentId, bytes32 role)
+        external
+        view
+        returns (uint256 active, uint256 unbonding, uint64 unbondReadyAt);
+
+    /// @notice When the agent's liveness expires (0 if it never sent a heartbeat).
+    function liveUntil(uint256 agentId) external view returns (uint64);
+}
