@@ -1,0 +1,1 @@
+"""Accord benchmarks: `make bench` (python -m bench)."""

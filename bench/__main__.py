@@ -1,0 +1,58 @@
+"""Run every benchmark module (bench/b_*.py), print tables, write bench/results.json and end
+with one JSON line: {"gas": {...}, "relayer": {...}, ...}.
+
+A benchmark module exposes ``run(ctx: BenchContext) -> dict[str, dict[str, float|int]]``;
+the sections it returns (``gas``, ``relayer``, ``agents``, ``peers``) are merged by key.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from accord.chain import Client
+from accord.devnet import Devnet
+from bench.common import BenchContext
+
+HERE = Path(__file__).resolve().parent
+
+
+def _modules(only: list[str]) -> list[str]:
+    names = sorted(p.stem for p in HERE.glob("b_*.py"))
+    return [n for n in names if not only or any(o in n for o in only)]
+
+
+def main(argv: list[str]) -> int:
+    results: dict[str, dict[str, Any]] = {}
+    started = time.monotonic()
+    with Devnet(log_dir=HERE.parent / ".accord" / "bench-logs") as net:
+        chain = net.start("chaina")
+        ctx = BenchContext(devnet=net, chain=chain, client=Client(chain.rpc_url))
+        for name in _modules(argv):
+            mod = importlib.import_module(f"bench.{name}")
+            t0 = time.monotonic()
+            print(f"== {name}", flush=True)
+            for section, values in mod.run(ctx).items():
+                results.setdefault(section, {}).update(values)
+            print(f"   ({time.monotonic() - t0:.1f}s)", flush=True)
+    for section, values in results.items():
+        print(f"\n{section}")
+        width = max((len(k) for k in values), default=0)
+        for key, value in values.items():
+            shown = f"{value:,}" if isinstance(value, int) else (
+                f"{value:,.2f}" if isinstance(value, float) else json.dumps(value))
+            print(f"  {key:<{width}}  {shown:>14}")
+    results["meta"] = {"seconds": round(time.monotonic() - started, 1), "evm": "prague",
+                       "anvil": "1.7.1"}
+    out = HERE / "results.json"
+    out.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
+    print(json.dumps(results, sort_keys=True, separators=(",", ":")))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
