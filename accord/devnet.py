@@ -70,10 +70,10 @@ def port_is_free(port: int) -> bool:
 def rpc(url: str, method: str, params: list[Any] | None = None, timeout: float = 5.0) -> Any:
     """One JSON-RPC call over HTTP with the standard library (no web3 import needed)."""
     body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": method, "params": params or []})
-    req = urllib.request.Request(
+    req = urllib.request.Request(  # noqa: S310 (the devnet's own loopback URL)
         url, data=body.encode(), headers={"Content-Type": "application/json"}
     )
-    with urllib.request.urlopen(req, timeout=timeout) as resp:  # noqa: S310 (loopback only)
+    with urllib.request.urlopen(req, timeout=timeout) as resp:  # noqa: S310
         reply = json.loads(resp.read())
     if "error" in reply:
         raise DevnetError(f"{method} on {url} failed: {reply['error'].get('message')}")

@@ -14,9 +14,9 @@ contract Probe is Ownable {
     constructor() Ownable(msg.sender) {}
 
     /// @notice Stores a value (owner only).
-    function set(uint256 value) external onlyOwner {
-        _value = value;
-        emit ValueSet(value);
+    function set(uint256 newValue) external onlyOwner {
+        _value = newValue;
+        emit ValueSet(newValue);
     }
 
     /// @notice The stored value.

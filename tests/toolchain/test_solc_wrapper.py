@@ -10,11 +10,13 @@ from pathlib import Path
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
-SOLC = ROOT / ".solcx" / f"solc-v{yaml.safe_load((ROOT / 'ape-config.yaml').read_text())['solidity']['version']}"
 
 
 def _pinned_version() -> str:
     return str(yaml.safe_load((ROOT / "ape-config.yaml").read_text())["solidity"]["version"])
+
+
+SOLC = ROOT / ".solcx" / f"solc-v{_pinned_version()}"
 
 
 def test_wrapper_reports_the_pinned_version_in_native_format() -> None:
