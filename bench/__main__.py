@@ -16,6 +16,7 @@ from typing import Any
 
 from accord.chain import Client
 from accord.devnet import Devnet
+from bench import snapshot
 from bench.common import BenchContext
 
 HERE = Path(__file__).resolve().parent
@@ -26,19 +27,29 @@ def _modules(only: list[str]) -> list[str]:
     return [n for n in names if not only or any(o in n for o in only)]
 
 
-def main(argv: list[str]) -> int:
+def measure(only: list[str], gas_only: bool = False) -> dict[str, dict[str, Any]]:
+    """Run the benchmark modules (all, or those whose name contains one of ``only``)."""
     results: dict[str, dict[str, Any]] = {}
-    started = time.monotonic()
     with Devnet(log_dir=HERE.parent / ".accord" / "bench-logs") as net:
         chain = net.start("chaina")
-        ctx = BenchContext(devnet=net, chain=chain, client=Client(chain.rpc_url))
-        for name in _modules(argv):
+        ctx = BenchContext(devnet=net, chain=chain, client=Client(chain.rpc_url),
+                           gas_only=gas_only)
+        for name in _modules(only):
             mod = importlib.import_module(f"bench.{name}")
             t0 = time.monotonic()
             print(f"== {name}", flush=True)
             for section, values in mod.run(ctx).items():
                 results.setdefault(section, {}).update(values)
             print(f"   ({time.monotonic() - t0:.1f}s)", flush=True)
+    return results
+
+
+def main(argv: list[str]) -> int:
+    update = "--update-snapshot" in argv
+    check = "--check-snapshot" in argv
+    only = [a for a in argv if not a.startswith("--")]
+    started = time.monotonic()
+    results = measure(only, gas_only=update or check)
     for section, values in results.items():
         print(f"\n{section}")
         width = max((len(k) for k in values), default=0)
@@ -50,8 +61,17 @@ def main(argv: list[str]) -> int:
                        "anvil": "1.7.1"}
     out = HERE / "results.json"
     out.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
+    status = 0
+    if update:
+        snapshot.write({**snapshot.load(), **results.get("gas", {})})
+        print(f"gas snapshot updated: {snapshot.SNAPSHOT}")
+    elif check:
+        problems = snapshot.compare(results.get("gas", {}))
+        for line in problems:
+            print(f"GAS {line}")
+        status = 1 if problems else 0
     print(json.dumps(results, sort_keys=True, separators=(",", ":")))
-    return 0
+    return status
 
 
 if __name__ == "__main__":

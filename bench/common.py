@@ -17,6 +17,7 @@ class BenchContext:
     chain: Chain
     client: Client
     accounts: list[LocalAccount] = field(default_factory=list)
+    gas_only: bool = False  # skip throughput/latency parts (the CI gas-snapshot check)
 
     def account(self, index: int) -> LocalAccount:
         while len(self.accounts) <= index:
