@@ -100,6 +100,80 @@ def devnet_status() -> None:
                    f"(pid {chain.pid})")
 
 
+# -- cross-chain services -------------------------------------------------------------------
+def _store_path(store: str | None) -> str:
+    from accord.config import state_dir
+
+    return store or str(state_dir() / "relay.sqlite")
+
+
+@cli.command()
+@click.option("--chain", required=True, help="Origin chain to watch (devnet name or RPC URL).")
+@click.option("--key-env", help="Environment variable holding the validator's private key.")
+@click.option("--dev-account", type=int, help="Devnets only: sign with anvil dev account N.")
+@click.option("--confirmations", type=int, default=0, show_default=True,
+              help="Blocks to wait before signing (0 on automine devnets).")
+@click.option("--window", type=int, default=50, show_default=True,
+              help="Messages per signed window; must equal the relayer's --batch-size.")
+@click.option("--store", help="SQLite file shared with the relayer [default: .accord/relay.sqlite]")
+@click.option("--seconds", type=float, help="Stop after this many seconds (default: run until Ctrl-C).")
+@one_line_errors
+def validate(chain: str, key_env: str | None, dev_account: int | None, confirmations: int,
+             window: int, store: str | None, seconds: float | None) -> None:
+    """Watch an origin gateway's MessageSent events and publish attestations."""
+    from eth_keys import keys
+
+    from accord import context
+    from accord.chain import Client
+    from accord.store import SqliteStore
+    from accord.validator import Validator, ValidatorConfig
+
+    account = context.signer(key_env, dev_account, chain)
+    client = Client(context.rpc_url(chain))
+    cfg = ValidatorConfig(gateway=context.address(chain, "gateway"),
+                          confirmations=confirmations, window=window)
+    v = Validator(client, SqliteStore(_store_path(store)), keys.PrivateKey(account.key), cfg)
+    click.echo(f"validator {v.address} watching {cfg.gateway} on chain {client.chain_id}")
+    v.run(stop_after_s=seconds)
+
+
+@cli.command()
+@click.option("--from", "origin", required=True, help="Origin chain (devnet name or RPC URL).")
+@click.option("--to", "dest", required=True, help="Destination chain (devnet name or RPC URL).")
+@click.option("--key-env", help="Environment variable holding the relayer's private key.")
+@click.option("--dev-account", type=int, help="Devnets only: pay gas from anvil dev account N.")
+@click.option("--batch-size", type=int, default=50, show_default=True)
+@click.option("--recipient-gas", type=int, default=200_000, show_default=True)
+@click.option("--store", help="SQLite file shared with the validators [default: .accord/relay.sqlite]")
+@click.option("--metrics-port", type=int, help="Serve Prometheus metrics on 127.0.0.1:PORT.")
+@one_line_errors
+def relay(origin: str, dest: str, key_env: str | None, dev_account: int | None,
+          batch_size: int, recipient_gas: int, store: str | None,
+          metrics_port: int | None) -> None:
+    """Deliver attested messages from one chain's gateway to another's, in batches."""
+    import logging
+
+    from accord import context
+    from accord.chain import Client
+    from accord.relayer import Relayer, RelayerConfig, serve_metrics
+    from accord.store import SqliteStore
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    account = context.signer(key_env, dev_account, dest)
+    origin_id = Client(context.rpc_url(origin)).chain_id
+    client = Client(context.rpc_url(dest))
+    gateway = context.address(dest, "gateway")
+    threshold = client.contract("AccordGateway", gateway).functions.originConfig(
+        origin_id).call()[1]
+    cfg = RelayerConfig(gateway=gateway, origin_chain=origin_id, threshold=threshold,
+                        batch_size=batch_size, recipient_gas=recipient_gas)
+    relayer = Relayer(client, SqliteStore(_store_path(store)), account, cfg)
+    if metrics_port:
+        serve_metrics(relayer, metrics_port)
+    click.echo(f"relaying {relayer.route} to {gateway} (threshold {threshold})")
+    relayer.run()
+
+
 # -- demo ----------------------------------------------------------------------------------
 @cli.command()
 @one_line_errors

@@ -1,0 +1,82 @@
+"""Resolve what a command talks to: a chain's RPC URL and a deployment's addresses.
+
+A chain name resolves through the running devnet's manifest first (``accord devnet up``),
+then ape-config.yaml's ``node`` URIs. A deployment is read from
+``deployments/<ecosystem>_<network>.json``; devnet deployments (ephemeral chains) live under
+the state directory instead, so they never dirty the repository.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+
+from accord import deploy
+from accord.config import devnet_specs, project_root, state_dir
+from accord.devnet import read_manifest
+from accord.errors import ConfigError
+
+
+def rpc_url(chain: str) -> str:
+    if chain.startswith(("http://", "https://", "ws://")):
+        return chain
+    running = read_manifest()
+    if chain in running:
+        return running[chain].rpc_url
+    spec = devnet_specs().get(chain)
+    if spec and spec.default_uri:
+        return spec.default_uri
+    raise ConfigError(f"no RPC known for chain '{chain}'; start it with 'accord devnet up "
+                      f"{chain}' or pass an http:// URL")
+
+
+def is_devnet(chain: str) -> bool:
+    return chain in devnet_specs()
+
+
+def deployment_path(chain: str, ecosystem: str = "ethereum") -> Path:
+    root = state_dir() if is_devnet(chain) else project_root()
+    return deploy.manifest_path(ecosystem, chain, root)
+
+
+def deployment(chain: str) -> dict[str, Any]:
+    path = deployment_path(chain)
+    data = deploy.read_manifest(path)
+    if not data:
+        raise ConfigError(f"no deployment manifest for '{chain}' at {path}; run "
+                          f"'accord deploy --network {chain}' first")
+    return data
+
+
+def address(chain: str, key: str) -> str:
+    contracts = deployment(chain).get("contracts", {})
+    if key not in contracts:
+        raise ConfigError(f"the deployment on '{chain}' has no '{key}'; rerun "
+                          f"'accord deploy --network {chain}'")
+    return str(contracts[key]["address"])
+
+
+def signer(key_env: str | None, dev_index: int | None, chain: str) -> LocalAccount:
+    """A signing account: a key from an environment variable (never the command line), or,
+    on devnets only, one of anvil's funded dev accounts."""
+    if key_env:
+        raw = os.environ.get(key_env)
+        if not raw:
+            raise ConfigError(f"environment variable {key_env} is empty; export the private "
+                              "key there (never pass keys on the command line)")
+        try:
+            return Account.from_key(raw)
+        except ValueError as exc:
+            raise ConfigError(f"{key_env} does not hold a valid private key") from exc
+    if dev_index is not None:
+        if not is_devnet(chain):
+            raise ConfigError("--dev-account is for devnets only; use --key-env on "
+                              f"'{chain}'")
+        from accord.chain import dev_account
+
+        return dev_account(dev_index)
+    raise ConfigError("no signer: pass --key-env VAR (or --dev-account N on a devnet)")

@@ -1,0 +1,300 @@
+"""The relayer: delivers attested messages to a destination gateway, in batches.
+
+Per route (origin -> destination) it turns what validators attested into delivery
+transactions: a closed window with a quorum of root signatures becomes one ``deliverBatch``
+(only its still-pending messages, proven against the signed id list), a straggler with a
+quorum of single signatures one ``deliver``. Transactions are pipelined with the relayer's
+own nonces, receipts collected afterwards, and progress recorded in SQLite, so a relayer
+killed at any moment resumes exactly: what it sent but did not record is re-sent, and the
+gateway's replay guard turns that into a no-op ("already delivered" is success, never an
+error). Several relayers may run at once for the same reason.
+
+For deterministic tests, :meth:`Relayer.plan` returns the batches it would send and
+:meth:`Relayer.send` sends any list of them (reordered, duplicated, partial).
+"""
+
+from __future__ import annotations
+
+import logging
+import statistics
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from eth_account.signers.local import LocalAccount
+from web3 import Web3
+
+from accord.chain import Client
+from accord.errors import ChainError, ContractRevert
+from accord.store import SqliteStore, StoredMessage
+from accord.validator import route_name, window_key
+
+log = logging.getLogger("accord.relayer")
+
+MESSAGE_FIELDS = ("originChainId", "originGateway", "nonce", "sender", "destinationChainId",
+                  "recipient", "expiry", "payload")
+
+
+@dataclass
+class RelayerConfig:
+    gateway: str                 # the destination gateway
+    origin_chain: int
+    threshold: int
+    batch_size: int = 50         # must equal the validators' window
+    recipient_gas: int = 200_000
+    max_in_flight: int = 16      # transactions sent before waiting for receipts
+    backoff_s: float = 0.5
+    max_backoff_s: float = 30.0
+    poll_s: float = 0.05
+
+
+@dataclass
+class Batch:
+    """One delivery transaction: ``ids`` is the signed window (empty for a single)."""
+
+    route: str
+    messages: list[StoredMessage]
+    window_ids: list[str]
+    signatures: list[tuple[str, str]]  # (signer, signature), ascending signer
+
+    @property
+    def single(self) -> bool:
+        return not self.window_ids
+
+
+@dataclass
+class Counters:
+    seen: int = 0
+    delivered: int = 0
+    failed: int = 0
+    already: int = 0
+    batches: int = 0
+    retries: int = 0
+    latencies: list[float] = field(default_factory=list)
+
+    def prometheus(self, pending: int, signed: int) -> str:
+        lat = sorted(self.latencies[-10_000:])
+        p50 = statistics.median(lat) if lat else 0.0
+        p95 = lat[int(0.95 * (len(lat) - 1))] if lat else 0.0
+        lines = [
+            "# TYPE accord_relayer_delivered_total counter",
+            f"accord_relayer_delivered_total {self.delivered}",
+            "# TYPE accord_relayer_failed_total counter",
+            f"accord_relayer_failed_total {self.failed}",
+            "# TYPE accord_relayer_already_delivered_total counter",
+            f"accord_relayer_already_delivered_total {self.already}",
+            "# TYPE accord_relayer_batches_total counter",
+            f"accord_relayer_batches_total {self.batches}",
+            "# TYPE accord_relayer_seen_total counter",
+            f"accord_relayer_seen_total {self.seen}",
+            "# TYPE accord_relayer_signed_total counter",
+            f"accord_relayer_signed_total {signed}",
+            "# TYPE accord_relayer_pending gauge",
+            f"accord_relayer_pending {pending}",
+            "# TYPE accord_relayer_latency_seconds summary",
+            f'accord_relayer_latency_seconds{{quantile="0.5"}} {p50:.6f}',
+            f'accord_relayer_latency_seconds{{quantile="0.95"}} {p95:.6f}',
+        ]
+        return "\n".join(lines) + "\n"
+
+
+class Relayer:
+    """Delivers one route's attested messages to the destination gateway."""
+
+    def __init__(self, client: Client, store: SqliteStore, account: LocalAccount,
+                 config: RelayerConfig) -> None:
+        self.client = client
+        self.store = store
+        self.account = account
+        self.config = config
+        self.route = route_name(config.origin_chain, client.chain_id)
+        self.gateway = client.contract("AccordGateway", Web3.to_checksum_address(config.gateway))
+        self.counters = Counters()
+        self._next_attempt: dict[str, float] = {}
+        self._validators = {Web3.to_checksum_address(v) for v in
+                            self.gateway.functions.validators(config.origin_chain).call()}
+
+    # -- planning ---------------------------------------------------------------------------
+    def _quorum(self, sigs: dict[str, str]) -> list[tuple[str, str]] | None:
+        valid: list[tuple[str, str]] = sorted(((str(Web3.to_checksum_address(s)), sig) for s, sig in sigs.items()
+                        if Web3.to_checksum_address(s) in self._validators),
+                       key=lambda x: int(x[0], 16))
+        return valid[: self.config.threshold] if len(valid) >= self.config.threshold else None
+
+    def plan(self, limit: int = 10_000) -> list[Batch]:
+        """The batches that can be sent now, oldest first."""
+        w = self.config.batch_size
+        now = time.monotonic()
+        pending = [m for m in self.store.pending(self.route, limit)
+                   if self._next_attempt.get(m.id, 0.0) <= now]
+        by_window: dict[int, list[StoredMessage]] = {}
+        for m in pending:
+            by_window.setdefault(m.nonce // w, []).append(m)
+        batches: list[Batch] = []
+        for k, msgs in sorted(by_window.items()):
+            key = window_key(self.route, k)
+            quorum = self._quorum(self.store.attestations(key))
+            if quorum is not None:
+                members = self.store.attestations(key + ":ids")
+                ids = next(iter(members.values())).split(",") if members else []
+                if ids:
+                    batches.append(Batch(self.route, msgs, ids, quorum))
+                    continue
+            for m in msgs:  # window still open: singles that have a quorum
+                single = self._quorum(self.store.attestations(m.id))
+                if single is not None:
+                    batches.append(Batch(self.route, [m], [], single))
+        return batches
+
+    # -- sending ----------------------------------------------------------------------------
+    def _tuple(self, m: StoredMessage) -> tuple[Any, ...]:
+        b = m.body
+        return (int(b["originChainId"]), Web3.to_checksum_address(b["originGateway"]),
+                int(b["nonce"]), Web3.to_checksum_address(b["sender"]),
+                int(b["destinationChainId"]), Web3.to_checksum_address(b["recipient"]),
+                int(b["expiry"]), bytes.fromhex(b["payload"][2:]))
+
+    def _call(self, batch: Batch) -> Any:
+        sigs = b"".join(bytes.fromhex(sig[2:]) for _, sig in batch.signatures)
+        gas_limit = self.config.recipient_gas
+        if batch.single:
+            return self.gateway.functions.deliver(self._tuple(batch.messages[0]), sigs,
+                                                  gas_limit)
+        whole = {m.id for m in batch.messages} == set(batch.window_ids)
+        ids = [] if whole else [bytes.fromhex(i[2:]) for i in batch.window_ids]
+        ordered = sorted(batch.messages, key=lambda m: m.nonce)
+        return self.gateway.functions.deliverBatch([self._tuple(m) for m in ordered], ids,
+                                                   sigs, gas_limit)
+
+    def _gas(self, batch: Batch) -> int:
+        n = len(batch.messages)
+        return 150_000 + n * (90_000 + self.config.recipient_gas * 65 // 63)
+
+    def send(self, batches: list[Batch]) -> int:
+        """Send batches pipelined, then settle their receipts; returns messages delivered."""
+        delivered = 0
+        for i in range(0, len(batches), self.config.max_in_flight):
+            chunk = batches[i: i + self.config.max_in_flight]
+            sent: list[tuple[Batch, Any]] = []
+            for batch in chunk:
+                fn = self._call(batch)
+                tx = fn.build_transaction({"from": self.account.address, "gas": self._gas(batch),
+                                           "chainId": self.client.chain_id, "nonce": 0,
+                                           "maxFeePerGas": 0, "maxPriorityFeePerGas": 0})
+                tx.pop("nonce")
+                tx.pop("maxFeePerGas")
+                tx.pop("maxPriorityFeePerGas")
+                try:
+                    sent.append((batch, self.client.send(tx, self.account, wait=False)))
+                except ChainError as exc:
+                    self._backoff(batch, f"send failed: {exc}")
+            for batch, tx_hash in sent:
+                delivered += self._settle(batch, tx_hash)
+        return delivered
+
+    def _settle(self, batch: Batch, tx_hash: Any) -> int:
+        receipt = self.client.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=60,
+                                                                  poll_latency=0.005)
+        txh = "0x" + bytes(receipt["transactionHash"]).hex()
+        self.counters.batches += 1
+        if receipt["status"] != 1:
+            return self._after_revert(batch, txh)
+        delivered_ids = {"0x" + bytes(e["args"]["id"]).hex() for e in
+                         self.gateway.events.MessageDelivered().process_receipt(receipt)}
+        failed = {"0x" + bytes(e["args"]["id"]).hex(): "0x" + bytes(e["args"]["reasonHash"]).hex()
+                  for e in self.gateway.events.MessageFailed().process_receipt(receipt)}
+        skipped = [m.id for m in batch.messages
+                   if m.id not in delivered_ids and m.id not in failed]
+        if delivered_ids:
+            self.store.mark(delivered_ids, "delivered", tx=txh)
+        for mid, reason in failed.items():
+            self.store.mark([mid], "failed", tx=txh, reason=reason)
+        if skipped:  # processed before (another relayer, or a send we did not record)
+            self._reconcile(skipped)
+        self.counters.delivered += len(delivered_ids)
+        self.counters.failed += len(failed)
+        log.info("route=%s tx=%s batch=%d delivered=%d failed=%d skipped=%d trace=%s",
+                 batch.route, txh, len(batch.messages), len(delivered_ids), len(failed),
+                 len(skipped), ",".join(m.id for m in batch.messages[:3]))
+        return len(delivered_ids)
+
+    def _after_revert(self, batch: Batch, txh: str) -> int:
+        self._reconcile([m.id for m in batch.messages])
+        still = [m for m in batch.messages if self.store.message(m.id) is not None
+                 and self.store.message(m.id).status == "pending"]  # type: ignore[union-attr]
+        if still:
+            self._backoff(Batch(batch.route, still, batch.window_ids, batch.signatures),
+                          f"tx {txh} reverted")
+        return 0
+
+    def _reconcile(self, ids: list[str]) -> None:
+        """Ask the gateway what happened to messages we could not account for."""
+        for mid in ids:
+            m = self.store.message(mid)
+            if m is None:
+                continue
+            b = m.body
+            status, reason, attempts = self.gateway.functions.messageStatus(
+                int(b["originChainId"]), Web3.to_checksum_address(b["originGateway"]),
+                int(b["nonce"]), bytes.fromhex(mid[2:])).call()
+            if status == 1:
+                self.store.mark([mid], "delivered")
+                self.counters.already += 1
+            elif status == 2:
+                self.store.mark([mid], "failed", reason="0x" + bytes(reason).hex())
+            elif status == 3:
+                self.store.mark([mid], "expired")
+
+    def _backoff(self, batch: Batch, why: str) -> None:
+        for m in batch.messages:
+            delay = min(self.config.backoff_s * (2 ** m.attempts), self.config.max_backoff_s)
+            self._next_attempt[m.id] = time.monotonic() + delay
+        self.counters.retries += 1
+        log.warning("route=%s retrying %d messages later: %s", batch.route,
+                    len(batch.messages), why)
+
+    def deliver_single_checked(self, batch: Batch) -> None:
+        """Send a single with a gas estimate first (a revert is decoded, not sent)."""
+        try:
+            self.client.transact(self._call(batch), self.account)
+        except ContractRevert as exc:
+            if exc.name == "AccordGatewayAlreadyProcessed":
+                self._reconcile([batch.messages[0].id])
+                return
+            raise
+
+    # -- loop -------------------------------------------------------------------------------
+    def step(self) -> int:
+        return self.send(self.plan())
+
+    def run(self, stop: threading.Event | None = None) -> None:
+        stop = stop or threading.Event()
+        while not stop.is_set():
+            if self.step() == 0:
+                stop.wait(self.config.poll_s)
+
+    def metrics_text(self) -> str:
+        counts = self.store.counts()
+        self.counters.latencies = self.store.latencies()
+        return self.counters.prometheus(pending=counts.get("pending", 0), signed=0)
+
+
+def serve_metrics(relayer: Relayer, port: int) -> ThreadingHTTPServer:
+    """Prometheus text on http://127.0.0.1:<port>/metrics, in a daemon thread."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+            body = relayer.metrics_text().encode()
+            self.send_response(200 if self.path == "/metrics" else 404)
+            self.send_header("Content-Type", "text/plain; version=0.0.4")
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            return
+
+    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
