@@ -36,3 +36,7 @@ class ContractRevert(ChainError):
         self.data = data
         shown = ", ".join(repr(a) for a in args)
         super().__init__(f"reverted with {name}({shown})")
+
+
+class MessageFormatError(AccordError, ValueError):
+    """A cross-chain message, address or signature does not follow the gateway's format."""

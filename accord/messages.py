@@ -1,0 +1,180 @@
+"""The AccordGateway message format, in Python: ids, EIP-712 attestation digests, batch roots,
+ERC-7930 interoperable addresses and signature packing.
+
+This module mirrors ``interfaces/IAccordGateway.sol`` byte for byte; the validator and the
+relayer use it, and the gateway tests prove both sides agree.
+
+- ``id = keccak256(abi.encodePacked(uint256 originChainId, address originGateway, uint64 nonce,
+  address sender, uint256 destinationChainId, address recipient, uint64 expiry, bytes payload))``
+  (``expiry`` always included, 0 = none).
+- Validators sign the EIP-712 digest in the ORIGIN gateway's domain (name "AccordGateway",
+  version "1", chainId = origin chain, verifyingContract = origin gateway) of
+  ``Attestation(bytes32 id)`` or, for a batch, ``BatchAttestation(bytes32 root)`` with
+  ``root = keccak256(id_0 || ... || id_n-1)`` over the batch's ordered ids.
+- Signatures are 65-byte ``r || s || v`` blobs concatenated in strictly ascending signer order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from eth_utils import keccak, to_canonical_address, to_checksum_address
+
+from accord.errors import MessageFormatError
+
+EXPIRY_ATTRIBUTE: bytes = keccak(text="expiry(uint64)")[:4]
+"""ERC-7786 attribute selector for ``expiry(uint64)``."""
+
+EXPIRY_NOTICE: bytes = keccak(text="accordExpired(bytes32,address)")[:4]
+"""Tag of the expiry notice payload ``abi.encode(EXPIRY_NOTICE, id, originalSender)``."""
+
+RECEIVE_MESSAGE_SELECTOR: bytes = keccak(text="receiveMessage(bytes32,bytes,bytes)")[:4]
+
+DOMAIN_NAME = "AccordGateway"
+DOMAIN_VERSION = "1"
+_DOMAIN_TYPEHASH = keccak(
+    text="EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"
+)
+_ATTESTATION_TYPEHASH = keccak(text="Attestation(bytes32 id)")
+_BATCH_TYPEHASH = keccak(text="BatchAttestation(bytes32 root)")
+SIGNATURE_LENGTH = 65
+
+
+def _address(value: str | bytes, what: str) -> bytes:
+    try:
+        raw = to_canonical_address(value)
+    except (ValueError, TypeError) as exc:
+        raise MessageFormatError(f"{what} {value!r} is not an EVM address; pass 20 bytes or a "
+                                 "0x-prefixed hex address") from exc
+    return raw
+
+
+def _uint(value: int, bits: int, what: str) -> bytes:
+    if not isinstance(value, int) or value < 0 or value >= 1 << bits:
+        raise MessageFormatError(f"{what} must be an integer in [0, 2**{bits}), got {value!r}")
+    return value.to_bytes(bits // 8, "big")
+
+
+def _bytes32(value: bytes, what: str) -> bytes:
+    if not isinstance(value, bytes | bytearray) or len(value) != 32:
+        raise MessageFormatError(f"{what} must be 32 bytes, got {value!r}")
+    return bytes(value)
+
+
+@dataclass(frozen=True)
+class Message:
+    """Every field a message id commits to (the Solidity ``IAccordGateway.Message`` struct)."""
+
+    origin_chain_id: int
+    origin_gateway: str
+    nonce: int
+    sender: str
+    destination_chain_id: int
+    recipient: str
+    expiry: int
+    payload: bytes
+
+    @property
+    def id(self) -> bytes:
+        return message_id(self)
+
+    def as_tuple(self) -> tuple[Any, ...]:
+        """The struct as web3.py / ape expect it for ``deliver`` and friends."""
+        return (self.origin_chain_id, to_checksum_address(self.origin_gateway), self.nonce,
+                to_checksum_address(self.sender), self.destination_chain_id,
+                to_checksum_address(self.recipient), self.expiry, bytes(self.payload))
+
+
+def message_id(message: Message) -> bytes:
+    """The 32-byte id of ``message`` (ERC-7786 sendId on the origin, receiveId on delivery)."""
+    return keccak(
+        _uint(message.origin_chain_id, 256, "origin_chain_id")
+        + _address(message.origin_gateway, "origin_gateway")
+        + _uint(message.nonce, 64, "nonce")
+        + _address(message.sender, "sender")
+        + _uint(message.destination_chain_id, 256, "destination_chain_id")
+        + _address(message.recipient, "recipient")
+        + _uint(message.expiry, 64, "expiry")
+        + bytes(message.payload)
+    )
+
+
+def domain_separator(origin_chain_id: int, origin_gateway: str) -> bytes:
+    """EIP-712 domain separator of the origin gateway (what validators sign under)."""
+    return keccak(
+        _DOMAIN_TYPEHASH
+        + keccak(text=DOMAIN_NAME)
+        + keccak(text=DOMAIN_VERSION)
+        + _uint(origin_chain_id, 256, "origin_chain_id")
+        + b"\x00" * 12 + _address(origin_gateway, "origin_gateway")
+    )
+
+
+def attestation_digest(origin_chain_id: int, origin_gateway: str, id_or_root: bytes, *,
+                       batch: bool = False) -> bytes:
+    """The EIP-712 digest validators sign: ``Attestation(id)`` or ``BatchAttestation(root)``."""
+    typehash = _BATCH_TYPEHASH if batch else _ATTESTATION_TYPEHASH
+    struct_hash = keccak(typehash + _bytes32(id_or_root, "id_or_root"))
+    return keccak(b"\x19\x01" + domain_separator(origin_chain_id, origin_gateway) + struct_hash)
+
+
+def batch_root(ids: Sequence[bytes]) -> bytes:
+    """Root a batch attestation signs: keccak256 of the ordered, concatenated ids."""
+    if not ids:
+        raise MessageFormatError("a batch needs at least one message id")
+    return keccak(b"".join(_bytes32(i, "message id") for i in ids))
+
+
+def encode_interop_address(chain_id: int, address: str | bytes) -> bytes:
+    """ERC-7930 v1 EVM address, as OpenZeppelin's ``InteroperableAddress.formatEvmV1``."""
+    ref = _uint(chain_id, 256, "chain_id").lstrip(b"\x00") or b"\x00"
+    return b"\x00\x01\x00\x00" + bytes([len(ref)]) + ref + b"\x14" + _address(address, "address")
+
+
+def decode_interop_address(data: bytes) -> tuple[int, str]:
+    """(chain id, checksummed address) of an ERC-7930 v1 EIP-155 address with both parts."""
+    raw = bytes(data)
+    if len(raw) < 6 or raw[:4] != b"\x00\x01\x00\x00":
+        raise MessageFormatError(f"0x{raw.hex()} is not an ERC-7930 v1 EIP-155 address")
+    ref_len = raw[4]
+    if ref_len == 0 or ref_len > 32 or len(raw) < 6 + ref_len:
+        raise MessageFormatError(f"0x{raw.hex()} has no usable chain reference")
+    chain_id = int.from_bytes(raw[5:5 + ref_len], "big")
+    addr_len = raw[5 + ref_len]
+    addr = raw[6 + ref_len:6 + ref_len + addr_len]
+    if addr_len != 20 or len(addr) != 20:
+        raise MessageFormatError(f"0x{raw.hex()} does not carry a 20-byte address")
+    return chain_id, to_checksum_address(addr)
+
+
+def expiry_attribute(expiry: int) -> bytes:
+    """The ERC-7786 attribute ``expiry(uint64)`` for ``sendMessage``."""
+    return EXPIRY_ATTRIBUTE + _uint(expiry, 64, "expiry").rjust(32, b"\x00")
+
+
+def expiry_notice_payload(message_id_: bytes, original_sender: str) -> bytes:
+    """Payload of the notice a destination gateway sends back when a message expired."""
+    return (EXPIRY_NOTICE.ljust(32, b"\x00") + _bytes32(message_id_, "message id")
+            + b"\x00" * 12 + _address(original_sender, "original_sender"))
+
+
+def pack_signatures(signatures: Iterable[tuple[str, bytes]]) -> bytes:
+    """Concatenate ``(signer, 65-byte signature)`` pairs in strictly ascending signer order."""
+    ordered = sorted(((_address(s, "signer"), bytes(sig)) for s, sig in signatures),
+                     key=lambda pair: pair[0])
+    for i, (signer, sig) in enumerate(ordered):
+        if len(sig) != SIGNATURE_LENGTH:
+            raise MessageFormatError(f"signature of 0x{signer.hex()} is {len(sig)} bytes, "
+                                     "expected 65 (r || s || v)")
+        if i and ordered[i - 1][0] == signer:
+            raise MessageFormatError(f"0x{signer.hex()} signed twice; keep one signature per "
+                                     "validator")
+    return b"".join(sig for _, sig in ordered)
+
+
+def sign_digest(account: Any, digest: bytes) -> bytes:
+    """Sign a 32-byte digest with an eth_account ``LocalAccount``: 65 bytes ``r || s || v``."""
+    signed = account.unsafe_sign_hash(_bytes32(digest, "digest"))
+    return bytes(signed.signature)

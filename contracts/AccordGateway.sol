@@ -1,0 +1,561 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
+import {Ownable2Step} from "@openzeppelin/contracts/access/Ownable2Step.sol";
+import {IERC7786Recipient} from "@openzeppelin/contracts/interfaces/draft-IERC7786.sol";
+import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
+import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
+import {MessageHashUtils} from "@openzeppelin/contracts/utils/cryptography/MessageHashUtils.sol";
+import {InteroperableAddress} from "@openzeppelin/contracts/utils/draft-InteroperableAddress.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+import {IAccordGateway} from "../interfaces/IAccordGateway.sol";
+import {IAccordExpiryHook} from "../interfaces/IAccordExpiryHook.sol";
+
+/// @title AccordGateway
+/// @notice ERC-7786 source gateway plus an M-of-N validator-set verifier that delivers to
+/// ERC-7786 recipients, singly or in batches, at most once per message, with failure records,
+/// retries and expiry proofs. See {IAccordGateway} for the message id, the signed digests and
+/// the replay guard.
+contract AccordGateway is IAccordGateway, EIP712, Ownable2Step, ReentrancyGuardTransient {
+    using InteroperableAddress for bytes;
+
+    // ---------------------------------------------------------------- constants
+    /// @inheritdoc IAccordGateway
+    bytes4 public constant EXPIRY_ATTRIBUTE = bytes4(keccak256("expiry(uint64)"));
+    /// @inheritdoc IAccordGateway
+    bytes4 public constant EXPIRY_NOTICE = bytes4(keccak256("accordExpired(bytes32,address)"));
+
+    bytes32 private constant _DOMAIN_TYPEHASH =
+        keccak256("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)");
+    bytes32 private constant _NAME_HASH = keccak256("AccordGateway");
+    bytes32 private constant _VERSION_HASH = keccak256("1");
+    bytes32 private constant _ATTESTATION_TYPEHASH = keccak256("Attestation(bytes32 id)");
+    bytes32 private constant _BATCH_TYPEHASH = keccak256("BatchAttestation(bytes32 root)");
+    /// @dev Revert data beyond this many bytes is not hashed (bounds the copy a recipient can force).
+    uint256 private constant _MAX_REASON_BYTES = 1024;
+    /// @dev Gas kept on top of `gasLimit * 64/63` for the call itself (cold account, memory).
+    uint256 private constant _CALL_RESERVE = 5_000;
+    uint256 private constant _SIGNATURE_LENGTH = 65;
+
+    // ---------------------------------------------------------------- state
+    uint64 private _nonce;
+    mapping(uint256 originChainId => OriginConfig) private _origins;
+    mapping(uint256 originChainId => mapping(address validator => uint32 epoch)) private _validatorEpoch;
+    mapping(uint256 originChainId => address[]) private _validatorLists;
+    /// @dev keccak256(originChainId, originGateway, nonce >> 8) => 256 replay bits.
+    mapping(bytes32 wordKey => uint256 bits) private _replayWords;
+    mapping(bytes32 id => Record) private _records;
+    mapping(bytes32 id => bool) private _expiredOnDestination;
+
+    constructor(address admin) EIP712("AccordGateway", "1") Ownable(admin) {}
+
+    // ================================================================ source side
+    /// @notice Whether `selector` is a supported attribute: only `expiry(uint64)`.
+    function supportsAttribute(bytes4 selector) external pure returns (bool) {
+        return selector == EXPIRY_ATTRIBUTE;
+    }
+
+    /// @notice Sends `payload` to `recipient` (ERC-7930 EVM address with chain reference).
+    /// Supports the `expiry(uint64)` attribute. Returns the message id (non-zero: validators
+    /// must attest it and a relayer deliver it).
+    function sendMessage(
+        bytes calldata recipient,
+        bytes calldata payload,
+        bytes[] calldata attributes
+    ) external payable returns (bytes32 id) {
+        // CHECKS
+        if (msg.value != 0) revert AccordGatewayValueNotSupported(msg.value);
+        (uint256 destinationChainId, address to) = _parseRecipient(recipient);
+        uint64 expiry = _parseAttributes(attributes);
+
+        // EFFECTS
+        uint64 nonce = _useNonce();
+        id = _sentId(nonce, destinationChainId, to, expiry, payload);
+        emit MessageSent(
+            id,
+            InteroperableAddress.formatEvmV1(block.chainid, msg.sender),
+            recipient,
+            payload,
+            0,
+            attributes
+        );
+        emit MessageNonce(id, nonce, expiry);
+    }
+
+    /// @inheritdoc IAccordGateway
+    function nextNonce() external view returns (uint64) {
+        return _nonce;
+    }
+
+    /// @inheritdoc IAccordGateway
+    function expiredOnDestination(bytes32 id) external view returns (bool) {
+        return _expiredOnDestination[id];
+    }
+
+    /// @notice Receives expiry notices: only from this gateway itself (i.e. delivered by
+    /// `deliver`/`deliverBatch` after attestation) and only with the trusted remote gateway of
+    /// the notice's chain as sender. Records `expiredOnDestination(id)` and calls the optional
+    /// {IAccordExpiryHook} of the original sender, ignoring its failure.
+    function receiveMessage(
+        bytes32 /* receiveId */,
+        bytes calldata sender,
+        bytes calldata payload
+    ) external payable returns (bytes4) {
+        // CHECKS
+        if (msg.sender != address(this) || msg.value != 0) revert AccordGatewayUnauthorizedNotice(msg.sender, sender);
+        (bool ok, uint256 chainId, address from) = sender.tryParseEvmV1Calldata();
+        if (!ok || from == address(0) || _origins[chainId].gateway != from) {
+            revert AccordGatewayUnauthorizedNotice(msg.sender, sender);
+        }
+        (bytes4 tag, bytes32 id, address originalSender) = abi.decode(payload, (bytes4, bytes32, address));
+        if (tag != EXPIRY_NOTICE) revert AccordGatewayInvalidNotice(tag);
+
+        // EFFECTS
+        _expiredOnDestination[id] = true;
+        emit MessageExpiredOnDestination(id, chainId);
+
+        // INTERACTIONS (optional hook; its failure or return data is ignored)
+        if (originalSender.code.length != 0) {
+            bytes memory data = abi.encodeCall(IAccordExpiryHook.onAccordMessageExpired, (id, chainId));
+            assembly ("memory-safe") {
+                pop(call(gas(), originalSender, 0, add(data, 0x20), mload(data), 0, 0))
+            }
+        }
+        return IERC7786Recipient.receiveMessage.selector;
+    }
+
+    // ================================================================ destination side
+    /// @inheritdoc IAccordGateway
+    function deliver(Message calldata message, bytes calldata signatures, uint256 gasLimit) external nonReentrant {
+        // CHECKS
+        OriginConfig memory cfg = _checkRoute(message);
+        bytes32 id = _idOf(message);
+        if (_isExpired(message.expiry)) revert AccordGatewayMessageExpired(id, message.expiry);
+        (bytes32 key, uint256 bit) = _replaySlot(message.originChainId, message.originGateway, message.nonce);
+        uint256 word = _replayWords[key];
+        if (word & bit != 0) revert AccordGatewayAlreadyProcessed(id);
+        _verify(message.originChainId, cfg, _digest(message.originChainId, message.originGateway, id, false), signatures);
+
+        // EFFECTS
+        _replayWords[key] = word | bit;
+
+        // INTERACTIONS
+        _dispatchToRecipient(message, id, gasLimit);
+    }
+
+    /// @inheritdoc IAccordGateway
+    function deliverBatch(
+        Message[] calldata messages,
+        bytes32[] calldata batchIds,
+        bytes calldata signatures,
+        uint256 gasLimit
+    ) external nonReentrant {
+        // CHECKS: one origin, this destination, the signed list, one signature check
+        uint256 n = messages.length;
+        if (n == 0) revert AccordGatewayInvalidBatch();
+        uint256 origin = messages[0].originChainId;
+        address originGateway = messages[0].originGateway;
+        OriginConfig memory cfg = _checkRoute(messages[0]);
+        bytes32[] memory ids = new bytes32[](n);
+        for (uint256 i = 0; i < n; ++i) {
+            Message calldata m = messages[i];
+            if (m.originChainId != origin || m.originGateway != originGateway) revert AccordGatewayInvalidBatch();
+            if (m.destinationChainId != block.chainid) {
+                revert AccordGatewayWrongDestination(m.destinationChainId, block.chainid);
+            }
+            ids[i] = _idOf(m);
+        }
+        bytes32 root = batchIds.length == 0 ? _hashIds(ids) : _checkSubset(ids, batchIds);
+        _verify(origin, cfg, _digest(origin, originGateway, root, true), signatures);
+
+        // EFFECTS + INTERACTIONS per message: the replay bit is set before the recipient call;
+        // processed or expired messages are skipped so a partially delivered batch can finish.
+        for (uint256 i = 0; i < n; ++i) {
+            Message calldata m = messages[i];
+            if (_isExpired(m.expiry)) continue;
+            (bytes32 key, uint256 bit) = _replaySlot(origin, originGateway, m.nonce);
+            uint256 word = _replayWords[key];
+            if (word & bit != 0) continue;
+            _replayWords[key] = word | bit;
+            _dispatchToRecipient(m, ids[i], gasLimit);
+        }
+    }
+
+    /// @inheritdoc IAccordGateway
+    function retry(Message calldata message, uint256 gasLimit) external nonReentrant {
+        // CHECKS: the failure record (keyed by the recomputed id) proves the attestation
+        bytes32 id = _idOf(message);
+        Record storage record = _records[id];
+        if (record.status != MessageStatus.Failed) revert AccordGatewayInvalidStatus(id, record.status);
+        if (_isExpired(message.expiry)) revert AccordGatewayMessageExpired(id, message.expiry);
+
+        // EFFECTS: marked delivered before the call; a new failure sets it back to Failed
+        record.status = MessageStatus.Delivered;
+
+        // INTERACTIONS
+        _dispatchToRecipient(message, id, gasLimit);
+    }
+
+    /// @inheritdoc IAccordGateway
+    function markExpired(
+        Message calldata message,
+        bytes32[] calldata batchIds,
+        bytes calldata signatures
+    ) external nonReentrant returns (bytes32 noticeId) {
+        // CHECKS
+        OriginConfig memory cfg = _checkRoute(message);
+        bytes32 id = _idOf(message);
+        if (!_isExpired(message.expiry)) revert AccordGatewayNotExpired(id, message.expiry);
+        Record storage record = _records[id];
+        MessageStatus status = record.status;
+        if (status == MessageStatus.Unknown) {
+            (bytes32 key, uint256 bit) = _replaySlot(message.originChainId, message.originGateway, message.nonce);
+            uint256 word = _replayWords[key];
+            if (word & bit != 0) revert AccordGatewayAlreadyProcessed(id);
+            _verifyAttested(message, cfg, id, batchIds, signatures);
+            _replayWords[key] = word | bit;
+        } else if (status != MessageStatus.Failed) {
+            revert AccordGatewayInvalidStatus(id, status);
+        }
+
+        // EFFECTS
+        record.status = MessageStatus.Expired;
+
+        // the notice goes back through this gateway: destination -> origin gateway
+        noticeId = _sendNotice(message.originChainId, message.originGateway, id, message.sender);
+        emit MessageExpired(id, noticeId);
+    }
+
+    /// @inheritdoc IAccordGateway
+    function messageStatus(
+        uint256 originChainId,
+        address originGateway,
+        uint64 nonce,
+        bytes32 id
+    ) external view returns (MessageStatus status, bytes32 reasonHash, uint32 attempts) {
+        Record memory record = _records[id];
+        if (record.status != MessageStatus.Unknown) return (record.status, record.reasonHash, record.attempts);
+        (bytes32 key, uint256 bit) = _replaySlot(originChainId, originGateway, nonce);
+        if (_replayWords[key] & bit != 0) return (MessageStatus.Delivered, bytes32(0), 0);
+        return (MessageStatus.Unknown, bytes32(0), 0);
+    }
+
+    /// @inheritdoc IAccordGateway
+    function messageId(Message calldata message) external pure returns (bytes32) {
+        return _idOf(message);
+    }
+
+    /// @inheritdoc IAccordGateway
+    function attestationDigest(
+        uint256 originChainId,
+        address originGateway,
+        bytes32 idOrRoot,
+        bool batch
+    ) external pure returns (bytes32) {
+        return _digest(originChainId, originGateway, idOrRoot, batch);
+    }
+
+    // ================================================================ admin
+    /// @inheritdoc IAccordGateway
+    function setTrustedGateway(uint256 originChainId, address gateway) external onlyOwner {
+        _origins[originChainId].gateway = gateway;
+        emit TrustedGatewaySet(originChainId, gateway);
+    }
+
+    /// @inheritdoc IAccordGateway
+    function setValidatorSet(
+        uint256 originChainId,
+        address[] calldata validators_,
+        uint8 threshold
+    ) external onlyOwner {
+        uint256 n = validators_.length;
+        if (n == 0 || n > type(uint8).max || threshold == 0 || threshold > n) {
+            revert AccordGatewayInvalidValidatorSet();
+        }
+        OriginConfig storage cfg = _origins[originChainId];
+        uint32 epoch = cfg.epoch + 1;
+        mapping(address => uint32) storage members = _validatorEpoch[originChainId];
+        address previous = address(0);
+        // bounded: at most 255 validators, admin-only
+        for (uint256 i = 0; i < n; ++i) {
+            address v = validators_[i];
+            if (v <= previous) revert AccordGatewayInvalidValidatorSet();
+            members[v] = epoch;
+            previous = v;
+        }
+        cfg.epoch = epoch;
+        cfg.threshold = threshold;
+        cfg.size = uint8(n);
+        _validatorLists[originChainId] = validators_;
+        emit ValidatorSetChanged(originChainId, epoch, validators_, threshold);
+    }
+
+    /// @inheritdoc IAccordGateway
+    function originConfig(uint256 originChainId) external view returns (OriginConfig memory) {
+        return _origins[originChainId];
+    }
+
+    /// @inheritdoc IAccordGateway
+    function validators(uint256 originChainId) external view returns (address[] memory) {
+        return _validatorLists[originChainId];
+    }
+
+    /// @inheritdoc IAccordGateway
+    function isValidator(uint256 originChainId, address signer) external view returns (bool) {
+        uint32 epoch = _origins[originChainId].epoch;
+        return epoch != 0 && _validatorEpoch[originChainId][signer] == epoch;
+    }
+
+    // ================================================================ internals
+    /// @dev The destination chain and address of an ERC-7930 EVM recipient (both non-zero).
+    function _parseRecipient(bytes calldata recipient) private pure returns (uint256 chainId, address to) {
+        bool ok;
+        (ok, chainId, to) = recipient.tryParseEvmV1Calldata();
+        if (!ok || chainId == 0 || to == address(0)) revert AccordGatewayInvalidRecipient(recipient);
+    }
+
+    function _useNonce() private returns (uint64 nonce) {
+        nonce = _nonce;
+        // unchecked: a uint64 nonce cannot wrap, each increment costs a transaction.
+        unchecked {
+            _nonce = nonce + 1;
+        }
+    }
+
+    /// @dev Id of a message sent now by `msg.sender` through this gateway.
+    function _sentId(
+        uint64 nonce,
+        uint256 destinationChainId,
+        address to,
+        uint64 expiry,
+        bytes calldata payload
+    ) private view returns (bytes32) {
+        return
+            keccak256(
+                abi.encodePacked(block.chainid, address(this), nonce, msg.sender, destinationChainId, to, expiry, payload)
+            );
+    }
+
+    /// @dev Reads and validates `attributes`; returns the expiry (0 when absent).
+    function _parseAttributes(bytes[] calldata attributes) private view returns (uint64 expiry) {
+        bool seen = false;
+        for (uint256 i = 0; i < attributes.length; ++i) {
+            bytes calldata attr = attributes[i];
+            if (attr.length < 4) revert AccordGatewayInvalidAttribute(attr);
+            bytes4 selector = bytes4(attr[:4]);
+            if (selector != EXPIRY_ATTRIBUTE) revert UnsupportedAttribute(selector);
+            if (seen) revert AccordGatewayDuplicateAttribute(selector);
+            if (attr.length != 36) revert AccordGatewayInvalidAttribute(attr);
+            uint256 value = uint256(bytes32(attr[4:36]));
+            if (value > type(uint64).max) revert AccordGatewayInvalidAttribute(attr);
+            if (value <= block.timestamp) revert AccordGatewayInvalidExpiry(uint64(value), block.timestamp);
+            expiry = uint64(value);
+            seen = true;
+        }
+    }
+
+    /// @dev The message is for this chain and comes from the trusted gateway of a configured origin.
+    function _checkRoute(Message calldata m) private view returns (OriginConfig memory cfg) {
+        if (m.destinationChainId != block.chainid) {
+            revert AccordGatewayWrongDestination(m.destinationChainId, block.chainid);
+        }
+        cfg = _origins[m.originChainId];
+        if (cfg.gateway == address(0) || cfg.gateway != m.originGateway || cfg.threshold == 0) {
+            revert AccordGatewayUntrustedOrigin(m.originChainId, m.originGateway);
+        }
+    }
+
+    /// @dev Checks `signatures` (65-byte each, strictly ascending signers, all in the current set,
+    /// at least `threshold`). The count is bounded by the set size through the ordering rule.
+    function _verify(
+        uint256 originChainId,
+        OriginConfig memory cfg,
+        bytes32 digest,
+        bytes calldata signatures
+    ) private view {
+        uint256 len = signatures.length;
+        if (len % _SIGNATURE_LENGTH != 0) revert AccordGatewayInvalidSignatureLength(len);
+        uint256 count = len / _SIGNATURE_LENGTH;
+        if (count < cfg.threshold) revert AccordGatewayInsufficientSignatures(count, cfg.threshold);
+        mapping(address => uint32) storage members = _validatorEpoch[originChainId];
+        address previous = address(0);
+        for (uint256 i = 0; i < count; ++i) {
+            uint256 at = i * _SIGNATURE_LENGTH;
+            address signer = ECDSA.recoverCalldata(digest, signatures[at:at + _SIGNATURE_LENGTH]);
+            if (members[signer] != cfg.epoch) revert AccordGatewaySignerNotValidator(originChainId, signer);
+            if (signer <= previous) {
+                if (signer == previous) revert AccordGatewayDuplicateSigner(signer);
+                revert AccordGatewaySignersNotAscending(previous, signer);
+            }
+            previous = signer;
+        }
+    }
+
+    /// @dev Verifies an `Attestation` of `id` (no `batchIds`) or a `BatchAttestation` of `batchIds`
+    /// containing `id`.
+    function _verifyAttested(
+        Message calldata m,
+        OriginConfig memory cfg,
+        bytes32 id,
+        bytes32[] calldata batchIds,
+        bytes calldata signatures
+    ) private view {
+        bool batch = batchIds.length != 0;
+        bytes32 signed = id;
+        if (batch) {
+            bytes32[] memory one = new bytes32[](1);
+            one[0] = id;
+            signed = _checkSubset(one, batchIds);
+        }
+        _verify(m.originChainId, cfg, _digest(m.originChainId, m.originGateway, signed, batch), signatures);
+    }
+
+    /// @dev Calls the recipient with exactly `gasLimit` gas (or reverts if that much cannot be
+    /// forwarded); records a failure or emits the delivery.
+    function _dispatchToRecipient(Message calldata m, bytes32 id, uint256 gasLimit) private {
+        bytes memory data = abi.encodeCall(
+            IERC7786Recipient.receiveMessage,
+            (id, InteroperableAddress.formatEvmV1(m.originChainId, m.sender), m.payload)
+        );
+        // 63/64 rule: make sure the callee really gets `gasLimit`, so a relayer cannot make a
+        // message fail on purpose by sending the transaction with too little gas.
+        if (gasleft() < gasLimit + gasLimit / 63 + _CALL_RESERVE) revert AccordGatewayInsufficientGas(gasLimit);
+        address to = m.recipient;
+        bytes4 expected = IERC7786Recipient.receiveMessage.selector;
+        bool ok;
+        assembly ("memory-safe") {
+            // return data is not copied beyond one word: no return-bomb
+            ok := call(gasLimit, to, 0, add(data, 0x20), mload(data), 0x00, 0x20)
+            ok := and(ok, and(gt(returndatasize(), 0x1f), eq(shr(224, mload(0x00)), shr(224, expected))))
+        }
+        if (ok) {
+            emit MessageDelivered(id);
+        } else {
+            _recordFailure(id, _reasonHash());
+        }
+    }
+
+    /// @dev keccak256 of the last call's return data, truncated to `_MAX_REASON_BYTES`.
+    function _reasonHash() private pure returns (bytes32 reason) {
+        assembly ("memory-safe") {
+            let size := returndatasize()
+            if gt(size, _MAX_REASON_BYTES) {
+                size := _MAX_REASON_BYTES
+            }
+            let ptr := mload(0x40)
+            returndatacopy(ptr, 0, size)
+            reason := keccak256(ptr, size)
+        }
+    }
+
+    function _recordFailure(bytes32 id, bytes32 reason) private {
+        Record storage record = _records[id];
+        uint32 attempts;
+        // unchecked: each attempt is a transaction; 2^32 of them cannot happen.
+        unchecked {
+            attempts = record.attempts + 1;
+        }
+        record.status = MessageStatus.Failed;
+        record.attempts = attempts;
+        record.reasonHash = reason;
+        emit MessageFailed(id, reason, attempts);
+    }
+
+    /// @dev Sends the expiry notice of `id` from this gateway to `originGateway` on `originChainId`.
+    function _sendNotice(
+        uint256 originChainId,
+        address originGateway,
+        bytes32 id,
+        address originalSender
+    ) private returns (bytes32 noticeId) {
+        bytes memory payload = abi.encode(EXPIRY_NOTICE, id, originalSender);
+        uint64 nonce = _useNonce();
+        noticeId = keccak256(
+            abi.encodePacked(
+                block.chainid,
+                address(this),
+                nonce,
+                address(this),
+                originChainId,
+                originGateway,
+                uint64(0),
+                payload
+            )
+        );
+        emit MessageSent(
+            noticeId,
+            InteroperableAddress.formatEvmV1(block.chainid, address(this)),
+            InteroperableAddress.formatEvmV1(originChainId, originGateway),
+            payload,
+            0,
+            new bytes[](0)
+        );
+        emit MessageNonce(noticeId, nonce, 0);
+    }
+
+    function _idOf(Message calldata m) private pure returns (bytes32) {
+        return
+            keccak256(
+                abi.encodePacked(
+                    m.originChainId,
+                    m.originGateway,
+                    m.nonce,
+                    m.sender,
+                    m.destinationChainId,
+                    m.recipient,
+                    m.expiry,
+                    m.payload
+                )
+            );
+    }
+
+    function _digest(
+        uint256 originChainId,
+        address originGateway,
+        bytes32 idOrRoot,
+        bool batch
+    ) private pure returns (bytes32) {
+        bytes32 domain = keccak256(
+            abi.encode(_DOMAIN_TYPEHASH, _NAME_HASH, _VERSION_HASH, originChainId, originGateway)
+        );
+        bytes32 structHash = keccak256(abi.encode(batch ? _BATCH_TYPEHASH : _ATTESTATION_TYPEHASH, idOrRoot));
+        return MessageHashUtils.toTypedDataHash(domain, structHash);
+    }
+
+    function _replaySlot(
+        uint256 originChainId,
+        address originGateway,
+        uint64 nonce
+    ) private pure returns (bytes32 key, uint256 bit) {
+        key = keccak256(abi.encode(originChainId, originGateway, nonce >> 8));
+        bit = 1 << (nonce & 0xff);
+    }
+
+    function _isExpired(uint64 expiry) private view returns (bool) {
+        return expiry != 0 && block.timestamp > expiry;
+    }
+
+    function _hashIds(bytes32[] memory ids) private pure returns (bytes32 root) {
+        assembly ("memory-safe") {
+            root := keccak256(add(ids, 0x20), shl(5, mload(ids)))
+        }
+    }
+
+    /// @dev `ids` must appear in `batchIds` in the same order; returns the root of `batchIds`.
+    function _checkSubset(bytes32[] memory ids, bytes32[] calldata batchIds) private pure returns (bytes32 root) {
+        uint256 j = 0;
+        uint256 total = batchIds.length;
+        for (uint256 i = 0; i < ids.length; ++i) {
+            while (j < total && batchIds[j] != ids[i]) ++j;
+            if (j == total) revert AccordGatewayNotInBatch(ids[i]);
+            ++j;
+        }
+        assembly ("memory-safe") {
+            let ptr := mload(0x40)
+            let size := shl(5, total)
+            calldatacopy(ptr, batchIds.offset, size)
+            root := keccak256(ptr, size)
+        }
+    }
+}
