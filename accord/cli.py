@@ -115,11 +115,17 @@ def _store_path(store: str | None) -> str:
               help="Blocks to wait before signing (0 on automine devnets).")
 @click.option("--window", type=int, default=50, show_default=True,
               help="Messages per signed window; must equal the relayer's --batch-size.")
-@click.option("--store", help="SQLite file shared with the relayer [default: .accord/relay.sqlite]")
-@click.option("--seconds", type=float, help="Stop after this many seconds (default: run until Ctrl-C).")
+@click.option("--store",
+              help="SQLite file shared with the relayer [default: .accord/relay.sqlite]")
+@click.option("--gateway", help="Gateway address [default: from the chain's deployment manifest]")
+@click.option("--straggler-seconds", type=float, default=0.5, show_default=True,
+              help="Sign a message singly when its window is still open after this long.")
+@click.option("--seconds", type=float,
+              help="Stop after this many seconds (default: run until Ctrl-C).")
 @one_line_errors
 def validate(chain: str, key_env: str | None, dev_account: int | None, confirmations: int,
-             window: int, store: str | None, seconds: float | None) -> None:
+             window: int, store: str | None, gateway: str | None, straggler_seconds: float,
+             seconds: float | None) -> None:
     """Watch an origin gateway's MessageSent events and publish attestations."""
     from eth_keys import keys
 
@@ -130,8 +136,9 @@ def validate(chain: str, key_env: str | None, dev_account: int | None, confirmat
 
     account = context.signer(key_env, dev_account, chain)
     client = Client(context.rpc_url(chain))
-    cfg = ValidatorConfig(gateway=context.address(chain, "gateway"),
-                          confirmations=confirmations, window=window)
+    cfg = ValidatorConfig(gateway=gateway or context.address(chain, "gateway"),
+                          confirmations=confirmations, window=window,
+                          straggler_s=straggler_seconds)
     v = Validator(client, SqliteStore(_store_path(store)), keys.PrivateKey(account.key), cfg)
     click.echo(f"validator {v.address} watching {cfg.gateway} on chain {client.chain_id}")
     v.run(stop_after_s=seconds)
@@ -144,11 +151,13 @@ def validate(chain: str, key_env: str | None, dev_account: int | None, confirmat
 @click.option("--dev-account", type=int, help="Devnets only: pay gas from anvil dev account N.")
 @click.option("--batch-size", type=int, default=50, show_default=True)
 @click.option("--recipient-gas", type=int, default=200_000, show_default=True)
-@click.option("--store", help="SQLite file shared with the validators [default: .accord/relay.sqlite]")
+@click.option("--store",
+              help="SQLite file shared with the validators [default: .accord/relay.sqlite]")
+@click.option("--gateway", help="Destination gateway [default: from its deployment manifest]")
 @click.option("--metrics-port", type=int, help="Serve Prometheus metrics on 127.0.0.1:PORT.")
 @one_line_errors
 def relay(origin: str, dest: str, key_env: str | None, dev_account: int | None,
-          batch_size: int, recipient_gas: int, store: str | None,
+          batch_size: int, recipient_gas: int, store: str | None, gateway: str | None,
           metrics_port: int | None) -> None:
     """Deliver attested messages from one chain's gateway to another's, in batches."""
     import logging
@@ -162,7 +171,7 @@ def relay(origin: str, dest: str, key_env: str | None, dev_account: int | None,
     account = context.signer(key_env, dev_account, dest)
     origin_id = Client(context.rpc_url(origin)).chain_id
     client = Client(context.rpc_url(dest))
-    gateway = context.address(dest, "gateway")
+    gateway = gateway or context.address(dest, "gateway")
     threshold = client.contract("AccordGateway", gateway).functions.originConfig(
         origin_id).call()[1]
     cfg = RelayerConfig(gateway=gateway, origin_chain=origin_id, threshold=threshold,

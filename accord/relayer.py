@@ -33,8 +33,9 @@ from accord.validator import route_name, window_key
 
 log = logging.getLogger("accord.relayer")
 
-MESSAGE_FIELDS = ("originChainId", "originGateway", "nonce", "sender", "destinationChainId",
-                  "recipient", "expiry", "payload")
+_DELIVERED = bytes(Web3.keccak(text="MessageDelivered(bytes32)"))
+_FAILED = bytes(Web3.keccak(text="MessageFailed(bytes32,bytes32,uint32)"))
+
 
 
 @dataclass
@@ -118,8 +119,8 @@ class Relayer:
 
     # -- planning ---------------------------------------------------------------------------
     def _quorum(self, sigs: dict[str, str]) -> list[tuple[str, str]] | None:
-        valid: list[tuple[str, str]] = sorted(((str(Web3.to_checksum_address(s)), sig) for s, sig in sigs.items()
-                        if Web3.to_checksum_address(s) in self._validators),
+        members = ((str(Web3.to_checksum_address(s)), sig) for s, sig in sigs.items())
+        valid = sorted((m for m in members if m[0] in self._validators),
                        key=lambda x: int(x[0], 16))
         return valid[: self.config.threshold] if len(valid) >= self.config.threshold else None
 
@@ -201,10 +202,17 @@ class Relayer:
         self.counters.batches += 1
         if receipt["status"] != 1:
             return self._after_revert(batch, txh)
-        delivered_ids = {"0x" + bytes(e["args"]["id"]).hex() for e in
-                         self.gateway.events.MessageDelivered().process_receipt(receipt)}
-        failed = {"0x" + bytes(e["args"]["id"]).hex(): "0x" + bytes(e["args"]["reasonHash"]).hex()
-                  for e in self.gateway.events.MessageFailed().process_receipt(receipt)}
+        delivered_ids: set[str] = set()
+        failed: dict[str, str] = {}
+        for entry in receipt["logs"]:
+            if entry["address"] != self.gateway.address or not entry["topics"]:
+                continue
+            topic = bytes(entry["topics"][0])
+            if topic == _DELIVERED:
+                delivered_ids.add("0x" + bytes(entry["topics"][1]).hex())
+            elif topic == _FAILED:
+                failed["0x" + bytes(entry["topics"][1]).hex()] = "0x" + bytes(
+                    entry["data"][:32]).hex()
         skipped = [m.id for m in batch.messages
                    if m.id not in delivered_ids and m.id not in failed]
         if delivered_ids:

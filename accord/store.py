@@ -83,8 +83,7 @@ class SqliteStore:
     def __init__(self, path: Path | str) -> None:
         self.path = str(path)
         self._local = threading.local()
-        with self._tx() as db:
-            db.executescript(SCHEMA)
+        self._db().executescript(SCHEMA)  # idempotent DDL; executescript commits itself
 
     # -- connection ---------------------------------------------------------------------
     def _db(self) -> sqlite3.Connection:

@@ -67,7 +67,7 @@ class Validator:
     # -- signing ---------------------------------------------------------------------------
     def _sign(self, id_or_root: bytes, batch: bool) -> str:
         digest = messages.attestation_digest(self.client.chain_id, self.gateway, id_or_root,
-                                             batch)
+                                             batch=batch)
         sig = self.key.sign_msg_hash(digest)
         r, s, v = sig.r, sig.s, sig.v + 27
         return "0x" + (r.to_bytes(32, "big") + s.to_bytes(32, "big") + bytes([v])).hex()
@@ -138,7 +138,8 @@ class Validator:
             mid = "0x" + send_id.hex()
             out.append(StoredMessage(
                 id=mid, route=route_name(self.client.chain_id, dest_chain),
-                origin_chain=self.client.chain_id, dest_chain=dest_chain, nonce=body["nonce"],
+                origin_chain=self.client.chain_id, dest_chain=dest_chain,
+                nonce=int(extra["nonce"]),
                 block=int(ev["blockNumber"]), block_hash=_norm(ev["blockHash"].hex()),
                 tx=_norm(ev["transactionHash"].hex()), body=body, status="pending", attempts=0,
                 seen_at=time.time()))

@@ -1,0 +1,76 @@
+"""The real validator and relayer code, stepped deterministically in one process."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from accord.store import SqliteStore
+from accord.validator import Validator
+
+
+def test_full_windows_go_as_batches_and_stragglers_singly(tc,
+                                                         store_path: Path) -> None:
+    store = SqliteStore(store_path)
+    tc.send(tc.a, tc.b, 25)
+    for v in tc.validator_set(tc.a, store, window=10):
+        v.poll_once()
+    relayer = tc.relayer(tc.a, tc.b, store, window=10)
+    plan = relayer.plan()
+    assert [len(b.messages) for b in plan if not b.single] == [10, 10]
+    assert sum(1 for b in plan if b.single) == 5
+    assert relayer.send(plan) == 25
+    assert tc.delivered_total(tc.b) == 25
+    assert store.counts() == {"delivered": 25}
+
+
+def test_duplicated_and_reordered_batches_deliver_each_message_once(
+        tc, store_path: Path) -> None:
+    store = SqliteStore(store_path)
+    tc.send(tc.b, tc.a, 20)
+    for v in tc.validator_set(tc.b, store, window=10):
+        v.poll_once()
+    relayer = tc.relayer(tc.b, tc.a, store, window=10)
+    plan = relayer.plan()
+    relayer.send(list(reversed(plan)) + plan)  # every batch twice, newest first
+    assert tc.delivered_total(tc.a) == 20
+    assert store.counts() == {"delivered": 20}
+
+
+def test_a_second_relayer_treats_already_delivered_as_success(tc,
+                                                             tmp_path: Path) -> None:
+    first, second = SqliteStore(tmp_path / "one.sqlite"), SqliteStore(tmp_path / "two.sqlite")
+    tc.send(tc.a, tc.b, 10)
+    for store in (first, second):
+        for v in tc.validator_set(tc.a, store, window=10):
+            v.poll_once()
+    tc.relayer(tc.a, tc.b, first, window=10).step()
+    late = tc.relayer(tc.a, tc.b, second, window=10)
+    assert late.step() == 0
+    assert second.counts() == {"delivered": 10}
+    assert late.counters.already == 10
+    assert tc.delivered_total(tc.b) == 10
+
+
+def test_one_validator_is_not_a_quorum(tc, store_path: Path) -> None:
+    store = SqliteStore(store_path)
+    tc.send(tc.a, tc.b, 10)
+    for v in tc.validator_set(tc.a, store, window=10, count=1):
+        v.poll_once()
+    assert tc.relayer(tc.a, tc.b, store, window=10).plan() == []
+    assert tc.delivered_total(tc.b) == 0
+
+
+def test_a_restarted_validator_signs_the_same_window_root(tc,
+                                                         store_path: Path) -> None:
+    store = SqliteStore(store_path)
+    tc.send(tc.a, tc.b, 6)
+    v1, v2 = tc.validator_set(tc.a, store, window=10)
+    v1.poll_once()
+    tc.send(tc.a, tc.b, 4)
+    v1_again = Validator(tc.a.client, store, v1.key, v1.config)  # a restart: no memory
+    v1_again.poll_once()
+    v2.poll_once()
+    sigs = store.attestations(f"window:{tc.a.client.chain_id}->{tc.b.client.chain_id}:0:ids")
+    assert len(set(sigs.values())) == 1 and len(sigs) == 2
+    relayer = tc.relayer(tc.a, tc.b, store, window=10)
+    assert relayer.step() == 10
