@@ -49,17 +49,17 @@ contract IdentityRegistry is ERC721URIStorage, EIP712, IIdentityRegistry {
     }
 
     /// @inheritdoc IIdentityRegistry
-    function register(string memory agentURI) external returns (uint256 agentId) {
+    function register(string calldata agentURI) external returns (uint256 agentId) {
         agentId = _mintAgent(agentURI, true);
         _afterMint(agentId);
     }
 
     /// @inheritdoc IIdentityRegistry
-    function register(string memory agentURI, MetadataEntry[] memory metadata) external returns (uint256 agentId) {
+    function register(string calldata agentURI, MetadataEntry[] calldata metadata) external returns (uint256 agentId) {
         agentId = _mintAgent(agentURI, true);
         // Bounded by the caller's own calldata; nothing else calls this.
         for (uint256 i; i < metadata.length; ++i) {
-            MetadataEntry memory entry = metadata[i];
+            MetadataEntry calldata entry = metadata[i];
             _requireNotReserved(entry.metadataKey);
             _metadata[agentId][entry.metadataKey] = entry.metadataValue;
             emit MetadataSet(agentId, entry.metadataKey, entry.metadataKey, entry.metadataValue);

@@ -48,11 +48,11 @@ interface IIdentityRegistry {
     function register() external returns (uint256 agentId);
 
     /// @notice Mint the next agentId to the caller with `agentURI`.
-    function register(string memory agentURI) external returns (uint256 agentId);
+    function register(string calldata agentURI) external returns (uint256 agentId);
 
     /// @notice Mint the next agentId to the caller with `agentURI` and `metadata` (which must not
     /// contain the reserved key `agentWallet`).
-    function register(string memory agentURI, MetadataEntry[] memory metadata) external returns (uint256 agentId);
+    function register(string calldata agentURI, MetadataEntry[] calldata metadata) external returns (uint256 agentId);
 
     // ---------------------------------------------------------------- owner / operator writes
     /// @notice Replace the URI of `agentId`. Owner, approved address or operator only.
