@@ -26,6 +26,8 @@ interface IAgentRoles {
     error AgentRolesTransferFailed(address to, uint256 amount);
     /// @notice A zero amount, address or duration where one is not allowed.
     error AgentRolesInvalidArgument();
+    /// @notice The treasury holds no slashed value to withdraw.
+    error AgentRolesTreasuryEmpty();
 
     // ---------------------------------------------------------------- events
     /// @notice `role` now requires at least `minBond` wei of bond.
@@ -44,6 +46,8 @@ interface IAgentRoles {
     event HeartbeatExpirySet(uint64 expirySeconds);
     /// @notice The unbonding delay changed.
     event UnbondingDelaySet(uint64 delaySeconds);
+    /// @notice The admin withdrew `amount` of slashed value to `to`.
+    event TreasuryWithdrawn(address indexed to, uint256 amount);
 
     // ---------------------------------------------------------------- admin
     /// @notice Configure (or reconfigure) a role and its minimum bond. Admin only.
@@ -54,6 +58,9 @@ interface IAgentRoles {
 
     /// @notice Set the unbonding delay. Admin only.
     function setUnbondingDelay(uint64 delaySeconds) external;
+
+    /// @notice Pay all slashed value held in the treasury to `to` (pull payment). Admin only.
+    function withdrawTreasury(address payable to) external;
 
     // ---------------------------------------------------------------- agents
     /// @notice Add `msg.value` to the bond of (`agentId`, `role`). Owner or operator of the agent.
@@ -91,4 +98,10 @@ interface IAgentRoles {
 
     /// @notice When the agent's liveness expires (0 if it never sent a heartbeat).
     function liveUntil(uint256 agentId) external view returns (uint64);
+
+    /// @notice Slashed value awaiting `withdrawTreasury`.
+    function treasuryBalance() external view returns (uint256);
+
+    /// @notice The current unbonding delay and heartbeat expiry, in seconds.
+    function timing() external view returns (uint64 unbondingDelaySeconds, uint64 heartbeatExpirySeconds);
 }

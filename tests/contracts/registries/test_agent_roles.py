@@ -1,0 +1,379 @@
+"""AgentRoles: bonds, unbonding delay, slashing, treasury, heartbeat, eligibility, reentrancy."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import ape
+import pytest
+from eth_utils import keccak
+
+from conftest import HEARTBEAT_EXPIRY, MIN_BOND, ROLE, UNBONDING_DELAY
+
+ZERO = "0x0000000000000000000000000000000000000000"
+OTHER_ROLE = keccak(text="accord.role.verifier")
+REASON = keccak(text="missed-lease")
+UINT96_MAX = 2**96 - 1
+
+
+def _bonded(roles: Any, alice: Any, amount: int = MIN_BOND) -> None:
+    roles.bond(0, ROLE, sender=alice, value=amount)
+
+
+# ------------------------------------------------------------------ deployment and admin
+
+
+def test_constructor_stores_configuration(roles: Any, identity: Any, deployer: Any) -> None:
+    assert roles.identityRegistry() == identity.address
+    assert roles.timing() == (UNBONDING_DELAY, HEARTBEAT_EXPIRY)
+    assert roles.hasRole(roles.DEFAULT_ADMIN_ROLE(), deployer.address)
+    assert roles.roleMinBond(ROLE) == (MIN_BOND, True)
+    assert roles.roleMinBond(OTHER_ROLE) == (0, False)
+
+
+@pytest.mark.parametrize("bad", ["identity", "admin", "delay", "expiry"])
+def test_constructor_rejects_zero_arguments(project: Any, roles: Any, identity: Any, deployer: Any, bad: str) -> None:
+    args = {"identity": identity.address, "admin": deployer.address, "delay": 10, "expiry": 10}
+    args[bad] = ZERO if bad in ("identity", "admin") else 0
+    with ape.reverts(roles.AgentRolesInvalidArgument):
+        project.AgentRoles.deploy(args["identity"], args["admin"], args["delay"], args["expiry"], sender=deployer)
+
+
+def test_configure_role_by_admin_emits(roles: Any, deployer: Any) -> None:
+    tx = roles.configureRole(OTHER_ROLE, 5, sender=deployer)
+    assert tx.events.filter(roles.RoleConfigured) == [roles.RoleConfigured(role=OTHER_ROLE, minBond=5)]
+    assert roles.roleMinBond(OTHER_ROLE) == (5, True)
+
+
+def test_configure_role_rejects_min_bond_beyond_uint96(roles: Any, deployer: Any) -> None:
+    with ape.reverts(roles.SafeCastOverflowedUintDowncast, bits=96, value=UINT96_MAX + 1):
+        roles.configureRole(OTHER_ROLE, UINT96_MAX + 1, sender=deployer)
+
+
+def test_admin_setters_update_timing(roles: Any, deployer: Any) -> None:
+    tx = roles.setHeartbeatExpiry(60, sender=deployer)
+    assert tx.events.filter(roles.HeartbeatExpirySet) == [roles.HeartbeatExpirySet(expirySeconds=60)]
+    tx = roles.setUnbondingDelay(120, sender=deployer)
+    assert tx.events.filter(roles.UnbondingDelaySet) == [roles.UnbondingDelaySet(delaySeconds=120)]
+    assert roles.timing() == (120, 60)
+
+
+def test_admin_setters_reject_zero(roles: Any, deployer: Any) -> None:
+    with ape.reverts(roles.AgentRolesInvalidArgument):
+        roles.setHeartbeatExpiry(0, sender=deployer)
+    with ape.reverts(roles.AgentRolesInvalidArgument):
+        roles.setUnbondingDelay(0, sender=deployer)
+
+
+def test_admin_functions_reject_non_admin(roles: Any, carol: Any) -> None:
+    admin_role = roles.DEFAULT_ADMIN_ROLE()
+    for call in (lambda: roles.configureRole(OTHER_ROLE, 1, sender=carol),
+                 lambda: roles.setHeartbeatExpiry(1, sender=carol),
+                 lambda: roles.setUnbondingDelay(1, sender=carol),
+                 lambda: roles.withdrawTreasury(carol.address, sender=carol)):
+        with ape.reverts(roles.AccessControlUnauthorizedAccount, account=carol.address, neededRole=admin_role):
+            call()
+
+
+# ------------------------------------------------------------------ bond
+
+
+def test_bond_by_owner_adds_to_active_and_emits(roles: Any, alice: Any) -> None:
+    tx = roles.bond(0, ROLE, sender=alice, value=MIN_BOND)
+    assert tx.events.filter(roles.Bonded) == [roles.Bonded(
+        agentId=0, role=ROLE, by=alice.address, amount=MIN_BOND, total=MIN_BOND)]
+    roles.bond(0, ROLE, sender=alice, value=5)
+    assert roles.bondOf(0, ROLE) == (MIN_BOND + 5, 0, 0)
+
+
+def test_bond_by_operator_is_allowed(roles: Any, identity: Any, alice: Any, dave: Any) -> None:
+    identity.setApprovalForAll(dave.address, True, sender=alice)
+    roles.bond(0, ROLE, sender=dave, value=MIN_BOND)
+    assert roles.bondOf(0, ROLE)[0] == MIN_BOND
+
+
+def test_bond_rejects_zero_value(roles: Any, alice: Any) -> None:
+    with ape.reverts(roles.AgentRolesInvalidArgument):
+        roles.bond(0, ROLE, sender=alice, value=0)
+
+
+def test_bond_rejects_unknown_role(roles: Any, alice: Any) -> None:
+    with ape.reverts(roles.AgentRolesUnknownRole, role=OTHER_ROLE):
+        roles.bond(0, OTHER_ROLE, sender=alice, value=1)
+
+
+def test_bond_rejects_stranger(roles: Any, carol: Any) -> None:
+    with ape.reverts(roles.AgentRolesNotAuthorized, agentId=0, caller=carol.address):
+        roles.bond(0, ROLE, sender=carol, value=MIN_BOND)
+
+
+def test_bond_reverts_for_unknown_agent(roles: Any, identity: Any, alice: Any) -> None:
+    with ape.reverts(identity.ERC721NonexistentToken, tokenId=33):
+        roles.bond(33, ROLE, sender=alice, value=MIN_BOND)
+
+
+def test_bond_rejects_total_below_minimum(roles: Any, alice: Any) -> None:
+    with ape.reverts(roles.AgentRolesBondBelowMinimum, role=ROLE, amount=MIN_BOND - 1, minBond=MIN_BOND):
+        roles.bond(0, ROLE, sender=alice, value=MIN_BOND - 1)
+
+
+# ------------------------------------------------------------------ unbond and withdraw
+
+
+def test_request_unbond_moves_amount_and_starts_delay(roles: Any, alice: Any) -> None:
+    _bonded(roles, alice, 3 * MIN_BOND)
+    tx = roles.requestUnbond(0, ROLE, MIN_BOND, sender=alice)
+    ready = tx.timestamp + UNBONDING_DELAY
+    assert tx.events.filter(roles.UnbondRequested) == [roles.UnbondRequested(
+        agentId=0, role=ROLE, amount=MIN_BOND, readyAt=ready)]
+    assert roles.bondOf(0, ROLE) == (2 * MIN_BOND, MIN_BOND, ready)
+    # a second request adds to the bucket and restarts the delay
+    tx2 = roles.requestUnbond(0, ROLE, MIN_BOND, sender=alice)
+    assert roles.bondOf(0, ROLE) == (MIN_BOND, 2 * MIN_BOND, tx2.timestamp + UNBONDING_DELAY)
+
+
+def test_request_unbond_rejects_zero_and_more_than_active(roles: Any, alice: Any) -> None:
+    _bonded(roles, alice)
+    with ape.reverts(roles.AgentRolesInvalidArgument):
+        roles.requestUnbond(0, ROLE, 0, sender=alice)
+    with ape.reverts(roles.AgentRolesInsufficientBond, agentId=0, role=ROLE, available=MIN_BOND,
+                     requested=MIN_BOND + 1):
+        roles.requestUnbond(0, ROLE, MIN_BOND + 1, sender=alice)
+
+
+def test_request_unbond_rejects_stranger(roles: Any, alice: Any, carol: Any) -> None:
+    _bonded(roles, alice)
+    with ape.reverts(roles.AgentRolesNotAuthorized, agentId=0, caller=carol.address):
+        roles.requestUnbond(0, ROLE, 1, sender=carol)
+
+
+def test_withdraw_after_delay_pays_recipient(roles: Any, chain: Any, alice: Any, dave: Any) -> None:
+    _bonded(roles, alice)
+    tx = roles.requestUnbond(0, ROLE, MIN_BOND, sender=alice)
+    chain.pending_timestamp = tx.timestamp + UNBONDING_DELAY
+    before = dave.balance
+    wtx = roles.withdraw(0, ROLE, dave.address, sender=alice)
+    assert wtx.events.filter(roles.Withdrawn) == [roles.Withdrawn(
+        agentId=0, role=ROLE, to=dave.address, amount=MIN_BOND)]
+    assert dave.balance == before + MIN_BOND
+    assert roles.bondOf(0, ROLE) == (0, 0, 0)
+
+
+def test_withdraw_before_delay_reverts(roles: Any, chain: Any, alice: Any) -> None:
+    _bonded(roles, alice)
+    tx = roles.requestUnbond(0, ROLE, MIN_BOND, sender=alice)
+    ready = tx.timestamp + UNBONDING_DELAY
+    chain.pending_timestamp = ready - 1
+    with ape.reverts(roles.AgentRolesUnbondingNotReady, agentId=0, role=ROLE, readyAt=ready):
+        roles.withdraw(0, ROLE, alice.address, sender=alice)
+
+
+def test_withdraw_with_nothing_unbonding_reverts(roles: Any, alice: Any) -> None:
+    _bonded(roles, alice)
+    with ape.reverts(roles.AgentRolesNothingToWithdraw, agentId=0, role=ROLE):
+        roles.withdraw(0, ROLE, alice.address, sender=alice)
+
+
+def test_withdraw_rejects_zero_recipient_and_stranger(roles: Any, chain: Any, alice: Any, carol: Any) -> None:
+    _bonded(roles, alice)
+    roles.requestUnbond(0, ROLE, MIN_BOND, sender=alice)
+    chain.pending_timestamp += UNBONDING_DELAY + 1
+    with ape.reverts(roles.AgentRolesInvalidArgument):
+        roles.withdraw(0, ROLE, ZERO, sender=alice)
+    with ape.reverts(roles.AgentRolesNotAuthorized, agentId=0, caller=carol.address):
+        roles.withdraw(0, ROLE, carol.address, sender=carol)
+
+
+def test_withdraw_to_rejecting_receiver_reverts_with_transfer_failed(
+        project: Any, roles: Any, chain: Any, alice: Any, deployer: Any) -> None:
+    sink = project.RejectingReceiverMock.deploy(sender=deployer)
+    _bonded(roles, alice)
+    roles.requestUnbond(0, ROLE, MIN_BOND, sender=alice)
+    chain.pending_timestamp += UNBONDING_DELAY + 1
+    with ape.reverts(roles.AgentRolesTransferFailed, to=sink.address, amount=MIN_BOND):
+        roles.withdraw(0, ROLE, sink.address, sender=alice)
+
+
+# ------------------------------------------------------------------ slash and treasury
+
+
+def test_slash_takes_from_active_then_unbonding(roles: Any, alice: Any, slasher: Any) -> None:
+    _bonded(roles, alice, 3 * MIN_BOND)
+    tx = roles.requestUnbond(0, ROLE, 2 * MIN_BOND, sender=alice)
+    ready = tx.timestamp + UNBONDING_DELAY
+    stx = roles.slash(0, ROLE, MIN_BOND // 2, REASON, sender=slasher)
+    assert stx.events.filter(roles.Slashed) == [roles.Slashed(
+        agentId=0, role=ROLE, slasher=slasher.address, amount=MIN_BOND // 2, reason=REASON)]
+    assert roles.bondOf(0, ROLE) == (MIN_BOND // 2, 2 * MIN_BOND, ready)
+    roles.slash(0, ROLE, MIN_BOND, REASON, sender=slasher)       # empties active, takes half from unbonding
+    assert roles.bondOf(0, ROLE) == (0, 3 * MIN_BOND // 2, ready)
+    roles.slash(0, ROLE, 3 * MIN_BOND // 2, REASON, sender=slasher)  # everything: maturity cleared
+    assert roles.bondOf(0, ROLE) == (0, 0, 0)
+    assert roles.treasuryBalance() == 3 * MIN_BOND
+
+
+def test_slash_during_unbonding_delay_still_reaches_the_bond(roles: Any, chain: Any, alice: Any,
+                                                             slasher: Any) -> None:
+    _bonded(roles, alice)
+    roles.requestUnbond(0, ROLE, MIN_BOND, sender=alice)
+    chain.pending_timestamp += UNBONDING_DELAY - 10
+    roles.slash(0, ROLE, MIN_BOND, REASON, sender=slasher)
+    chain.pending_timestamp += 20
+    with ape.reverts(roles.AgentRolesNothingToWithdraw, agentId=0, role=ROLE):
+        roles.withdraw(0, ROLE, alice.address, sender=alice)
+
+
+def test_slash_rejects_more_than_bonded_and_zero(roles: Any, alice: Any, slasher: Any) -> None:
+    _bonded(roles, alice)
+    with ape.reverts(roles.AgentRolesInsufficientBond, agentId=0, role=ROLE, available=MIN_BOND,
+                     requested=MIN_BOND + 1):
+        roles.slash(0, ROLE, MIN_BOND + 1, REASON, sender=slasher)
+    with ape.reverts(roles.AgentRolesInvalidArgument):
+        roles.slash(0, ROLE, 0, REASON, sender=slasher)
+
+
+def test_slash_rejects_non_slasher(roles: Any, alice: Any, deployer: Any) -> None:
+    _bonded(roles, alice)
+    with ape.reverts(roles.AccessControlUnauthorizedAccount, account=deployer.address,
+                     neededRole=roles.SLASHER_ROLE()):
+        roles.slash(0, ROLE, 1, REASON, sender=deployer)
+
+
+def test_withdraw_treasury_pays_admin_chosen_recipient(roles: Any, alice: Any, slasher: Any, deployer: Any,
+                                                       dave: Any) -> None:
+    _bonded(roles, alice)
+    roles.slash(0, ROLE, MIN_BOND, REASON, sender=slasher)
+    before = dave.balance
+    tx = roles.withdrawTreasury(dave.address, sender=deployer)
+    assert tx.events.filter(roles.TreasuryWithdrawn) == [roles.TreasuryWithdrawn(to=dave.address, amount=MIN_BOND)]
+    assert dave.balance == before + MIN_BOND
+    assert roles.treasuryBalance() == 0
+
+
+def test_withdraw_treasury_rejects_empty_and_zero_recipient(roles: Any, alice: Any, slasher: Any,
+                                                            deployer: Any) -> None:
+    with ape.reverts(roles.AgentRolesTreasuryEmpty):
+        roles.withdrawTreasury(deployer.address, sender=deployer)
+    _bonded(roles, alice)
+    roles.slash(0, ROLE, 1, REASON, sender=slasher)
+    with ape.reverts(roles.AgentRolesInvalidArgument):
+        roles.withdrawTreasury(ZERO, sender=deployer)
+
+
+def test_withdraw_treasury_to_rejecting_receiver_reverts(project: Any, roles: Any, alice: Any, slasher: Any,
+                                                         deployer: Any) -> None:
+    sink = project.RejectingReceiverMock.deploy(sender=deployer)
+    _bonded(roles, alice)
+    roles.slash(0, ROLE, 7, REASON, sender=slasher)
+    with ape.reverts(roles.AgentRolesTransferFailed, to=sink.address, amount=7):
+        roles.withdrawTreasury(sink.address, sender=deployer)
+
+
+# ------------------------------------------------------------------ heartbeat and eligibility
+
+
+def test_heartbeat_sets_live_until(roles: Any, alice: Any) -> None:
+    assert roles.liveUntil(0) == 0
+    tx = roles.heartbeat(0, sender=alice)
+    expires = tx.timestamp + HEARTBEAT_EXPIRY
+    assert tx.events.filter(roles.HeartbeatRecorded) == [roles.HeartbeatRecorded(agentId=0, expiresAt=expires)]
+    assert roles.liveUntil(0) == expires
+
+
+def test_heartbeat_rejects_stranger(roles: Any, carol: Any) -> None:
+    with ape.reverts(roles.AgentRolesNotAuthorized, agentId=0, caller=carol.address):
+        roles.heartbeat(0, sender=carol)
+
+
+def test_eligible_when_authorized_bonded_and_live(roles: Any, identity: Any, alice: Any, dave: Any) -> None:
+    _bonded(roles, alice)
+    roles.heartbeat(0, sender=alice)
+    assert roles.isEligible(0, alice.address, ROLE)
+    assert not roles.isEligible(0, dave.address, ROLE)          # not an operator
+    identity.setApprovalForAll(dave.address, True, sender=alice)
+    assert roles.isEligible(0, dave.address, ROLE)
+    assert not roles.isEligible(0, alice.address, OTHER_ROLE)   # unknown role
+    assert not roles.isEligible(99, alice.address, ROLE)        # unknown agent: false, no revert
+
+
+def test_not_eligible_without_heartbeat_or_after_expiry(roles: Any, chain: Any, alice: Any) -> None:
+    _bonded(roles, alice)
+    assert not roles.isEligible(0, alice.address, ROLE)
+    tx = roles.heartbeat(0, sender=alice)
+    chain.mine(1, timestamp=tx.timestamp + HEARTBEAT_EXPIRY - 1)
+    assert roles.isEligible(0, alice.address, ROLE)
+    chain.mine(1, timestamp=tx.timestamp + HEARTBEAT_EXPIRY)
+    assert not roles.isEligible(0, alice.address, ROLE)
+
+
+def test_not_eligible_below_minimum_after_unbond_or_slash(roles: Any, alice: Any, slasher: Any) -> None:
+    _bonded(roles, alice, 2 * MIN_BOND)
+    roles.heartbeat(0, sender=alice)
+    roles.requestUnbond(0, ROLE, MIN_BOND, sender=alice)
+    assert roles.isEligible(0, alice.address, ROLE)             # exactly the minimum left
+    roles.slash(0, ROLE, 1, REASON, sender=slasher)
+    assert not roles.isEligible(0, alice.address, ROLE)
+
+
+def test_raising_the_minimum_makes_existing_bonds_ineligible(roles: Any, alice: Any, deployer: Any) -> None:
+    _bonded(roles, alice)
+    roles.heartbeat(0, sender=alice)
+    roles.configureRole(ROLE, MIN_BOND + 1, sender=deployer)
+    assert not roles.isEligible(0, alice.address, ROLE)
+
+
+def test_transfer_moves_control_to_the_new_owner(roles: Any, identity: Any, alice: Any, carol: Any) -> None:
+    _bonded(roles, alice)
+    roles.heartbeat(0, sender=alice)
+    identity.transferFrom(alice.address, carol.address, 0, sender=alice)
+    assert not roles.isEligible(0, alice.address, ROLE)
+    assert roles.isEligible(0, carol.address, ROLE)
+    with ape.reverts(roles.AgentRolesNotAuthorized, agentId=0, caller=alice.address):
+        roles.requestUnbond(0, ROLE, 1, sender=alice)
+
+
+# ------------------------------------------------------------------ reentrancy
+
+
+@pytest.fixture
+def attacker(project: Any, roles: Any, identity: Any, deployer: Any) -> Any:
+    """A contract that owns agent 2, bonded MIN_BOND, unbonding matured."""
+    mock = project.ReentrantReceiverMock.deploy(sender=deployer)
+    mock.setRoles(roles.address, sender=deployer)
+    mock.registerAgent(identity.address, sender=deployer)
+    mock.bond(ROLE, sender=deployer, value=2 * MIN_BOND)
+    return mock
+
+
+def test_withdraw_reentry_is_blocked_and_pays_once(roles: Any, chain: Any, attacker: Any, deployer: Any) -> None:
+    attacker.requestUnbond(MIN_BOND, sender=deployer)
+    chain.pending_timestamp += UNBONDING_DELAY + 1
+    attacker.setAttack(1, sender=deployer)
+    balance_before = roles.balance
+    attacker.withdraw(sender=deployer)
+    assert attacker.reentered()
+    assert bytes(attacker.reentryError())[:4] == keccak(text="ReentrancyGuardReentrantCall()")[:4]
+    assert attacker.received() == MIN_BOND
+    assert roles.balance == balance_before - MIN_BOND
+    assert roles.bondOf(2, ROLE)[:2] == (MIN_BOND, 0)
+
+
+def test_withdraw_treasury_reentry_is_blocked_and_pays_once(
+        roles: Any, alice: Any, slasher: Any, attacker: Any, deployer: Any) -> None:
+    roles.grantRole(roles.DEFAULT_ADMIN_ROLE(), attacker.address, sender=deployer)
+    _bonded(roles, alice)
+    roles.slash(0, ROLE, MIN_BOND, REASON, sender=slasher)
+    attacker.setAttack(2, sender=deployer)
+    balance_before = roles.balance
+    attacker.withdrawTreasury(sender=deployer)
+    assert attacker.reentered()
+    assert bytes(attacker.reentryError())[:4] == keccak(text="ReentrancyGuardReentrantCall()")[:4]
+    assert attacker.received() == MIN_BOND
+    assert roles.balance == balance_before - MIN_BOND
+    assert roles.treasuryBalance() == 0
+
+
+def test_bond_overflow_beyond_uint96_reverts(roles: Any, alice: Any) -> None:
+    alice.balance = 2**100
+    with ape.reverts(roles.SafeCastOverflowedUintDowncast, bits=96, value=UINT96_MAX + 1):
+        roles.bond(0, ROLE, sender=alice, value=UINT96_MAX + 1)
