@@ -23,7 +23,9 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from eth_abi import encode as abi_encode
 from eth_account.signers.local import LocalAccount
+from eth_utils import function_signature_to_4byte_selector
 from web3 import Web3
 
 from accord.chain import Client
@@ -33,8 +35,17 @@ from accord.validator import route_name, window_key
 
 log = logging.getLogger("accord.relayer")
 
-_DELIVERED = bytes(Web3.keccak(text="MessageDelivered(bytes32)"))
-_FAILED = bytes(Web3.keccak(text="MessageFailed(bytes32,bytes32,uint32)"))
+_DELIVERED = "0x" + Web3.keccak(text="MessageDelivered(bytes32)").hex().removeprefix("0x")
+_FAILED = "0x" + Web3.keccak(text="MessageFailed(bytes32,bytes32,uint32)").hex().removeprefix(
+    "0x")
+_MESSAGE = "(uint256,address,uint64,address,uint256,address,uint64,bytes)"
+_DELIVER = function_signature_to_4byte_selector(f"deliver({_MESSAGE},bytes,uint256)")
+_DELIVER_BATCH = function_signature_to_4byte_selector(
+    f"deliverBatch({_MESSAGE}[],bytes32[],bytes,uint256)")
+
+
+def _addr(value: str) -> bytes:
+    return bytes.fromhex(value[2:])
 
 
 
@@ -152,22 +163,23 @@ class Relayer:
     # -- sending ----------------------------------------------------------------------------
     def _tuple(self, m: StoredMessage) -> tuple[Any, ...]:
         b = m.body
-        return (int(b["originChainId"]), Web3.to_checksum_address(b["originGateway"]),
-                int(b["nonce"]), Web3.to_checksum_address(b["sender"]),
-                int(b["destinationChainId"]), Web3.to_checksum_address(b["recipient"]),
+        return (int(b["originChainId"]), _addr(b["originGateway"]), int(b["nonce"]),
+                _addr(b["sender"]), int(b["destinationChainId"]), _addr(b["recipient"]),
                 int(b["expiry"]), bytes.fromhex(b["payload"][2:]))
 
-    def _call(self, batch: Batch) -> Any:
+    def _calldata(self, batch: Batch) -> bytes:
+        """ABI-encoded call, with eth_abi directly (web3's encoder is the hot spot)."""
         sigs = b"".join(bytes.fromhex(sig[2:]) for _, sig in batch.signatures)
         gas_limit = self.config.recipient_gas
         if batch.single:
-            return self.gateway.functions.deliver(self._tuple(batch.messages[0]), sigs,
-                                                  gas_limit)
+            return _DELIVER + abi_encode(
+                [_MESSAGE, "bytes", "uint256"], [self._tuple(batch.messages[0]), sigs, gas_limit])
         whole = {m.id for m in batch.messages} == set(batch.window_ids)
         ids = [] if whole else [bytes.fromhex(i[2:]) for i in batch.window_ids]
         ordered = sorted(batch.messages, key=lambda m: m.nonce)
-        return self.gateway.functions.deliverBatch([self._tuple(m) for m in ordered], ids,
-                                                   sigs, gas_limit)
+        return _DELIVER_BATCH + abi_encode(
+            [f"{_MESSAGE}[]", "bytes32[]", "bytes", "uint256"],
+            [[self._tuple(m) for m in ordered], ids, sigs, gas_limit])
 
     def _gas(self, batch: Batch) -> int:
         n = len(batch.messages)
@@ -178,15 +190,11 @@ class Relayer:
         delivered = 0
         for i in range(0, len(batches), self.config.max_in_flight):
             chunk = batches[i: i + self.config.max_in_flight]
+            fees = self.client.fees()
             sent: list[tuple[Batch, Any]] = []
             for batch in chunk:
-                fn = self._call(batch)
-                tx = fn.build_transaction({"from": self.account.address, "gas": self._gas(batch),
-                                           "chainId": self.client.chain_id, "nonce": 0,
-                                           "maxFeePerGas": 0, "maxPriorityFeePerGas": 0})
-                tx.pop("nonce")
-                tx.pop("maxFeePerGas")
-                tx.pop("maxPriorityFeePerGas")
+                tx = {"to": self.gateway.address, "data": self._calldata(batch), "value": 0,
+                      "gas": self._gas(batch), "chainId": self.client.chain_id, **fees}
                 try:
                     sent.append((batch, self.client.send(tx, self.account, wait=False)))
                 except ChainError as exc:
@@ -196,23 +204,22 @@ class Relayer:
         return delivered
 
     def _settle(self, batch: Batch, tx_hash: Any) -> int:
-        receipt = self.client.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=60,
-                                                                  poll_latency=0.005)
-        txh = "0x" + bytes(receipt["transactionHash"]).hex()
+        receipt = self.client.raw_receipt(tx_hash)
+        txh = str(receipt["transactionHash"])
         self.counters.batches += 1
-        if receipt["status"] != 1:
+        if int(receipt["status"], 16) != 1:
             return self._after_revert(batch, txh)
         delivered_ids: set[str] = set()
         failed: dict[str, str] = {}
+        gateway = self.gateway.address.lower()
         for entry in receipt["logs"]:
-            if entry["address"] != self.gateway.address or not entry["topics"]:
+            if entry["address"].lower() != gateway or not entry["topics"]:
                 continue
-            topic = bytes(entry["topics"][0])
+            topic = entry["topics"][0]
             if topic == _DELIVERED:
-                delivered_ids.add("0x" + bytes(entry["topics"][1]).hex())
+                delivered_ids.add(entry["topics"][1])
             elif topic == _FAILED:
-                failed["0x" + bytes(entry["topics"][1]).hex()] = "0x" + bytes(
-                    entry["data"][:32]).hex()
+                failed[entry["topics"][1]] = entry["data"][:66]
         skipped = [m.id for m in batch.messages
                    if m.id not in delivered_ids and m.id not in failed]
         if delivered_ids:
@@ -265,8 +272,11 @@ class Relayer:
 
     def deliver_single_checked(self, batch: Batch) -> None:
         """Send a single with a gas estimate first (a revert is decoded, not sent)."""
+        m = batch.messages[0]
+        sigs = b"".join(bytes.fromhex(sig[2:]) for _, sig in batch.signatures)
+        fn = self.gateway.functions.deliver(self._tuple(m), sigs, self.config.recipient_gas)
         try:
-            self.client.transact(self._call(batch), self.account)
+            self.client.transact(fn, self.account)
         except ContractRevert as exc:
             if exc.name == "AccordGatewayAlreadyProcessed":
                 self._reconcile([batch.messages[0].id])
