@@ -100,6 +100,71 @@ def devnet_status() -> None:
                    f"(pid {chain.pid})")
 
 
+# -- deployment ------------------------------------------------------------------------------
+@cli.command()
+@click.option("--network", required=True,
+              help="Devnet name (chaina) or ape network choice (ethereum:sepolia:node).")
+@click.option("--rpc", help="RPC URL [default: the devnet manifest or ape-config.yaml's node URI]")
+@click.option("--account",
+              help="ape account alias (passphrase in APE_ACCOUNTS_<alias>_PASSPHRASE).")
+@click.option("--key-env", help="Environment variable holding the deployer's private key.")
+@click.option("--dev-account", type=int, help="Devnets only: deploy from anvil dev account N.")
+@one_line_errors
+def deploy(network: str, rpc: str | None, account: str | None, key_env: str | None,
+           dev_account: int | None) -> None:
+    """Deploy and wire the whole suite; rerunning changes nothing, or only what differs."""
+    from accord import context, settings, suite
+    from accord.chain import Client
+    from accord.deploy import run_plan
+
+    name = network.split(":")[1] if ":" in network else network
+    if account is None and key_env is None and dev_account is None and context.is_devnet(name):
+        dev_account = 0
+    sender = context.signer(key_env, dev_account, name, account)
+    client = Client(rpc or context.rpc_url(name))
+    path = context.deployment_path(name)
+    report = run_plan(client, sender, suite.plan(settings.load(), name, sender.address), path,
+                      network=network, log=lambda line: click.echo(f"  {line}"))
+    for line in report.lines():
+        click.echo(line)
+    click.echo(f"manifest: {path}")
+
+
+@cli.command()
+@click.argument("networks", nargs=-1, required=True)
+@click.option("--dev-account", type=int, default=0, show_default=True,
+              help="Devnets: the admin's anvil dev account.")
+@click.option("--account", help="ape account alias of the gateways' admin (live networks).")
+@one_line_errors
+def link(networks: tuple[str, ...], dev_account: int, account: str | None) -> None:
+    """Make the gateways of NETWORKS trust each other with the configured validator set."""
+    from accord import context, settings
+    from accord.chain import Client
+    from accord.chain import dev_account as dev
+    from accord.errors import ConfigError
+    from accord.links import GatewayEnd
+    from accord.links import link as do_link
+
+    if len(networks) < 2:
+        raise ConfigError("name at least two networks to link")
+    cfg = settings.load()
+    net = cfg.network(networks[0])
+    if net.validator_addresses:
+        validators = list(net.validator_addresses)
+    elif all(context.is_devnet(n) for n in networks):
+        validators = [dev(5 + i).address for i in range(net.validators)]
+    else:
+        raise ConfigError(f"set accord.networks.{networks[0]}.validator_addresses in "
+                          "ape-config.yaml to link live networks")
+    ends = []
+    for n in networks:
+        admin = context.signer(None, dev_account if context.is_devnet(n) else None, n, account)
+        ends.append(GatewayEnd(Client(context.rpc_url(n)), context.address(n, "gateway"), admin))
+    changed = do_link(ends, validators, net.threshold)
+    for line in changed or ["nothing to do: the gateways already trust each other"]:
+        click.echo(line)
+
+
 # -- cross-chain services -------------------------------------------------------------------
 def _store_path(store: str | None) -> str:
     from accord.config import state_dir

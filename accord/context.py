@@ -60,9 +60,33 @@ def address(chain: str, key: str) -> str:
     return str(contracts[key]["address"])
 
 
-def signer(key_env: str | None, dev_index: int | None, chain: str) -> LocalAccount:
-    """A signing account: a key from an environment variable (never the command line), or,
-    on devnets only, one of anvil's funded dev accounts."""
+def ape_account(alias: str) -> LocalAccount:
+    """An ape keyfile account (``ape accounts import ALIAS``), unlocked with the passphrase in
+    ``APE_ACCOUNTS_<ALIAS>_PASSPHRASE`` (ape's own variable) for automation."""
+    import json
+
+    folder = Path(os.environ.get("APE_DATA_FOLDER", Path.home() / ".ape")) / "accounts"
+    path = folder / f"{alias}.json"
+    if not path.is_file():
+        raise ConfigError(f"no ape account '{alias}' in {folder}; create it with "
+                          f"'ape accounts import {alias}'")
+    var = f"APE_ACCOUNTS_{alias}_PASSPHRASE"
+    passphrase = os.environ.get(var)
+    if passphrase is None:
+        raise ConfigError(f"set {var} to the passphrase of ape account '{alias}'")
+    try:
+        key = Account.decrypt(json.loads(path.read_text()), passphrase)
+    except ValueError as exc:
+        raise ConfigError(f"wrong passphrase for ape account '{alias}' (from {var})") from exc
+    return Account.from_key(key)
+
+
+def signer(key_env: str | None, dev_index: int | None, chain: str,
+           account: str | None = None) -> LocalAccount:
+    """A signing account: an ape account alias, a key from an environment variable (never the
+    command line), or, on devnets only, one of anvil's funded dev accounts."""
+    if account:
+        return ape_account(account)
     if key_env:
         raw = os.environ.get(key_env)
         if not raw:

@@ -1,0 +1,56 @@
+"""Accord's settings: the ``accord:`` section of ape-config.yaml, with per-network overrides."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from web3 import Web3
+
+from accord.config import ape_config
+from accord.errors import ConfigError
+
+
+def role_id(name: str) -> bytes:
+    """The bytes32 id of a role name: keccak256 of the name (``0x``-hex is taken as is)."""
+    if name.startswith("0x") and len(name) == 66:
+        return bytes.fromhex(name[2:])
+    return bytes(Web3.keccak(text=name))
+
+
+@dataclass
+class NetworkSettings:
+    validators: int = 3
+    threshold: int = 2
+    confirmations: int = 0
+    identity_registry: str | None = None
+    validator_addresses: list[str] | None = None  # live networks: the validator set to link
+
+
+@dataclass
+class Settings:
+    roles: dict[str, int] = field(default_factory=dict)
+    validator_role: str = "validator"
+    unbonding_delay: int = 86_400
+    heartbeat_expiry: int = 3_600
+    networks: dict[str, NetworkSettings] = field(default_factory=dict)
+
+    def network(self, name: str) -> NetworkSettings:
+        short = name.split(":")[1] if ":" in name else name
+        return self.networks.get(short, NetworkSettings())
+
+
+def load() -> Settings:
+    raw: Any = ape_config().get("accord") or {}
+    if not isinstance(raw, dict):
+        raise ConfigError("the 'accord:' section of ape-config.yaml must be a mapping")
+    try:
+        roles = {str(k): int(v) for k, v in (raw.get("roles") or {}).items()}
+        nets = {str(k): NetworkSettings(**(v or {}))
+                for k, v in (raw.get("networks") or {}).items()}
+        return Settings(roles=roles, validator_role=str(raw.get("validator_role", "validator")),
+                        unbonding_delay=int(raw.get("unbonding_delay", 86_400)),
+                        heartbeat_expiry=int(raw.get("heartbeat_expiry", 3_600)),
+                        networks=nets)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"the 'accord:' section of ape-config.yaml is invalid: {exc}") from exc
