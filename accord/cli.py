@@ -74,6 +74,32 @@ def devnet_up(names: tuple[str, ...]) -> None:
     click.echo(f"manifest: {path}")
 
 
+@devnet.command("fork")
+@click.argument("chain")
+@click.option("--block", type=int, help="Fork at this block (default: the latest).")
+@click.option("--name", help="Name of the fork [default: <chain>-fork].")
+@one_line_errors
+def devnet_fork(chain: str, block: int | None, name: str | None) -> None:
+    """Fork a running chain (devnet name or RPC URL) into a new local chain, left running."""
+    from accord import context
+    from accord import devnet as dn
+
+    url = context.rpc_url(chain)
+    fork_name = name or f"{chain if not chain.startswith('http') else 'upstream'}-fork"
+    running = {n: c for n, c in dn.read_manifest().items() if dn.chain_alive(c)}
+    if fork_name in running:
+        raise dn.DevnetError(f"'{fork_name}' is already running at "
+                             f"{running[fork_name].rpc_url}; stop it with 'accord devnet down'"
+                             " or pass --name")
+    net = dn.Devnet(detach=True)
+    net.chains.update(running)
+    fork = net.fork(url, name=fork_name, block=block)
+    fork.fork_of = chain
+    net.write_manifest()
+    click.echo(f"{fork_name}: fork of {chain} at block {block if block is not None else 'latest'}"
+               f", chain id {fork.chain_id} at {fork.rpc_url} (pid {fork.pid})")
+
+
 @devnet.command("down")
 @one_line_errors
 def devnet_down() -> None:
@@ -128,6 +154,15 @@ def deploy(network: str, rpc: str | None, account: str | None, key_env: str | No
     for line in report.lines():
         click.echo(line)
     click.echo(f"manifest: {path}")
+    from accord import doctor as doc
+    from accord.deploy import read_manifest
+
+    findings = doc.diagnose([doc.Deployed(name, client, read_manifest(path),
+                                          live=not context.is_devnet(name))])
+    for f in findings:
+        click.echo(f.line())
+    if any(f.level == "error" for f in findings):
+        sys.exit(1)
 
 
 @cli.command()
@@ -163,6 +198,27 @@ def link(networks: tuple[str, ...], dev_account: int, account: str | None) -> No
     changed = do_link(ends, validators, net.threshold)
     for line in changed or ["nothing to do: the gateways already trust each other"]:
         click.echo(line)
+
+
+@cli.command()
+@click.option("--network", "networks", multiple=True, required=True,
+              help="A deployed network to check; repeat it to check links between networks.")
+@one_line_errors
+def doctor(networks: tuple[str, ...]) -> None:
+    """Lint deployments and their cross-chain links; exit 1 on errors."""
+    from accord import context
+    from accord import doctor as doc
+    from accord.chain import Client
+
+    deployed = [doc.Deployed(n, Client(context.rpc_url(n)), context.deployment(n),
+                             live=not context.is_devnet(n)) for n in networks]
+    findings = doc.diagnose(deployed)
+    for f in findings:
+        click.echo(f.line())
+    errors = sum(1 for f in findings if f.level == "error")
+    click.echo(f"{errors} errors, {len(findings) - errors} warnings")
+    if errors:
+        sys.exit(1)
 
 
 # -- cross-chain services -------------------------------------------------------------------

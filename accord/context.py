@@ -35,7 +35,8 @@ def rpc_url(chain: str) -> str:
 
 
 def is_devnet(chain: str) -> bool:
-    return chain in devnet_specs()
+    """A named devnet chain, or a local chain (fork) that `accord devnet` started."""
+    return chain in devnet_specs() or chain in read_manifest()
 
 
 def deployment_path(chain: str, ecosystem: str = "ethereum") -> Path:

@@ -1,0 +1,125 @@
+"""`accord doctor`: lint a deployment and its links to other chains.
+
+Every finding is one line that says what is wrong and how to fix it. Errors make the command
+exit non-zero; warnings do not. Misconfiguration between chains (an unset trusted remote,
+validator sets that disagree) is what leaves messages stuck, so it is checked across chains.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from web3 import Web3
+
+from accord.chain import Client
+
+ZERO = "0x0000000000000000000000000000000000000000"
+
+
+@dataclass(frozen=True)
+class Finding:
+    level: str  # "error" | "warning"
+    network: str
+    message: str
+
+    def line(self) -> str:
+        return f"{self.level}: [{self.network}] {self.message}"
+
+
+@dataclass
+class Deployed:
+    """One network's deployment: its client, manifest and whether it is a live network."""
+
+    network: str
+    client: Client
+    manifest: dict[str, object]
+    live: bool
+
+    def address(self, key: str) -> str | None:
+        contracts = self.manifest.get("contracts") or {}
+        rec = contracts.get(key) if isinstance(contracts, dict) else None
+        return str(rec["address"]) if isinstance(rec, dict) else None
+
+
+def check_code(d: Deployed) -> list[Finding]:
+    out: list[Finding] = []
+    contracts = d.manifest.get("contracts") or {}
+    assert isinstance(contracts, dict)
+    for key, rec in sorted(contracts.items()):
+        code = d.client.w3.eth.get_code(Web3.to_checksum_address(rec["address"]))
+        if not code:
+            out.append(Finding("error", d.network, f"{key} has no code at {rec['address']}; "
+                               f"redeploy with 'accord deploy --network {d.network}'"))
+        elif Web3.keccak(code).hex().removeprefix("0x") != str(rec["code_hash"]).removeprefix(
+                "0x"):
+            out.append(Finding("error", d.network, f"{key} at {rec['address']} runs code that "
+                               "differs from the manifest's code hash; redeploy it or restore "
+                               "the manifest that matches"))
+    return out
+
+
+def check_admin(d: Deployed) -> list[Finding]:
+    gw = d.address("gateway")
+    if gw is None or not d.live:
+        return []
+    owner = d.client.contract("AccordGateway", gw).functions.owner().call()
+    if not d.client.w3.eth.get_code(owner):
+        return [Finding("error", d.network, f"the gateway admin {owner} is a single EOA on a "
+                        "live network; transfer ownership to a multisig or timelock")]
+    return []
+
+
+def check_links(deployments: list[Deployed]) -> list[Finding]:
+    out: list[Finding] = []
+    # origin chain id -> {destination network: (validators, threshold)}
+    seen: dict[int, dict[str, tuple[tuple[str, ...], int]]] = {}
+    for here in deployments:
+        gw_addr = here.address("gateway")
+        if gw_addr is None:
+            out.append(Finding("error", here.network, "no gateway in the manifest; run "
+                               f"'accord deploy --network {here.network}'"))
+            continue
+        gw = here.client.contract("AccordGateway", gw_addr)
+        for there in deployments:
+            if there is here or there.address("gateway") is None:
+                continue
+            origin = there.client.chain_id
+            trusted, threshold, size, _ = gw.functions.originConfig(origin).call()
+            fix = f"run 'accord link {here.network} {there.network}'"
+            if Web3.to_checksum_address(trusted) == ZERO:
+                out.append(Finding("error", here.network, f"no trusted gateway for "
+                                   f"{there.network} (chain {origin}); {fix}"))
+                continue
+            if Web3.to_checksum_address(trusted) != Web3.to_checksum_address(
+                    str(there.address("gateway"))):
+                out.append(Finding("error", here.network, f"trusts {trusted} for "
+                                   f"{there.network}, but its manifest says "
+                                   f"{there.address('gateway')}; {fix}"))
+            if threshold == 0 or size == 0:
+                out.append(Finding("error", here.network, f"zero-threshold validator set for "
+                                   f"{there.network}; {fix}"))
+            elif threshold == 1 and size == 1:
+                level = "error" if (here.live or there.live) else "warning"
+                out.append(Finding(level, here.network, f"a 1-of-1 validator set guards "
+                                   f"messages from {there.network}; configure at least 2-of-3 "
+                                   "in ape-config.yaml and relink"))
+            vals = tuple(sorted(Web3.to_checksum_address(v)
+                                for v in gw.functions.validators(origin).call()))
+            seen.setdefault(origin, {})[here.network] = (vals, int(threshold))
+    for origin, per_dest in seen.items():
+        if len(set(per_dest.values())) > 1:
+            names = ", ".join(sorted(per_dest))
+            out.append(Finding("error", names, f"destinations disagree on the validator set "
+                               f"or threshold for messages from chain {origin}; relink them "
+                               "all in one 'accord link' command"))
+    return out
+
+
+def diagnose(deployments: list[Deployed]) -> list[Finding]:
+    findings: list[Finding] = []
+    for d in deployments:
+        findings += check_code(d)
+        findings += check_admin(d)
+    if len(deployments) > 1:
+        findings += check_links(deployments)
+    return findings
