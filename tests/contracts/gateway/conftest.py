@@ -157,3 +157,26 @@ def interop(chain_id: int) -> Callable[[Any], bytes]:
 @pytest.fixture(scope="module")
 def expiry_attr() -> Callable[[int], bytes]:
     return expiry_attribute
+
+
+@pytest.fixture(scope="module")
+def sent_messages() -> Callable[[Any, Any], list[Message]]:
+    """Messages a gateway emitted in `tx`, rebuilt from MessageSent + MessageNonce the way a
+    relayer does it."""
+    from accord.messages import decode_interop_address
+
+    def read(gateway: Any, tx: Any) -> list[Message]:
+        sent = tx.decode_logs(gateway.MessageSent)
+        nonces = {bytes(n.id): n for n in tx.decode_logs(gateway.MessageNonce)}
+        out = []
+        for s in sent:
+            origin_chain, sender = decode_interop_address(bytes(s.sender))
+            dest_chain, to = decode_interop_address(bytes(s.recipient))
+            n = nonces[bytes(s.sendId)]
+            m = Message(origin_chain, gateway.address, n.nonce, sender, dest_chain, to, n.expiry,
+                        bytes(s.payload))
+            assert m.id == bytes(s.sendId)
+            out.append(m)
+        return out
+
+    return read

@@ -1,0 +1,63 @@
+"""accord.messages: encodings the validator and relayer reuse."""
+
+from __future__ import annotations
+
+import pytest
+
+from accord.errors import MessageFormatError
+from accord.messages import (
+    Message,
+    batch_root,
+    decode_interop_address,
+    encode_interop_address,
+    expiry_attribute,
+    message_id,
+    pack_signatures,
+)
+
+ADDR = "0x" + "ab" * 20
+
+
+def test_interop_address_matches_openzeppelin_format_and_round_trips():
+    assert encode_interop_address(1, ADDR) == bytes.fromhex("00010000010114") + bytes.fromhex(
+        "ab" * 20)
+    assert encode_interop_address(31337, ADDR)[4:7] == bytes([2, 0x7A, 0x69])
+    for chain_id in (1, 255, 256, 31337001, 2**64):
+        assert decode_interop_address(encode_interop_address(chain_id, ADDR))[0] == chain_id
+
+
+@pytest.mark.parametrize("bad", [b"", b"\x00\x02\x00\x00\x01\x01\x00", b"\x00\x01\x00\x00\x00\x00",
+                                 b"\x00\x01\x00\x00\x01\x01\x00",
+                                 bytes.fromhex("00010000010114") + b"\x01" * 19])
+def test_decode_interop_address_rejects_bad_encodings(bad):
+    with pytest.raises(MessageFormatError):
+        decode_interop_address(bad)
+
+
+def test_message_id_rejects_out_of_range_fields():
+    with pytest.raises(MessageFormatError):
+        message_id(Message(1, ADDR, 2**64, ADDR, 2, ADDR, 0, b""))
+    with pytest.raises(MessageFormatError):
+        message_id(Message(1, "0x1234", 0, ADDR, 2, ADDR, 0, b""))
+
+
+def test_batch_root_rejects_empty_and_bad_ids():
+    with pytest.raises(MessageFormatError):
+        batch_root([])
+    with pytest.raises(MessageFormatError):
+        batch_root([b"\x00" * 31])
+
+
+def test_pack_signatures_sorts_and_rejects_duplicates_and_bad_lengths():
+    low, high = "0x" + "01" * 20, "0x" + "02" * 20
+    assert pack_signatures([(high, b"\x02" * 65), (low, b"\x01" * 65)]) == \
+        b"\x01" * 65 + b"\x02" * 65
+    with pytest.raises(MessageFormatError):
+        pack_signatures([(low, b"\x01" * 65), (low, b"\x01" * 65)])
+    with pytest.raises(MessageFormatError):
+        pack_signatures([(low, b"\x01" * 64)])
+
+
+def test_expiry_attribute_layout():
+    attr = expiry_attribute(5)
+    assert len(attr) == 36 and attr[-1] == 5
