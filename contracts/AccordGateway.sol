@@ -11,6 +11,7 @@ import {InteroperableAddress} from "@openzeppelin/contracts/utils/draft-Interope
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {IAccordGateway} from "../interfaces/IAccordGateway.sol";
 import {IAccordExpiryHook} from "../interfaces/IAccordExpiryHook.sol";
+import {AccordInterop} from "./libraries/AccordInterop.sol";
 
 /// @title AccordGateway
 /// @notice ERC-7786 source gateway plus an M-of-N validator-set verifier that delivers to
@@ -74,7 +75,7 @@ contract AccordGateway is IAccordGateway, EIP712, Ownable2Step, ReentrancyGuardT
         id = _sentId(nonce, destinationChainId, to, expiry, payload);
         emit MessageSent(
             id,
-            InteroperableAddress.formatEvmV1(block.chainid, msg.sender),
+            AccordInterop.formatEvm(block.chainid, msg.sender),
             recipient,
             payload,
             0,
@@ -416,7 +417,7 @@ contract AccordGateway is IAccordGateway, EIP712, Ownable2Step, ReentrancyGuardT
     function _dispatchToRecipient(Message calldata m, bytes32 id, uint256 gasLimit) private {
         bytes memory data = abi.encodeCall(
             IERC7786Recipient.receiveMessage,
-            (id, InteroperableAddress.formatEvmV1(m.originChainId, m.sender), m.payload)
+            (id, AccordInterop.formatEvm(m.originChainId, m.sender), m.payload)
         );
         // 63/64 rule: make sure the callee really gets `gasLimit`, so a relayer cannot make a
         // message fail on purpose by sending the transaction with too little gas.
@@ -485,8 +486,8 @@ contract AccordGateway is IAccordGateway, EIP712, Ownable2Step, ReentrancyGuardT
         );
         emit MessageSent(
             noticeId,
-            InteroperableAddress.formatEvmV1(block.chainid, address(this)),
-            InteroperableAddress.formatEvmV1(originChainId, originGateway),
+            AccordInterop.formatEvm(block.chainid, address(this)),
+            AccordInterop.formatEvm(originChainId, originGateway),
             payload,
             0,
             new bytes[](0)
@@ -516,10 +517,25 @@ contract AccordGateway is IAccordGateway, EIP712, Ownable2Step, ReentrancyGuardT
         bytes32 idOrRoot,
         bool batch
     ) private pure returns (bytes32) {
-        bytes32 domain = keccak256(
-            abi.encode(_DOMAIN_TYPEHASH, _NAME_HASH, _VERSION_HASH, originChainId, originGateway)
-        );
-        bytes32 structHash = keccak256(abi.encode(batch ? _BATCH_TYPEHASH : _ATTESTATION_TYPEHASH, idOrRoot));
+        bytes32 typehash = batch ? _BATCH_TYPEHASH : _ATTESTATION_TYPEHASH;
+        bytes32 domainTypehash = _DOMAIN_TYPEHASH;
+        bytes32 nameHash = _NAME_HASH;
+        bytes32 versionHash = _VERSION_HASH;
+        bytes32 domain;
+        bytes32 structHash;
+        assembly ("memory-safe") {
+            // domain separator of the origin gateway, hashed in free memory (not allocated)
+            let ptr := mload(0x40)
+            mstore(ptr, domainTypehash)
+            mstore(add(ptr, 0x20), nameHash)
+            mstore(add(ptr, 0x40), versionHash)
+            mstore(add(ptr, 0x60), originChainId)
+            mstore(add(ptr, 0x80), and(originGateway, 0xffffffffffffffffffffffffffffffffffffffff))
+            domain := keccak256(ptr, 0xa0)
+            mstore(0x00, typehash)
+            mstore(0x20, idOrRoot)
+            structHash := keccak256(0x00, 0x40)
+        }
         return MessageHashUtils.toTypedDataHash(domain, structHash);
     }
 
@@ -528,8 +544,15 @@ contract AccordGateway is IAccordGateway, EIP712, Ownable2Step, ReentrancyGuardT
         address originGateway,
         uint64 nonce
     ) private pure returns (bytes32 key, uint256 bit) {
-        key = keccak256(abi.encode(originChainId, originGateway, nonce >> 8));
-        bit = 1 << (nonce & 0xff);
+        assembly ("memory-safe") {
+            // key = keccak256(abi.encode(originChainId, originGateway, nonce >> 8)), in free memory
+            let ptr := mload(0x40)
+            mstore(ptr, originChainId)
+            mstore(add(ptr, 0x20), and(originGateway, 0xffffffffffffffffffffffffffffffffffffffff))
+            mstore(add(ptr, 0x40), shr(8, and(nonce, 0xffffffffffffffff)))
+            key := keccak256(ptr, 0x60)
+            bit := shl(and(nonce, 0xff), 1)
+        }
     }
 
     function _isExpired(uint64 expiry) private view returns (bool) {

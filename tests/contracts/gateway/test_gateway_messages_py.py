@@ -61,3 +61,10 @@ def test_pack_signatures_sorts_and_rejects_duplicates_and_bad_lengths():
 def test_expiry_attribute_layout():
     attr = expiry_attribute(5)
     assert len(attr) == 36 and attr[-1] == 5
+
+
+def test_accord_interop_format_is_byte_equal_to_openzeppelin(project, accounts):
+    harness = project.InteropHarness.deploy(sender=accounts[0])
+    for chain_id in (0, 1, 255, 256, 31337, 31337001, 2**64 - 1, 2**200 + 7, 2**256 - 1):
+        ours, oz = harness.both(chain_id, ADDR)
+        assert bytes(ours) == bytes(oz) == encode_interop_address(chain_id, ADDR)
