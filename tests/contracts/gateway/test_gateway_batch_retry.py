@@ -221,3 +221,22 @@ def test_recipient_reentering_retry_cannot_deliver_twice(project, dst, admin, ma
 
 def test_receive_message_selector_constant(recipient):
     assert RECEIVE_MESSAGE_SELECTOR == keccak(text="receiveMessage(bytes32,bytes,bytes)")[:4]
+
+
+def test_batch_with_too_little_transaction_gas_reverts_instead_of_recording_failures(
+        dst, recipients, make_message, sign_batch, relayer):
+    msgs = _batch(make_message, recipients, 410)
+    with ape.reverts(dst.AccordGatewayInsufficientGas, gasLimit=1_000_000):
+        dst.deliverBatch([m.as_tuple() for m in msgs], [], sign_batch(msgs), 1_000_000,
+                         sender=relayer, gas=1_020_000)
+    assert all(_status(dst, m)[0] == UNKNOWN for m in msgs)
+
+
+def test_retry_with_too_little_transaction_gas_reverts_and_keeps_the_record(
+        dst, recipient, make_message, sign, relayer, user):
+    recipient.setMode(1, sender=relayer)
+    m = make_message(recipient, nonce=420)
+    dst.deliver(m.as_tuple(), sign(m), GAS_LIMIT, sender=relayer)
+    with ape.reverts(dst.AccordGatewayInsufficientGas, gasLimit=2_000_000):
+        dst.retry(m.as_tuple(), 2_000_000, sender=user, gas=1_000_000)
+    assert _status(dst, m)[:3:2] == (FAILED, 1)

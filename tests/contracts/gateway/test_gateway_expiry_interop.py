@@ -150,3 +150,17 @@ def test_openzeppelin_recipient_rejects_other_senders_and_the_failure_is_recorde
         ["address", "bytes"], [dst.address, interop(stranger)])
     assert _status(dst, m) == (FAILED, keccak(err), 1)
     assert probe.value() == 0
+
+
+def test_mark_expired_checks_route_like_delivery(dst, recipient, make_message, sign, chain, user,
+                                                 chain_id):
+    expiry = chain.pending_timestamp + 10
+    wrong_dest = make_message(recipient, nonce=520, expiry=expiry, destination=chain_id + 1)
+    untrusted = make_message(recipient, nonce=521, expiry=expiry, origin_gateway=user.address)
+    chain.pending_timestamp = expiry + 1
+    with ape.reverts(dst.AccordGatewayWrongDestination, destinationChainId=chain_id + 1,
+                     chainId=chain_id):
+        dst.markExpired(wrong_dest.as_tuple(), [], sign(wrong_dest), sender=user)
+    with ape.reverts(dst.AccordGatewayUntrustedOrigin, originChainId=chain_id,
+                     gateway=user.address):
+        dst.markExpired(untrusted.as_tuple(), [], sign(untrusted), sender=user)
