@@ -415,20 +415,32 @@ contract AccordGateway is IAccordGateway, EIP712, Ownable2Step, ReentrancyGuardT
     /// @dev Calls the recipient with exactly `gasLimit` gas (or reverts if that much cannot be
     /// forwarded); records a failure or emits the delivery.
     function _dispatchToRecipient(Message calldata m, bytes32 id, uint256 gasLimit) private {
-        bytes memory data = abi.encodeCall(
-            IERC7786Recipient.receiveMessage,
-            (id, AccordInterop.formatEvm(m.originChainId, m.sender), m.payload)
-        );
+        bytes memory sender = AccordInterop.formatEvm(m.originChainId, m.sender);
+        bytes calldata payload = m.payload;
+        address to = m.recipient;
+        bytes4 selector = IERC7786Recipient.receiveMessage.selector;
         // 63/64 rule: make sure the callee really gets `gasLimit`, so a relayer cannot make a
         // message fail on purpose by sending the transaction with too little gas.
         if (gasleft() < gasLimit + gasLimit / 63 + _CALL_RESERVE) revert AccordGatewayInsufficientGas(gasLimit);
-        address to = m.recipient;
-        bytes4 expected = IERC7786Recipient.receiveMessage.selector;
         bool ok;
         assembly ("memory-safe") {
+            // abi.encodeCall(receiveMessage, (id, sender, payload)) built in place:
+            // selector | id | 0x60 | 0xc0 | sender (len + 2 words, len <= 58) | payload (len + data)
+            let ptr := mload(0x40)
+            mstore(ptr, selector)
+            mstore(add(ptr, 0x04), id)
+            mstore(add(ptr, 0x24), 0x60)
+            mstore(add(ptr, 0x44), 0xc0)
+            mstore(add(ptr, 0x64), mload(sender))
+            mstore(add(ptr, 0x84), mload(add(sender, 0x20)))
+            mstore(add(ptr, 0xa4), mload(add(sender, 0x40))) // formatEvm zero-pads its last word
+            let padded := and(add(payload.length, 0x1f), not(0x1f))
+            mstore(add(ptr, add(0xc4, padded)), 0) // zero the payload's last (padded) word
+            mstore(add(ptr, 0xc4), payload.length)
+            calldatacopy(add(ptr, 0xe4), payload.offset, payload.length)
             // return data is not copied beyond one word: no return-bomb
-            ok := call(gasLimit, to, 0, add(data, 0x20), mload(data), 0x00, 0x20)
-            ok := and(ok, and(gt(returndatasize(), 0x1f), eq(shr(224, mload(0x00)), shr(224, expected))))
+            ok := call(gasLimit, to, 0, ptr, add(0xe4, padded), 0x00, 0x20)
+            ok := and(ok, and(gt(returndatasize(), 0x1f), eq(shr(224, mload(0x00)), shr(224, selector))))
         }
         if (ok) {
             emit MessageDelivered(id);
@@ -495,20 +507,24 @@ contract AccordGateway is IAccordGateway, EIP712, Ownable2Step, ReentrancyGuardT
         emit MessageNonce(noticeId, nonce, 0);
     }
 
-    function _idOf(Message calldata m) private pure returns (bytes32) {
-        return
-            keccak256(
-                abi.encodePacked(
-                    m.originChainId,
-                    m.originGateway,
-                    m.nonce,
-                    m.sender,
-                    m.destinationChainId,
-                    m.recipient,
-                    m.expiry,
-                    m.payload
-                )
-            );
+    /// @dev keccak256(abi.encodePacked(originChainId, originGateway, nonce, sender,
+    /// destinationChainId, recipient, expiry, payload)), packed in free memory. The payload
+    /// slice comes from Solidity (bounds-checked); fixed fields are masked to their widths.
+    function _idOf(Message calldata m) private pure returns (bytes32 id) {
+        bytes calldata payload = m.payload;
+        assembly ("memory-safe") {
+            let addrMask := 0xffffffffffffffffffffffffffffffffffffffff
+            let ptr := mload(0x40)
+            mstore(ptr, calldataload(m)) // originChainId: 32 bytes
+            mstore(add(ptr, 0x20), shl(96, and(calldataload(add(m, 0x20)), addrMask))) // gateway: 20
+            mstore(add(ptr, 0x34), shl(192, calldataload(add(m, 0x40)))) // nonce: 8
+            mstore(add(ptr, 0x3c), shl(96, and(calldataload(add(m, 0x60)), addrMask))) // sender: 20
+            mstore(add(ptr, 0x50), calldataload(add(m, 0x80))) // destinationChainId: 32
+            mstore(add(ptr, 0x70), shl(96, and(calldataload(add(m, 0xa0)), addrMask))) // recipient: 20
+            mstore(add(ptr, 0x84), shl(192, calldataload(add(m, 0xc0)))) // expiry: 8
+            calldatacopy(add(ptr, 0x8c), payload.offset, payload.length)
+            id := keccak256(ptr, add(0x8c, payload.length))
+        }
     }
 
     function _digest(

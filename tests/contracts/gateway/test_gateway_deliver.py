@@ -233,3 +233,14 @@ def test_admin_transfer_is_two_step(dst, admin, user):
 def test_receive_message_rejects_direct_calls(dst, src, user, interop):
     with ape.reverts(dst.AccordGatewayUnauthorizedNotice):
         dst.receiveMessage(b"\x00" * 32, interop(src), b"", sender=user)
+
+
+@pytest.mark.parametrize("size", [0, 1, 31, 32, 33, 64, 300])
+def test_deliver_passes_payloads_of_any_length_intact(dst, recipient, make_message, sign, relayer,
+                                                      user, chain_id, size):
+    payload = bytes((i * 7 + 1) % 256 for i in range(size))
+    m = make_message(recipient, payload, nonce=600 + size)
+    dst.deliver(m.as_tuple(), sign(m), GAS_LIMIT, sender=relayer)
+    _, rid, sender, got = recipient.last()
+    assert (bytes(rid), bytes(sender), bytes(got)) == (
+        m.id, encode_interop_address(chain_id, user.address), payload)
