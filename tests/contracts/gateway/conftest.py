@@ -60,7 +60,8 @@ def chain_id(chain: Any) -> int:
 
 
 @pytest.fixture(scope="module")
-def gateways(project: Any, admin: Any, validators: list[LocalAccount], chain_id: int) -> tuple[Any, Any]:
+def gateways(project: Any, admin: Any, validators: list[LocalAccount],
+             chain_id: int) -> tuple[Any, Any]:
     """(src, dst): dst trusts src as the gateway of `chain_id`, and src trusts dst (for expiry
     notices), both with the same 2-of-3 validator set."""
     src = project.AccordGateway.deploy(admin, sender=admin)

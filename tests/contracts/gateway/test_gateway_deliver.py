@@ -7,6 +7,7 @@ import pytest
 from eth_utils import to_checksum_address
 
 from accord.messages import attestation_digest, encode_interop_address, sign_digest
+
 GAS_LIMIT = 200_000  # gas the relayer gives each recipient call
 
 DELIVERED, FAILED, EXPIRED, UNKNOWN = 1, 2, 3, 0
