@@ -312,7 +312,7 @@ contract AccordGateway is IAccordGateway, EIP712, Ownable2Step, ReentrancyGuardT
     /// @dev The destination chain and address of an ERC-7930 EVM recipient (both non-zero).
     function _parseRecipient(bytes calldata recipient) private pure returns (uint256 chainId, address to) {
         bool ok;
-        (ok, chainId, to) = recipient.tryParseEvmV1Calldata();
+        (ok, chainId, to) = AccordInterop.parseEvmCalldata(recipient);
         if (!ok || chainId == 0 || to == address(0)) revert AccordGatewayInvalidRecipient(recipient);
     }
 

@@ -75,8 +75,8 @@ interface IAccordGateway is IERC7786GatewaySource, IERC7786Recipient {
     // ---------------------------------------------------------------- errors
     /// @notice `sendMessage` was given `value` wei; the gateway carries no value.
     error AccordGatewayValueNotSupported(uint256 value);
-    /// @notice The recipient is not an ERC-7930 EVM address with a chain reference and a
-    /// 20-byte non-zero address.
+    /// @notice The recipient is not exactly an ERC-7930 v1 EIP-155 address with a 1..32-byte
+    /// chain reference and a 20-byte non-zero address (no trailing bytes).
     error AccordGatewayInvalidRecipient(bytes recipient);
     /// @notice An attribute with a known selector has a malformed encoding.
     error AccordGatewayInvalidAttribute(bytes attribute);

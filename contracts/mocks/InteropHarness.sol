@@ -11,4 +11,14 @@ contract InteropHarness {
     function both(uint256 chainId, address addr) external pure returns (bytes memory, bytes memory) {
         return (AccordInterop.formatEvm(chainId, addr), InteroperableAddress.formatEvmV1(chainId, addr));
     }
+
+    /// @notice Accord's strict parse of `data`: (ok, chainId, addr).
+    function parse(bytes calldata data) external pure returns (bool, uint256, address) {
+        return AccordInterop.parseEvmCalldata(data);
+    }
+
+    /// @notice OpenZeppelin's parse of `data`: (ok, chainId, addr).
+    function parseOz(bytes calldata data) external pure returns (bool, uint256, address) {
+        return InteroperableAddress.tryParseEvmV1Calldata(data);
+    }
 }

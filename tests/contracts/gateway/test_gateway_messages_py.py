@@ -68,3 +68,19 @@ def test_accord_interop_format_is_byte_equal_to_openzeppelin(project, accounts):
     for chain_id in (0, 1, 255, 256, 31337, 31337001, 2**64 - 1, 2**200 + 7, 2**256 - 1):
         ours, oz = harness.both(chain_id, ADDR)
         assert bytes(ours) == bytes(oz) == encode_interop_address(chain_id, ADDR)
+
+
+def test_accord_interop_parse_agrees_with_openzeppelin_and_rejects_trailing_bytes(project,
+                                                                                  accounts):
+    harness = project.InteropHarness.deploy(sender=accounts[0])
+    for chain_id in (0, 1, 255, 256, 31337, 2**64 - 1, 2**256 - 1):
+        data = encode_interop_address(chain_id, ADDR)
+        ok, cid, addr = harness.parse(data)
+        assert (ok, cid, addr.lower()) == (True, chain_id, ADDR)
+        assert tuple(harness.parse(data)) == tuple(harness.parseOz(data))
+        assert not harness.parse(data + b"\x00")[0]  # OpenZeppelin would ignore the extra byte
+    for bad in (b"", b"\x00\x01\x00\x00", bytes.fromhex("000100000014") + b"\xab" * 20,
+                bytes.fromhex("00010000010100") , bytes.fromhex("0001000101010114") + b"\xab" * 20,
+                bytes.fromhex("00010000010113") + b"\xab" * 19,
+                bytes.fromhex("00020000010114") + b"\xab" * 20):
+        assert not harness.parse(bad)[0]
