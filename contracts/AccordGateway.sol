@@ -12,6 +12,7 @@ import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/Reentrancy
 import {IAccordGateway} from "../interfaces/IAccordGateway.sol";
 import {IAccordExpiryHook} from "../interfaces/IAccordExpiryHook.sol";
 import {AccordInterop} from "./libraries/AccordInterop.sol";
+import {AccordOriginSet} from "./libraries/AccordOriginSet.sol";
 
 /// @title AccordGateway
 /// @notice ERC-7786 source gateway plus an M-of-N validator-set verifier that delivers to
@@ -42,8 +43,6 @@ contract AccordGateway is IAccordGateway, EIP712, Ownable2Step, ReentrancyGuardT
     // ---------------------------------------------------------------- state
     uint64 private _nonce;
     mapping(uint256 originChainId => OriginConfig) private _origins;
-    mapping(uint256 originChainId => mapping(address validator => uint32 epoch)) private _validatorEpoch;
-    mapping(uint256 originChainId => address[]) private _validatorLists;
     /// @dev keccak256(originChainId, originGateway, nonce >> 8) => 256 replay bits.
     mapping(bytes32 wordKey => uint256 bits) private _replayWords;
     mapping(bytes32 id => Record) private _records;
@@ -106,7 +105,7 @@ contract AccordGateway is IAccordGateway, EIP712, Ownable2Step, ReentrancyGuardT
         // CHECKS
         if (msg.sender != address(this) || msg.value != 0) revert AccordGatewayUnauthorizedNotice(msg.sender, sender);
         (bool ok, uint256 chainId, address from) = sender.tryParseEvmV1Calldata();
-        if (!ok || from == address(0) || _origins[chainId].gateway != from) {
+        if (!ok || from == address(0) || _trustedGateway(chainId) != from) {
             revert AccordGatewayUnauthorizedNotice(msg.sender, sender);
         }
         (bytes4 tag, bytes32 id, address originalSender) = abi.decode(payload, (bytes4, bytes32, address));
@@ -130,13 +129,19 @@ contract AccordGateway is IAccordGateway, EIP712, Ownable2Step, ReentrancyGuardT
     /// @inheritdoc IAccordGateway
     function deliver(Message calldata message, bytes calldata signatures, uint256 gasLimit) external nonReentrant {
         // CHECKS
-        OriginConfig memory cfg = _checkRoute(message);
+        (bytes memory set, uint256 threshold) = _checkRoute(message);
         bytes32 id = _idOf(message);
         if (_isExpired(message.expiry)) revert AccordGatewayMessageExpired(id, message.expiry);
         (bytes32 key, uint256 bit) = _replaySlot(message.originChainId, message.originGateway, message.nonce);
         uint256 word = _replayWords[key];
         if (word & bit != 0) revert AccordGatewayAlreadyProcessed(id);
-        _verify(message.originChainId, cfg, _digest(message.originChainId, message.originGateway, id, false), signatures);
+        _verify(
+            message.originChainId,
+            set,
+            threshold,
+            _digest(message.originChainId, message.originGateway, id, false),
+            signatures
+        );
 
         // EFFECTS
         _replayWords[key] = word | bit;
@@ -157,7 +162,7 @@ contract AccordGateway is IAccordGateway, EIP712, Ownable2Step, ReentrancyGuardT
         if (n == 0) revert AccordGatewayInvalidBatch();
         uint256 origin = messages[0].originChainId;
         address originGateway = messages[0].originGateway;
-        OriginConfig memory cfg = _checkRoute(messages[0]);
+        (bytes memory set, uint256 threshold) = _checkRoute(messages[0]);
         bytes32[] memory ids = new bytes32[](n);
         for (uint256 i = 0; i < n; ++i) {
             Message calldata m = messages[i];
@@ -168,7 +173,7 @@ contract AccordGateway is IAccordGateway, EIP712, Ownable2Step, ReentrancyGuardT
             ids[i] = _idOf(m);
         }
         bytes32 root = batchIds.length == 0 ? _hashIds(ids) : _checkSubset(ids, batchIds);
-        _verify(origin, cfg, _digest(origin, originGateway, root, true), signatures);
+        _verify(origin, set, threshold, _digest(origin, originGateway, root, true), signatures);
 
         // EFFECTS + INTERACTIONS per message: the replay bit is set before the recipient call;
         // processed or expired messages are skipped so a partially delivered batch can finish.
@@ -205,18 +210,16 @@ contract AccordGateway is IAccordGateway, EIP712, Ownable2Step, ReentrancyGuardT
         bytes calldata signatures
     ) external nonReentrant returns (bytes32 noticeId) {
         // CHECKS
-        OriginConfig memory cfg = _checkRoute(message);
         bytes32 id = _idOf(message);
         if (!_isExpired(message.expiry)) revert AccordGatewayNotExpired(id, message.expiry);
         Record storage record = _records[id];
         MessageStatus status = record.status;
         if (status == MessageStatus.Unknown) {
-            (bytes32 key, uint256 bit) = _replaySlot(message.originChainId, message.originGateway, message.nonce);
-            uint256 word = _replayWords[key];
-            if (word & bit != 0) revert AccordGatewayAlreadyProcessed(id);
-            _verifyAttested(message, cfg, id, batchIds, signatures);
-            _replayWords[key] = word | bit;
-        } else if (status != MessageStatus.Failed) {
+            // never seen: must be attested, and its replay bit is consumed
+            _consumeAttested(message, id, batchIds, signatures);
+        } else if (status == MessageStatus.Failed) {
+            _checkRoute(message); // a failure record proves the attestation
+        } else {
             revert AccordGatewayInvalidStatus(id, status);
         }
 
@@ -260,7 +263,9 @@ contract AccordGateway is IAccordGateway, EIP712, Ownable2Step, ReentrancyGuardT
     // ================================================================ admin
     /// @inheritdoc IAccordGateway
     function setTrustedGateway(uint256 originChainId, address gateway) external onlyOwner {
-        _origins[originChainId].gateway = gateway;
+        OriginConfig memory cfg = _origins[originChainId];
+        bytes memory set = AccordOriginSet.read(cfg.setCode, cfg.size);
+        _writeOrigin(originChainId, gateway, AccordOriginSet.validators(set), cfg.threshold);
         emit TrustedGatewaySet(originChainId, gateway);
     }
 
@@ -274,22 +279,15 @@ contract AccordGateway is IAccordGateway, EIP712, Ownable2Step, ReentrancyGuardT
         if (n == 0 || n > type(uint8).max || threshold == 0 || threshold > n) {
             revert AccordGatewayInvalidValidatorSet();
         }
-        OriginConfig storage cfg = _origins[originChainId];
-        uint32 epoch = cfg.epoch + 1;
-        mapping(address => uint32) storage members = _validatorEpoch[originChainId];
         address previous = address(0);
         // bounded: at most 255 validators, admin-only
         for (uint256 i = 0; i < n; ++i) {
             address v = validators_[i];
             if (v <= previous) revert AccordGatewayInvalidValidatorSet();
-            members[v] = epoch;
             previous = v;
         }
-        cfg.epoch = epoch;
-        cfg.threshold = threshold;
-        cfg.size = uint8(n);
-        _validatorLists[originChainId] = validators_;
-        emit ValidatorSetChanged(originChainId, epoch, validators_, threshold);
+        _writeOrigin(originChainId, _trustedGateway(originChainId), validators_, threshold);
+        emit ValidatorSetChanged(originChainId, validators_, threshold);
     }
 
     /// @inheritdoc IAccordGateway
@@ -298,14 +296,18 @@ contract AccordGateway is IAccordGateway, EIP712, Ownable2Step, ReentrancyGuardT
     }
 
     /// @inheritdoc IAccordGateway
+    function trustedGateway(uint256 originChainId) external view returns (address) {
+        return _trustedGateway(originChainId);
+    }
+
+    /// @inheritdoc IAccordGateway
     function validators(uint256 originChainId) external view returns (address[] memory) {
-        return _validatorLists[originChainId];
+        return AccordOriginSet.validators(_readSet(originChainId));
     }
 
     /// @inheritdoc IAccordGateway
     function isValidator(uint256 originChainId, address signer) external view returns (bool) {
-        uint32 epoch = _origins[originChainId].epoch;
-        return epoch != 0 && _validatorEpoch[originChainId][signer] == epoch;
+        return AccordOriginSet.contains(_readSet(originChainId), signer);
     }
 
     // ================================================================ internals
@@ -356,52 +358,139 @@ contract AccordGateway is IAccordGateway, EIP712, Ownable2Step, ReentrancyGuardT
         }
     }
 
-    /// @dev The message is for this chain and comes from the trusted gateway of a configured origin.
-    function _checkRoute(Message calldata m) private view returns (OriginConfig memory cfg) {
+    /// @dev The message is for this chain and comes from the trusted gateway of a configured
+    /// origin; returns that origin's set (gateway || validators) and threshold.
+    function _checkRoute(Message calldata m) private view returns (bytes memory set, uint256 threshold) {
         if (m.destinationChainId != block.chainid) {
             revert AccordGatewayWrongDestination(m.destinationChainId, block.chainid);
         }
-        cfg = _origins[m.originChainId];
-        if (cfg.gateway == address(0) || cfg.gateway != m.originGateway || cfg.threshold == 0) {
+        OriginConfig memory cfg = _origins[m.originChainId];
+        set = AccordOriginSet.read(cfg.setCode, cfg.size);
+        address gateway = AccordOriginSet.gatewayOf(set);
+        threshold = cfg.threshold;
+        if (gateway == address(0) || gateway != m.originGateway || threshold == 0) {
             revert AccordGatewayUntrustedOrigin(m.originChainId, m.originGateway);
         }
     }
 
-    /// @dev Checks `signatures` (65-byte each, strictly ascending signers, all in the current set,
-    /// at least `threshold`). The count is bounded by the set size through the ordering rule.
+    /// @dev Checks `signatures` (65-byte each, strictly ascending signers, all in `set`, at
+    /// least `threshold`). Sorted signers are merged against the sorted set, so the work is
+    /// bounded by the set size.
     function _verify(
         uint256 originChainId,
-        OriginConfig memory cfg,
+        bytes memory set,
+        uint256 threshold,
         bytes32 digest,
         bytes calldata signatures
-    ) private view {
+    ) private pure {
         uint256 len = signatures.length;
         if (len % _SIGNATURE_LENGTH != 0) revert AccordGatewayInvalidSignatureLength(len);
         uint256 count = len / _SIGNATURE_LENGTH;
-        if (count < cfg.threshold) revert AccordGatewayInsufficientSignatures(count, cfg.threshold);
-        mapping(address => uint32) storage members = _validatorEpoch[originChainId];
+        if (count < threshold) revert AccordGatewayInsufficientSignatures(count, threshold);
+        uint256 size = AccordOriginSet.sizeOf(set);
+        uint256 j = 0;
         address previous = address(0);
         for (uint256 i = 0; i < count; ++i) {
-            uint256 at = i * _SIGNATURE_LENGTH;
-            address signer = ECDSA.recoverCalldata(digest, signatures[at:at + _SIGNATURE_LENGTH]);
-            if (members[signer] != cfg.epoch) revert AccordGatewaySignerNotValidator(originChainId, signer);
-            if (signer <= previous) {
-                if (signer == previous) revert AccordGatewayDuplicateSigner(signer);
-                revert AccordGatewaySignersNotAscending(previous, signer);
+            address signer = _signerAt(digest, signatures, i);
+            bool found;
+            (j, found) = _advance(set, size, j, signer);
+            if (found) {
+                // found at or after the previous signer's position: strictly ascending
+                ++j;
+                previous = signer;
+                continue;
             }
-            previous = signer;
+            if (!AccordOriginSet.contains(set, signer)) revert AccordGatewaySignerNotValidator(originChainId, signer);
+            if (signer == previous) revert AccordGatewayDuplicateSigner(signer);
+            revert AccordGatewaySignersNotAscending(previous, signer);
         }
+    }
+
+    /// @dev Recovers the signer of the `i`-th 65-byte signature (OpenZeppelin rejects malleable
+    /// high-s signatures, bad v and the zero address).
+    function _signerAt(bytes32 digest, bytes calldata signatures, uint256 i) private pure returns (address) {
+        bytes32 r;
+        bytes32 s;
+        uint8 v;
+        assembly ("memory-safe") {
+            let at := add(signatures.offset, mul(i, 65))
+            r := calldataload(at)
+            s := calldataload(add(at, 0x20))
+            v := byte(0, calldataload(add(at, 0x40)))
+        }
+        return ECDSA.recover(digest, v, r, s);
+    }
+
+    /// @dev Merge step: from position `j` of the sorted `set`, skips validators below `signer`;
+    /// `found` if the next one is `signer` (then `j` is its position).
+    function _advance(
+        bytes memory set,
+        uint256 size,
+        uint256 j,
+        address signer
+    ) private pure returns (uint256, bool found) {
+        assembly ("memory-safe") {
+            let base := add(set, 0x34) // validator k at base + 20k (after the 20-byte gateway)
+            for {} lt(j, size) {
+                j := add(j, 1)
+            } {
+                let validator := shr(96, mload(add(base, mul(j, 20))))
+                if iszero(lt(validator, signer)) {
+                    found := eq(validator, signer)
+                    break
+                }
+            }
+        }
+        return (j, found);
+    }
+
+    function _readSet(uint256 originChainId) private view returns (bytes memory) {
+        OriginConfig memory cfg = _origins[originChainId];
+        return AccordOriginSet.read(cfg.setCode, cfg.size);
+    }
+
+    function _trustedGateway(uint256 originChainId) private view returns (address) {
+        return AccordOriginSet.gatewayOf(_readSet(originChainId));
+    }
+
+    /// @dev Deploys the new (gateway, validators) code and points the origin at it.
+    function _writeOrigin(
+        uint256 originChainId,
+        address gateway,
+        address[] memory validators_,
+        uint8 threshold
+    ) private {
+        address setCode = AccordOriginSet.write(gateway, validators_);
+        if (setCode == address(0)) revert AccordGatewayInvalidValidatorSet();
+        _origins[originChainId] = OriginConfig(setCode, threshold, uint8(validators_.length));
+    }
+
+    /// @dev For `markExpired` of an unseen message: route, replay bit unset, attestation valid;
+    /// sets the replay bit so the nonce can never be delivered.
+    function _consumeAttested(
+        Message calldata m,
+        bytes32 id,
+        bytes32[] calldata batchIds,
+        bytes calldata signatures
+    ) private {
+        (bytes memory set, uint256 threshold) = _checkRoute(m);
+        (bytes32 key, uint256 bit) = _replaySlot(m.originChainId, m.originGateway, m.nonce);
+        uint256 word = _replayWords[key];
+        if (word & bit != 0) revert AccordGatewayAlreadyProcessed(id);
+        _verifyAttested(m, set, threshold, id, batchIds, signatures);
+        _replayWords[key] = word | bit;
     }
 
     /// @dev Verifies an `Attestation` of `id` (no `batchIds`) or a `BatchAttestation` of `batchIds`
     /// containing `id`.
     function _verifyAttested(
         Message calldata m,
-        OriginConfig memory cfg,
+        bytes memory set,
+        uint256 threshold,
         bytes32 id,
         bytes32[] calldata batchIds,
         bytes calldata signatures
-    ) private view {
+    ) private pure {
         bool batch = batchIds.length != 0;
         bytes32 signed = id;
         if (batch) {
@@ -409,7 +498,7 @@ contract AccordGateway is IAccordGateway, EIP712, Ownable2Step, ReentrancyGuardT
             one[0] = id;
             signed = _checkSubset(one, batchIds);
         }
-        _verify(m.originChainId, cfg, _digest(m.originChainId, m.originGateway, signed, batch), signatures);
+        _verify(m.originChainId, set, threshold, _digest(m.originChainId, m.originGateway, signed, batch), signatures);
     }
 
     /// @dev Calls the recipient with exactly `gasLimit` gas (or reverts if that much cannot be

@@ -56,13 +56,13 @@ interface IAccordGateway is IERC7786GatewaySource, IERC7786Recipient {
         bytes payload;
     }
 
-    /// @notice Per origin chain: the trusted remote gateway, the signature threshold, the
-    /// number of validators and the epoch of the current validator set (packed in one slot).
+    /// @notice Per origin chain, one storage slot: the code contract holding the trusted
+    /// gateway and the sorted validator set (see AccordOriginSet), the signature threshold and
+    /// the number of validators.
     struct OriginConfig {
-        address gateway;
+        address setCode;
         uint8 threshold;
         uint8 size;
-        uint32 epoch;
     }
 
     /// @notice A failed or expired message (happy-path deliveries write no record).
@@ -137,8 +137,8 @@ interface IAccordGateway is IERC7786GatewaySource, IERC7786Recipient {
     event MessageExpiredOnDestination(bytes32 indexed id, uint256 indexed destinationChainId);
     /// @notice The trusted gateway of `originChainId` is now `gateway`.
     event TrustedGatewaySet(uint256 indexed originChainId, address gateway);
-    /// @notice The validator set of `originChainId` is now `validators` with `threshold` (epoch `epoch`).
-    event ValidatorSetChanged(uint256 indexed originChainId, uint32 epoch, address[] validators, uint8 threshold);
+    /// @notice The validator set of `originChainId` is now `validators` with `threshold`.
+    event ValidatorSetChanged(uint256 indexed originChainId, address[] validators, uint8 threshold);
 
     // ---------------------------------------------------------------- source side
     /// @notice Attribute selector `expiry(uint64)`: the message cannot be delivered after this
@@ -206,8 +206,11 @@ interface IAccordGateway is IERC7786GatewaySource, IERC7786Recipient {
     /// 255) and its `threshold` (1..validators.length).
     function setValidatorSet(uint256 originChainId, address[] calldata validators, uint8 threshold) external;
 
-    /// @notice The trusted gateway, threshold, size and epoch for `originChainId`.
+    /// @notice The set code, threshold and size for `originChainId`.
     function originConfig(uint256 originChainId) external view returns (OriginConfig memory);
+
+    /// @notice The trusted gateway of `originChainId` (zero: none).
+    function trustedGateway(uint256 originChainId) external view returns (address);
 
     /// @notice The current validator set of `originChainId`.
     function validators(uint256 originChainId) external view returns (address[] memory);

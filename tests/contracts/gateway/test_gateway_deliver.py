@@ -205,7 +205,7 @@ def test_admin_functions_revert_for_non_admin(dst, user, chain_id, validators):
 def test_set_trusted_gateway_emits_and_is_readable(dst, admin, user):
     tx = dst.setTrustedGateway(777, user.address, sender=admin)
     assert tx.decode_logs(dst.TrustedGatewaySet)[0].gateway == user.address
-    assert dst.originConfig(777).gateway == user.address
+    assert dst.trustedGateway(777) == user.address
 
 
 @pytest.mark.parametrize("case", ["empty", "unsorted", "duplicate", "zero", "threshold0",
@@ -245,3 +245,19 @@ def test_deliver_passes_payloads_of_any_length_intact(dst, recipient, make_messa
     _, rid, sender, got = recipient.last()
     assert (bytes(rid), bytes(sender), bytes(got)) == (
         m.id, encode_interop_address(chain_id, user.address), payload)
+
+
+def test_deliver_accepts_non_adjacent_validators(dst, recipient, make_message, sign, relayer,
+                                                 validators):
+    m = make_message(recipient, nonce=14)
+    dst.deliver(m.as_tuple(), sign(m, signers=[validators[0], validators[2]]), GAS_LIMIT,
+                sender=relayer)
+    assert _status(dst, m)[0] == DELIVERED
+
+
+def test_origin_config_is_one_slot_pointing_at_the_set_code(dst, src, chain_id, validators):
+    cfg = dst.originConfig(chain_id)
+    assert (cfg.threshold, cfg.size) == (2, 3)
+    assert dst.trustedGateway(chain_id) == src.address
+    assert list(dst.validators(chain_id)) == [v.address for v in validators]
+    assert dst.trustedGateway(123456) == "0x" + "00" * 20
