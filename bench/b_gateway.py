@@ -20,8 +20,8 @@ from accord.messages import (
     Message,
     attestation_digest,
     batch_root,
-    decode_interop_address,
     encode_interop_address,
+    message_from_sent,
     pack_signatures,
     sign_digest,
 )
@@ -61,10 +61,8 @@ class _Rig:
             self.src.functions.sendMessage(self.target, payload, []), self.user)
         sent = self.src.events.MessageSent().process_receipt(receipt, errors=DISCARD)[0]["args"]
         nonce = self.src.events.MessageNonce().process_receipt(receipt, errors=DISCARD)[0]["args"]
-        origin, sender = decode_interop_address(sent["sender"])
-        dest, to = decode_interop_address(sent["recipient"])
-        m = Message(origin, self.src.address, nonce["nonce"], sender, dest, to, nonce["expiry"],
-                    bytes(sent["payload"]))
+        m = message_from_sent(self.src.address, sent["sender"], sent["recipient"],
+                              sent["payload"], sent["attributes"], nonce["nonce"])
         assert m.id == bytes(sent["sendId"]), "Python and Solidity message ids disagree"
         return m, gas(receipt)
 

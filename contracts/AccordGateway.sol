@@ -80,7 +80,7 @@ contract AccordGateway is IAccordGateway, EIP712, Ownable2Step, ReentrancyGuardT
             0,
             attributes
         );
-        emit MessageNonce(id, nonce, expiry);
+        emit MessageNonce(id, nonce);
     }
 
     /// @inheritdoc IAccordGateway
@@ -593,7 +593,7 @@ contract AccordGateway is IAccordGateway, EIP712, Ownable2Step, ReentrancyGuardT
             0,
             new bytes[](0)
         );
-        emit MessageNonce(noticeId, nonce, 0);
+        emit MessageNonce(noticeId, nonce);
     }
 
     /// @dev keccak256(abi.encodePacked(originChainId, originGateway, nonce, sender,

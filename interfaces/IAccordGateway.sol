@@ -121,9 +121,10 @@ interface IAccordGateway is IERC7786GatewaySource, IERC7786Recipient {
     error AccordGatewayInvalidNotice(bytes4 tag);
 
     // ---------------------------------------------------------------- events
-    /// @notice The message `id` was sent with gateway nonce `nonce` and `expiry` (0: none);
-    /// emitted next to ERC-7786 `MessageSent` so relayers can rebuild the id.
-    event MessageNonce(bytes32 indexed id, uint64 nonce, uint64 expiry);
+    /// @notice The message `id` was sent with gateway nonce `nonce`; emitted right after
+    /// ERC-7786 `MessageSent` so relayers can rebuild the message (the expiry is read from
+    /// `MessageSent.attributes`; see `accord.messages.message_from_sent`).
+    event MessageNonce(bytes32 indexed id, uint64 nonce);
     /// @notice Message `id` was delivered to its recipient (first delivery or a retry).
     event MessageDelivered(bytes32 indexed id);
     /// @notice Delivery of `id` failed for the `attempts`-th time; `reasonHash` is the keccak256

@@ -164,18 +164,16 @@ def expiry_attr() -> Callable[[int], bytes]:
 def sent_messages() -> Callable[[Any, Any], list[Message]]:
     """Messages a gateway emitted in `tx`, rebuilt from MessageSent + MessageNonce the way a
     relayer does it."""
-    from accord.messages import decode_interop_address
+    from accord.messages import message_from_sent
 
     def read(gateway: Any, tx: Any) -> list[Message]:
         sent = tx.decode_logs(gateway.MessageSent)
-        nonces = {bytes(n.id): n for n in tx.decode_logs(gateway.MessageNonce)}
+        nonces = {bytes(n.id): n.nonce for n in tx.decode_logs(gateway.MessageNonce)}
         out = []
         for s in sent:
-            origin_chain, sender = decode_interop_address(bytes(s.sender))
-            dest_chain, to = decode_interop_address(bytes(s.recipient))
-            n = nonces[bytes(s.sendId)]
-            m = Message(origin_chain, gateway.address, n.nonce, sender, dest_chain, to, n.expiry,
-                        bytes(s.payload))
+            m = message_from_sent(gateway.address, bytes(s.sender), bytes(s.recipient),
+                                  bytes(s.payload), [bytes(a) for a in s.attributes],
+                                  nonces[bytes(s.sendId)])
             assert m.id == bytes(s.sendId)
             out.append(m)
         return out

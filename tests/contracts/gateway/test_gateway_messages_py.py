@@ -84,3 +84,13 @@ def test_accord_interop_parse_agrees_with_openzeppelin_and_rejects_trailing_byte
                 bytes.fromhex("00010000010113") + b"\xab" * 19,
                 bytes.fromhex("00020000010114") + b"\xab" * 20):
         assert not harness.parse(bad)[0]
+
+
+def test_expiry_from_attributes_reads_expiry_and_rejects_unknown():
+    from accord.messages import expiry_from_attributes
+    assert expiry_from_attributes([]) == 0
+    assert expiry_from_attributes([expiry_attribute(77)]) == 77
+    with pytest.raises(MessageFormatError):
+        expiry_from_attributes([b"\x01\x02\x03\x04" + b"\x00" * 32])
+    with pytest.raises(MessageFormatError):
+        expiry_from_attributes([expiry_attribute(77)[:-1]])
