@@ -504,18 +504,20 @@ contract AccordGateway is IAccordGateway, EIP712, Ownable2Step, ReentrancyGuardT
     /// @dev Calls the recipient with exactly `gasLimit` gas (or reverts if that much cannot be
     /// forwarded); records a failure or emits the delivery.
     function _dispatchToRecipient(Message calldata m, bytes32 id, uint256 gasLimit) private {
+        uint256 freeMemory;
+        assembly ("memory-safe") {
+            freeMemory := mload(0x40)
+        }
         bytes memory sender = AccordInterop.formatEvm(m.originChainId, m.sender);
         bytes calldata payload = m.payload;
         address to = m.recipient;
         bytes4 selector = IERC7786Recipient.receiveMessage.selector;
-        // 63/64 rule: make sure the callee really gets `gasLimit`, so a relayer cannot make a
-        // message fail on purpose by sending the transaction with too little gas.
-        if (gasleft() < gasLimit + gasLimit / 63 + _CALL_RESERVE) revert AccordGatewayInsufficientGas(gasLimit);
-        bool ok;
+        uint256 ptr;
+        uint256 size;
         assembly ("memory-safe") {
-            // abi.encodeCall(receiveMessage, (id, sender, payload)) built in place:
+            // abi.encodeCall(receiveMessage, (id, sender, payload)) built in place (allocated):
             // selector | id | 0x60 | 0xc0 | sender (len + 2 words, len <= 58) | payload (len + data)
-            let ptr := mload(0x40)
+            ptr := mload(0x40)
             mstore(ptr, selector)
             mstore(add(ptr, 0x04), id)
             mstore(add(ptr, 0x24), 0x60)
@@ -527,14 +529,26 @@ contract AccordGateway is IAccordGateway, EIP712, Ownable2Step, ReentrancyGuardT
             mstore(add(ptr, add(0xc4, padded)), 0) // zero the payload's last (padded) word
             mstore(add(ptr, 0xc4), payload.length)
             calldatacopy(add(ptr, 0xe4), payload.offset, payload.length)
+            size := add(0xe4, padded)
+            mstore(0x40, add(ptr, add(size, 0x1c))) // 32-byte aligned end
+        }
+        // 63/64 rule, checked after the calldata is in memory (its expansion is paid): the callee
+        // really gets `gasLimit`, so a relayer cannot make a message fail by starving it.
+        if (gasleft() < gasLimit + gasLimit / 63 + _CALL_RESERVE) revert AccordGatewayInsufficientGas(gasLimit);
+        bool ok;
+        assembly ("memory-safe") {
             // return data is not copied beyond one word: no return-bomb
-            ok := call(gasLimit, to, 0, ptr, add(0xe4, padded), 0x00, 0x20)
+            ok := call(gasLimit, to, 0, ptr, size, 0x00, 0x20)
             ok := and(ok, and(gt(returndatasize(), 0x1f), eq(shr(224, mload(0x00)), shr(224, selector))))
         }
         if (ok) {
             emit MessageDelivered(id);
         } else {
             _recordFailure(id, _reasonHash());
+        }
+        // nothing allocated here outlives this call: release it so batches do not grow memory
+        assembly ("memory-safe") {
+            mstore(0x40, freeMemory)
         }
     }
 
