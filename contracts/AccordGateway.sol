@@ -6,12 +6,12 @@ import {Ownable2Step} from "@openzeppelin/contracts/access/Ownable2Step.sol";
 import {IERC7786Recipient} from "@openzeppelin/contracts/interfaces/draft-IERC7786.sol";
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
-import {MessageHashUtils} from "@openzeppelin/contracts/utils/cryptography/MessageHashUtils.sol";
 import {InteroperableAddress} from "@openzeppelin/contracts/utils/draft-InteroperableAddress.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {IAccordGateway} from "../interfaces/IAccordGateway.sol";
 import {IAccordExpiryHook} from "../interfaces/IAccordExpiryHook.sol";
 import {AccordInterop} from "./libraries/AccordInterop.sol";
+import {AccordMessageCodec} from "./libraries/AccordMessageCodec.sol";
 import {AccordOriginSet} from "./libraries/AccordOriginSet.sol";
 
 /// @title AccordGateway
@@ -28,12 +28,6 @@ contract AccordGateway is IAccordGateway, EIP712, Ownable2Step, ReentrancyGuardT
     /// @inheritdoc IAccordGateway
     bytes4 public constant EXPIRY_NOTICE = bytes4(keccak256("accordExpired(bytes32,address)"));
 
-    bytes32 private constant _DOMAIN_TYPEHASH =
-        keccak256("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)");
-    bytes32 private constant _NAME_HASH = keccak256("AccordGateway");
-    bytes32 private constant _VERSION_HASH = keccak256("1");
-    bytes32 private constant _ATTESTATION_TYPEHASH = keccak256("Attestation(bytes32 id)");
-    bytes32 private constant _BATCH_TYPEHASH = keccak256("BatchAttestation(bytes32 root)");
     /// @dev Revert data beyond this many bytes is not hashed (bounds the copy a recipient can force).
     uint256 private constant _MAX_REASON_BYTES = 1024;
     /// @dev Gas kept on top of `gasLimit * 64/63` for the call itself (cold account, memory).
@@ -130,16 +124,20 @@ contract AccordGateway is IAccordGateway, EIP712, Ownable2Step, ReentrancyGuardT
     function deliver(Message calldata message, bytes calldata signatures, uint256 gasLimit) external nonReentrant {
         // CHECKS
         (bytes memory set, uint256 threshold) = _checkRoute(message);
-        bytes32 id = _idOf(message);
+        bytes32 id = AccordMessageCodec.idOf(message);
         if (_isExpired(message.expiry)) revert AccordGatewayMessageExpired(id, message.expiry);
-        (bytes32 key, uint256 bit) = _replaySlot(message.originChainId, message.originGateway, message.nonce);
+        (bytes32 key, uint256 bit) = AccordMessageCodec.replaySlot(
+            message.originChainId,
+            message.originGateway,
+            message.nonce
+        );
         uint256 word = _replayWords[key];
         if (word & bit != 0) revert AccordGatewayAlreadyProcessed(id);
         _verify(
             message.originChainId,
             set,
             threshold,
-            _digest(message.originChainId, message.originGateway, id, false),
+            AccordMessageCodec.digest(message.originChainId, message.originGateway, id, false),
             signatures
         );
 
@@ -170,17 +168,19 @@ contract AccordGateway is IAccordGateway, EIP712, Ownable2Step, ReentrancyGuardT
             if (m.destinationChainId != block.chainid) {
                 revert AccordGatewayWrongDestination(m.destinationChainId, block.chainid);
             }
-            ids[i] = _idOf(m);
+            ids[i] = AccordMessageCodec.idOf(m);
         }
-        bytes32 root = batchIds.length == 0 ? _hashIds(ids) : _checkSubset(ids, batchIds);
-        _verify(origin, set, threshold, _digest(origin, originGateway, root, true), signatures);
+        bytes32 root = batchIds.length == 0
+            ? AccordMessageCodec.hashIds(ids)
+            : AccordMessageCodec.checkSubset(ids, batchIds);
+        _verify(origin, set, threshold, AccordMessageCodec.digest(origin, originGateway, root, true), signatures);
 
         // EFFECTS + INTERACTIONS per message: the replay bit is set before the recipient call;
         // processed or expired messages are skipped so a partially delivered batch can finish.
         for (uint256 i = 0; i < n; ++i) {
             Message calldata m = messages[i];
             if (_isExpired(m.expiry)) continue;
-            (bytes32 key, uint256 bit) = _replaySlot(origin, originGateway, m.nonce);
+            (bytes32 key, uint256 bit) = AccordMessageCodec.replaySlot(origin, originGateway, m.nonce);
             uint256 word = _replayWords[key];
             if (word & bit != 0) continue;
             _replayWords[key] = word | bit;
@@ -191,7 +191,7 @@ contract AccordGateway is IAccordGateway, EIP712, Ownable2Step, ReentrancyGuardT
     /// @inheritdoc IAccordGateway
     function retry(Message calldata message, uint256 gasLimit) external nonReentrant {
         // CHECKS: the failure record (keyed by the recomputed id) proves the attestation
-        bytes32 id = _idOf(message);
+        bytes32 id = AccordMessageCodec.idOf(message);
         Record storage record = _records[id];
         if (record.status != MessageStatus.Failed) revert AccordGatewayInvalidStatus(id, record.status);
         if (_isExpired(message.expiry)) revert AccordGatewayMessageExpired(id, message.expiry);
@@ -210,7 +210,7 @@ contract AccordGateway is IAccordGateway, EIP712, Ownable2Step, ReentrancyGuardT
         bytes calldata signatures
     ) external nonReentrant returns (bytes32 noticeId) {
         // CHECKS
-        bytes32 id = _idOf(message);
+        bytes32 id = AccordMessageCodec.idOf(message);
         if (!_isExpired(message.expiry)) revert AccordGatewayNotExpired(id, message.expiry);
         Record storage record = _records[id];
         MessageStatus status = record.status;
@@ -240,14 +240,14 @@ contract AccordGateway is IAccordGateway, EIP712, Ownable2Step, ReentrancyGuardT
     ) external view returns (MessageStatus status, bytes32 reasonHash, uint32 attempts) {
         Record memory record = _records[id];
         if (record.status != MessageStatus.Unknown) return (record.status, record.reasonHash, record.attempts);
-        (bytes32 key, uint256 bit) = _replaySlot(originChainId, originGateway, nonce);
+        (bytes32 key, uint256 bit) = AccordMessageCodec.replaySlot(originChainId, originGateway, nonce);
         if (_replayWords[key] & bit != 0) return (MessageStatus.Delivered, bytes32(0), 0);
         return (MessageStatus.Unknown, bytes32(0), 0);
     }
 
     /// @inheritdoc IAccordGateway
     function messageId(Message calldata message) external pure returns (bytes32) {
-        return _idOf(message);
+        return AccordMessageCodec.idOf(message);
     }
 
     /// @inheritdoc IAccordGateway
@@ -257,7 +257,7 @@ contract AccordGateway is IAccordGateway, EIP712, Ownable2Step, ReentrancyGuardT
         bytes32 idOrRoot,
         bool batch
     ) external pure returns (bytes32) {
-        return _digest(originChainId, originGateway, idOrRoot, batch);
+        return AccordMessageCodec.digest(originChainId, originGateway, idOrRoot, batch);
     }
 
     // ================================================================ admin
@@ -474,7 +474,7 @@ contract AccordGateway is IAccordGateway, EIP712, Ownable2Step, ReentrancyGuardT
         bytes calldata signatures
     ) private {
         (bytes memory set, uint256 threshold) = _checkRoute(m);
-        (bytes32 key, uint256 bit) = _replaySlot(m.originChainId, m.originGateway, m.nonce);
+        (bytes32 key, uint256 bit) = AccordMessageCodec.replaySlot(m.originChainId, m.originGateway, m.nonce);
         uint256 word = _replayWords[key];
         if (word & bit != 0) revert AccordGatewayAlreadyProcessed(id);
         _verifyAttested(m, set, threshold, id, batchIds, signatures);
@@ -496,9 +496,10 @@ contract AccordGateway is IAccordGateway, EIP712, Ownable2Step, ReentrancyGuardT
         if (batch) {
             bytes32[] memory one = new bytes32[](1);
             one[0] = id;
-            signed = _checkSubset(one, batchIds);
+            signed = AccordMessageCodec.checkSubset(one, batchIds);
         }
-        _verify(m.originChainId, set, threshold, _digest(m.originChainId, m.originGateway, signed, batch), signatures);
+        bytes32 digest = AccordMessageCodec.digest(m.originChainId, m.originGateway, signed, batch);
+        _verify(m.originChainId, set, threshold, digest, signatures);
     }
 
     /// @dev Calls the recipient with exactly `gasLimit` gas (or reverts if that much cannot be
@@ -610,94 +611,7 @@ contract AccordGateway is IAccordGateway, EIP712, Ownable2Step, ReentrancyGuardT
         emit MessageNonce(noticeId, nonce);
     }
 
-    /// @dev keccak256(abi.encodePacked(originChainId, originGateway, nonce, sender,
-    /// destinationChainId, recipient, expiry, payload)), packed in free memory. The payload
-    /// slice comes from Solidity (bounds-checked); fixed fields are masked to their widths.
-    function _idOf(Message calldata m) private pure returns (bytes32 id) {
-        bytes calldata payload = m.payload;
-        assembly ("memory-safe") {
-            let addrMask := 0xffffffffffffffffffffffffffffffffffffffff
-            let ptr := mload(0x40)
-            mstore(ptr, calldataload(m)) // originChainId: 32 bytes
-            mstore(add(ptr, 0x20), shl(96, and(calldataload(add(m, 0x20)), addrMask))) // gateway: 20
-            mstore(add(ptr, 0x34), shl(192, calldataload(add(m, 0x40)))) // nonce: 8
-            mstore(add(ptr, 0x3c), shl(96, and(calldataload(add(m, 0x60)), addrMask))) // sender: 20
-            mstore(add(ptr, 0x50), calldataload(add(m, 0x80))) // destinationChainId: 32
-            mstore(add(ptr, 0x70), shl(96, and(calldataload(add(m, 0xa0)), addrMask))) // recipient: 20
-            mstore(add(ptr, 0x84), shl(192, calldataload(add(m, 0xc0)))) // expiry: 8
-            calldatacopy(add(ptr, 0x8c), payload.offset, payload.length)
-            id := keccak256(ptr, add(0x8c, payload.length))
-        }
-    }
-
-    function _digest(
-        uint256 originChainId,
-        address originGateway,
-        bytes32 idOrRoot,
-        bool batch
-    ) private pure returns (bytes32) {
-        bytes32 typehash = batch ? _BATCH_TYPEHASH : _ATTESTATION_TYPEHASH;
-        bytes32 domainTypehash = _DOMAIN_TYPEHASH;
-        bytes32 nameHash = _NAME_HASH;
-        bytes32 versionHash = _VERSION_HASH;
-        bytes32 domain;
-        bytes32 structHash;
-        assembly ("memory-safe") {
-            // domain separator of the origin gateway, hashed in free memory (not allocated)
-            let ptr := mload(0x40)
-            mstore(ptr, domainTypehash)
-            mstore(add(ptr, 0x20), nameHash)
-            mstore(add(ptr, 0x40), versionHash)
-            mstore(add(ptr, 0x60), originChainId)
-            mstore(add(ptr, 0x80), and(originGateway, 0xffffffffffffffffffffffffffffffffffffffff))
-            domain := keccak256(ptr, 0xa0)
-            mstore(0x00, typehash)
-            mstore(0x20, idOrRoot)
-            structHash := keccak256(0x00, 0x40)
-        }
-        return MessageHashUtils.toTypedDataHash(domain, structHash);
-    }
-
-    function _replaySlot(
-        uint256 originChainId,
-        address originGateway,
-        uint64 nonce
-    ) private pure returns (bytes32 key, uint256 bit) {
-        assembly ("memory-safe") {
-            // key = keccak256(abi.encode(originChainId, originGateway, nonce >> 8)), in free memory
-            let ptr := mload(0x40)
-            mstore(ptr, originChainId)
-            mstore(add(ptr, 0x20), and(originGateway, 0xffffffffffffffffffffffffffffffffffffffff))
-            mstore(add(ptr, 0x40), shr(8, and(nonce, 0xffffffffffffffff)))
-            key := keccak256(ptr, 0x60)
-            bit := shl(and(nonce, 0xff), 1)
-        }
-    }
-
     function _isExpired(uint64 expiry) private view returns (bool) {
         return expiry != 0 && block.timestamp > expiry;
-    }
-
-    function _hashIds(bytes32[] memory ids) private pure returns (bytes32 root) {
-        assembly ("memory-safe") {
-            root := keccak256(add(ids, 0x20), shl(5, mload(ids)))
-        }
-    }
-
-    /// @dev `ids` must appear in `batchIds` in the same order; returns the root of `batchIds`.
-    function _checkSubset(bytes32[] memory ids, bytes32[] calldata batchIds) private pure returns (bytes32 root) {
-        uint256 j = 0;
-        uint256 total = batchIds.length;
-        for (uint256 i = 0; i < ids.length; ++i) {
-            while (j < total && batchIds[j] != ids[i]) ++j;
-            if (j == total) revert AccordGatewayNotInBatch(ids[i]);
-            ++j;
-        }
-        assembly ("memory-safe") {
-            let ptr := mload(0x40)
-            let size := shl(5, total)
-            calldatacopy(ptr, batchIds.offset, size)
-            root := keccak256(ptr, size)
-        }
     }
 }
