@@ -27,6 +27,16 @@ import {IERC7786GatewaySource, IERC7786Recipient} from "@openzeppelin/contracts/
 /// word. A set bit means "consumed" (delivered, failed-awaiting-retry or expired); failed and
 /// expired messages additionally get a record keyed by id.
 ///
+/// The id names the destination chain, not the destination gateway: deploy one AccordGateway
+/// per chain that trusts a given origin gateway, and have recipients authorize only their
+/// gateway (as OpenZeppelin's `ERC7786Recipient` does through `_isAuthorizedGateway`).
+///
+/// Recipient calls: the relayer picks `gasLimit`; the gateway reverts the whole transaction
+/// unless at least `gasLimit * 64/63` (+ a small reserve) is left, so the recipient always gets
+/// the full `gasLimit` and a relayer cannot make a message fail by starving it. A revert or a
+/// wrong return value is recorded (reason = keccak256 of at most the first 1024 bytes of the
+/// return data) and anyone may `retry` with more gas.
+///
 /// Expiry: a message with expiry `t` can be delivered or retried while `block.timestamp <= t`.
 /// After that anyone may `markExpired` it on the destination, which records it and sends an
 /// expiry notice back through this gateway (sender: the destination gateway, recipient: the
