@@ -154,6 +154,31 @@ def expiry_attribute(expiry: int) -> bytes:
     return EXPIRY_ATTRIBUTE + _uint(expiry, 64, "expiry").rjust(32, b"\x00")
 
 
+def expiry_from_attributes(attributes: Sequence[bytes]) -> int:
+    """The ``expiry(uint64)`` attribute's value among ERC-7786 ``attributes`` (0 when absent)."""
+    expiry = 0
+    for attr in attributes:
+        raw = bytes(attr)
+        if raw[:4] != EXPIRY_ATTRIBUTE:
+            raise MessageFormatError(f"unsupported attribute 0x{raw[:4].hex()}; AccordGateway only "
+                                     "knows expiry(uint64)")
+        if len(raw) != 36:
+            raise MessageFormatError(f"expiry attribute 0x{raw.hex()} must be 36 bytes")
+        expiry = int.from_bytes(raw[4:], "big")
+    return expiry
+
+
+def message_from_sent(origin_gateway: str, sender: bytes, recipient: bytes, payload: bytes,
+                      attributes: Sequence[bytes], nonce: int) -> Message:
+    """Rebuild a message from an AccordGateway's ``MessageSent`` fields and the ``nonce`` of the
+    ``MessageNonce`` event that follows it (compare ``.id`` with ``MessageSent.sendId``)."""
+    origin_chain_id, sender_address = decode_interop_address(sender)
+    destination_chain_id, recipient_address = decode_interop_address(recipient)
+    return Message(origin_chain_id, to_checksum_address(origin_gateway), nonce, sender_address,
+                   destination_chain_id, recipient_address, expiry_from_attributes(attributes),
+                   bytes(payload))
+
+
 def expiry_notice_payload(message_id_: bytes, original_sender: str) -> bytes:
     """Payload of the notice a destination gateway sends back when a message expired."""
     return (EXPIRY_NOTICE.ljust(32, b"\x00") + _bytes32(message_id_, "message id")

@@ -6,11 +6,13 @@ import {Ownable2Step} from "@openzeppelin/contracts/access/Ownable2Step.sol";
 import {IERC7786Recipient} from "@openzeppelin/contracts/interfaces/draft-IERC7786.sol";
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
-import {MessageHashUtils} from "@openzeppelin/contracts/utils/cryptography/MessageHashUtils.sol";
 import {InteroperableAddress} from "@openzeppelin/contracts/utils/draft-InteroperableAddress.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {IAccordGateway} from "../interfaces/IAccordGateway.sol";
 import {IAccordExpiryHook} from "../interfaces/IAccordExpiryHook.sol";
+import {AccordInterop} from "./libraries/AccordInterop.sol";
+import {AccordMessageCodec} from "./libraries/AccordMessageCodec.sol";
+import {AccordOriginSet} from "./libraries/AccordOriginSet.sol";
 
 /// @title AccordGateway
 /// @notice ERC-7786 source gateway plus an M-of-N validator-set verifier that delivers to
@@ -26,12 +28,6 @@ contract AccordGateway is IAccordGateway, EIP712, Ownable2Step, ReentrancyGuardT
     /// @inheritdoc IAccordGateway
     bytes4 public constant EXPIRY_NOTICE = bytes4(keccak256("accordExpired(bytes32,address)"));
 
-    bytes32 private constant _DOMAIN_TYPEHASH =
-        keccak256("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)");
-    bytes32 private constant _NAME_HASH = keccak256("AccordGateway");
-    bytes32 private constant _VERSION_HASH = keccak256("1");
-    bytes32 private constant _ATTESTATION_TYPEHASH = keccak256("Attestation(bytes32 id)");
-    bytes32 private constant _BATCH_TYPEHASH = keccak256("BatchAttestation(bytes32 root)");
     /// @dev Revert data beyond this many bytes is not hashed (bounds the copy a recipient can force).
     uint256 private constant _MAX_REASON_BYTES = 1024;
     /// @dev Gas kept on top of `gasLimit * 64/63` for the call itself (cold account, memory).
@@ -41,8 +37,6 @@ contract AccordGateway is IAccordGateway, EIP712, Ownable2Step, ReentrancyGuardT
     // ---------------------------------------------------------------- state
     uint64 private _nonce;
     mapping(uint256 originChainId => OriginConfig) private _origins;
-    mapping(uint256 originChainId => mapping(address validator => uint32 epoch)) private _validatorEpoch;
-    mapping(uint256 originChainId => address[]) private _validatorLists;
     /// @dev keccak256(originChainId, originGateway, nonce >> 8) => 256 replay bits.
     mapping(bytes32 wordKey => uint256 bits) private _replayWords;
     mapping(bytes32 id => Record) private _records;
@@ -74,13 +68,13 @@ contract AccordGateway is IAccordGateway, EIP712, Ownable2Step, ReentrancyGuardT
         id = _sentId(nonce, destinationChainId, to, expiry, payload);
         emit MessageSent(
             id,
-            InteroperableAddress.formatEvmV1(block.chainid, msg.sender),
+            AccordInterop.formatEvm(block.chainid, msg.sender),
             recipient,
             payload,
             0,
             attributes
         );
-        emit MessageNonce(id, nonce, expiry);
+        emit MessageNonce(id, nonce);
     }
 
     /// @inheritdoc IAccordGateway
@@ -105,7 +99,7 @@ contract AccordGateway is IAccordGateway, EIP712, Ownable2Step, ReentrancyGuardT
         // CHECKS
         if (msg.sender != address(this) || msg.value != 0) revert AccordGatewayUnauthorizedNotice(msg.sender, sender);
         (bool ok, uint256 chainId, address from) = sender.tryParseEvmV1Calldata();
-        if (!ok || from == address(0) || _origins[chainId].gateway != from) {
+        if (!ok || from == address(0) || _trustedGateway(chainId) != from) {
             revert AccordGatewayUnauthorizedNotice(msg.sender, sender);
         }
         (bytes4 tag, bytes32 id, address originalSender) = abi.decode(payload, (bytes4, bytes32, address));
@@ -129,13 +123,23 @@ contract AccordGateway is IAccordGateway, EIP712, Ownable2Step, ReentrancyGuardT
     /// @inheritdoc IAccordGateway
     function deliver(Message calldata message, bytes calldata signatures, uint256 gasLimit) external nonReentrant {
         // CHECKS
-        OriginConfig memory cfg = _checkRoute(message);
-        bytes32 id = _idOf(message);
+        (bytes memory set, uint256 threshold) = _checkRoute(message);
+        bytes32 id = AccordMessageCodec.idOf(message);
         if (_isExpired(message.expiry)) revert AccordGatewayMessageExpired(id, message.expiry);
-        (bytes32 key, uint256 bit) = _replaySlot(message.originChainId, message.originGateway, message.nonce);
+        (bytes32 key, uint256 bit) = AccordMessageCodec.replaySlot(
+            message.originChainId,
+            message.originGateway,
+            message.nonce
+        );
         uint256 word = _replayWords[key];
         if (word & bit != 0) revert AccordGatewayAlreadyProcessed(id);
-        _verify(message.originChainId, cfg, _digest(message.originChainId, message.originGateway, id, false), signatures);
+        _verify(
+            message.originChainId,
+            set,
+            threshold,
+            AccordMessageCodec.digest(message.originChainId, message.originGateway, id, false),
+            signatures
+        );
 
         // EFFECTS
         _replayWords[key] = word | bit;
@@ -156,7 +160,7 @@ contract AccordGateway is IAccordGateway, EIP712, Ownable2Step, ReentrancyGuardT
         if (n == 0) revert AccordGatewayInvalidBatch();
         uint256 origin = messages[0].originChainId;
         address originGateway = messages[0].originGateway;
-        OriginConfig memory cfg = _checkRoute(messages[0]);
+        (bytes memory set, uint256 threshold) = _checkRoute(messages[0]);
         bytes32[] memory ids = new bytes32[](n);
         for (uint256 i = 0; i < n; ++i) {
             Message calldata m = messages[i];
@@ -164,17 +168,19 @@ contract AccordGateway is IAccordGateway, EIP712, Ownable2Step, ReentrancyGuardT
             if (m.destinationChainId != block.chainid) {
                 revert AccordGatewayWrongDestination(m.destinationChainId, block.chainid);
             }
-            ids[i] = _idOf(m);
+            ids[i] = AccordMessageCodec.idOf(m);
         }
-        bytes32 root = batchIds.length == 0 ? _hashIds(ids) : _checkSubset(ids, batchIds);
-        _verify(origin, cfg, _digest(origin, originGateway, root, true), signatures);
+        bytes32 root = batchIds.length == 0
+            ? AccordMessageCodec.hashIds(ids)
+            : AccordMessageCodec.checkSubset(ids, batchIds);
+        _verify(origin, set, threshold, AccordMessageCodec.digest(origin, originGateway, root, true), signatures);
 
         // EFFECTS + INTERACTIONS per message: the replay bit is set before the recipient call;
         // processed or expired messages are skipped so a partially delivered batch can finish.
         for (uint256 i = 0; i < n; ++i) {
             Message calldata m = messages[i];
             if (_isExpired(m.expiry)) continue;
-            (bytes32 key, uint256 bit) = _replaySlot(origin, originGateway, m.nonce);
+            (bytes32 key, uint256 bit) = AccordMessageCodec.replaySlot(origin, originGateway, m.nonce);
             uint256 word = _replayWords[key];
             if (word & bit != 0) continue;
             _replayWords[key] = word | bit;
@@ -185,7 +191,7 @@ contract AccordGateway is IAccordGateway, EIP712, Ownable2Step, ReentrancyGuardT
     /// @inheritdoc IAccordGateway
     function retry(Message calldata message, uint256 gasLimit) external nonReentrant {
         // CHECKS: the failure record (keyed by the recomputed id) proves the attestation
-        bytes32 id = _idOf(message);
+        bytes32 id = AccordMessageCodec.idOf(message);
         Record storage record = _records[id];
         if (record.status != MessageStatus.Failed) revert AccordGatewayInvalidStatus(id, record.status);
         if (_isExpired(message.expiry)) revert AccordGatewayMessageExpired(id, message.expiry);
@@ -204,18 +210,16 @@ contract AccordGateway is IAccordGateway, EIP712, Ownable2Step, ReentrancyGuardT
         bytes calldata signatures
     ) external nonReentrant returns (bytes32 noticeId) {
         // CHECKS
-        OriginConfig memory cfg = _checkRoute(message);
-        bytes32 id = _idOf(message);
+        bytes32 id = AccordMessageCodec.idOf(message);
         if (!_isExpired(message.expiry)) revert AccordGatewayNotExpired(id, message.expiry);
         Record storage record = _records[id];
         MessageStatus status = record.status;
         if (status == MessageStatus.Unknown) {
-            (bytes32 key, uint256 bit) = _replaySlot(message.originChainId, message.originGateway, message.nonce);
-            uint256 word = _replayWords[key];
-            if (word & bit != 0) revert AccordGatewayAlreadyProcessed(id);
-            _verifyAttested(message, cfg, id, batchIds, signatures);
-            _replayWords[key] = word | bit;
-        } else if (status != MessageStatus.Failed) {
+            // never seen: must be attested, and its replay bit is consumed
+            _consumeAttested(message, id, batchIds, signatures);
+        } else if (status == MessageStatus.Failed) {
+            _checkRoute(message); // a failure record proves the attestation
+        } else {
             revert AccordGatewayInvalidStatus(id, status);
         }
 
@@ -236,14 +240,14 @@ contract AccordGateway is IAccordGateway, EIP712, Ownable2Step, ReentrancyGuardT
     ) external view returns (MessageStatus status, bytes32 reasonHash, uint32 attempts) {
         Record memory record = _records[id];
         if (record.status != MessageStatus.Unknown) return (record.status, record.reasonHash, record.attempts);
-        (bytes32 key, uint256 bit) = _replaySlot(originChainId, originGateway, nonce);
+        (bytes32 key, uint256 bit) = AccordMessageCodec.replaySlot(originChainId, originGateway, nonce);
         if (_replayWords[key] & bit != 0) return (MessageStatus.Delivered, bytes32(0), 0);
         return (MessageStatus.Unknown, bytes32(0), 0);
     }
 
     /// @inheritdoc IAccordGateway
     function messageId(Message calldata message) external pure returns (bytes32) {
-        return _idOf(message);
+        return AccordMessageCodec.idOf(message);
     }
 
     /// @inheritdoc IAccordGateway
@@ -253,13 +257,15 @@ contract AccordGateway is IAccordGateway, EIP712, Ownable2Step, ReentrancyGuardT
         bytes32 idOrRoot,
         bool batch
     ) external pure returns (bytes32) {
-        return _digest(originChainId, originGateway, idOrRoot, batch);
+        return AccordMessageCodec.digest(originChainId, originGateway, idOrRoot, batch);
     }
 
     // ================================================================ admin
     /// @inheritdoc IAccordGateway
     function setTrustedGateway(uint256 originChainId, address gateway) external onlyOwner {
-        _origins[originChainId].gateway = gateway;
+        OriginConfig memory cfg = _origins[originChainId];
+        bytes memory set = AccordOriginSet.read(cfg.setCode, cfg.size);
+        _writeOrigin(originChainId, gateway, AccordOriginSet.validators(set), cfg.threshold);
         emit TrustedGatewaySet(originChainId, gateway);
     }
 
@@ -273,22 +279,15 @@ contract AccordGateway is IAccordGateway, EIP712, Ownable2Step, ReentrancyGuardT
         if (n == 0 || n > type(uint8).max || threshold == 0 || threshold > n) {
             revert AccordGatewayInvalidValidatorSet();
         }
-        OriginConfig storage cfg = _origins[originChainId];
-        uint32 epoch = cfg.epoch + 1;
-        mapping(address => uint32) storage members = _validatorEpoch[originChainId];
         address previous = address(0);
         // bounded: at most 255 validators, admin-only
         for (uint256 i = 0; i < n; ++i) {
             address v = validators_[i];
             if (v <= previous) revert AccordGatewayInvalidValidatorSet();
-            members[v] = epoch;
             previous = v;
         }
-        cfg.epoch = epoch;
-        cfg.threshold = threshold;
-        cfg.size = uint8(n);
-        _validatorLists[originChainId] = validators_;
-        emit ValidatorSetChanged(originChainId, epoch, validators_, threshold);
+        _writeOrigin(originChainId, _trustedGateway(originChainId), validators_, threshold);
+        emit ValidatorSetChanged(originChainId, validators_, threshold);
     }
 
     /// @inheritdoc IAccordGateway
@@ -297,21 +296,25 @@ contract AccordGateway is IAccordGateway, EIP712, Ownable2Step, ReentrancyGuardT
     }
 
     /// @inheritdoc IAccordGateway
+    function trustedGateway(uint256 originChainId) external view returns (address) {
+        return _trustedGateway(originChainId);
+    }
+
+    /// @inheritdoc IAccordGateway
     function validators(uint256 originChainId) external view returns (address[] memory) {
-        return _validatorLists[originChainId];
+        return AccordOriginSet.validators(_readSet(originChainId));
     }
 
     /// @inheritdoc IAccordGateway
     function isValidator(uint256 originChainId, address signer) external view returns (bool) {
-        uint32 epoch = _origins[originChainId].epoch;
-        return epoch != 0 && _validatorEpoch[originChainId][signer] == epoch;
+        return AccordOriginSet.contains(_readSet(originChainId), signer);
     }
 
     // ================================================================ internals
     /// @dev The destination chain and address of an ERC-7930 EVM recipient (both non-zero).
     function _parseRecipient(bytes calldata recipient) private pure returns (uint256 chainId, address to) {
         bool ok;
-        (ok, chainId, to) = recipient.tryParseEvmV1Calldata();
+        (ok, chainId, to) = AccordInterop.parseEvmCalldata(recipient);
         if (!ok || chainId == 0 || to == address(0)) revert AccordGatewayInvalidRecipient(recipient);
     }
 
@@ -355,84 +358,198 @@ contract AccordGateway is IAccordGateway, EIP712, Ownable2Step, ReentrancyGuardT
         }
     }
 
-    /// @dev The message is for this chain and comes from the trusted gateway of a configured origin.
-    function _checkRoute(Message calldata m) private view returns (OriginConfig memory cfg) {
+    /// @dev The message is for this chain and comes from the trusted gateway of a configured
+    /// origin; returns that origin's set (gateway || validators) and threshold.
+    function _checkRoute(Message calldata m) private view returns (bytes memory set, uint256 threshold) {
         if (m.destinationChainId != block.chainid) {
             revert AccordGatewayWrongDestination(m.destinationChainId, block.chainid);
         }
-        cfg = _origins[m.originChainId];
-        if (cfg.gateway == address(0) || cfg.gateway != m.originGateway || cfg.threshold == 0) {
+        OriginConfig memory cfg = _origins[m.originChainId];
+        set = AccordOriginSet.read(cfg.setCode, cfg.size);
+        address gateway = AccordOriginSet.gatewayOf(set);
+        threshold = cfg.threshold;
+        if (gateway == address(0) || gateway != m.originGateway || threshold == 0) {
             revert AccordGatewayUntrustedOrigin(m.originChainId, m.originGateway);
         }
     }
 
-    /// @dev Checks `signatures` (65-byte each, strictly ascending signers, all in the current set,
-    /// at least `threshold`). The count is bounded by the set size through the ordering rule.
+    /// @dev Checks `signatures` (65-byte each, strictly ascending signers, all in `set`, at
+    /// least `threshold`). Sorted signers are merged against the sorted set, so the work is
+    /// bounded by the set size.
     function _verify(
         uint256 originChainId,
-        OriginConfig memory cfg,
+        bytes memory set,
+        uint256 threshold,
         bytes32 digest,
         bytes calldata signatures
-    ) private view {
+    ) private pure {
         uint256 len = signatures.length;
         if (len % _SIGNATURE_LENGTH != 0) revert AccordGatewayInvalidSignatureLength(len);
         uint256 count = len / _SIGNATURE_LENGTH;
-        if (count < cfg.threshold) revert AccordGatewayInsufficientSignatures(count, cfg.threshold);
-        mapping(address => uint32) storage members = _validatorEpoch[originChainId];
+        if (count < threshold) revert AccordGatewayInsufficientSignatures(count, threshold);
+        uint256 size = AccordOriginSet.sizeOf(set);
+        uint256 j = 0;
         address previous = address(0);
         for (uint256 i = 0; i < count; ++i) {
-            uint256 at = i * _SIGNATURE_LENGTH;
-            address signer = ECDSA.recoverCalldata(digest, signatures[at:at + _SIGNATURE_LENGTH]);
-            if (members[signer] != cfg.epoch) revert AccordGatewaySignerNotValidator(originChainId, signer);
-            if (signer <= previous) {
-                if (signer == previous) revert AccordGatewayDuplicateSigner(signer);
-                revert AccordGatewaySignersNotAscending(previous, signer);
+            address signer = _signerAt(digest, signatures, i);
+            bool found;
+            (j, found) = _advance(set, size, j, signer);
+            if (found) {
+                // found at or after the previous signer's position: strictly ascending
+                ++j;
+                previous = signer;
+                continue;
             }
-            previous = signer;
+            if (!AccordOriginSet.contains(set, signer)) revert AccordGatewaySignerNotValidator(originChainId, signer);
+            if (signer == previous) revert AccordGatewayDuplicateSigner(signer);
+            revert AccordGatewaySignersNotAscending(previous, signer);
         }
+    }
+
+    /// @dev Recovers the signer of the `i`-th 65-byte signature (OpenZeppelin rejects malleable
+    /// high-s signatures, bad v and the zero address).
+    function _signerAt(bytes32 digest, bytes calldata signatures, uint256 i) private pure returns (address) {
+        bytes32 r;
+        bytes32 s;
+        uint8 v;
+        assembly ("memory-safe") {
+            let at := add(signatures.offset, mul(i, 65))
+            r := calldataload(at)
+            s := calldataload(add(at, 0x20))
+            v := byte(0, calldataload(add(at, 0x40)))
+        }
+        return ECDSA.recover(digest, v, r, s);
+    }
+
+    /// @dev Merge step: from position `j` of the sorted `set`, skips validators below `signer`;
+    /// `found` if the next one is `signer` (then `j` is its position).
+    function _advance(
+        bytes memory set,
+        uint256 size,
+        uint256 j,
+        address signer
+    ) private pure returns (uint256, bool found) {
+        assembly ("memory-safe") {
+            let base := add(set, 0x34) // validator k at base + 20k (after the 20-byte gateway)
+            for {} lt(j, size) {
+                j := add(j, 1)
+            } {
+                let validator := shr(96, mload(add(base, mul(j, 20))))
+                if iszero(lt(validator, signer)) {
+                    found := eq(validator, signer)
+                    break
+                }
+            }
+        }
+        return (j, found);
+    }
+
+    function _readSet(uint256 originChainId) private view returns (bytes memory) {
+        OriginConfig memory cfg = _origins[originChainId];
+        return AccordOriginSet.read(cfg.setCode, cfg.size);
+    }
+
+    function _trustedGateway(uint256 originChainId) private view returns (address) {
+        return AccordOriginSet.gatewayOf(_readSet(originChainId));
+    }
+
+    /// @dev Deploys the new (gateway, validators) code and points the origin at it.
+    function _writeOrigin(
+        uint256 originChainId,
+        address gateway,
+        address[] memory validators_,
+        uint8 threshold
+    ) private {
+        address setCode = AccordOriginSet.write(gateway, validators_);
+        if (setCode == address(0)) revert AccordGatewayInvalidValidatorSet();
+        _origins[originChainId] = OriginConfig(setCode, threshold, uint8(validators_.length));
+    }
+
+    /// @dev For `markExpired` of an unseen message: route, replay bit unset, attestation valid;
+    /// sets the replay bit so the nonce can never be delivered.
+    function _consumeAttested(
+        Message calldata m,
+        bytes32 id,
+        bytes32[] calldata batchIds,
+        bytes calldata signatures
+    ) private {
+        (bytes memory set, uint256 threshold) = _checkRoute(m);
+        (bytes32 key, uint256 bit) = AccordMessageCodec.replaySlot(m.originChainId, m.originGateway, m.nonce);
+        uint256 word = _replayWords[key];
+        if (word & bit != 0) revert AccordGatewayAlreadyProcessed(id);
+        _verifyAttested(m, set, threshold, id, batchIds, signatures);
+        _replayWords[key] = word | bit;
     }
 
     /// @dev Verifies an `Attestation` of `id` (no `batchIds`) or a `BatchAttestation` of `batchIds`
     /// containing `id`.
     function _verifyAttested(
         Message calldata m,
-        OriginConfig memory cfg,
+        bytes memory set,
+        uint256 threshold,
         bytes32 id,
         bytes32[] calldata batchIds,
         bytes calldata signatures
-    ) private view {
+    ) private pure {
         bool batch = batchIds.length != 0;
         bytes32 signed = id;
         if (batch) {
             bytes32[] memory one = new bytes32[](1);
             one[0] = id;
-            signed = _checkSubset(one, batchIds);
+            signed = AccordMessageCodec.checkSubset(one, batchIds);
         }
-        _verify(m.originChainId, cfg, _digest(m.originChainId, m.originGateway, signed, batch), signatures);
+        bytes32 digest = AccordMessageCodec.digest(m.originChainId, m.originGateway, signed, batch);
+        _verify(m.originChainId, set, threshold, digest, signatures);
     }
 
     /// @dev Calls the recipient with exactly `gasLimit` gas (or reverts if that much cannot be
     /// forwarded); records a failure or emits the delivery.
     function _dispatchToRecipient(Message calldata m, bytes32 id, uint256 gasLimit) private {
-        bytes memory data = abi.encodeCall(
-            IERC7786Recipient.receiveMessage,
-            (id, InteroperableAddress.formatEvmV1(m.originChainId, m.sender), m.payload)
-        );
-        // 63/64 rule: make sure the callee really gets `gasLimit`, so a relayer cannot make a
-        // message fail on purpose by sending the transaction with too little gas.
-        if (gasleft() < gasLimit + gasLimit / 63 + _CALL_RESERVE) revert AccordGatewayInsufficientGas(gasLimit);
+        uint256 freeMemory;
+        assembly ("memory-safe") {
+            freeMemory := mload(0x40)
+        }
+        bytes memory sender = AccordInterop.formatEvm(m.originChainId, m.sender);
+        bytes calldata payload = m.payload;
         address to = m.recipient;
-        bytes4 expected = IERC7786Recipient.receiveMessage.selector;
+        bytes4 selector = IERC7786Recipient.receiveMessage.selector;
+        uint256 ptr;
+        uint256 size;
+        assembly ("memory-safe") {
+            // abi.encodeCall(receiveMessage, (id, sender, payload)) built in place (allocated):
+            // selector | id | 0x60 | 0xc0 | sender (len + 2 words, len <= 58) | payload (len + data)
+            ptr := mload(0x40)
+            mstore(ptr, selector)
+            mstore(add(ptr, 0x04), id)
+            mstore(add(ptr, 0x24), 0x60)
+            mstore(add(ptr, 0x44), 0xc0)
+            mstore(add(ptr, 0x64), mload(sender))
+            mstore(add(ptr, 0x84), mload(add(sender, 0x20)))
+            mstore(add(ptr, 0xa4), mload(add(sender, 0x40))) // formatEvm zero-pads its last word
+            let padded := and(add(payload.length, 0x1f), not(0x1f))
+            mstore(add(ptr, add(0xc4, padded)), 0) // zero the payload's last (padded) word
+            mstore(add(ptr, 0xc4), payload.length)
+            calldatacopy(add(ptr, 0xe4), payload.offset, payload.length)
+            size := add(0xe4, padded)
+            mstore(0x40, add(ptr, add(size, 0x1c))) // 32-byte aligned end
+        }
+        // 63/64 rule, checked after the calldata is in memory (its expansion is paid): the callee
+        // really gets `gasLimit`, so a relayer cannot make a message fail by starving it.
+        if (gasleft() < gasLimit + gasLimit / 63 + _CALL_RESERVE) revert AccordGatewayInsufficientGas(gasLimit);
         bool ok;
         assembly ("memory-safe") {
             // return data is not copied beyond one word: no return-bomb
-            ok := call(gasLimit, to, 0, add(data, 0x20), mload(data), 0x00, 0x20)
-            ok := and(ok, and(gt(returndatasize(), 0x1f), eq(shr(224, mload(0x00)), shr(224, expected))))
+            ok := call(gasLimit, to, 0, ptr, size, 0x00, 0x20)
+            ok := and(ok, and(gt(returndatasize(), 0x1f), eq(shr(224, mload(0x00)), shr(224, selector))))
         }
         if (ok) {
             emit MessageDelivered(id);
         } else {
             _recordFailure(id, _reasonHash());
+        }
+        // nothing allocated here outlives this call: release it so batches do not grow memory
+        assembly ("memory-safe") {
+            mstore(0x40, freeMemory)
         }
     }
 
@@ -485,77 +602,16 @@ contract AccordGateway is IAccordGateway, EIP712, Ownable2Step, ReentrancyGuardT
         );
         emit MessageSent(
             noticeId,
-            InteroperableAddress.formatEvmV1(block.chainid, address(this)),
-            InteroperableAddress.formatEvmV1(originChainId, originGateway),
+            AccordInterop.formatEvm(block.chainid, address(this)),
+            AccordInterop.formatEvm(originChainId, originGateway),
             payload,
             0,
             new bytes[](0)
         );
-        emit MessageNonce(noticeId, nonce, 0);
-    }
-
-    function _idOf(Message calldata m) private pure returns (bytes32) {
-        return
-            keccak256(
-                abi.encodePacked(
-                    m.originChainId,
-                    m.originGateway,
-                    m.nonce,
-                    m.sender,
-                    m.destinationChainId,
-                    m.recipient,
-                    m.expiry,
-                    m.payload
-                )
-            );
-    }
-
-    function _digest(
-        uint256 originChainId,
-        address originGateway,
-        bytes32 idOrRoot,
-        bool batch
-    ) private pure returns (bytes32) {
-        bytes32 domain = keccak256(
-            abi.encode(_DOMAIN_TYPEHASH, _NAME_HASH, _VERSION_HASH, originChainId, originGateway)
-        );
-        bytes32 structHash = keccak256(abi.encode(batch ? _BATCH_TYPEHASH : _ATTESTATION_TYPEHASH, idOrRoot));
-        return MessageHashUtils.toTypedDataHash(domain, structHash);
-    }
-
-    function _replaySlot(
-        uint256 originChainId,
-        address originGateway,
-        uint64 nonce
-    ) private pure returns (bytes32 key, uint256 bit) {
-        key = keccak256(abi.encode(originChainId, originGateway, nonce >> 8));
-        bit = 1 << (nonce & 0xff);
+        emit MessageNonce(noticeId, nonce);
     }
 
     function _isExpired(uint64 expiry) private view returns (bool) {
         return expiry != 0 && block.timestamp > expiry;
-    }
-
-    function _hashIds(bytes32[] memory ids) private pure returns (bytes32 root) {
-        assembly ("memory-safe") {
-            root := keccak256(add(ids, 0x20), shl(5, mload(ids)))
-        }
-    }
-
-    /// @dev `ids` must appear in `batchIds` in the same order; returns the root of `batchIds`.
-    function _checkSubset(bytes32[] memory ids, bytes32[] calldata batchIds) private pure returns (bytes32 root) {
-        uint256 j = 0;
-        uint256 total = batchIds.length;
-        for (uint256 i = 0; i < ids.length; ++i) {
-            while (j < total && batchIds[j] != ids[i]) ++j;
-            if (j == total) revert AccordGatewayNotInBatch(ids[i]);
-            ++j;
-        }
-        assembly ("memory-safe") {
-            let ptr := mload(0x40)
-            let size := shl(5, total)
-            calldatacopy(ptr, batchIds.offset, size)
-            root := keccak256(ptr, size)
-        }
     }
 }

@@ -27,6 +27,16 @@ import {IERC7786GatewaySource, IERC7786Recipient} from "@openzeppelin/contracts/
 /// word. A set bit means "consumed" (delivered, failed-awaiting-retry or expired); failed and
 /// expired messages additionally get a record keyed by id.
 ///
+/// The id names the destination chain, not the destination gateway: deploy one AccordGateway
+/// per chain that trusts a given origin gateway, and have recipients authorize only their
+/// gateway (as OpenZeppelin's `ERC7786Recipient` does through `_isAuthorizedGateway`).
+///
+/// Recipient calls: the relayer picks `gasLimit`; the gateway reverts the whole transaction
+/// unless at least `gasLimit * 64/63` (+ a small reserve) is left, so the recipient always gets
+/// the full `gasLimit` and a relayer cannot make a message fail by starving it. A revert or a
+/// wrong return value is recorded (reason = keccak256 of at most the first 1024 bytes of the
+/// return data) and anyone may `retry` with more gas.
+///
 /// Expiry: a message with expiry `t` can be delivered or retried while `block.timestamp <= t`.
 /// After that anyone may `markExpired` it on the destination, which records it and sends an
 /// expiry notice back through this gateway (sender: the destination gateway, recipient: the
@@ -56,13 +66,13 @@ interface IAccordGateway is IERC7786GatewaySource, IERC7786Recipient {
         bytes payload;
     }
 
-    /// @notice Per origin chain: the trusted remote gateway, the signature threshold, the
-    /// number of validators and the epoch of the current validator set (packed in one slot).
+    /// @notice Per origin chain, one storage slot: the code contract holding the trusted
+    /// gateway and the sorted validator set (see AccordOriginSet), the signature threshold and
+    /// the number of validators.
     struct OriginConfig {
-        address gateway;
+        address setCode;
         uint8 threshold;
         uint8 size;
-        uint32 epoch;
     }
 
     /// @notice A failed or expired message (happy-path deliveries write no record).
@@ -75,8 +85,8 @@ interface IAccordGateway is IERC7786GatewaySource, IERC7786Recipient {
     // ---------------------------------------------------------------- errors
     /// @notice `sendMessage` was given `value` wei; the gateway carries no value.
     error AccordGatewayValueNotSupported(uint256 value);
-    /// @notice The recipient is not an ERC-7930 EVM address with a chain reference and a
-    /// 20-byte non-zero address.
+    /// @notice The recipient is not exactly an ERC-7930 v1 EIP-155 address with a 1..32-byte
+    /// chain reference and a 20-byte non-zero address (no trailing bytes).
     error AccordGatewayInvalidRecipient(bytes recipient);
     /// @notice An attribute with a known selector has a malformed encoding.
     error AccordGatewayInvalidAttribute(bytes attribute);
@@ -121,9 +131,10 @@ interface IAccordGateway is IERC7786GatewaySource, IERC7786Recipient {
     error AccordGatewayInvalidNotice(bytes4 tag);
 
     // ---------------------------------------------------------------- events
-    /// @notice The message `id` was sent with gateway nonce `nonce` and `expiry` (0: none);
-    /// emitted next to ERC-7786 `MessageSent` so relayers can rebuild the id.
-    event MessageNonce(bytes32 indexed id, uint64 nonce, uint64 expiry);
+    /// @notice The message `id` was sent with gateway nonce `nonce`; emitted right after
+    /// ERC-7786 `MessageSent` so relayers can rebuild the message (the expiry is read from
+    /// `MessageSent.attributes`; see `accord.messages.message_from_sent`).
+    event MessageNonce(bytes32 indexed id, uint64 nonce);
     /// @notice Message `id` was delivered to its recipient (first delivery or a retry).
     event MessageDelivered(bytes32 indexed id);
     /// @notice Delivery of `id` failed for the `attempts`-th time; `reasonHash` is the keccak256
@@ -137,8 +148,8 @@ interface IAccordGateway is IERC7786GatewaySource, IERC7786Recipient {
     event MessageExpiredOnDestination(bytes32 indexed id, uint256 indexed destinationChainId);
     /// @notice The trusted gateway of `originChainId` is now `gateway`.
     event TrustedGatewaySet(uint256 indexed originChainId, address gateway);
-    /// @notice The validator set of `originChainId` is now `validators` with `threshold` (epoch `epoch`).
-    event ValidatorSetChanged(uint256 indexed originChainId, uint32 epoch, address[] validators, uint8 threshold);
+    /// @notice The validator set of `originChainId` is now `validators` with `threshold`.
+    event ValidatorSetChanged(uint256 indexed originChainId, address[] validators, uint8 threshold);
 
     // ---------------------------------------------------------------- source side
     /// @notice Attribute selector `expiry(uint64)`: the message cannot be delivered after this
@@ -206,8 +217,11 @@ interface IAccordGateway is IERC7786GatewaySource, IERC7786Recipient {
     /// 255) and its `threshold` (1..validators.length).
     function setValidatorSet(uint256 originChainId, address[] calldata validators, uint8 threshold) external;
 
-    /// @notice The trusted gateway, threshold, size and epoch for `originChainId`.
+    /// @notice The set code, threshold and size for `originChainId`.
     function originConfig(uint256 originChainId) external view returns (OriginConfig memory);
+
+    /// @notice The trusted gateway of `originChainId` (zero: none).
+    function trustedGateway(uint256 originChainId) external view returns (address);
 
     /// @notice The current validator set of `originChainId`.
     function validators(uint256 originChainId) external view returns (address[] memory);
