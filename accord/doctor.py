@@ -84,7 +84,8 @@ def check_links(deployments: list[Deployed]) -> list[Finding]:
             if there is here or there.address("gateway") is None:
                 continue
             origin = there.client.chain_id
-            trusted, threshold, size, _ = gw.functions.originConfig(origin).call()
+            trusted = gw.functions.trustedGateway(origin).call()
+            _, threshold, size = gw.functions.originConfig(origin).call()
             fix = f"run 'accord link {here.network} {there.network}'"
             if Web3.to_checksum_address(trusted) == ZERO:
                 out.append(Finding("error", here.network, f"no trusted gateway for "

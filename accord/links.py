@@ -37,7 +37,8 @@ def link(ends: Sequence[GatewayEnd], validators: Sequence[str], threshold: int,
             if there is here:
                 continue
             origin = there.client.chain_id
-            trusted, have_threshold, _, _ = gw.functions.originConfig(origin).call()
+            trusted = gw.functions.trustedGateway(origin).call()
+            _, have_threshold, _ = gw.functions.originConfig(origin).call()
             if Web3.to_checksum_address(trusted) != Web3.to_checksum_address(there.gateway):
                 here.client.transact(gw.functions.setTrustedGateway(origin, there.gateway),
                                      here.admin)

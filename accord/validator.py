@@ -118,31 +118,34 @@ class Validator:
 
     def _read(self, start: int, end: int) -> list[StoredMessage]:
         sent = self._contract.events.MessageSent().get_logs(from_block=start, to_block=end)
-        nonces = {ev["args"]["id"]: ev["args"] for ev in
+        nonces = {bytes(ev["args"]["id"]): int(ev["args"]["nonce"]) for ev in
                   self._contract.events.MessageNonce().get_logs(from_block=start, to_block=end)}
         out: list[StoredMessage] = []
         for ev in sent:
             args: Any = ev["args"]
             send_id = bytes(args["sendId"])
-            extra = nonces.get(send_id)
-            if extra is None:
-                continue  # not one of ours (cannot happen with an Accord gateway)
-            _, sender = messages.decode_interop_address(bytes(args["sender"]))
-            dest_chain, recipient = messages.decode_interop_address(bytes(args["recipient"]))
+            nonce = nonces.get(send_id)
+            if nonce is None:
+                continue  # not an Accord gateway message (cannot happen on our gateway)
+            msg = messages.message_from_sent(self.gateway, bytes(args["sender"]),
+                                             bytes(args["recipient"]), bytes(args["payload"]),
+                                             list(args["attributes"]), nonce)
+            if msg.id != send_id or msg.origin_chain_id != self.client.chain_id:
+                log.error("skipping message %s: rebuilt id does not match", send_id.hex())
+                continue
             body = {
-                "originChainId": self.client.chain_id, "originGateway": self.gateway,
-                "nonce": int(extra["nonce"]), "sender": sender,
-                "destinationChainId": dest_chain, "recipient": recipient,
-                "expiry": int(extra["expiry"]), "payload": "0x" + bytes(args["payload"]).hex(),
+                "originChainId": msg.origin_chain_id, "originGateway": msg.origin_gateway,
+                "nonce": msg.nonce, "sender": msg.sender,
+                "destinationChainId": msg.destination_chain_id, "recipient": msg.recipient,
+                "expiry": msg.expiry, "payload": "0x" + msg.payload.hex(),
             }
-            mid = "0x" + send_id.hex()
             out.append(StoredMessage(
-                id=mid, route=route_name(self.client.chain_id, dest_chain),
-                origin_chain=self.client.chain_id, dest_chain=dest_chain,
-                nonce=int(extra["nonce"]),
-                block=int(ev["blockNumber"]), block_hash=_norm(ev["blockHash"].hex()),
-                tx=_norm(ev["transactionHash"].hex()), body=body, status="pending", attempts=0,
-                seen_at=time.time()))
+                id="0x" + send_id.hex(),
+                route=route_name(self.client.chain_id, msg.destination_chain_id),
+                origin_chain=self.client.chain_id, dest_chain=msg.destination_chain_id,
+                nonce=msg.nonce, block=int(ev["blockNumber"]),
+                block_hash=_norm(ev["blockHash"].hex()), tx=_norm(ev["transactionHash"].hex()),
+                body=body, status="pending", attempts=0, seen_at=time.time()))
         return out
 
     def _attest(self) -> int:
