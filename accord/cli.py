@@ -304,6 +304,38 @@ def relay(origin: str, dest: str, key_env: str | None, dev_account: int | None,
     relayer.run()
 
 
+# -- messages ------------------------------------------------------------------------------
+@cli.group()
+def message() -> None:
+    """Inspect cross-chain messages."""
+
+
+@message.command("status")
+@click.argument("message_id")
+@click.option("--network", "networks", multiple=True,
+              help="Chains to search (repeatable) [default: every running devnet chain].")
+@click.option("--store", help="The validators' SQLite store, to show who attested.")
+@one_line_errors
+def message_status(message_id: str, networks: tuple[str, ...], store: str | None) -> None:
+    """The life of one message: sent, attested, delivered or failed (and why), latency."""
+    from pathlib import Path
+
+    from accord import context
+    from accord.chain import Client
+    from accord.devnet import read_manifest
+    from accord.store import SqliteStore
+    from accord.trace import ChainView, message_life
+
+    names = list(networks) or sorted(read_manifest())
+    if not names:
+        raise context.ConfigError("no chains to search: pass --network or start the devnet")
+    views = [ChainView(n, Client(context.rpc_url(n)), context.address(n, "gateway"))
+             for n in names]
+    db = SqliteStore(store) if store and Path(store).is_file() else None
+    for line in message_life(message_id, views, db).lines():
+        click.echo(line)
+
+
 # -- demo ----------------------------------------------------------------------------------
 @cli.command()
 @one_line_errors

@@ -230,6 +230,12 @@ class SqliteStore:
             " ORDER BY m.nonce", (route, min_nonce, seen_before, signer)).fetchall()
         return [_row(r) for r in rows]
 
+    def ids(self, status: str) -> list[str]:
+        """Ids of the messages in ``status``, by route and nonce."""
+        rows = self._db().execute(
+            "SELECT id FROM messages WHERE status = ? ORDER BY route, nonce", (status,))
+        return [str(r["id"]) for r in rows]
+
     def counts(self) -> dict[str, int]:
         rows = self._db().execute("SELECT status, COUNT(*) AS n FROM messages GROUP BY status")
         return {str(r["status"]): int(r["n"]) for r in rows}

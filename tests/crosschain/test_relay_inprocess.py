@@ -74,3 +74,53 @@ def test_a_restarted_validator_signs_the_same_window_root(tc,
     assert len(set(sigs.values())) == 1 and len(sigs) == 2
     relayer = tc.relayer(tc.a, tc.b, store, window=10)
     assert relayer.step() == 10
+
+
+def _views(tc):  # type: ignore[no-untyped-def]
+    from accord.trace import ChainView
+
+    return [ChainView("chaina", tc.a.client, tc.a.gateway),
+            ChainView("chainb", tc.b.client, tc.b.gateway)]
+
+
+def test_trace_shows_send_attestations_delivery_and_latency(tc, store_path: Path) -> None:
+    from accord.trace import message_life
+
+    store = SqliteStore(store_path)
+    tc.send(tc.a, tc.b, 1)
+    for v in tc.validator_set(tc.a, store, window=10):
+        v.poll_once()
+    tc.relayer(tc.a, tc.b, store, window=10).step()
+    mid = _only_id(store)
+    life = message_life(mid, _views(tc), store)
+    assert life.origin == "chaina" and life.destination == "chainb"
+    assert life.status == "delivered"
+    assert [e[0] for e in life.events] == ["delivered"]
+    assert len(life.signers) == 2
+    assert life.latency_s is not None and life.latency_s >= 0
+    text = "\n".join(life.lines())
+    assert "sent      on chaina" in text and "status    delivered" in text
+
+
+def test_a_failing_recipient_is_recorded_with_its_reason_and_traced(tc, store_path: Path) -> None:
+    from accord.trace import message_life
+
+    store = SqliteStore(store_path)
+    recipient = tc.b.client.contract("MockCountingRecipient", tc.b.recipient)
+    tc.b.client.transact(recipient.functions.setFailTag(9), tc.admin)
+    tc.send(tc.a, tc.b, 1, tag=9)
+    tc.send(tc.a, tc.b, 1, tag=1)
+    for v in tc.validator_set(tc.a, store, window=10):
+        v.poll_once()
+    assert tc.relayer(tc.a, tc.b, store, window=10).step() == 1
+    assert store.counts() == {"delivered": 1, "failed": 1}
+    failed_id = _only_id(store, status="failed")
+    life = message_life(failed_id, _views(tc), store)
+    assert life.status == "failed" and life.attempts == 1
+    assert life.reason_hash is not None and life.reason_hash != "0x" + "00" * 32
+
+
+def _only_id(store: SqliteStore, status: str = "delivered") -> str:
+    ids = store.ids(status)
+    assert len(ids) == 1
+    return ids[0]

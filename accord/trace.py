@@ -1,0 +1,132 @@
+"""The life of a message across chains: sent in which transaction, attested by whom,
+delivered or failed in which transaction and why, and how long it took.
+
+Everything is read from the chains (gateway events filtered by the indexed message id) plus,
+when given, the validators' store for who signed; nothing needs to have been running.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from web3 import Web3
+
+from accord import messages
+from accord.chain import Client
+from accord.errors import ConfigError
+from accord.store import SqliteStore
+
+STATUS = ("unknown", "delivered", "failed", "expired")
+
+
+@dataclass
+class ChainView:
+    name: str
+    client: Client
+    gateway: str
+
+    def contract(self) -> Any:
+        return self.client.contract("AccordGateway", self.gateway)
+
+
+@dataclass
+class MessageLife:
+    id: str
+    origin: str | None = None
+    destination: str | None = None
+    sent_tx: str | None = None
+    sent_block: int | None = None
+    sent_at: int | None = None
+    nonce: int | None = None
+    payload_bytes: int | None = None
+    signers: list[str] = field(default_factory=list)
+    status: str = "unknown"
+    attempts: int = 0
+    reason_hash: str | None = None
+    events: list[tuple[str, str, int]] = field(default_factory=list)  # (what, tx, timestamp)
+    latency_s: int | None = None
+
+    def lines(self) -> list[str]:
+        out = [f"message {self.id}"]
+        if self.origin is None:
+            return out + ["  not found on any given chain: check the id and --network"]
+        out.append(f"  sent      on {self.origin} in tx {self.sent_tx} (block "
+                   f"{self.sent_block}, nonce {self.nonce}, {self.payload_bytes} bytes) "
+                   f"to {self.destination}")
+        if self.signers:
+            out.append(f"  attested  by {', '.join(self.signers)}")
+        for what, tx, ts in self.events:
+            out.append(f"  {what:<9} in tx {tx} at {ts}")
+        extra = f" after {self.attempts} attempts, reason {self.reason_hash}" if (
+            self.status == "failed") else ""
+        out.append(f"  status    {self.status}{extra}")
+        if self.latency_s is not None:
+            out.append(f"  latency   {self.latency_s}s from send to delivery")
+        return out
+
+
+def _topic(text: str) -> str:
+    return "0x" + Web3.keccak(text=text).hex().removeprefix("0x")
+
+
+def message_life(message_id: str, chains: list[ChainView],
+                 store: SqliteStore | None = None) -> MessageLife:
+    if not (message_id.startswith("0x") and len(message_id) == 66):
+        raise ConfigError(f"'{message_id}' is not a message id; pass the 0x-prefixed 32-byte id")
+    life = MessageLife(id=message_id.lower())
+    by_chain = {c.client.chain_id: c for c in chains}
+    origin_msg: messages.Message | None = None
+    for view in chains:
+        gw = view.contract()
+        sent = gw.events.MessageSent().get_logs(from_block=0,
+                                                argument_filters={"sendId": message_id})
+        if not sent:
+            continue
+        ev = sent[0]
+        nonce_logs = gw.events.MessageNonce().get_logs(
+            from_block=ev["blockNumber"], to_block=ev["blockNumber"],
+            argument_filters={"id": message_id})
+        nonce = int(nonce_logs[0]["args"]["nonce"]) if nonce_logs else 0
+        a = ev["args"]
+        origin_msg = messages.message_from_sent(view.gateway, bytes(a["sender"]),
+                                                bytes(a["recipient"]), bytes(a["payload"]),
+                                                list(a["attributes"]), nonce)
+        life.origin = view.name
+        life.sent_tx = "0x" + bytes(ev["transactionHash"]).hex()
+        life.sent_block = int(ev["blockNumber"])
+        life.sent_at = int(view.client.w3.eth.get_block(ev["blockNumber"])["timestamp"])
+        life.nonce = nonce
+        life.payload_bytes = len(origin_msg.payload)
+        break
+    if origin_msg is None:
+        return life
+    dest = by_chain.get(origin_msg.destination_chain_id)
+    life.destination = dest.name if dest else f"chain {origin_msg.destination_chain_id}"
+    if store is not None:
+        life.signers = sorted(store.attestations(message_id))
+        rec = store.message(message_id)
+        if rec is not None and not life.signers:
+            life.signers = ["(in a signed window)"]
+    if dest is None:
+        return life
+    gw = dest.contract()
+    for name, topic in (("delivered", _topic("MessageDelivered(bytes32)")),
+                        ("failed", _topic("MessageFailed(bytes32,bytes32,uint32)")),
+                        ("expired", _topic("MessageExpired(bytes32,bytes32)"))):
+        logs = dest.client.w3.eth.get_logs({"address": gw.address, "fromBlock": 0,
+                                            "topics": [topic, message_id]})
+        for entry in logs:
+            ts = int(dest.client.w3.eth.get_block(entry["blockNumber"])["timestamp"])
+            life.events.append((name, "0x" + bytes(entry["transactionHash"]).hex(), ts))
+    life.events.sort(key=lambda e: e[2])
+    status, reason, attempts = gw.functions.messageStatus(
+        origin_msg.origin_chain_id, origin_msg.origin_gateway, origin_msg.nonce,
+        bytes.fromhex(message_id[2:])).call()
+    life.status = STATUS[int(status)]
+    life.attempts = int(attempts)
+    life.reason_hash = "0x" + bytes(reason).hex() if int(status) == 2 else None
+    delivered = [ts for what, _, ts in life.events if what == "delivered"]
+    if delivered and life.sent_at is not None:
+        life.latency_s = delivered[0] - life.sent_at
+    return life
