@@ -6,9 +6,8 @@ from typing import Any
 
 import ape
 import pytest
-from eth_utils import keccak
-
 from conftest import HEARTBEAT_EXPIRY, MIN_BOND, ROLE, UNBONDING_DELAY
+from eth_utils import keccak
 
 ZERO = "0x0000000000000000000000000000000000000000"
 OTHER_ROLE = keccak(text="accord.role.verifier")

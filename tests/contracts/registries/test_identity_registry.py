@@ -6,9 +6,8 @@ from typing import Any
 
 import ape
 import pytest
-from eth_account import Account
-
 from conftest import AGENT_URI
+from eth_account import Account
 
 ZERO = "0x0000000000000000000000000000000000000000"
 
