@@ -60,7 +60,8 @@ def run(ctx: BenchContext) -> dict[str, dict[str, Any]]:
     out["register_uri"] = gas(c.transact(reg.functions.register(URI), owners[1]))
     reg = fresh_identity()
     metadata = [("name", b"translator-7"), ("version", b"1.4.2")]
-    out["register_uri_metadata2"] = gas(c.transact(reg.functions.register(URI, metadata), owners[2]))
+    tx = c.transact(reg.functions.register(URI, metadata), owners[2])
+    out["register_uri_metadata2"] = gas(tx)
 
     # the registry the other contracts use: agent 0 owned by owners[2]
     agent_owner, agent_id = owners[2], 0
