@@ -15,8 +15,12 @@ contract MockReputationRegistry is IReputationCalls {
     /// @notice The mock refuses feedback.
     error MockFeedbackRefused();
 
-    mapping(uint256 => uint256) private _count;
-    mapping(uint256 => int128) private _last;
+    struct Tally {
+        uint128 count;
+        int128 last;
+    }
+
+    mapping(uint256 => Tally) private _tally; // one slot per agent: count and last value
     bool private _refuse;
 
     /// @notice Make every `giveFeedback` revert.
@@ -36,13 +40,14 @@ contract MockReputationRegistry is IReputationCalls {
         bytes32 feedbackHash
     ) external {
         if (_refuse) revert MockFeedbackRefused();
-        ++_count[agentId];
-        _last[agentId] = value;
+        Tally storage t = _tally[agentId];
+        (t.count, t.last) = (t.count + 1, value);
         emit MockFeedback(agentId, msg.sender, value, tag1, tag2, feedbackHash);
     }
 
     /// @notice Feedback count and last value for `agentId`.
     function feedbackOf(uint256 agentId) external view returns (uint256 count, int128 lastValue) {
-        return (_count[agentId], _last[agentId]);
+        Tally storage t = _tally[agentId];
+        return (t.count, t.last);
     }
 }

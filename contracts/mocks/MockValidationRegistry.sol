@@ -7,12 +7,11 @@ import {IIdentityCalls, IValidationCalls} from "../../interfaces/IERC8004Calls.s
 /// @notice Test-only validation stand-in with the reference's access rules: the requester
 /// must own or operate the agent, only the named validator responds, responses are 0..100.
 contract MockValidationRegistry is IValidationCalls {
+    /// @dev One slot; the rest of each call is in the events.
     struct Request {
         address validator;
-        uint96 agentId;
         uint8 response;
         bool responded;
-        bytes32 responseHash;
     }
 
     /// @notice A request was stored.
@@ -39,7 +38,7 @@ contract MockValidationRegistry is IValidationCalls {
     {
         if (!_identity.isAuthorizedOrOwner(msg.sender, agentId)) revert MockNotAuthorized();
         if (_requests[requestHash].validator != address(0)) revert MockRequestExists();
-        _requests[requestHash] = Request(validatorAddress, uint96(agentId), 0, false, bytes32(0));
+        _requests[requestHash] = Request(validatorAddress, 0, false);
         ++_count;
         emit MockValidationRequested(requestHash, validatorAddress, agentId, requestURI);
     }
@@ -55,9 +54,7 @@ contract MockValidationRegistry is IValidationCalls {
         Request storage q = _requests[requestHash];
         if (q.validator != msg.sender) revert MockNotValidator();
         if (response > 100) revert MockBadResponse();
-        q.response = response;
-        q.responded = true;
-        q.responseHash = responseHash;
+        (q.response, q.responded) = (response, true);
         emit MockValidationResponded(requestHash, response, responseHash, tag);
     }
 

@@ -281,7 +281,9 @@ def test_quorum_of_two_approvals_makes_step_done_and_records_validation(world, q
     logs = tx.events.filter(world.validation.MockValidationResponded)
     assert (logs[0].response, logs[0].responseHash, logs[0].tag) == (90, b"\x33" * 32, "accord")
     req = world.validation.requestOf(logs[0].requestHash)
-    assert (req.validator, req.agentId, req.responded) == (c.address, c.coordinatorAgentId(), True)
+    assert (req.validator, req.response, req.responded) == (c.address, 90, True)
+    asked = tx.events.filter(world.validation.MockValidationRequested)[0]
+    assert (asked.agentId, asked.requestURI) == (c.coordinatorAgentId(), "ipfs://q")
     assert world.reputation.feedbackOf(world.agents[0]) == (1, 100)
 
 
