@@ -8,7 +8,13 @@ recompiled:
   ``dist/typechain`` (solc 0.8.33, optimizer 3599 runs, evm cancun, no via-IR, as its
   ``dist/buildArtifact.json`` records).
 - LayerZero v2 ``@layerzerolabs/lz-evm-{protocol,messagelib}-v2`` 3.0.168: the hardhat
-  artifacts in ``artifacts/``.
+  artifacts in ``artifacts/`` (solc 0.8.22 per the bytecode's metadata; the package does not
+  record optimizer settings, the public repository's messagelib foundry.toml says 20,000
+  runs). ``lz-evm-oapp-v2`` is installed but unused: senders are EOAs, the receiver a mock.
+
+Result keys: ``peers.hyperlane.{send,receive}_{32,256}``; ``peers.layerzero.`` ``send_N``,
+``verify_dvn1_N``, ``verify_dvn2_N``, ``verify_N`` (their sum), ``commit_N``, ``execute_N``
+(lzReceive) and ``receive_N`` (verify + commit + execute), N in 32, 256 (message bytes).
 
 Configurations (origin = chain A, destination = a second anvil with its own chain id):
 - Hyperlane: Mailbox behind Hyperlane's TransparentUpgradeableProxy on each side (as deployed

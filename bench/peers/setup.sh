@@ -2,7 +2,9 @@
 # Installs the peer protocols measured by bench/b_peers.py (Hyperlane, LayerZero v2) into
 # bench/peers/node_modules from package-lock.json, isolated from the project's own
 # node_modules. Idempotent: does nothing when the lock file has not changed since the last
-# install. Needs Node.js/npm and the npm registry only.
+# install. Needs Node.js/npm and the npm registry only. .npmrc sets legacy-peer-deps: the
+# peers' peerDependencies (hardhat-deploy, OpenZeppelin 4, chain SDKs) are only needed to
+# recompile them, and the benchmark deploys their published bytecode instead.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
 stamp=node_modules/.installed
