@@ -49,6 +49,7 @@ lint: setup
 	slither . --config-file slither.config.json
 
 bench: compile
+	@bench/peers/setup.sh
 	@python -m bench
 
 clean:
