@@ -86,7 +86,8 @@ class CoordinatorMachine(RuleBasedStateMachine):
         self.now += 1
         self.w3.provider.make_request("evm_setNextBlockTimestamp", [self.now])
         tx = fn.transact({"from": sender, "value": value, "gas": 3_000_000})
-        return self.w3.eth.get_transaction_receipt(tx)["status"] == 1
+        receipt = self.w3.eth.wait_for_transaction_receipt(tx, poll_latency=0.01)
+        return receipt["status"] == 1
 
     def _both(self, model_op: Any, fn: Any, sender: str, value: int = 0) -> None:
         try:
