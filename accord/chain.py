@@ -79,12 +79,18 @@ def _revert_from(exc: Exception) -> ContractRevert | None:
 class Client:
     """One chain, one web3 instance, signing locally with per-sender nonces."""
 
-    def __init__(self, rpc_url: str, *, timeout: float = 30.0) -> None:
+    def __init__(self, rpc_url: str, *, timeout: float = 30.0, confirmations: int = 0) -> None:
         self.rpc_url = rpc_url
+        self.confirmations = confirmations
         self.w3 = Web3(Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": timeout}))
         self._nonces: dict[str, int] = {}
         self._lock = threading.Lock()
-        self.chain_id = self.w3.eth.chain_id
+        try:
+            self.chain_id = self.w3.eth.chain_id
+        except Exception as exc:  # requests/aiohttp/OS errors all mean "not reachable"
+            raise ChainError(f"cannot reach the node at {rpc_url} ({type(exc).__name__}); "
+                             "is it running? local chains start with 'accord devnet up'"
+                             ) from exc
 
     # -- contracts -----------------------------------------------------------------------
     def contract(self, name: str, address: str) -> Contract:
@@ -166,4 +172,15 @@ class Client:
         receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=60, poll_latency=0.01)
         if receipt["status"] != 1:
             raise ChainError(f"transaction {tx_hash.hex()} reverted on {self.rpc_url}")
+        if self.confirmations:
+            self.wait_confirmations(int(receipt["blockNumber"]))
         return receipt
+
+    def wait_confirmations(self, block: int, timeout: float = 600.0) -> None:
+        """Wait until ``block`` is buried under ``self.confirmations`` blocks."""
+        deadline = time.monotonic() + timeout
+        while self.w3.eth.block_number < block + self.confirmations:
+            if time.monotonic() > deadline:
+                raise ChainError(f"block {block} did not reach {self.confirmations} "
+                                 f"confirmations on {self.rpc_url} within {timeout:.0f}s")
+            time.sleep(0.2)

@@ -143,13 +143,16 @@ def deploy(network: str, rpc: str | None, account: str | None, key_env: str | No
     from accord.chain import Client
     from accord.deploy import run_plan
 
-    name = network.split(":")[1] if ":" in network else network
+    name = network if context.is_devnet(network) else ":".join(
+        context.parse_network(network))
     if account is None and key_env is None and dev_account is None and context.is_devnet(name):
         dev_account = 0
     sender = context.signer(key_env, dev_account, name, account)
-    client = Client(rpc or context.rpc_url(name))
+    cfg = settings.load()
+    client = Client(rpc or context.rpc_url(name),
+                    confirmations=cfg.network(name).confirmations)
     path = context.deployment_path(name)
-    report = run_plan(client, sender, suite.plan(settings.load(), name, sender.address), path,
+    report = run_plan(client, sender, suite.plan(cfg, name, sender.address), path,
                       network=network, log=lambda line: click.echo(f"  {line}"))
     for line in report.lines():
         click.echo(line)

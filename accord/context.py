@@ -16,22 +16,37 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 
 from accord import deploy
-from accord.config import devnet_specs, project_root, state_dir
+from accord.config import ape_config, devnet_specs, project_root, state_dir
 from accord.devnet import read_manifest
 from accord.errors import ConfigError
 
 
+def parse_network(choice: str) -> tuple[str, str]:
+    """(ecosystem, network) of a devnet name or an ape network choice (``base:sepolia:node``)."""
+    parts = choice.split(":")
+    if len(parts) == 1:
+        return "ethereum", parts[0]
+    if not parts[0] or not parts[1]:
+        raise ConfigError(f"'{choice}' is not a network; use a devnet name (chaina) or an ape "
+                          "network choice like ethereum:sepolia:node")
+    return parts[0], parts[1]
+
+
 def rpc_url(chain: str) -> str:
+    """An RPC URL: a URL as given, a running devnet chain (``accord devnet up``), or the
+    ``node.<ecosystem>.<network>.uri`` of ape-config.yaml."""
     if chain.startswith(("http://", "https://", "ws://")):
         return chain
+    ecosystem, network = parse_network(chain)
     running = read_manifest()
-    if chain in running:
-        return running[chain].rpc_url
-    spec = devnet_specs().get(chain)
-    if spec and spec.default_uri:
-        return spec.default_uri
-    raise ConfigError(f"no RPC known for chain '{chain}'; start it with 'accord devnet up "
-                      f"{chain}' or pass an http:// URL")
+    if ecosystem == "ethereum" and network in running:
+        return running[network].rpc_url
+    node = ((ape_config().get("node") or {}).get(ecosystem) or {}).get(network) or {}
+    if node.get("uri"):
+        return str(node["uri"])
+    hint = (f"start it with 'accord devnet up {network}'" if network in devnet_specs()
+            else f"set node.{ecosystem}.{network}.uri in ape-config.yaml or pass --rpc")
+    raise ConfigError(f"no RPC known for '{chain}'; {hint}")
 
 
 def is_devnet(chain: str) -> bool:
@@ -39,9 +54,15 @@ def is_devnet(chain: str) -> bool:
     return chain in devnet_specs() or chain in read_manifest()
 
 
-def deployment_path(chain: str, ecosystem: str = "ethereum") -> Path:
+def deployment_path(chain: str) -> Path:
+    """``deployments/<ecosystem>_<network>.json`` (``ACCORD_DEPLOYMENTS_ROOT`` overrides the
+    folder that holds ``deployments/``; devnets use the state directory)."""
+    ecosystem, network = parse_network(chain)
+    override = os.environ.get("ACCORD_DEPLOYMENTS_ROOT")
+    if override:
+        return deploy.manifest_path(ecosystem, network, Path(override))
     root = state_dir() if is_devnet(chain) else project_root()
-    return deploy.manifest_path(ecosystem, chain, root)
+    return deploy.manifest_path(ecosystem, network, root)
 
 
 def deployment(chain: str) -> dict[str, Any]:

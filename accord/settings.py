@@ -36,8 +36,13 @@ class Settings:
     networks: dict[str, NetworkSettings] = field(default_factory=dict)
 
     def network(self, name: str) -> NetworkSettings:
-        short = name.split(":")[1] if ":" in name else name
-        return self.networks.get(short, NetworkSettings())
+        """Settings of a devnet name or ape network choice (``ethereum:sepolia:node`` looks up
+        ``ethereum:sepolia``, then ``sepolia``)."""
+        parts = name.split(":")
+        for key in (":".join(parts[:2]), parts[1] if len(parts) > 1 else parts[0]):
+            if key in self.networks:
+                return self.networks[key]
+        return NetworkSettings()
 
 
 def load() -> Settings:
