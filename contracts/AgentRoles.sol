@@ -240,6 +240,9 @@ contract AgentRoles is IAgentRoles, AccessControl, ReentrancyGuardTransient {
     }
 
     function _send(address payable to, uint256 amount) private {
+        // `to` is chosen by the agent's owner/operator (withdraw) or the admin (treasury);
+        // state is settled before the call and callers are nonReentrant.
+        // slither-disable-next-line arbitrary-send-eth
         (bool ok,) = to.call{value: amount}("");
         if (!ok) revert AgentRolesTransferFailed(to, amount);
     }

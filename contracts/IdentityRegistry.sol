@@ -98,6 +98,8 @@ contract IdentityRegistry is ERC721URIStorage, EIP712, IIdentityRegistry {
             keccak256(abi.encode(_AGENT_WALLET_SET_TYPEHASH, agentId, newWallet, agentOwner, deadline))
         );
         // Like the reference: ECDSA first (EOAs, also EIP-7702 delegated ones), then ERC-1271.
+        // The third return value (the error's argument) is not needed to decide.
+        // slither-disable-next-line unused-return
         (address recovered, ECDSA.RecoverError err,) = ECDSA.tryRecover(digest, signature);
         if (
             (err != ECDSA.RecoverError.NoError || recovered != newWallet)

@@ -78,6 +78,8 @@ library AccordMessageCodec {
             mstore(add(ptr, 0x20), and(originGateway, 0xffffffffffffffffffffffffffffffffffffffff))
             mstore(add(ptr, 0x40), shr(8, and(nonce, 0xffffffffffffffff)))
             key := keccak256(ptr, 0x60)
+            // 1 << (nonce % 256); slither misreads shl(shift, value) ("incorrect-shift")
+            // slither-disable-next-line incorrect-shift
             bit := shl(and(nonce, 0xff), 1)
         }
     }
