@@ -1,0 +1,80 @@
+"""WorkflowCoordinator gas: definitions, a run start, and one step's life with a validation
+quorum of two. The ERC-8004 registries and AgentRoles are the test mocks
+(contracts/mocks/Mock*): the real ones are not on this branch, so registry-side gas
+(feedback/validation storage, the real isEligible) is lower here than in integration."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from eth_utils import keccak
+
+from bench.common import BenchContext, gas
+
+EXEC = keccak(text="accord.role.executor")
+VALIDATOR = keccak(text="accord.role.validator")
+REWARD = 10**15
+
+
+def _step(chain_id: int, deps: int = 0, quorum: int = 0) -> tuple[Any, ...]:
+    return (EXEC, deps, 0, 600, 3, 10, 2, 100, quorum, REWARD, 255, False, chain_id)
+
+
+def _chain_def(chain_id: int, n: int, quorum0: int = 0) -> tuple[Any, ...]:
+    steps = [_step(chain_id, quorum=quorum0)] + [_step(chain_id, deps=1 << (i - 1))
+                                                 for i in range(1, n)]
+    return (b"\x00" * 32, 0, steps)
+
+
+def run(ctx: BenchContext) -> dict[str, dict[str, int]]:
+    c = ctx.client
+    admin, creator, op = ctx.account(0), ctx.account(1), ctx.account(2)
+    v1, v2 = ctx.account(3), ctx.account(4)
+    identity, _ = c.deploy("MockIdentityRegistry", sender=admin)
+    roles, _ = c.deploy("MockAgentRoles", sender=admin)
+    reputation, _ = c.deploy("MockReputationRegistry", sender=admin)
+    validation, _ = c.deploy("MockValidationRegistry", identity.address, sender=admin)
+    coord, _ = c.deploy("WorkflowCoordinator", identity.address, roles.address,
+                        reputation.address, validation.address, VALIDATOR, admin.address,
+                        sender=admin)
+    agents = {}
+    for i, (acct, role) in enumerate(((op, EXEC), (v1, VALIDATOR), (v2, VALIDATOR)), start=1):
+        c.transact(identity.functions.register(), acct)
+        agents[acct.address] = i  # 0 is the coordinator's own identity
+        c.transact(roles.functions.setEligible(i, acct.address, role, True), admin)
+
+    chain_id = c.chain_id
+    out: dict[str, int] = {}
+    out["define_4"] = gas(c.transact(coord.functions.registerDefinition(
+        _chain_def(chain_id, 4, quorum0=2)), creator))
+    out["define_16"] = gas(c.transact(coord.functions.registerDefinition(
+        _chain_def(chain_id, 16)), creator))
+    def_id = keccak(_encode_def(_chain_def(chain_id, 4, quorum0=2)))
+    total = coord.functions.definitionInfo(def_id).call()[3]
+    receipt = c.transact(coord.functions.startRun(def_id, b"\x11" * 32, "ipfs://input"),
+                         creator, value=total)
+    out["start_run"] = gas(receipt)
+    run_id = coord.events.RunStarted().process_receipt(receipt)[0]["args"]["runId"]
+
+    claim = gas(c.transact(coord.functions.claim(run_id, 0, agents[op.address]), op))
+    c.w3.provider.make_request("evm_increaseTime", [30])
+    c.w3.provider.make_request("evm_mine", [])
+    out["lease_heartbeat"] = gas(c.transact(coord.functions.heartbeatLease(run_id, 0), op))
+    submit = gas(c.transact(coord.functions.submit(
+        run_id, 0, b"\x22" * 32, "ipfs://bafy-result-0", 0), op))
+    first = gas(c.transact(coord.functions.respond(run_id, 0, agents[v1.address], 90), v1))
+    quorum = gas(c.transact(coord.functions.respond(run_id, 0, agents[v2.address], 100), v2))
+    out["claim"] = claim
+    out["submit"] = submit
+    out["validation_quorum"] = quorum
+    out["withdraw"] = gas(c.transact(coord.functions.withdraw(), op))
+    out["step_life_q2"] = claim + submit + first + quorum
+    for key, value in out.items():
+        print(f"   {key:<18} {value:>10,}")
+    return {"gas": out}
+
+
+def _encode_def(defn: tuple[Any, ...]) -> bytes:
+    from eth_abi import encode
+    step = "(bytes32,uint64,uint8,uint32,uint8,uint32,uint8,uint32,uint8,uint96,uint8,bool,uint64)"
+    return encode([f"(bytes32,uint128,{step}[])"], [defn])

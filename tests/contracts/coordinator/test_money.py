@@ -1,0 +1,70 @@
+"""Escrow and pull payments: credits, refunds, withdraw, reentrancy."""
+
+from __future__ import annotations
+
+import ape
+from coord_helpers import EXEC, REWARD
+
+
+def test_withdraw_pays_the_operator_and_refund_goes_to_creator(world):
+    c = world.coordinator
+    def_id = world.define([world.spec()])
+    run = world.start(def_id, value=REWARD + 777)
+    world.finish(run, 0)
+    assert c.owed(world.creator) == 777
+    world.assert_invariant()
+    op = world.operators[0]
+    before = op.balance
+    tx = c.withdraw(sender=op)
+    ev = tx.events.filter(c.Withdrawn)[0]
+    assert (ev.account, ev.amount) == (op.address, REWARD)
+    assert op.balance == before + REWARD - tx.total_fees_paid
+    assert c.owed(op) == 0 and c.totalOwed() == 777
+    world.assert_invariant()
+    c.withdraw(sender=world.creator)
+    assert world.balance() == 0 and c.totalOwed() == 0
+
+
+def test_withdraw_reverts_with_nothing_owed(world):
+    with ape.reverts(world.coordinator.CoordinatorNothingToWithdraw,
+                     account=world.outsider.address):
+        world.coordinator.withdraw(sender=world.outsider)
+
+
+def test_budget_above_uint88_reverts(world):
+    world.chain.provider.set_balance(world.outsider.address, 2**90)
+    def_id = world.define([world.spec()])
+    with ape.reverts(world.coordinator.CoordinatorBudgetTooLarge, sent=2**88):
+        world.coordinator.startRun(def_id, b"\x00" * 32, "", value=2**88, sender=world.outsider)
+
+
+def _payee_run(world, project):
+    payee = project.MockReentrantPayee.deploy(world.coordinator.address, sender=world.admin)
+    agent = world.agents[2]
+    world.roles.setEligible(agent, payee.address, EXEC, True, sender=world.admin)
+    run = world.run_of([world.spec()])
+    payee.claim(run, 0, agent, sender=world.admin)
+    payee.submit(run, 0, b"\x44" * 32, sender=world.admin)
+    assert world.coordinator.owed(payee) == REWARD
+    return payee
+
+
+def test_reentrant_withdraw_cannot_drain(world, project):
+    c = world.coordinator
+    payee = _payee_run(world, project)
+    world.start(world.define([world.spec(reward=REWARD * 5)]))  # more money to steal
+    payee.withdraw(sender=world.admin)
+    assert payee.reentryAttempts() == 1 and payee.reentrySuccesses() == 0
+    assert world.chain.provider.get_balance(payee.address) == REWARD
+    assert c.owed(payee) == 0
+    world.assert_invariant()
+
+
+def test_reentrant_withdraw_that_insists_reverts_transfer(world, project):
+    c = world.coordinator
+    payee = _payee_run(world, project)
+    payee.setStrict(True, sender=world.admin)
+    with ape.reverts(c.CoordinatorTransferFailed, to=payee.address, amount=REWARD):
+        payee.withdraw(sender=world.admin)
+    assert c.owed(payee) == REWARD
+    world.assert_invariant()
