@@ -94,4 +94,17 @@ contract MockAgentRoles is IAgentRoles {
     function liveUntil(uint256) external pure returns (uint64) {
         return type(uint64).max;
     }
+
+    /// @inheritdoc IAgentRoles
+    function withdrawTreasury(address payable) external {}
+
+    /// @inheritdoc IAgentRoles
+    function treasuryBalance() external pure returns (uint256) {
+        return 0;
+    }
+
+    /// @inheritdoc IAgentRoles
+    function timing() external pure returns (uint64, uint64) {
+        return (0, 0);
+    }
 }
