@@ -314,6 +314,10 @@ def demo() -> None:
     run_demo(echo=click.echo)
 
 
+from accord.cli_agents import agents, workflow  # noqa: E402  (accord agents / accord workflow)
+cli.add_command(agents), cli.add_command(workflow)
+
+
 def main() -> None:
     cli(prog_name="accord")
 
