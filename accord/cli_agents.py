@@ -6,10 +6,9 @@ Registered in accord/cli.py; imports stay inside the commands so ``accord --help
 from __future__ import annotations
 
 import json
+from functools import wraps
 from pathlib import Path
 from typing import Any
-
-from functools import wraps
 
 import click
 

@@ -43,7 +43,7 @@ class EventDecoder:
         self.events: dict[bytes, tuple[str, list[dict[str, Any]]]] = {}
         for item in artifact(contract_name).abi:
             if item.get("type") == "event":
-                self.events[bytes(event_abi_to_log_topic(item))] = (item["name"], item["inputs"])
+                self.events[bytes(event_abi_to_log_topic(item))]  # type: ignore[arg-type] = (item["name"], item["inputs"])
 
     def decode(self, raw: dict[str, Any]) -> Event | None:
         topics = [bytes.fromhex(t[2:]) for t in raw["topics"]]
@@ -53,11 +53,11 @@ class EventDecoder:
         indexed = [i for i in inputs if i.get("indexed")]
         plain = [i for i in inputs if not i.get("indexed")]
         args: dict[str, Any] = {}
-        for item, topic in zip(indexed, topics[1:]):
-            args[item["name"]] = abi_decode([_type(item)], topic)[0] if not _type(
-                item) in ("string", "bytes") else topic
+        for item, topic in zip(indexed, topics[1:], strict=False):
+            args[item["name"]] = abi_decode([_type(item)], topic)[0] if _type(
+                item) not in ("string", "bytes") else topic
         data = bytes.fromhex(raw["data"][2:])
-        for item, value in zip(plain, abi_decode([_type(i) for i in plain], data)):
+        for item, value in zip(plain, abi_decode([_type(i) for i in plain], data), strict=True):
             args[item["name"]] = value
         return Event(name, args, int(raw["blockNumber"], 16), int(raw["logIndex"], 16),
                       raw.get("transactionHash", ""))
@@ -134,7 +134,7 @@ class EventFollower:
             try:
                 await self._run_ws(on_event)
                 return
-            except (OSError, ChainError, asyncio.TimeoutError, ImportError) as exc:
+            except (TimeoutError, OSError, ChainError, ImportError) as exc:
                 if self.ws:
                     raise ChainError(f"WebSocket subscription to {self._ws_url()} failed: "
                                      f"{exc}") from exc

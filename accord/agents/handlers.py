@@ -11,7 +11,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Union
+from typing import Any
 
 from accord.errors import ConfigError
 
@@ -64,7 +64,7 @@ class Verdict:
 
 
 HandlerResult = Union[bytes, StepOutput]
-Handler = Callable[[StepInput], Union[HandlerResult, Awaitable[HandlerResult]]]
+Handler = Callable[[StepInput], HandlerResult | Awaitable[HandlerResult]]
 ValidatorHandler = Callable[[ValidationInput], Any]
 
 

@@ -58,13 +58,13 @@ class Abi:
     def decode_struct(self, fn: str, data: bytes) -> dict[str, Any]:
         """A function returning one struct, as a dict by component name."""
         (value,) = abi_decode(self.fns[fn][2], data)
-        return dict(zip(self.components[fn], value))
+        return dict(zip(self.components[fn], value, strict=True))
 
 
 class AsyncChain:
     """One chain for asyncio code; wraps a sync :class:`Client` (for nonces and setup)."""
 
-    def __init__(self, client: Client, *, receipt_poll_s: float = 0.005) -> None:
+    def __init__(self, client: Client, *, receipt_poll_s: float = 0.002) -> None:
         self.client = client
         self.url = client.rpc_url
         self.chain_id = client.chain_id
@@ -73,24 +73,32 @@ class AsyncChain:
         self._ids = itertools.count(1)
         self._locks: dict[str, asyncio.Lock] = {}
         self._fees: tuple[float, dict[str, int]] | None = None
+        self._waiting: dict[str, list[asyncio.Future[dict[str, Any]]]] = {}
+        self._poller: asyncio.Task[None] | None = None
 
     async def close(self) -> None:
+        if self._poller is not None:
+            self._poller.cancel()
+            self._poller = None
         if self._session is not None:
             await self._session.close()
             self._session = None
 
-    async def request(self, method: str, params: list[Any]) -> Any:
+    async def _post(self, body: Any, what: str) -> Any:
         if self._session is None:
             self._session = aiohttp.ClientSession(
                 connector=aiohttp.TCPConnector(limit=64),
                 timeout=aiohttp.ClientTimeout(total=30))
-        body = {"jsonrpc": "2.0", "id": next(self._ids), "method": method, "params": params}
         try:
             async with self._session.post(self.url, json=body) as resp:
-                reply = await resp.json(content_type=None)
-        except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
-            raise ChainError(f"{method} on {self.url} failed: {exc}; is the node running?") \
+                return await resp.json(content_type=None)
+        except (TimeoutError, aiohttp.ClientError, OSError) as exc:
+            raise ChainError(f"{what} on {self.url} failed: {exc}; is the node running?") \
                 from exc
+
+    async def request(self, method: str, params: list[Any]) -> Any:
+        body = {"jsonrpc": "2.0", "id": next(self._ids), "method": method, "params": params}
+        reply = await self._post(body, method)
         err = reply.get("error")
         if err:
             data = err.get("data")
@@ -128,7 +136,7 @@ class AsyncChain:
             nonce = self.client.next_nonce(sender)
             tx = {"to": to, "data": data, "value": value, "gas": gas, "nonce": nonce,
                   "chainId": self.chain_id, "type": 2, **fees}
-            raw = sender.sign_transaction(tx).raw_transaction
+            raw = sender.sign_transaction(tx).raw_transaction  # type: ignore[arg-type]
             try:
                 return str(await self.request("eth_sendRawTransaction", ["0x" + raw.hex()]))
             except ChainError:
@@ -137,13 +145,43 @@ class AsyncChain:
                 raise
 
     async def receipt(self, tx_hash: str, timeout: float = 60.0) -> dict[str, Any]:
-        deadline = time.monotonic() + timeout
-        while True:
-            got = await self.request("eth_getTransactionReceipt", [tx_hash])
-            if got:
-                return dict(got)
-            if time.monotonic() > deadline:
-                raise ChainError(f"no receipt for {tx_hash} on {self.url} after {timeout:.0f}s")
+        """Wait for a receipt. Every waiting transaction of this chain is polled in ONE
+        JSON-RPC batch per interval, so many in-flight transactions cost few requests."""
+        fut: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        self._waiting.setdefault(tx_hash, []).append(fut)
+        if self._poller is None or self._poller.done():
+            self._poller = asyncio.ensure_future(self._poll_receipts())
+        try:
+            return await asyncio.wait_for(fut, timeout)
+        except TimeoutError:
+            raise ChainError(f"no receipt for {tx_hash} on {self.url} after {timeout:.0f}s") \
+                from None
+        finally:
+            waiters = self._waiting.get(tx_hash)
+            if waiters and fut in waiters:
+                waiters.remove(fut)
+                if not waiters:
+                    del self._waiting[tx_hash]
+
+    async def _poll_receipts(self) -> None:
+        while self._waiting:
+            hashes = list(self._waiting)
+            batch = [{"jsonrpc": "2.0", "id": i, "method": "eth_getTransactionReceipt",
+                      "params": [h]} for i, h in enumerate(hashes)]
+            try:
+                replies = await self._post(batch, "eth_getTransactionReceipt")
+            except ChainError as exc:
+                for waiters in list(self._waiting.values()):
+                    for fut in waiters:
+                        if not fut.done():
+                            fut.set_exception(exc)
+                return
+            for reply in replies if isinstance(replies, list) else []:
+                got = reply.get("result")
+                if got:
+                    for fut in self._waiting.pop(hashes[int(reply["id"])], []):
+                        if not fut.done():
+                            fut.set_result(dict(got))
             await asyncio.sleep(self.receipt_poll_s)
 
     async def transact(self, sender: LocalAccount, to: str, data: bytes, *, gas: int,
@@ -153,6 +191,11 @@ class AsyncChain:
         if precheck:
             await self.call(to, data, sender=sender.address)
         tx_hash = await self.send(sender, to, data, gas=gas, value=value)
+        return await self.outcome(sender, to, data, tx_hash)
+
+    async def outcome(self, sender: LocalAccount, to: str, data: bytes,
+                      tx_hash: str) -> dict[str, Any]:
+        """The receipt of a sent transaction, or its decoded revert."""
         rcpt = await self.receipt(tx_hash)
         if int(rcpt["status"], 16) != 1:
             try:

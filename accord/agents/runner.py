@@ -71,7 +71,8 @@ def build_host(client: Client, network: str, coordinator: str, cfg: AgentsFile, 
         elif devnet:
             bond_roles(client, addresses["roles"], operator, agent_id, roles)
         agents.append(_agent(a, operator, agent_id))
-    blobs = ResultStore(store or cfg.store) if (store or cfg.store) else default_store()
+    where = store or cfg.store
+    blobs = ResultStore(where) if where else default_store()
     block = int(context.deployment(network)["contracts"]["coordinator"].get("block", 0))
     return AgentHost(client, coordinator, agents, blobs, ws=ws, from_block=block,
                      cursor_path=folder / f"cursor-{config_stem}.json",

@@ -120,7 +120,7 @@ class AgentHost:
     def __init__(self, client: Client, coordinator: str, agents: list[Agent], store: BlobStore,
                  *, cursor_path: Path | None = None, from_block: int = 0,
                  ws: bool | None = None, poll_s: float = 0.05, rescan_s: float = 0.5,
-                 precheck: bool = True, liveness_s: float = 60.0,
+                 precheck: bool | None = None, liveness_s: float = 60.0,
                  catalog_root: Path | None = None) -> None:
         self.chain = AsyncChain(client)
         self.coordinator = client.w3.to_checksum_address(coordinator)
@@ -132,7 +132,9 @@ class AgentHost:
                                       cursor=Cursor(cursor_path, from_block), ws=ws,
                                       poll_s=poll_s)
         self.rescan_s = rescan_s
-        self.precheck = precheck
+        self.precheck = precheck  # None: only while other operators compete (see _precheck)
+        self._contested_until = 0.0
+        self._operators = {a.operator.address.lower() for a in agents}
         self.liveness_s = liveness_s
         self.catalog_root = catalog_root
         self.runs: dict[int, RunView] = {}
@@ -191,6 +193,9 @@ class AgentHost:
             return
         if name == "StepReady":
             self._enqueue(run.run_id, a["step"])
+        elif name == "StepClaimed":
+            if str(a["operator"]).lower() not in self._operators:
+                self._contested()
         elif name == "StepSubmitted":
             run.results[a["step"]] = (bytes(a["resultHash"]), a["resultURI"])
             if run.definition.steps[a["step"]].quorum > 0:
@@ -274,7 +279,8 @@ class AgentHost:
             await asyncio.sleep(self.rescan_s)
 
     # ------------------------------------------------------------------ executing
-    async def _tx(self, agent: Agent, fn: str, *args: Any, precheck: bool = False) -> dict[str, Any]:
+    async def _tx(self, agent: Agent, fn: str, *args: Any,
+                  precheck: bool = False) -> dict[str, Any]:
         return await self.chain.transact(agent.operator, self.coordinator,
                                          self.abi.encode(fn, *args), gas=GAS[fn],
                                          precheck=precheck)
@@ -283,12 +289,14 @@ class AgentHost:
         key = (run.run_id, step)
         info = run.definition.steps[step]
         name = run.definition.names[step]
+        released = False
         try:
             try:
                 rcpt = await self._tx(agent, "claim", run.run_id, step, agent.agent_id,
-                                      precheck=self.precheck)
+                                      precheck=self._precheck())
             except ContractRevert as exc:
                 if exc.name in RACE_ERRORS:
+                    self._contested()
                     agent.stats["lost_race"] += 1
                     self.stats["lost_race"] += 1
                     log.debug("%s: %s/%s taken by another agent (%s)", agent.name, run.run_id,
@@ -319,8 +327,16 @@ class AgentHost:
                 return
             digest, uri = self.store.put(out.data)
             branches = self._branch_mask(run, step, out.branches)
+            data = self.abi.encode("submit", run.run_id, step, digest, uri, branches)
+            tx_hash = await self.chain.send(agent.operator, self.coordinator, data,
+                                            gas=GAS["submit"])
+            # Sent: this agent may claim its next step while the submit is mined (its nonce
+            # orders the two); the step leaves the in-flight set only once we know.
+            agent.active -= 1
+            released = True
+            self._pump()
             try:
-                await self._tx(agent, "submit", run.run_id, step, digest, uri, branches)
+                await self.chain.outcome(agent.operator, self.coordinator, data, tx_hash)
             except ContractRevert as exc:
                 log.warning("%s: submit of run %s step %s reverted: %s", agent.name,
                             run.run_id, name, exc)
@@ -332,8 +348,19 @@ class AgentHost:
             log.warning("%s: run %s step %s: %s", agent.name, run.run_id, name, exc)
         finally:
             self.inflight.discard(key)
-            agent.active -= 1
+            if not released:
+                agent.active -= 1
             self._pump()
+
+    def _precheck(self) -> bool:
+        """eth_call each claim first (no gas burnt on lost races) when told to, or, by
+        default, while other operators are claiming on this coordinator."""
+        if self.precheck is not None:
+            return self.precheck
+        return time.monotonic() < self._contested_until
+
+    def _contested(self) -> None:
+        self._contested_until = time.monotonic() + 60.0
 
     def _claimed_attempt(self, rcpt: dict[str, Any]) -> int:
         for raw in rcpt.get("logs", []):

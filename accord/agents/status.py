@@ -96,7 +96,7 @@ def render_text(snap: RunSnapshot) -> list[str]:
     lines = [f"run {snap.run_id}: {snap.state} (definition 0x{snap.definition_id.hex()[:12]}…, "
              f"escrow {snap.escrow} wei)"]
     for row in table:
-        lines.append("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
+        lines.append("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
     return lines
 
 

@@ -10,19 +10,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import pytest
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from web3.logs import DISCARD
 
-from accord import suite as suite_mod
 from accord.agents.onboard import onboard
 from accord.agents.runtime import Agent, AgentHost
 from accord.agents.store import ResultStore
 from accord.chain import Client
-from accord.deploy import read_manifest, run_plan
 from accord.devnet import Chain
-from accord.settings import Settings
 from accord.workflow_yaml import Workflow, parse_workflow
 
 BOND = 10**16
@@ -74,7 +70,8 @@ class Suite:
         digest, uri = self.store.put(data)
         receipt = self.client.transact(coord.functions.startRun(def_id, digest, uri),
                                        self.admin, value=wf.total_reward())
-        return int(coord.events.RunStarted().process_receipt(receipt, errors=DISCARD)[0]["args"]["runId"])
+        started = coord.events.RunStarted().process_receipt(receipt, errors=DISCARD)
+        return int(started[0]["args"]["runId"])
 
     def events(self, name: str, run_id: int) -> list[dict[str, Any]]:
         ev = getattr(self.coordinator.events, name)

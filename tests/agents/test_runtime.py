@@ -6,8 +6,9 @@ import asyncio
 import threading
 from collections import Counter
 
-from accord.agents.handlers import StepInput, ValidationInput, Verdict
 from agent_helpers import Suite, drive
+
+from accord.agents.handlers import StepInput, ValidationInput, Verdict
 
 COMPLETED = 3
 
@@ -96,3 +97,15 @@ def test_validator_rejection_is_followed_by_a_retry(suite: Suite) -> None:
     assert len(suite.events("StepRejected", run_id)) == 1
     assert [e["attempt"] for e in suite.events("StepClaimed", run_id)] == [0, 1]
     assert len(suite.events("StepDone", run_id)) == 1
+
+
+def test_follower_uses_websocket_on_anvil_and_polling_when_told(suite: Suite) -> None:
+    def work(inp: StepInput) -> bytes:
+        return inp.name.encode()
+
+    for ws, mode in ((None, "websocket"), (False, "polling")):
+        host = suite.host([suite.agent(f"follow-{mode}", {"execute": work})], ws=ws)
+        run_id = suite.start(_fanout(2), b"follow")
+        asyncio.run(drive([host], lambda r=run_id: suite.run_state(r) == COMPLETED))
+        assert host.follower.mode == mode
+        assert host.stats["submitted"] == 2

@@ -7,8 +7,13 @@ from pathlib import Path
 import pytest
 
 from accord.settings import role_id
-from accord.workflow_yaml import NO_STEP, WorkflowFileError, load_workflow, parse_amount, \
-    parse_workflow
+from accord.workflow_yaml import (
+    NO_STEP,
+    WorkflowFileError,
+    load_workflow,
+    parse_amount,
+    parse_workflow,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 ROLES = {"research", "analysis", "report", "validator"}
