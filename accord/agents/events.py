@@ -43,7 +43,8 @@ class EventDecoder:
         self.events: dict[bytes, tuple[str, list[dict[str, Any]]]] = {}
         for item in artifact(contract_name).abi:
             if item.get("type") == "event":
-                self.events[bytes(event_abi_to_log_topic(item))]  # type: ignore[arg-type] = (item["name"], item["inputs"])
+                topic = bytes(event_abi_to_log_topic(item))  # type: ignore[arg-type]
+                self.events[topic] = (item["name"], item["inputs"])
 
     def decode(self, raw: dict[str, Any]) -> Event | None:
         topics = [bytes.fromhex(t[2:]) for t in raw["topics"]]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeAlias
 
 from accord.errors import ConfigError
 
@@ -63,8 +63,8 @@ class Verdict:
         return score
 
 
-HandlerResult = Union[bytes, StepOutput]
-Handler = Callable[[StepInput], HandlerResult | Awaitable[HandlerResult]]
+HandlerResult: TypeAlias = bytes | StepOutput
+Handler: TypeAlias = Callable[[StepInput], HandlerResult | Awaitable[HandlerResult]]
 ValidatorHandler = Callable[[ValidationInput], Any]
 
 
