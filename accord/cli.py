@@ -349,6 +349,10 @@ def demo() -> None:
     run_demo(echo=click.echo)
 
 
+from accord.cli_agents import agents, workflow  # noqa: E402, I001  (agents/workflow groups)
+cli.add_command(agents), cli.add_command(workflow)
+
+
 def main() -> None:
     cli(prog_name="accord")
 

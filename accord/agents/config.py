@@ -1,0 +1,125 @@
+"""``agents.yaml``: the agents one ``accord agents run`` process serves.
+
+```yaml
+store: .accord/results            # optional; shared by every agent process on this machine
+agents:
+  - name: analyst-1
+    key_env: ANALYST1_KEY         # env var holding the operator key, or on devnets:
+    dev_account: 2                # an anvil dev account index
+    agent_id: 7                   # optional: an existing ERC-8004 identity
+    max_concurrent: 2             # optional: steps in flight at once (default 1)
+    timeout: 120                  # optional: handler timeout, seconds
+    roles:                        # role name -> handler import path
+      analysis: accord.agents.demo_handlers:analyze
+    validates: accord.agents.demo_handlers:review   # optional validator handler
+    validator_role: validator     # optional (default: the coordinator's global role)
+```
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from accord.workflow_yaml import WorkflowFileError, _Ctx
+
+AGENT_KEYS = {"name", "key_env", "dev_account", "agent_id", "max_concurrent", "timeout",
+              "roles", "validates", "validator_role", "agent_uri"}
+
+
+@dataclass
+class AgentConfig:
+    name: str
+    line: int
+    key_env: str | None = None
+    dev_account: int | None = None
+    agent_id: int | None = None
+    max_concurrent: int = 1
+    timeout: float | None = None
+    roles: dict[str, str] = field(default_factory=dict)
+    validates: str | None = None
+    validator_role: str | None = None
+    agent_uri: str = ""
+
+
+@dataclass
+class AgentsFile:
+    path: str
+    agents: list[AgentConfig]
+    store: str | None = None
+
+
+def load_agents(path: str | Path) -> AgentsFile:
+    p = Path(path)
+    try:
+        text = p.read_text()
+    except OSError as exc:
+        raise WorkflowFileError(f"cannot read agents file {p}: {exc.strerror}") from None
+    c = _Ctx(str(path))
+    try:
+        root = yaml.compose(text)
+    except yaml.MarkedYAMLError as exc:
+        line = exc.problem_mark.line + 1 if exc.problem_mark else 1
+        raise WorkflowFileError(f"{path}:{line}: invalid YAML: {exc.problem or exc}") from None
+    if root is None:
+        raise WorkflowFileError(f"{path}:1: the file is empty; it needs an 'agents:' list")
+    top = c.mapping(root, "the agents file", {"agents", "store"})
+    if "agents" not in top or not isinstance(top["agents"][1], yaml.SequenceNode) \
+            or not top["agents"][1].value:
+        raise c.err(root, "'agents' must be a non-empty list")
+    out: list[AgentConfig] = []
+    names: set[str] = set()
+    for node in top["agents"][1].value:
+        m = c.mapping(node, "an agent", AGENT_KEYS)
+        if "name" not in m:
+            raise c.err(node, "an agent needs a 'name'")
+        name = c.text(m["name"][1], "an agent name")
+        if name in names:
+            raise c.err(m["name"][1], f"duplicate agent name '{name}'")
+        names.add(name)
+        a = AgentConfig(name=name, line=node.start_mark.line + 1)
+        what = f"agent '{name}'"
+        if ("key_env" in m) == ("dev_account" in m):
+            raise c.err(node, f"{what} needs exactly one of 'key_env' (an environment variable "
+                              "holding its key) or 'dev_account' (devnets)")
+        if "key_env" in m:
+            a.key_env = c.text(m["key_env"][1], f"key_env of {what}")
+        if "dev_account" in m:
+            a.dev_account = c.integer(m["dev_account"][1], f"dev_account of {what}", 0, 10_000)
+        if "agent_id" in m:
+            a.agent_id = c.integer(m["agent_id"][1], f"agent_id of {what}", 0, 2**96 - 1)
+        if "max_concurrent" in m:
+            a.max_concurrent = c.integer(m["max_concurrent"][1], f"max_concurrent of {what}",
+                                         1, 1024)
+        if "timeout" in m:
+            a.timeout = float(c.integer(m["timeout"][1], f"timeout of {what}", 1, 10**7))
+        if "agent_uri" in m:
+            a.agent_uri = c.text(m["agent_uri"][1], f"agent_uri of {what}")
+        if "roles" in m:
+            rn = m["roles"][1]
+            if not isinstance(rn, yaml.MappingNode):
+                raise c.err(rn, f"roles of {what} must map role names to handlers "
+                                "('analysis: module:function')")
+            for k, v in rn.value:
+                a.roles[c.text(k, f"a role of {what}")] = _handler_path(c, v, what)
+        if "validates" in m:
+            a.validates = _handler_path(c, m["validates"][1], what)
+        if "validator_role" in m:
+            a.validator_role = c.text(m["validator_role"][1], f"validator_role of {what}")
+        if not a.roles and not a.validates:
+            raise c.err(node, f"{what} has no 'roles' and no 'validates': it would do nothing")
+        out.append(a)
+    store = c.text(top["store"][1], "store") if "store" in top else None
+    return AgentsFile(str(path), out, store)
+
+
+def _handler_path(c: _Ctx, node: Any, what: str) -> str:
+    text = c.text(node, f"a handler of {what}")
+    module, sep, attr = text.partition(":")
+    if not sep or not module or not attr:
+        raise c.err(node, f"handler '{text}' of {what} must be an import path "
+                          "'module:function'")
+    return text

@@ -1,0 +1,48 @@
+"""Deterministic demo handlers for examples/research.yaml (pure Python, no model calls).
+
+Each returns bytes that depend only on the step's inputs, so reruns produce the same result
+hashes. Swap any of them for a model call (see the README snippet in the agents docs).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+from accord.agents.handlers import StepInput, ValidationInput, Verdict
+
+
+def _digest(*parts: bytes) -> str:
+    return hashlib.sha256(b"\x00".join(parts)).hexdigest()[:16]
+
+
+def research(inp: StepInput) -> bytes:
+    topic = inp.input.decode(errors="replace").strip() or "an unnamed topic"
+    facts = [f"fact {i}: {_digest(topic.encode(), bytes([i]))}" for i in range(3)]
+    return json.dumps({"step": inp.name, "topic": topic, "facts": facts}).encode()
+
+
+def analyze(inp: StepInput) -> bytes:
+    sources = {name: _digest(data) for name, data in sorted(inp.deps.items())}
+    score = int(_digest(inp.name.encode(), *inp.deps.values()), 16) % 100
+    return json.dumps({"step": inp.name, "sources": sources, "score": score}).encode()
+
+
+def report(inp: StepInput) -> bytes:
+    parts = {name: json.loads(data) if data[:1] == b"{" else _digest(data)
+             for name, data in sorted(inp.deps.items())}
+    return json.dumps({"step": inp.name, "summary": parts, "run": inp.run_id}).encode()
+
+
+def review(v: ValidationInput) -> Verdict:
+    """Approve well-formed JSON results that name their own step."""
+    try:
+        body = json.loads(v.result)
+    except ValueError:
+        return Verdict(False, 10)
+    return Verdict(isinstance(body, dict) and body.get("step") == v.step_input.name, 90)
+
+
+def echo(inp: StepInput) -> bytes:
+    """The smallest handler: the step's name and the run input (used by the benchmark)."""
+    return inp.name.encode() + b":" + inp.input

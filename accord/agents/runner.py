@@ -1,0 +1,111 @@
+"""Turn an agents.yaml into a running :class:`AgentHost` (used by ``accord agents run``).
+
+Agent ids: ``agent_id`` from the file, else the id remembered in
+``<state>/agents/<network>/<name>.json`` (for the same identity registry and operator), else
+(devnets only) a fresh onboarding: register, bond every role, heartbeat, remember.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from accord.agents.config import AgentConfig, AgentsFile
+from accord.agents.handlers import load_handler
+from accord.agents.onboard import bond_roles, onboard
+from accord.agents.runtime import Agent, AgentHost, run_state
+from accord.agents.store import ResultStore, default_store
+from accord.chain import Client
+from accord.errors import ConfigError
+
+
+def _remembered(path: Path, identity: str, operator: str) -> int | None:
+    if not path.is_file():
+        return None
+    try:
+        data = json.loads(path.read_text())
+    except ValueError:
+        return None
+    if data.get("identity") == identity and data.get("operator") == operator:
+        return int(data["agent_id"])
+    return None
+
+
+def build_host(client: Client, network: str, coordinator: str, cfg: AgentsFile, *,
+               store: str | None = None, ws: bool | None = None, config_stem: str = "agents",
+               echo: Callable[[str], None] = print) -> AgentHost:
+    from accord import context
+    from accord.config import state_dir
+    from accord.settings import load as load_settings
+
+    addresses = {k: v["address"] for k, v in context.deployment(network)["contracts"].items()}
+    for key in ("identity", "roles"):
+        if key not in addresses:
+            raise ConfigError(f"the deployment on '{network}' has no '{key}'; rerun "
+                              f"'accord deploy --network {network}'")
+    devnet = context.is_devnet(network)
+    settings = load_settings()
+    folder = state_dir() / "agents" / network
+    agents: list[Agent] = []
+    for a in cfg.agents:
+        operator = context.signer(a.key_env, a.dev_account, network)
+        roles = list(a.roles) + ([a.validator_role or settings.validator_role]
+                                 if a.validates else [])
+        agent_id = a.agent_id
+        memo = folder / f"{a.name}.json"
+        if agent_id is None:
+            agent_id = _remembered(memo, addresses["identity"], operator.address)
+        if agent_id is None:
+            if not devnet:
+                raise ConfigError(f"{cfg.path}:{a.line}: agent '{a.name}' has no agent_id; "
+                                  "register its ERC-8004 identity and set agent_id (automatic "
+                                  "onboarding is for devnets only)")
+            agent_id = onboard(client, addresses, operator, roles, agent_uri=a.agent_uri)
+            memo.parent.mkdir(parents=True, exist_ok=True)
+            memo.write_text(json.dumps({"agent_id": agent_id, "identity": addresses["identity"],
+                                        "operator": operator.address}))
+            echo(f"  onboarded {a.name}: agentId {agent_id}, roles {', '.join(roles)}")
+        elif devnet:
+            bond_roles(client, addresses["roles"], operator, agent_id, roles)
+        agents.append(_agent(a, operator, agent_id))
+    where = store or cfg.store
+    blobs = ResultStore(where) if where else default_store()
+    block = int(context.deployment(network)["contracts"]["coordinator"].get("block", 0))
+    return AgentHost(client, coordinator, agents, blobs, ws=ws, from_block=block,
+                     cursor_path=folder / f"cursor-{config_stem}.json",
+                     rescan_s=0.5 if devnet else 2.0, poll_s=0.1 if devnet else 1.0)
+
+
+def _agent(a: AgentConfig, operator: object, agent_id: int) -> Agent:
+    handlers = {role: load_handler(path) for role, path in a.roles.items()}
+    validator = load_handler(a.validates) if a.validates else None
+    return Agent(a.name, operator, agent_id, handlers, validator=validator,  # type: ignore[arg-type]
+                 validator_role=a.validator_role, max_concurrent=a.max_concurrent,
+                 timeout_s=a.timeout)
+
+
+async def serve(host: AgentHost, client: Client, coordinator: str, *,
+                seconds: float | None = None, until_runs: tuple[int, ...] = ()) -> None:
+    """Run ``host`` until ``seconds`` pass or every run of ``until_runs`` has ended."""
+    stop = asyncio.Event()
+    task = asyncio.ensure_future(host.run(stop))
+    started = time.monotonic()
+    try:
+        while not task.done():
+            if seconds is not None and time.monotonic() - started >= seconds:
+                break
+            if until_runs:
+                states = await asyncio.to_thread(
+                    lambda: [run_state(client, coordinator, r) for r in until_runs])
+                if 0 in states:
+                    missing = until_runs[states.index(0)]
+                    raise ConfigError(f"--until-run {missing}: no such run on this coordinator")
+                if all(s not in (1, 2) for s in states):
+                    break
+            await asyncio.sleep(0.2)
+    finally:
+        stop.set()
+        await task

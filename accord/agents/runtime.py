@@ -1,0 +1,516 @@
+"""The agent runtime: many agents of one chain in one asyncio process.
+
+An :class:`Agent` is an ERC-8004 identity (``agent_id``), the operator key that acts for it,
+and one handler per role (plus, optionally, a validator handler). An :class:`AgentHost`
+serves a list of agents on one chain with one web3-free JSON-RPC session:
+
+- it follows the coordinator's events (WebSocket or polling, :mod:`accord.agents.events`)
+  and rescans ``readySteps`` of the active runs (lapsed leases and elapsed backoffs are
+  derived on chain and emit no event until someone acts);
+- it hands each ready step to ONE of its idle agents holding the step's role (so agents of
+  one host never race each other; agents of different hosts or processes do, and the loser's
+  claim reverts with ``CoordinatorStepNotReady``, which is logged at debug and skipped);
+- the winner fetches the run input and its dependencies' results (hash-checked), runs the
+  handler in a thread with a timeout while heartbeating the lease, stores the result
+  content-addressed and submits the commitment (hash + URI);
+- validators check submitted results with their own handler and answer through
+  ``respond``; a handler that raises or times out leaves the lease to lapse, after which the
+  step goes preferably to another agent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from eth_account.signers.local import LocalAccount
+
+from accord.agents import catalog
+from accord.agents.events import Cursor, Event, EventDecoder, EventFollower
+from accord.agents.handlers import (
+    Handler,
+    StepInput,
+    ValidationInput,
+    ValidatorHandler,
+    to_output,
+    to_response,
+)
+from accord.agents.rpc import Abi, AsyncChain
+from accord.agents.store import BlobStore, ResultIntegrityError, ResultNotFoundError
+from accord.chain import Client
+from accord.errors import AccordError, ChainError, ContractRevert
+from accord.settings import role_id
+
+log = logging.getLogger("accord.agents")
+
+# Reverts that only mean "someone else got there first": never an error.
+RACE_ERRORS = frozenset({
+    "CoordinatorStepNotReady", "CoordinatorStepNotSubmitted", "CoordinatorAlreadyVoted",
+    "CoordinatorRunNotRunning", "CoordinatorStepNotClaimed", "CoordinatorNotLeaseHolder",
+})
+
+# Gas limits (generous: an unused limit costs nothing; submit/respond may propagate to every
+# dependent of a 64-step definition and write reputation).
+GAS = {"claim": 400_000, "submit": 1_500_000, "respond": 1_500_000, "heartbeatLease": 120_000,
+       "expireLease": 600_000, "heartbeat": 120_000}
+
+STEP_DONE = 5
+
+
+@dataclass
+class Agent:
+    """One agent: identity, operator key, a handler per role name, an optional validator."""
+
+    name: str
+    operator: LocalAccount
+    agent_id: int
+    handlers: dict[str, Handler] = field(default_factory=dict)
+    validator: ValidatorHandler | None = None
+    validator_role: str | None = None  # default: the coordinator's global validator role
+    max_concurrent: int = 1
+    timeout_s: float | None = None  # default: the lease cap (LEASE_CAP_FACTOR x lease)
+    # runtime state
+    active: int = 0
+    failed: set[tuple[int, int]] = field(default_factory=set)
+    stats: Counter[str] = field(default_factory=Counter)
+
+    def role_ids(self) -> dict[bytes, str]:
+        return {role_id(name): name for name in self.handlers}
+
+
+@dataclass
+class StepInfo:
+    role: bytes
+    deps: int
+    lease: int
+    quorum: int
+    decision: bool
+    dependents: int = 0
+
+
+@dataclass
+class DefinitionView:
+    id: bytes
+    steps: list[StepInfo]
+    names: list[str]
+    validator_role: bytes
+    compensation_mask: int
+
+
+@dataclass
+class RunView:
+    run_id: int
+    definition: DefinitionView
+    input_hash: bytes
+    input_uri: str
+    ended: bool = False
+    results: dict[int, tuple[bytes, str]] = field(default_factory=dict)
+    input_cache: bytes | None = None
+
+
+class AgentHost:
+    """Serve ``agents`` on the chain of ``client`` against the coordinator at ``coordinator``."""
+
+    def __init__(self, client: Client, coordinator: str, agents: list[Agent], store: BlobStore,
+                 *, cursor_path: Path | None = None, from_block: int = 0,
+                 ws: bool | None = None, poll_s: float = 0.05, rescan_s: float = 0.5,
+                 precheck: bool | None = None, liveness_s: float = 60.0,
+                 catalog_root: Path | None = None) -> None:
+        self.chain = AsyncChain(client)
+        self.coordinator = client.w3.to_checksum_address(coordinator)
+        self.agents = agents
+        self.store = store
+        self.abi = Abi("WorkflowCoordinator")
+        self.roles_abi = Abi("AgentRoles")
+        self.follower = EventFollower(self.chain, self.coordinator, "WorkflowCoordinator",
+                                      cursor=Cursor(cursor_path, from_block), ws=ws,
+                                      poll_s=poll_s)
+        self.rescan_s = rescan_s
+        self.precheck = precheck  # None: only while other operators compete (see _precheck)
+        self._contested_until = 0.0
+        self._operators = {a.operator.address.lower() for a in agents}
+        self.liveness_s = liveness_s
+        self.catalog_root = catalog_root
+        self.runs: dict[int, RunView] = {}
+        self.definitions: dict[bytes, DefinitionView] = {}
+        self.queue: dict[tuple[int, int], None] = {}
+        self.inflight: set[tuple[int, int]] = set()
+        self.tasks: set[asyncio.Task[Any]] = set()
+        self.stats: Counter[str] = Counter()
+        self.by_role: dict[bytes, list[Agent]] = {}
+        for agent in agents:
+            for rid in agent.role_ids():
+                self.by_role.setdefault(rid, []).append(agent)
+        self._decoder = EventDecoder("WorkflowCoordinator")
+        self._global_validator_role = b""
+        self._roles_address = ""
+
+    # ------------------------------------------------------------------ lifecycle
+    async def run(self, stop: asyncio.Event | None = None) -> None:
+        """Serve until ``stop`` is set (forever when None)."""
+        stop = stop or asyncio.Event()
+        regs = self.abi.decode("registries", await self.chain.call(
+            self.coordinator, self.abi.encode("registries")))
+        self._roles_address, self._global_validator_role = regs[1], bytes(regs[4])
+        await self._liveness_once()
+        loops = [asyncio.ensure_future(self.follower.run(self._on_event)),
+                 asyncio.ensure_future(self._rescan_loop()),
+                 asyncio.ensure_future(self._liveness_loop())]
+        waiter = asyncio.ensure_future(stop.wait())
+        try:
+            done, _ = await asyncio.wait([waiter, *loops], return_when=asyncio.FIRST_COMPLETED)
+            for task in done:
+                if task is not waiter and task.exception() is not None:
+                    raise task.exception()  # type: ignore[misc]
+        finally:
+            for task in [waiter, *loops, *self.tasks]:
+                task.cancel()
+            await asyncio.gather(*loops, *self.tasks, return_exceptions=True)
+            await self.chain.close()
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.ensure_future(coro)
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+    # ------------------------------------------------------------------ events
+    async def _on_event(self, ev: Event) -> None:
+        a = ev.args
+        name = ev.name
+        if name == "RunStarted":
+            defn = await self._definition(bytes(a["definitionId"]))
+            self.runs[a["runId"]] = RunView(a["runId"], defn, bytes(a["inputHash"]),
+                                            a["inputURI"])
+            return
+        run = self.runs.get(a.get("runId", -1))
+        if run is None:
+            return
+        if name == "StepReady":
+            self._enqueue(run.run_id, a["step"])
+        elif name == "StepClaimed":
+            if str(a["operator"]).lower() not in self._operators:
+                self._contested()
+        elif name == "StepSubmitted":
+            run.results[a["step"]] = (bytes(a["resultHash"]), a["resultURI"])
+            if run.definition.steps[a["step"]].quorum > 0:
+                self._start_validations(run, a["step"], a["agentId"],
+                                        bytes(a["resultHash"]), a["resultURI"])
+        elif name in ("StepRejected", "LeaseExpired"):
+            for agent in self.agents:
+                if agent.agent_id == a["agentId"]:
+                    agent.failed.add((run.run_id, a["step"]))
+        elif name in ("RunCompleted", "RunCancelled", "RunCompensated") or (
+                name == "RunFailed" and run.definition.compensation_mask == 0):
+            run.ended = True
+            for key in [k for k in self.queue if k[0] == run.run_id]:
+                self.queue.pop(key, None)
+            self.runs.pop(run.run_id, None)
+
+    async def _definition(self, def_id: bytes) -> DefinitionView:
+        if def_id in self.definitions:
+            return self.definitions[def_id]
+        info = self.abi.decode("definitionInfo", await self.chain.call(
+            self.coordinator, self.abi.encode("definitionInfo", def_id)))
+        count = int(info[0])
+        steps: list[StepInfo] = []
+        for i in range(count):
+            spec = self.abi.decode_struct("definitionStep", await self.chain.call(
+                self.coordinator, self.abi.encode("definitionStep", def_id, i)))
+            steps.append(StepInfo(bytes(spec["role"]), int(spec["deps"]),
+                                  int(spec["leaseSeconds"]), int(spec["quorum"]),
+                                  bool(spec["decision"])))
+        for i, s in enumerate(steps):
+            for j in range(count):
+                if s.deps >> j & 1:
+                    steps[j].dependents |= 1 << i
+        view = DefinitionView(def_id, steps, catalog.names(def_id, count, self.catalog_root),
+                              bytes(info[4]), int(info[1]))
+        self.definitions[def_id] = view
+        return view
+
+    # ------------------------------------------------------------------ dispatch
+    def _enqueue(self, run_id: int, step: int) -> None:
+        key = (run_id, step)
+        if key in self.inflight or key in self.queue:
+            return
+        self.queue[key] = None
+        self._pump()
+
+    def _pump(self) -> None:
+        for key in list(self.queue):
+            run = self.runs.get(key[0])
+            if run is None or run.ended:
+                self.queue.pop(key)
+                continue
+            candidates = self.by_role.get(run.definition.steps[key[1]].role)
+            if not candidates:
+                self.queue.pop(key)
+                continue
+            free = [a for a in candidates if a.active < a.max_concurrent]
+            if not free:
+                continue
+            fresh = [a for a in free if key not in a.failed]
+            agent = min(fresh or free, key=lambda a: (a.active, a.stats["claimed"]))
+            if not fresh and len(free) < len(candidates):
+                continue  # wait for an agent that has not failed this step
+            self.queue.pop(key)
+            self.inflight.add(key)
+            agent.active += 1
+            self._spawn(self._execute(agent, run, key[1]))
+
+    async def _rescan_loop(self) -> None:
+        await self.follower.caught_up.wait()
+        while True:
+            for run in list(self.runs.values()):
+                try:
+                    (mask,) = self.abi.decode("readySteps", await self.chain.call(
+                        self.coordinator, self.abi.encode("readySteps", run.run_id)))
+                except ContractRevert:
+                    continue
+                for step in range(len(run.definition.steps)):
+                    if mask >> step & 1:
+                        self._enqueue(run.run_id, step)
+            await asyncio.sleep(self.rescan_s)
+
+    # ------------------------------------------------------------------ executing
+    async def _tx(self, agent: Agent, fn: str, *args: Any,
+                  precheck: bool = False) -> dict[str, Any]:
+        return await self.chain.transact(agent.operator, self.coordinator,
+                                         self.abi.encode(fn, *args), gas=GAS[fn],
+                                         precheck=precheck)
+
+    async def _execute(self, agent: Agent, run: RunView, step: int) -> None:
+        key = (run.run_id, step)
+        info = run.definition.steps[step]
+        name = run.definition.names[step]
+        released = False
+        try:
+            try:
+                rcpt = await self._tx(agent, "claim", run.run_id, step, agent.agent_id,
+                                      precheck=self._precheck())
+            except ContractRevert as exc:
+                if exc.name in RACE_ERRORS:
+                    self._contested()
+                    agent.stats["lost_race"] += 1
+                    self.stats["lost_race"] += 1
+                    log.debug("%s: %s/%s taken by another agent (%s)", agent.name, run.run_id,
+                              name, exc.name)
+                else:
+                    log.warning("%s cannot claim run %s step %s: %s", agent.name, run.run_id,
+                                name, exc)
+                return
+            agent.stats["claimed"] += 1
+            attempt = self._claimed_attempt(rcpt)
+            role_name = agent.role_ids()[info.role]
+            handler = agent.handlers[role_name]
+            try:
+                inp = await self._step_input(run, step, role_name, attempt, agent.agent_id)
+                timeout = agent.timeout_s or info.lease * 4
+                heartbeat = asyncio.ensure_future(self._heartbeat(agent, run, step, info.lease))
+                try:
+                    out = to_output(await asyncio.wait_for(_call(handler, inp), timeout))
+                finally:
+                    heartbeat.cancel()
+            except Exception as exc:  # the handler is user code: any failure lets the lease lapse
+                agent.failed.add(key)
+                agent.stats["handler_failed"] += 1
+                self.stats["handler_failed"] += 1
+                what = "timed out" if isinstance(exc, asyncio.TimeoutError) else f"failed: {exc!r}"
+                log.warning("%s: handler for run %s step %s %s; the lease will lapse",
+                            agent.name, run.run_id, name, what)
+                return
+            digest, uri = self.store.put(out.data)
+            branches = self._branch_mask(run, step, out.branches)
+            data = self.abi.encode("submit", run.run_id, step, digest, uri, branches)
+            tx_hash = await self.chain.send(agent.operator, self.coordinator, data,
+                                            gas=GAS["submit"])
+            # Sent: this agent may claim its next step while the submit is mined (its nonce
+            # orders the two); the step leaves the in-flight set only once we know.
+            agent.active -= 1
+            released = True
+            self._pump()
+            try:
+                await self.chain.outcome(agent.operator, self.coordinator, data, tx_hash)
+            except ContractRevert as exc:
+                log.warning("%s: submit of run %s step %s reverted: %s", agent.name,
+                            run.run_id, name, exc)
+                return
+            agent.stats["submitted"] += 1
+            self.stats["submitted"] += 1
+            log.info("%s submitted run %s step %s (%s)", agent.name, run.run_id, name, uri)
+        except (ChainError, AccordError) as exc:
+            log.warning("%s: run %s step %s: %s", agent.name, run.run_id, name, exc)
+        finally:
+            self.inflight.discard(key)
+            if not released:
+                agent.active -= 1
+            self._pump()
+
+    def _precheck(self) -> bool:
+        """eth_call each claim first (no gas burnt on lost races) when told to, or, by
+        default, while other operators are claiming on this coordinator."""
+        if self.precheck is not None:
+            return self.precheck
+        return time.monotonic() < self._contested_until
+
+    def _contested(self) -> None:
+        self._contested_until = time.monotonic() + 60.0
+
+    def _claimed_attempt(self, rcpt: dict[str, Any]) -> int:
+        for raw in rcpt.get("logs", []):
+            ev = self._decoder.decode(raw)
+            if ev is not None and ev.name == "StepClaimed":
+                return int(ev.args["attempt"])
+        return 0
+
+    def _branch_mask(self, run: RunView, step: int, branches: tuple[str | int, ...]) -> int:
+        mask = 0
+        for b in branches:
+            idx = run.definition.names.index(b) if isinstance(b, str) else int(b)
+            mask |= 1 << idx
+        return mask
+
+    async def _heartbeat(self, agent: Agent, run: RunView, step: int, lease: int) -> None:
+        while True:
+            await asyncio.sleep(max(lease / 3, 0.5))
+            try:
+                await self._tx(agent, "heartbeatLease", run.run_id, step)
+                agent.stats["lease_heartbeats"] += 1
+            except ContractRevert as exc:
+                log.warning("%s: cannot extend the lease of run %s step %s: %s", agent.name,
+                            run.run_id, step, exc.name)
+                return
+
+    async def _step_input(self, run: RunView, step: int, role: str, attempt: int,
+                          agent_id: int) -> StepInput:
+        if run.input_cache is None:
+            run.input_cache = await asyncio.to_thread(self.store.get, run.input_uri,
+                                                      run.input_hash)
+        deps: dict[str, bytes] = {}
+        info = run.definition.steps[step]
+        if info.deps:
+            (runinfo,) = self.abi.decode("runInfo", await self.chain.call(
+                self.coordinator, self.abi.encode("runInfo", run.run_id)))
+            done_mask = int(runinfo[4])
+            for j in range(len(run.definition.steps)):
+                if info.deps >> j & 1 and done_mask >> j & 1:
+                    if j not in run.results:
+                        h, uri = self.abi.decode("result", await self.chain.call(
+                            self.coordinator, self.abi.encode("result", run.run_id, j)))
+                        run.results[j] = (bytes(h), uri)
+                    h, uri = run.results[j]
+                    deps[run.definition.names[j]] = await asyncio.to_thread(
+                        self.store.get, uri, h)
+        return StepInput(run.run_id, step, run.definition.names[step], role,
+                         run.input_cache, deps, attempt, agent_id)
+
+    # ------------------------------------------------------------------ validating
+    def _validator_role(self, run: RunView) -> bytes:
+        return run.definition.validator_role if any(
+            run.definition.validator_role) else self._global_validator_role
+
+    def _start_validations(self, run: RunView, step: int, executor: int, digest: bytes,
+                           uri: str) -> None:
+        role = self._validator_role(run)
+        for agent in self.agents:
+            if agent.validator is None or agent.agent_id == executor:
+                continue
+            mine = role_id(agent.validator_role) if agent.validator_role else \
+                self._global_validator_role
+            if mine == role:
+                self._spawn(self._validate(agent, run, step, executor, digest, uri))
+
+    async def _validate(self, agent: Agent, run: RunView, step: int, executor: int,
+                        digest: bytes, uri: str) -> None:
+        name = run.definition.names[step]
+        assert agent.validator is not None
+        try:
+            try:
+                result = await asyncio.to_thread(self.store.get, uri, digest)
+            except ResultIntegrityError as exc:
+                log.warning("%s rejects run %s step %s: %s", agent.name, run.run_id, name, exc)
+                response = 0
+            except ResultNotFoundError as exc:
+                log.warning("%s cannot judge run %s step %s: %s", agent.name, run.run_id, name,
+                            exc)
+                return
+            else:
+                inp = await self._step_input(run, step, "validator", 0, executor)
+                try:
+                    verdict = await asyncio.wait_for(
+                        _call(agent.validator, ValidationInput(inp, result, executor)),
+                        agent.timeout_s or run.definition.steps[step].lease * 4)
+                    response = to_response(verdict)
+                except Exception as exc:  # user code
+                    agent.stats["handler_failed"] += 1
+                    log.warning("%s: validator handler failed on run %s step %s: %r",
+                                agent.name, run.run_id, name, exc)
+                    return
+            try:
+                await self._tx(agent, "respond", run.run_id, step, agent.agent_id, response,
+                               precheck=True)
+            except ContractRevert as exc:
+                if exc.name in RACE_ERRORS:
+                    log.debug("%s: vote on %s/%s not needed (%s)", agent.name, run.run_id,
+                              name, exc.name)
+                    return
+                log.warning("%s cannot validate run %s step %s: %s", agent.name, run.run_id,
+                            name, exc)
+                return
+            agent.stats["validated"] += 1
+            self.stats["validated"] += 1
+            log.info("%s answered %d on run %s step %s", agent.name, response, run.run_id, name)
+        except (ChainError, AccordError) as exc:
+            log.warning("%s: validating run %s step %s: %s", agent.name, run.run_id, name, exc)
+
+    # ------------------------------------------------------------------ liveness
+    async def _liveness_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.liveness_s)
+            try:
+                await self._liveness_once()
+            except (ChainError, AccordError) as exc:
+                log.warning("liveness heartbeat failed: %s", exc)
+
+    async def _liveness_once(self) -> None:
+        """Send AgentRoles.heartbeat for agents whose liveness ends within 2 x liveness_s."""
+        now = await self.chain.block_timestamp()
+        for agent in self.agents:
+            (until,) = self.roles_abi.decode("liveUntil", await self.chain.call(
+                self._roles_address, self.roles_abi.encode("liveUntil", agent.agent_id)))
+            if until - now < 2 * self.liveness_s + 60:
+                await self.chain.transact(agent.operator, self._roles_address,
+                                          self.roles_abi.encode("heartbeat", agent.agent_id),
+                                          gas=GAS["heartbeat"])
+
+
+async def _call(fn: Any, arg: Any) -> Any:
+    if inspect.iscoroutinefunction(fn):
+        return await fn(arg)
+    return await asyncio.to_thread(fn, arg)
+
+
+def run_state(client: Client, coordinator: str, run_id: int) -> int:
+    """The stored RunState of ``run_id`` (1 Running ... 3 Completed, 4 Failed, 5 Cancelled)."""
+    return int(client.contract("WorkflowCoordinator", coordinator).functions.runState(
+        run_id).call())
+
+
+def wait_for_run(client: Client, coordinator: str, run_id: int, *, timeout: float = 60.0,
+                 poll_s: float = 0.05) -> int:
+    """Block until ``run_id`` leaves Running/Paused; returns its final RunState."""
+    deadline = time.monotonic() + timeout
+    while True:
+        state = run_state(client, coordinator, run_id)
+        if state not in (0, 1, 2):
+            return state
+        if time.monotonic() > deadline:
+            raise ChainError(f"run {run_id} is still running after {timeout:.0f}s; are agents "
+                             "serving every role of its steps?")
+        time.sleep(poll_s)

@@ -1,0 +1,283 @@
+"""``accord agents`` and ``accord workflow``: run agents, define/start/inspect workflows.
+
+Registered in accord/cli.py; imports stay inside the commands so ``accord --help`` is fast.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import wraps
+from pathlib import Path
+from typing import Any
+
+import click
+
+
+def one_line_errors(fn: Any) -> Any:
+    """accord.cli.one_line_errors, imported when the command runs (accord.cli imports this
+    module at its end, so importing it here at load time would be circular)."""
+
+    @wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from accord.cli import one_line_errors as real
+
+        return real(fn)(*args, **kwargs)
+
+    return wrapper
+
+NETWORK_HELP = "Devnet name (chaina) or a network whose deployment manifest exists."
+
+
+def _network(network: str) -> str:
+    return network.split(":")[1] if ":" in network else network
+
+
+def _client(network: str, rpc: str | None) -> Any:
+    """A Client for the network, or a one-line ChainError when the node does not answer."""
+    from accord import context
+    from accord.chain import Client
+    from accord.errors import ChainError
+
+    url = rpc or context.rpc_url(network)
+    try:
+        return Client(url, timeout=10)
+    except Exception as exc:  # requests/urllib3 connection errors
+        raise ChainError(f"cannot reach the RPC of '{network}' at {url} "
+                         f"({type(exc).__name__}); start it with 'accord devnet up' or pass "
+                         "--rpc") from None
+
+
+def _coordinator(network: str) -> str:
+    from accord import context
+
+    return context.address(network, "coordinator")
+
+
+def _signer(network: str, key_env: str | None, dev_account: int | None,
+            account: str | None) -> Any:
+    from accord import context
+
+    if account is None and key_env is None and dev_account is None and context.is_devnet(
+            network):
+        dev_account = 0
+    return context.signer(key_env, dev_account, network, account)
+
+
+def _signer_options(fn: Any) -> Any:
+    fn = click.option("--dev-account", type=int,
+                      help="Devnets only: sign with anvil dev account N [default: 0].")(fn)
+    fn = click.option("--key-env", help="Environment variable holding the signer's key.")(fn)
+    fn = click.option("--account", help="ape account alias (passphrase in "
+                                        "APE_ACCOUNTS_<alias>_PASSPHRASE).")(fn)
+    return fn
+
+
+def _common(fn: Any) -> Any:
+    fn = click.option("--rpc", help="RPC URL [default: from the devnet manifest or "
+                                    "ape-config.yaml].")(fn)
+    fn = click.option("--network", required=True, help=NETWORK_HELP)(fn)
+    return fn
+
+
+# ------------------------------------------------------------------------------ agents
+@click.group()
+def agents() -> None:
+    """Run agents that claim workflow steps and submit results."""
+
+
+@agents.command("run")
+@_common
+@click.option("--config", "config_path", required=True, type=click.Path(),
+              help="agents.yaml: the agents, their keys, roles and handlers.")
+@click.option("--store", help="Result store directory [default: the file's 'store' or "
+                              ".accord/results].")
+@click.option("--seconds", type=float, help="Stop after this many seconds.")
+@click.option("--until-run", "until_runs", type=int, multiple=True,
+              help="Stop once these runs have ended (repeatable).")
+@click.option("--ws/--no-ws", default=None, help="Force (or forbid) the WebSocket "
+                                                 "subscription [default: try it].")
+@click.option("-v", "--verbose", count=True, help="-v: info logs, -vv: debug (lost races).")
+@one_line_errors
+def agents_run(network: str, rpc: str | None, config_path: str, store: str | None,
+               seconds: float | None, until_runs: tuple[int, ...], ws: bool | None,
+               verbose: int) -> None:
+    """Serve the agents of an agents.yaml until Ctrl-C (or --seconds / --until-run)."""
+    import asyncio
+    import logging
+
+    from accord.agents.config import load_agents
+    from accord.agents.runner import build_host, serve
+
+    logging.basicConfig(level=[logging.WARNING, logging.INFO, logging.DEBUG][min(verbose, 2)],
+                        format="%(asctime)s %(name)s %(message)s")
+    name = _network(network)
+    cfg = load_agents(config_path)
+    coordinator = _coordinator(name)
+    client = _client(name, rpc)
+    host = build_host(client, name, coordinator, cfg, store=store, ws=ws,
+                      config_stem=Path(config_path).stem, echo=click.echo)
+    click.echo(f"serving {len(host.agents)} agents on {name} (coordinator {coordinator})")
+    asyncio.run(serve(host, client, coordinator, seconds=seconds, until_runs=until_runs))
+    click.echo("stopped: " + ", ".join(f"{k} {v}" for k, v in sorted(host.stats.items()))
+               if host.stats else "stopped")
+
+
+# ------------------------------------------------------------------------------ workflow
+@click.group()
+def workflow() -> None:
+    """Define, start and inspect workflows."""
+
+
+def _define(client: Any, network: str, path: str, sender: Any) -> tuple[bytes, Any]:
+    from accord.agents import catalog
+    from accord.workflow_yaml import known_roles_from_settings, load_workflow
+
+    wf = load_workflow(path, known_roles=known_roles_from_settings(), home_chain=network)
+    coord = client.contract("WorkflowCoordinator", _coordinator(network))
+    defn = wf.definition(client.chain_id)
+    def_id = wf.definition_id(client.chain_id)
+    client.transact(coord.functions.registerDefinition(defn), sender)
+    catalog.save(def_id, wf.names, {"workflow": wf.name, "file": str(path)})
+    return def_id, wf
+
+
+@workflow.command("define")
+@click.argument("file", type=click.Path())
+@_common
+@_signer_options
+@one_line_errors
+def workflow_define(file: str, network: str, rpc: str | None, account: str | None,
+                    key_env: str | None, dev_account: int | None) -> None:
+    """Compile a workflow YAML file and register its definition (idempotent)."""
+    from accord.workflow_yaml import known_roles_from_settings, load_workflow
+
+    name = _network(network)
+    load_workflow(file, known_roles=known_roles_from_settings(), home_chain=name)  # fail fast
+    _coordinator(name)
+    client = _client(name, rpc)
+    def_id, wf = _define(client, name, file, _signer(name, key_env, dev_account, account))
+    click.echo(f"definition 0x{def_id.hex()} ({wf.name}: {len(wf.steps)} steps, rewards "
+               f"{wf.total_reward()} wei)")
+
+
+@workflow.command("start")
+@click.argument("definition")
+@_common
+@click.option("--input", "input_path", type=click.Path(), help="File whose bytes are the run "
+                                                              "input [default: empty].")
+@click.option("--budget", help="Escrow, e.g. '0.1 ether' [default: the sum of the rewards].")
+@click.option("--store", help="Result store directory [default: .accord/results].")
+@_signer_options
+@one_line_errors
+def workflow_start(definition: str, network: str, rpc: str | None, input_path: str | None,
+                   budget: str | None, store: str | None, account: str | None,
+                   key_env: str | None, dev_account: int | None) -> None:
+    """Start a run of DEFINITION (a 0x definition id or a workflow YAML file)."""
+    from web3.logs import DISCARD
+
+    from accord.agents.store import ResultStore, default_store
+    from accord.errors import ConfigError
+    from accord.workflow_yaml import parse_amount
+
+    name = _network(network)
+    coordinator = _coordinator(name)
+    data = b""
+    if input_path is not None:
+        try:
+            data = Path(input_path).read_bytes()
+        except OSError as exc:
+            raise ConfigError(f"cannot read --input {input_path}: {exc.strerror}") from None
+    is_id = definition.startswith("0x") and len(definition) == 66
+    if not is_id and not Path(definition).is_file():
+        raise ConfigError(f"'{definition}' is neither a 0x definition id (64 hex digits) nor "
+                          "a workflow file")
+    client = _client(name, rpc)
+    sender = _signer(name, key_env, dev_account, account)
+    if is_id:
+        def_id = bytes.fromhex(definition[2:])
+    else:
+        def_id, _ = _define(client, name, definition, sender)
+    coord = client.contract("WorkflowCoordinator", coordinator)
+    total = _total_reward(coord, def_id)
+    value = parse_amount(budget, "--budget") if budget is not None else total
+    blobs = ResultStore(store) if store else default_store()
+    digest, uri = blobs.put(data) if data else (b"\x00" * 32, "")
+    receipt = client.transact(coord.functions.startRun(def_id, digest, uri), sender,
+                              value=value)
+    run_id = coord.events.RunStarted().process_receipt(receipt, errors=DISCARD)[0]["args"][
+        "runId"]
+    click.echo(f"run {run_id} started (definition 0x{def_id.hex()[:12]}…, budget {value} wei, "
+               f"input {uri or 'empty'})")
+
+
+def _total_reward(coord: Any, def_id: bytes) -> int:
+    from accord.chain import decode_revert
+    from accord.errors import ConfigError
+
+    try:
+        return int(coord.functions.definitionInfo(def_id).call()[3])
+    except Exception as exc:
+        data = getattr(exc, "data", None)
+        if isinstance(data, str) and decode_revert(data).name == "CoordinatorUnknownDefinition":
+            raise ConfigError(f"definition 0x{def_id.hex()} is not registered; run 'accord "
+                              "workflow define <file.yaml>' first") from None
+        raise
+
+
+@workflow.command("status")
+@click.argument("run_id", type=int)
+@_common
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@one_line_errors
+def workflow_status(run_id: int, network: str, rpc: str | None, as_json: bool) -> None:
+    """A table of the run's steps: state, agent, lease left, attempts, result, votes."""
+    from accord.agents.status import render_text, snapshot
+
+    name = _network(network)
+    coordinator = _coordinator(name)
+    snap = snapshot(_client(name, rpc), coordinator, run_id)
+    if as_json:
+        click.echo(json.dumps({"run": run_id, "state": snap.state,
+                               "steps": [r.__dict__ for r in snap.rows]}))
+        return
+    for line in render_text(snap):
+        click.echo(line)
+
+
+@workflow.command("watch")
+@click.argument("run_id", type=int)
+@_common
+@click.option("--interval", type=float, default=1.0, show_default=True,
+              help="Redraw at least this often (seconds); events redraw at once.")
+@one_line_errors
+def workflow_watch(run_id: int, network: str, rpc: str | None, interval: float) -> None:
+    """A live view of the run's steps, agents and leases; exits when the run ends."""
+    import time
+
+    from rich.console import Console
+    from rich.live import Live
+
+    from accord.agents.status import render_rich, snapshot
+
+    name = _network(network)
+    coordinator = _coordinator(name)
+    client = _client(name, rpc)
+    topic = "0x" + run_id.to_bytes(32, "big").hex()
+    cursor = int(client.w3.eth.block_number)
+    snap = snapshot(client, coordinator, run_id)
+    with Live(render_rich(snap), console=Console(), refresh_per_second=8) as live:
+        last = time.monotonic()
+        while not snap.finished:
+            time.sleep(0.2)
+            head = int(client.w3.eth.block_number)
+            fresh = False
+            if head > cursor:
+                logs = client.w3.eth.get_logs({"address": coordinator, "fromBlock": cursor + 1,
+                                               "toBlock": head, "topics": [None, topic]})
+                cursor = head
+                fresh = bool(logs)
+            if fresh or time.monotonic() - last >= interval:
+                snap = snapshot(client, coordinator, run_id)
+                live.update(render_rich(snap))
+                last = time.monotonic()
+    click.echo(f"run {run_id} ended: {snap.state}")

@@ -1,0 +1,140 @@
+"""Agent runtime throughput: 200 fan-out steps (4 runs of 50, quorum 0) served by 20 agents in
+one asyncio process against the full suite on the bench anvil.
+
+``steps_per_s``: steps Done per second, from the first ``startRun`` to the last run
+Completed (every step is a claim and a submit transaction, plus the runtime's eth_call
+pre-check of each claim). ``node_tx_per_s``: the same node's rate for simple transfers,
+pre-signed and pipelined (no waiting per receipt), measured in the same run. The goal is
+``steps_per_s >= 0.3 x node_tx_per_s``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from pathlib import Path
+from tempfile import TemporaryDirectory
+from typing import Any
+
+from eth_account import Account
+
+from accord import suite as suite_mod
+from accord.agents.handlers import StepInput
+from accord.agents.onboard import onboard
+from accord.agents.rpc import Abi, AsyncChain
+from accord.agents.runtime import Agent, AgentHost
+from accord.agents.store import ResultStore
+from accord.deploy import read_manifest, run_plan
+from accord.settings import Settings
+from accord.workflow_yaml import parse_workflow
+from bench.common import BenchContext
+
+STEPS, AGENTS, RUNS = 200, 20, 4
+TRANSFERS = 1_000
+
+
+def _cpu(pid: int) -> float:
+    """CPU seconds (user + system) a process has used."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _echo(inp: StepInput) -> bytes:
+    return inp.name.encode() + b":" + inp.input
+
+
+async def _node_rate(ctx: BenchContext) -> float:
+    """Simple transfers, signed beforehand, sent pipelined by 4 senders."""
+    chain = AsyncChain(ctx.client)
+    senders = [Account.create() for _ in range(4)]
+    for s in senders:
+        ctx.client.w3.provider.make_request("anvil_setBalance", [s.address, hex(10**21)])
+    fees = await chain._fees_now()
+    raws: list[list[str]] = []
+    for s in senders:
+        nonce = ctx.client.next_nonce(s)
+        raws.append(["0x" + s.sign_transaction({
+            "to": ctx.account(9).address, "value": 1, "gas": 21_000, "nonce": nonce + i,
+            "chainId": ctx.client.chain_id, "type": 2, **fees}).raw_transaction.hex()
+            for i in range(TRANSFERS // len(senders))])
+
+    async def pump(txs: list[str]) -> str:
+        last = ""
+        for raw in txs:
+            last = await chain.request("eth_sendRawTransaction", [raw])
+        return last
+
+    t0 = time.perf_counter()
+    lasts = await asyncio.gather(*(pump(txs) for txs in raws))
+    for h in lasts:
+        await chain.receipt(h)
+    elapsed = time.perf_counter() - t0
+    await chain.close()
+    return TRANSFERS / elapsed
+
+
+async def _agents_rate(ctx: BenchContext, tmp: Path) -> tuple[float, dict[str, int]]:
+    c = ctx.client
+    admin = ctx.account(0)
+    settings = Settings(roles={"execute": 10**15, "validator": 10**15})
+    manifest = tmp / "deployments" / "bench.json"
+    run_plan(c, admin, suite_mod.plan(settings, "bench", admin.address), manifest,
+             network="bench")
+    addresses = {k: v["address"] for k, v in read_manifest(manifest)["contracts"].items()}
+    agents = []
+    for i in range(AGENTS):
+        op = Account.create()
+        c.w3.provider.make_request("anvil_setBalance", [op.address, hex(10**20)])
+        agents.append(Agent(f"a{i}", op, onboard(c, addresses, op, ["execute"]),
+                            {"execute": _echo}))
+    per_run = STEPS // RUNS
+    wf = parse_workflow("steps:\n" + "".join(
+        f"  - {{name: s{i}, role: execute, reward: 1}}\n" for i in range(per_run)))
+    coord = c.contract("WorkflowCoordinator", addresses["coordinator"])
+    c.transact(coord.functions.registerDefinition(wf.definition(c.chain_id)), admin)
+    def_id = wf.definition_id(c.chain_id)
+    store = ResultStore(tmp / "results")
+    digest, uri = store.put(b"bench input")
+    host = AgentHost(c, addresses["coordinator"], agents, store,
+                     from_block=c.w3.eth.block_number, catalog_root=tmp / "workflows",
+                     poll_s=0.01, rescan_s=0.5)
+    stop = asyncio.Event()
+    task = asyncio.ensure_future(host.run(stop))
+    await host.follower.caught_up.wait()
+    chain = AsyncChain(c)
+    start = Abi("WorkflowCoordinator").encode("startRun", def_id, digest, uri)
+    cpu0 = (_cpu(ctx.chain.pid), time.process_time())
+    t0 = time.perf_counter()
+    for _ in range(RUNS):
+        await chain.transact(admin, coord.address, start, gas=2_000_000,
+                             value=per_run)
+    while host.stats["submitted"] < STEPS:
+        if task.done():
+            task.result()
+        if time.perf_counter() - t0 > 300:
+            raise RuntimeError(f"agents bench stalled: {dict(host.stats)}")
+        await asyncio.sleep(0.005)
+    elapsed = time.perf_counter() - t0
+    node_cpu, py_cpu = _cpu(ctx.chain.pid) - cpu0[0], time.process_time() - cpu0[1]
+    print(f"   agents: {elapsed:.2f}s wall, node cpu {node_cpu:.2f}s, bench process cpu "
+          f"{py_cpu:.2f}s")
+    stop.set()
+    await task
+    await chain.close()
+    completed = sum(1 for r in range(1, RUNS + 1) if coord.functions.runState(r).call() == 3)
+    if completed != RUNS:
+        raise RuntimeError(f"only {completed} of {RUNS} bench runs completed")
+    return STEPS / elapsed, dict(host.stats)
+
+
+def run(ctx: BenchContext) -> dict[str, dict[str, Any]]:
+    if ctx.gas_only:
+        return {}
+    node = asyncio.run(_node_rate(ctx))
+    with TemporaryDirectory() as tmp:
+        steps, stats = asyncio.run(_agents_rate(ctx, Path(tmp)))
+    print(f"   node transfers/s {node:,.0f}; steps/s {steps:,.1f} "
+          f"({steps / node:.2f} x node); host stats {stats}")
+    return {"agents": {"steps_per_s": round(steps, 1), "node_tx_per_s": round(node, 1),
+                       "steps": STEPS, "agents": AGENTS}}
