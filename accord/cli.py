@@ -349,8 +349,11 @@ def demo() -> None:
     run_demo(echo=click.echo)
 
 
-from accord.cli_agents import agents, workflow  # noqa: E402, I001  (agents/workflow groups)
-cli.add_command(agents), cli.add_command(workflow)
+# The agents and workflow groups live in their own module (imports stay lazy inside it).
+from accord.cli_agents import agents, workflow  # noqa: E402, I001
+
+cli.add_command(agents)
+cli.add_command(workflow)
 
 
 def main() -> None:
