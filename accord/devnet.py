@@ -28,8 +28,10 @@ READY_TIMEOUT_S = 30.0
 STOP_TIMEOUT_S = 5.0
 MANIFEST_NAME = "devnet.json"
 
-# anvil's default mnemonic: its first accounts are funded with 10,000 ether on every devnet.
+# anvil's default mnemonic: its first DEV_ACCOUNTS accounts are funded with 10,000 ether on
+# every devnet (0: deployer/admin, 3: relayer, 5-7: gateway validators, 10-19: demo agents).
 DEV_MNEMONIC = "test test test test test test test test test test test junk"
+DEV_ACCOUNTS = 20
 
 
 @dataclass
@@ -193,6 +195,7 @@ class Devnet:
         args = [
             anvil_executable(), "--host", "127.0.0.1", "--port", str(port),
             "--hardfork", EVM_VERSION, "--mnemonic", DEV_MNEMONIC,
+            "--accounts", str(DEV_ACCOUNTS),
         ]
         if chain_id is not None:
             args += ["--chain-id", str(chain_id)]
