@@ -1,0 +1,114 @@
+"""The keeper: pokes the permissionless transitions that move remote workflow steps along.
+
+Nothing here is trusted: every call it makes anyone may make, and the contracts check it.
+Home side, per coordinator: ``dispatch`` Ready steps that run on another chain, and
+``expireRemote`` Dispatched steps whose deadline passed. Remote side, per router: ``report``
+tasks whose local run ended (or whose deadline passed), and ``open`` unfunded tasks once the
+router is funded. Losing a race to another keeper is normal (the call reverts on estimate and
+is skipped).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from eth_account.signers.local import LocalAccount
+
+from accord.chain import Client
+from accord.errors import ChainError, ContractRevert
+
+log = logging.getLogger("accord.keeper")
+
+RUNNING, PAUSED = 1, 2
+DISPATCHED = 9
+REQ_UNFUNDED, REQ_OPEN = 1, 2
+
+
+@dataclass
+class Keeper:
+    client: Client
+    coordinator: str
+    router: str
+    account: LocalAccount
+    actions: int = 0
+    _runs: dict[int, bytes] = field(default_factory=dict)          # runId -> definitionId
+    _remote_steps: dict[bytes, list[int]] = field(default_factory=dict)  # defId -> steps
+    _requests: set[bytes] = field(default_factory=set)
+    _cursor: int = 0
+
+    def __post_init__(self) -> None:
+        self.c = self.client.contract("WorkflowCoordinator", self.coordinator)
+        self.r = self.client.contract("RemoteStepRouter", self.router)
+
+    def _try(self, fn: Any, what: str) -> bool:
+        try:
+            self.client.transact(fn, self.account)
+        except ContractRevert as exc:
+            log.debug("%s skipped: %s", what, exc)
+            return False
+        except ChainError as exc:
+            log.warning("%s failed: %s", what, exc)
+            return False
+        self.actions += 1
+        log.info("%s", what)
+        return True
+
+    def _remote(self, definition_id: bytes) -> list[int]:
+        if definition_id not in self._remote_steps:
+            count = int(self.c.functions.definitionInfo(definition_id).call()[0])
+            here = self.client.chain_id
+            self._remote_steps[definition_id] = [
+                i for i in range(count)
+                if int(self.c.functions.definitionStep(definition_id, i).call()[12])
+                not in (0, here)]
+        return self._remote_steps[definition_id]
+
+    def step(self) -> int:
+        """One pass over new events and open work; returns the calls it made."""
+        before = self.actions
+        head = self.client.w3.eth.block_number
+        if head >= self._cursor:
+            for ev in self.c.events.RunStarted().get_logs(from_block=self._cursor, to_block=head):
+                self._runs[int(ev["args"]["runId"])] = bytes(ev["args"]["definitionId"])
+            for ev in self.r.events.TaskReceived().get_logs(from_block=self._cursor,
+                                                            to_block=head):
+                self._requests.add(bytes(ev["args"]["requestId"]))
+            self._cursor = head + 1
+        now = int(self.client.w3.eth.get_block("latest")["timestamp"])
+        for run_id, def_id in list(self._runs.items()):
+            state = int(self.c.functions.runInfo(run_id).call()[2])
+            if state not in (RUNNING, PAUSED):
+                del self._runs[run_id]
+                continue
+            remote = self._remote(def_id)
+            if not remote:
+                continue
+            ready = int(self.c.functions.readySteps(run_id).call())
+            for s in remote:
+                if ready >> s & 1:
+                    self._try(self.c.functions.dispatch(run_id, s), f"dispatch run {run_id} "
+                              f"step {s}")
+                elif int(self.c.functions.stepState(run_id, s).call()) == DISPATCHED:
+                    self._try(self.c.functions.expireRemote(run_id, s),
+                              f"expireRemote run {run_id} step {s}")
+        for rid in list(self._requests):
+            req = self.r.functions.request(rid).call()
+            state, deadline, remote_run = int(req[0]), int(req[3]), int(req[7])
+            if state == REQ_UNFUNDED:
+                self._try(self.r.functions.open(rid), f"open request 0x{rid.hex()}")
+            elif state == REQ_OPEN:
+                run_state = int(self.c.functions.runInfo(remote_run).call()[2])
+                if run_state not in (RUNNING, PAUSED) or now > deadline:
+                    self._try(self.r.functions.report(rid), f"report request 0x{rid.hex()}")
+            else:
+                self._requests.discard(rid)
+        return self.actions - before
+
+    def run(self, poll_s: float = 0.2, stop_after_s: float | None = None) -> None:
+        deadline = None if stop_after_s is None else time.monotonic() + stop_after_s
+        while deadline is None or time.monotonic() < deadline:
+            if self.step() == 0:
+                time.sleep(poll_s)
