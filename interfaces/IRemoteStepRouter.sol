@@ -91,7 +91,7 @@ interface IRemoteStepRouter is IERC7786Recipient {
     /// @notice `sender` is not the trusted router of its chain (or not an EVM ERC-7930 address).
     error RouterUntrustedSender(bytes sender);
     /// @notice The payload's kind `kind` is not TASK (1) or RESULT (2).
-    error RouterUnknownMessageKind(uint8 kind);
+    error RouterUnknownMessageKind(uint256 kind);
     /// @notice A TASK names coordinator `homeCoordinator`/chain `homeChainId` that does not
     /// match the sender's chain.
     error RouterTaskChainMismatch(uint256 homeChainId, uint256 senderChainId);
@@ -132,6 +132,8 @@ interface IRemoteStepRouter is IERC7786Recipient {
         uint8 attempt,
         uint64 deadline
     );
+    /// @notice Remote side: `requestId` arrived after its `deadline`; it will not be opened.
+    event TaskExpired(bytes32 indexed requestId, uint256 indexed runId, uint8 indexed step, uint64 deadline);
     /// @notice Remote side: `requestId` waits for funding (`balance` < `needed`).
     event TaskUnfunded(bytes32 indexed requestId, uint256 indexed runId, uint8 indexed step, uint256 balance, uint256 needed);
     /// @notice Remote side: `requestId` runs as `remoteRunId` of the local coordinator.
