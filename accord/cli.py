@@ -197,7 +197,10 @@ def link(networks: tuple[str, ...], dev_account: int, account: str | None) -> No
     ends = []
     for n in networks:
         admin = context.signer(None, dev_account if context.is_devnet(n) else None, n, account)
-        ends.append(GatewayEnd(Client(context.rpc_url(n)), context.address(n, "gateway"), admin))
+        contracts = context.deployment(n).get("contracts", {})
+        router = contracts["router"]["address"] if "router" in contracts else None
+        ends.append(GatewayEnd(Client(context.rpc_url(n)), context.address(n, "gateway"), admin,
+                               router))
     changed = do_link(ends, validators, net.threshold)
     for line in changed or ["nothing to do: the gateways already trust each other"]:
         click.echo(line)

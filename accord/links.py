@@ -1,4 +1,5 @@
-"""Wiring between chains: each gateway trusts the others and knows their validator sets.
+"""Wiring between chains: each gateway trusts the others and knows their validator sets, and
+each remote-step router trusts the routers of the others (when the ends name routers).
 
 `link` is idempotent: it reads what is configured and sends only what differs, so running it
 again on linked chains sends nothing.
@@ -21,6 +22,7 @@ class GatewayEnd:
     client: Client
     gateway: str
     admin: LocalAccount
+    router: str | None = None  # the RemoteStepRouter, linked when every end names one
 
 
 def link(ends: Sequence[GatewayEnd], validators: Sequence[str], threshold: int,
@@ -50,6 +52,19 @@ def link(ends: Sequence[GatewayEnd], validators: Sequence[str], threshold: int,
                                      here.admin)
                 changed.append(f"{here.client.chain_id}: {threshold}-of-{len(ordered)} "
                                f"validators for chain {origin}")
+            if here.router and there.router:
+                changed += _link_router(here, there)
     for line in changed:
         log(line)
     return changed
+
+
+def _link_router(here: GatewayEnd, there: GatewayEnd) -> list[str]:
+    assert here.router and there.router
+    router = here.client.contract("RemoteStepRouter", here.router)
+    origin = there.client.chain_id
+    trusted = router.functions.remoteRouter(origin).call()
+    if Web3.to_checksum_address(trusted) == Web3.to_checksum_address(there.router):
+        return []
+    here.client.transact(router.functions.setRemoteRouter(origin, there.router), here.admin)
+    return [f"{here.client.chain_id}: router trusts router {there.router} of chain {origin}"]

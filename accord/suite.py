@@ -1,5 +1,6 @@
 """The whole Accord suite as a deployment plan: registries (or an existing ERC-8004 identity
-registry), AgentRoles, the coordinator and the gateway, plus their wiring."""
+registry), AgentRoles, the coordinator, the gateway and the remote-step router, plus their
+wiring. Trust between chains (gateways and routers) is set by accord.links.link."""
 
 from __future__ import annotations
 
@@ -31,6 +32,7 @@ def plan(settings: Settings, network: str, admin: str) -> Plan:
                      [identity, Ref("roles"), Ref("reputation"), Ref("validation"),
                       role_id(settings.validator_role), admin]),
         ContractStep("gateway", "AccordGateway", [admin]),
+        ContractStep("router", "RemoteStepRouter", [Ref("coordinator"), Ref("gateway"), admin]),
     ]
     wiring = [_role_wire(name, bond) for name, bond in sorted(settings.roles.items())]
     wiring.append(WireStep(
@@ -39,7 +41,17 @@ def plan(settings: Settings, network: str, admin: str) -> Plan:
             SLASHER_ROLE, a["coordinator"]).call()),
         apply=lambda c, a, s: c.transact(c.contract("AgentRoles", a["roles"]).functions.grantRole(
             SLASHER_ROLE, a["coordinator"]), s)))
+    wiring.append(WireStep(
+        "coordinator: remote steps go through the router",
+        check=lambda c, a: _same(c.contract("WorkflowCoordinator", a["coordinator"])
+                                 .functions.router().call(), a["router"]),
+        apply=lambda c, a, s: c.transact(c.contract("WorkflowCoordinator", a["coordinator"])
+                                         .functions.setRouter(a["router"]), s)))
     return Plan(contracts, wiring)
+
+
+def _same(x: str, y: str) -> bool:
+    return Web3.to_checksum_address(x) == Web3.to_checksum_address(y)
 
 
 def _role_wire(name: str, min_bond: int) -> WireStep:

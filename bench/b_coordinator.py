@@ -1,13 +1,16 @@
 """WorkflowCoordinator gas: definitions, a run start, and one step's life with a validation
-quorum of two. The ERC-8004 registries and AgentRoles are the test mocks
-(contracts/mocks/Mock*): the real ones are not on this branch, so registry-side gas
-(feedback/validation storage, the real isEligible) is lower here than in integration."""
+quorum of two. Most keys use the test mocks of the ERC-8004 registries and AgentRoles
+(contracts/mocks/Mock*), which isolates the coordinator's own cost; `step_life_q2_real` is the
+same step life against the real IdentityRegistry, ReputationRegistry, ValidationRegistry and
+AgentRoles (bonded, live agents), which adds the registries' storage and the real
+isEligible."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from eth_utils import keccak
+from web3.logs import DISCARD
 
 from bench.common import BenchContext, gas
 
@@ -69,9 +72,49 @@ def run(ctx: BenchContext) -> dict[str, dict[str, int]]:
     out["validation_quorum"] = quorum
     out["withdraw"] = gas(c.transact(coord.functions.withdraw(), op))
     out["step_life_q2"] = claim + submit + first + quorum
+    out["step_life_q2_real"] = _step_life_real(ctx)
     for key, value in out.items():
         print(f"   {key:<18} {value:>10,}")
     return {"gas": out}
+
+
+def _step_life_real(ctx: BenchContext) -> int:
+    """claim + submit + two validator responses with the real registries and AgentRoles."""
+    c = ctx.client
+    admin, creator, op = ctx.account(0), ctx.account(1), ctx.account(2)
+    v1, v2 = ctx.account(3), ctx.account(4)
+    bond = 10**16
+    identity, _ = c.deploy("IdentityRegistry", sender=admin)
+    reputation, _ = c.deploy("ReputationRegistry", identity.address, sender=admin)
+    validation, _ = c.deploy("ValidationRegistry", identity.address, sender=admin)
+    roles, _ = c.deploy("AgentRoles", identity.address, admin.address, 86400, 3600, sender=admin)
+    coord, _ = c.deploy("WorkflowCoordinator", identity.address, roles.address,
+                        reputation.address, validation.address, VALIDATOR, admin.address,
+                        sender=admin)
+    c.transact(roles.functions.grantRole(keccak(text="SLASHER_ROLE"), coord.address), admin)
+    for role in (EXEC, VALIDATOR):
+        c.transact(roles.functions.configureRole(role, bond), admin)
+    agents = {}
+    for acct, role in ((op, EXEC), (v1, VALIDATOR), (v2, VALIDATOR)):
+        receipt = c.transact(identity.functions.register(), acct)
+        registered = identity.events.Registered().process_receipt(receipt, errors=DISCARD)
+        agent_id = registered[0]["args"]["agentId"]
+        agents[acct.address] = agent_id
+        c.transact(roles.functions.bond(agent_id, role), acct, value=bond)
+        c.transact(roles.functions.heartbeat(agent_id), acct)
+    defn = _chain_def(c.chain_id, 4, quorum0=2)
+    c.transact(coord.functions.registerDefinition(defn), creator)
+    def_id = keccak(_encode_def(defn))
+    total = coord.functions.definitionInfo(def_id).call()[3]
+    receipt = c.transact(coord.functions.startRun(def_id, b"\x11" * 32, "ipfs://input"),
+                         creator, value=total)
+    run_id = coord.events.RunStarted().process_receipt(receipt)[0]["args"]["runId"]
+    used = gas(c.transact(coord.functions.claim(run_id, 0, agents[op.address]), op))
+    used += gas(c.transact(coord.functions.submit(
+        run_id, 0, b"\x22" * 32, "ipfs://bafy-result-0", 0), op))
+    used += gas(c.transact(coord.functions.respond(run_id, 0, agents[v1.address], 90), v1))
+    used += gas(c.transact(coord.functions.respond(run_id, 0, agents[v2.address], 100), v2))
+    return used
 
 
 def _encode_def(defn: tuple[Any, ...]) -> bytes:

@@ -4,6 +4,7 @@ pragma solidity 0.8.30;
 import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {IAgentRoles} from "../interfaces/IAgentRoles.sol";
+import {IRemoteStepRouter} from "../interfaces/IRemoteStepRouter.sol";
 import {IIdentityCalls, IReputationCalls, IValidationCalls} from "../interfaces/IERC8004Calls.sol";
 import {IWorkflowCoordinator} from "../interfaces/IWorkflowCoordinator.sol";
 import {Bitmask64} from "./libraries/Bitmask64.sol";
@@ -25,6 +26,8 @@ import {WorkflowDefinitions} from "./libraries/WorkflowDefinitions.sol";
 ///   stay escrowed for this; the rest of the budget is refunded when the run fails.
 /// - The run Completes when every sink step (forward step without dependents) is Done or
 ///   Skipped; steps still unfinished then (e.g. surplus inputs of a k-of-n join) are Cancelled.
+/// - Remote steps: `leaseEnd` holds the dispatch deadline, `attempt` the attempt the router
+///   carries; the home reward is credited to the run's creator when the result arrives.
 /// - Invariant: address(this).balance == totalOwed() + totalEscrowed().
 contract WorkflowCoordinator is IWorkflowCoordinator, Ownable, ReentrancyGuardTransient {
     using Bitmask64 for uint64;
@@ -36,6 +39,10 @@ contract WorkflowCoordinator is IWorkflowCoordinator, Ownable, ReentrancyGuardTr
     uint8 public constant APPROVAL_THRESHOLD = 50;
     /// @notice Heartbeats extend a lease up to this many lease lengths after the claim.
     uint256 public constant LEASE_CAP_FACTOR = 4;
+    /// @notice A dispatched remote step must report back within this many lease lengths: the
+    /// remote lease with all its heartbeats (LEASE_CAP_FACTOR) plus as long again for relaying
+    /// both ways and the remote validation.
+    uint256 public constant REMOTE_DEADLINE_FACTOR = 8;
     /// @notice Feedback value for a Done step and for a failed attempt (0 decimals).
     int128 private constant FEEDBACK_DONE = 100;
     int128 private constant FEEDBACK_FAILED = 0;
@@ -46,6 +53,7 @@ contract WorkflowCoordinator is IWorkflowCoordinator, Ownable, ReentrancyGuardTr
     uint8 private constant BACKOFF = 3;
     uint8 private constant DONE = 4;
     uint8 private constant FAILED = 5;
+    uint8 private constant DISPATCHED = 6;
 
     // ---------------------------------------------------------------- storage
     /// @dev Three slots: definition | creator, state, escrow | step masks.
@@ -99,6 +107,7 @@ contract WorkflowCoordinator is IWorkflowCoordinator, Ownable, ReentrancyGuardTr
     mapping(address account => uint256) private _owed;
     Totals private _totals;
     uint256 private _runCount;
+    address private _router;
 
     /// @notice Wires the registries and registers the coordinator's own ERC-8004 identity.
     /// @param validatorRole Role validators hold unless a definition names its own.
@@ -125,7 +134,7 @@ contract WorkflowCoordinator is IWorkflowCoordinator, Ownable, ReentrancyGuardTr
         definitionId = keccak256(abi.encode(definition));
         WorkflowDefinitions.Definition storage d = _defs[definitionId];
         if (d.header.stepCount != 0) return definitionId;
-        d.store(definition);
+        d.store(definition, _router);
         emit DefinitionRegistered(definitionId, msg.sender, d.header.stepCount);
     }
 
@@ -234,11 +243,8 @@ contract WorkflowCoordinator is IWorkflowCoordinator, Ownable, ReentrancyGuardTr
     function respond(uint256 runId, uint8 step, uint256 agentId, uint8 response) external {
         // CHECKS
         if (response > 100) revert CoordinatorInvalidResponse(response);
-        Run storage r = _run(runId);
-        WorkflowDefinitions.Definition storage d = _defs[r.definitionId];
-        WorkflowDefinitions.Step storage cfg = _stepCfg(runId, d, step);
-        StepRun storage sr = _steps[runId][step];
-        StepState s = _stepState(r, d, cfg, sr, step);
+        (Run storage r, WorkflowDefinitions.Definition storage d, WorkflowDefinitions.Step storage cfg,
+            StepRun storage sr, StepState s) = _locate(runId, step);
         if (s != StepState.Submitted) revert CoordinatorStepNotSubmitted(runId, step, s);
         if (agentId == sr.agentId) revert CoordinatorExecutorCannotValidate(runId, step, agentId);
         bytes32 role = d.validatorRole;
@@ -269,11 +275,8 @@ contract WorkflowCoordinator is IWorkflowCoordinator, Ownable, ReentrancyGuardTr
 
     /// @inheritdoc IWorkflowCoordinator
     function expireLease(uint256 runId, uint8 step) external {
-        Run storage r = _run(runId);
-        WorkflowDefinitions.Definition storage d = _defs[r.definitionId];
-        WorkflowDefinitions.Step storage cfg = _stepCfg(runId, d, step);
-        StepRun storage sr = _steps[runId][step];
-        StepState s = _stepState(r, d, cfg, sr, step);
+        (Run storage r, WorkflowDefinitions.Definition storage d, WorkflowDefinitions.Step storage cfg,
+            StepRun storage sr, StepState s) = _locate(runId, step);
         if (sr.status != CLAIMED || (s != StepState.Ready && s != StepState.Failed)) {
             revert CoordinatorLeaseNotExpired(runId, step, s);
         }
@@ -287,6 +290,86 @@ contract WorkflowCoordinator is IWorkflowCoordinator, Ownable, ReentrancyGuardTr
             sr.status = IDLE;
         }
         _penalise(runId, step, agentId, cfg.role, d.extra.slashAmount);
+    }
+
+    // ---------------------------------------------------------------- remote steps
+    /// @inheritdoc IWorkflowCoordinator
+    function setRouter(address router_) external onlyOwner {
+        _router = router_;
+        emit RouterSet(router_);
+    }
+
+    /// @inheritdoc IWorkflowCoordinator
+    function dispatch(uint256 runId, uint8 step) external {
+        // CHECKS
+        (Run storage r, , WorkflowDefinitions.Step storage cfg, StepRun storage sr, StepState s) =
+            _locate(runId, step);
+        if (r.state != RunState.Running) revert CoordinatorRunNotRunning(runId, r.state);
+        if (!cfg.remote) revert CoordinatorStepNotRemote(runId, step);
+        if (s != StepState.Ready) revert CoordinatorStepNotReady(runId, step, s);
+        address router_ = _router;
+        if (router_ == address(0)) revert CoordinatorNoRouter();
+        // EFFECTS (a remote step is never in Backoff: a failed attempt makes it Ready at once)
+        uint8 attempt = sr.attempt;
+        if (sr.status == DISPATCHED) {
+            ++attempt; // < maxAttempts <= 255, else the derived state would be Failed
+            emit RemoteStepExpired(runId, step, attempt);
+        }
+        uint64 deadline = uint64(block.timestamp + REMOTE_DEADLINE_FACTOR * cfg.leaseSeconds);
+        uint64 chainId = cfg.chainId;
+        sr.leaseEnd = uint40(deadline);
+        sr.status = DISPATCHED;
+        sr.attempt = attempt;
+        emit StepDispatched(runId, step, chainId, attempt, deadline);
+        // INTERACTIONS
+        IRemoteStepRouter(router_).sendTask(runId, step, chainId, attempt, deadline);
+    }
+
+    /// @inheritdoc IWorkflowCoordinator
+    function expireRemote(uint256 runId, uint8 step) external {
+        (Run storage r, WorkflowDefinitions.Definition storage d, , StepRun storage sr, StepState s) =
+            _locate(runId, step);
+        if (sr.status != DISPATCHED || (s != StepState.Ready && s != StepState.Failed)) {
+            revert CoordinatorRemoteNotExpired(runId, step, s);
+        }
+        uint8 attempt = sr.attempt + 1; // < 256: attempt < maxAttempts <= 255 while Dispatched
+        sr.attempt = attempt;
+        emit RemoteStepExpired(runId, step, attempt);
+        if (s == StepState.Failed) {
+            _failStep(runId, step, r, d, sr);
+        } else {
+            sr.status = IDLE;
+        }
+    }
+
+    /// @inheritdoc IWorkflowCoordinator
+    function completeRemote(
+        uint256 runId,
+        uint8 step,
+        uint8 attempt,
+        uint64 chainId,
+        bytes32 resultHash,
+        string calldata resultURI,
+        bool success
+    ) external {
+        if (msg.sender != _router) revert CoordinatorNotRouter(msg.sender);
+        (Run storage r, WorkflowDefinitions.Definition storage d, WorkflowDefinitions.Step storage cfg,
+            StepRun storage sr, StepState s) = _locate(runId, step);
+        if (s != StepState.Dispatched || sr.attempt != attempt || cfg.chainId != chainId) {
+            emit RemoteResultIgnored(runId, step, attempt, s);
+            return;
+        }
+        if (success) {
+            sr.resultHash = resultHash;
+            sr.resultURI = resultURI;
+        }
+        emit RemoteResultReceived(runId, step, attempt, resultHash, resultURI, success);
+        _remoteOutcome(runId, step, r, d, cfg, sr, success);
+    }
+
+    /// @inheritdoc IWorkflowCoordinator
+    function router() external view returns (address) {
+        return _router;
     }
 
     // ---------------------------------------------------------------- money
@@ -323,10 +406,8 @@ contract WorkflowCoordinator is IWorkflowCoordinator, Ownable, ReentrancyGuardTr
     }
 
     /// @inheritdoc IWorkflowCoordinator
-    function stepState(uint256 runId, uint8 step) external view returns (StepState) {
-        Run storage r = _run(runId);
-        WorkflowDefinitions.Definition storage d = _defs[r.definitionId];
-        return _stepState(r, d, _stepCfg(runId, d, step), _steps[runId][step], step);
+    function stepState(uint256 runId, uint8 step) external view returns (StepState s) {
+        (, , , , s) = _locate(runId, step);
     }
 
     /// @inheritdoc IWorkflowCoordinator
@@ -350,7 +431,7 @@ contract WorkflowCoordinator is IWorkflowCoordinator, Ownable, ReentrancyGuardTr
         WorkflowDefinitions.Step storage cfg = _stepCfg(runId, d, step);
         StepRun storage sr = _steps[runId][step];
         attempt = sr.attempt;
-        if (sr.status == CLAIMED && block.timestamp >= sr.leaseEnd) {
+        if ((sr.status == CLAIMED || sr.status == DISPATCHED) && block.timestamp >= sr.leaseEnd) {
             StepState s = _stepState(r, d, cfg, sr, step);
             if (s == StepState.Ready || s == StepState.Failed) ++attempt; // lapsed, derived
         }
@@ -427,6 +508,24 @@ contract WorkflowCoordinator is IWorkflowCoordinator, Ownable, ReentrancyGuardTr
     }
 
     // ---------------------------------------------------------------- internal: lookups
+    function _locate(uint256 runId, uint8 step)
+        private
+        view
+        returns (
+            Run storage r,
+            WorkflowDefinitions.Definition storage d,
+            WorkflowDefinitions.Step storage cfg,
+            StepRun storage sr,
+            StepState s
+        )
+    {
+        r = _run(runId);
+        d = _defs[r.definitionId];
+        cfg = _stepCfg(runId, d, step);
+        sr = _steps[runId][step];
+        s = _stepState(r, d, cfg, sr, step);
+    }
+
     function _run(uint256 runId) private view returns (Run storage r) {
         r = _runs[runId];
         if (r.state == RunState.None) revert CoordinatorUnknownRun(runId);
@@ -462,6 +561,7 @@ contract WorkflowCoordinator is IWorkflowCoordinator, Ownable, ReentrancyGuardTr
         sr = _steps[runId][step];
         StepState s = _stepState(r, d, cfg, sr, step);
         if (s != StepState.Ready) revert CoordinatorStepNotReady(runId, step, s);
+        if (cfg.remote) revert CoordinatorStepIsRemote(runId, step, cfg.chainId);
         if (agentId > type(uint96).max) revert CoordinatorAgentIdTooLarge(agentId);
         role = cfg.role;
         if (!_roles.isEligible(agentId, msg.sender, role)) revert CoordinatorNotEligible(agentId, msg.sender, role);
@@ -506,11 +606,8 @@ contract WorkflowCoordinator is IWorkflowCoordinator, Ownable, ReentrancyGuardTr
             StepRun storage sr
         )
     {
-        r = _run(runId);
-        d = _defs[r.definitionId];
-        cfg = _stepCfg(runId, d, step);
-        sr = _steps[runId][step];
-        StepState s = _stepState(r, d, cfg, sr, step);
+        StepState s;
+        (r, d, cfg, sr, s) = _locate(runId, step);
         if (s != StepState.Claimed) revert CoordinatorStepNotClaimed(runId, step, s);
         if (sr.operator != msg.sender) revert CoordinatorNotLeaseHolder(runId, step, msg.sender);
     }
@@ -534,8 +631,8 @@ contract WorkflowCoordinator is IWorkflowCoordinator, Ownable, ReentrancyGuardTr
             if (r.skipped.has(i)) return StepState.Skipped;
             if (rs >= RunState.Completed) return StepState.Cancelled;
         }
-        if (status == CLAIMED) {
-            if (block.timestamp < sr.leaseEnd) return StepState.Claimed;
+        if (status == CLAIMED || status == DISPATCHED) {
+            if (block.timestamp < sr.leaseEnd) return status == CLAIMED ? StepState.Claimed : StepState.Dispatched;
             return uint256(sr.attempt) + 1 >= cfg.maxAttempts ? StepState.Failed : StepState.Ready;
         }
         if (status == SUBMITTED) return StepState.Submitted;
@@ -562,14 +659,30 @@ contract WorkflowCoordinator is IWorkflowCoordinator, Ownable, ReentrancyGuardTr
         StepRun storage sr,
         uint8 aggregated
     ) private {
-        // EFFECTS
+        uint256 agentId = sr.agentId;
+        _markDone(runId, step, r, d, cfg, sr, sr.operator);
+        // INTERACTIONS
+        bytes32 resultHash = sr.resultHash;
+        _feedback(agentId, FEEDBACK_DONE, resultHash);
+        if (cfg.quorum != 0) _recordValidation(runId, step, sr.attempt, sr.resultURI, aggregated, resultHash);
+    }
+
+    /// @dev The effects of Done: pays `payee`, advances the run. No outside calls.
+    function _markDone(
+        uint256 runId,
+        uint8 step,
+        Run storage r,
+        WorkflowDefinitions.Definition storage d,
+        WorkflowDefinitions.Step storage cfg,
+        StepRun storage sr,
+        address payee
+    ) private {
         uint64 done = r.done;
         sr.status = DONE;
         sr.doneSeq = uint8(done.count()); // < 64
         done |= Bitmask64.bit(step);
         r.done = done;
         uint256 reward = cfg.reward;
-        address payee = sr.operator;
         uint256 agentId = sr.agentId;
         if (reward != 0) {
             r.escrow -= uint88(reward);
@@ -583,10 +696,30 @@ contract WorkflowCoordinator is IWorkflowCoordinator, Ownable, ReentrancyGuardTr
         } else {
             _advance(runId, step, r, d, cfg, done, sr.branches);
         }
-        // INTERACTIONS
-        bytes32 resultHash = sr.resultHash;
-        _feedback(agentId, FEEDBACK_DONE, resultHash);
-        if (cfg.quorum != 0) _recordValidation(runId, step, sr.attempt, sr.resultURI, aggregated, resultHash);
+    }
+
+    /// @dev A remote verdict for the current attempt: Done (reward to the run's creator: the
+    /// remote executor was paid on its chain), or a failed attempt (Ready again, or Failed).
+    function _remoteOutcome(
+        uint256 runId,
+        uint8 step,
+        Run storage r,
+        WorkflowDefinitions.Definition storage d,
+        WorkflowDefinitions.Step storage cfg,
+        StepRun storage sr,
+        bool success
+    ) private {
+        if (success) {
+            _markDone(runId, step, r, d, cfg, sr, r.creator);
+            return;
+        }
+        uint8 attempt = sr.attempt + 1; // < 256: attempt < maxAttempts <= 255 while Dispatched
+        sr.attempt = attempt;
+        if (attempt >= cfg.maxAttempts) {
+            _failStep(runId, step, r, d, sr);
+        } else {
+            sr.status = IDLE;
+        }
     }
 
     /// @dev Quorum rejected: Backoff (attempt+1), or Failed when attempts are exhausted.

@@ -15,6 +15,16 @@ pragma solidity ^0.8.24;
 /// when it was the last attempt) and an elapsed backoff as Ready without any transaction.
 /// The transaction that acts on such a step (a claim, or `expireLease`) materialises the
 /// transition and emits its event (`LeaseExpired`, `StepBackoffElapsed`) first.
+///
+/// Remote steps (`StepSpec.chainId != block.chainid`) run on another chain through the
+/// coordinator's `router` (an IRemoteStepRouter, set by the owner). A remote step is never
+/// claimed here: once Ready, anyone calls `dispatch` and it becomes Dispatched with a deadline
+/// of `REMOTE_DEADLINE_FACTOR` x leaseSeconds; the router carries it to the remote chain, where
+/// it runs (and is validated) as a one-step run of the remote coordinator. The result comes
+/// back through the router (`completeRemote`): the step is Done (its home reward is credited
+/// to the run's creator: the remote executor is paid on the remote chain). A deadline that
+/// passes, or a failure reported by the remote chain, uses an attempt like a lapsed lease:
+/// Ready again (dispatch again) or Failed.
 interface IWorkflowCoordinator {
     // ---------------------------------------------------------------- types
     /// @notice Lifecycle of a run.
@@ -38,7 +48,8 @@ interface IWorkflowCoordinator {
         Done,
         Failed,
         Skipped,
-        Cancelled
+        Cancelled,
+        Dispatched
     }
 
     /// @notice One step of a workflow definition.
@@ -56,7 +67,8 @@ interface IWorkflowCoordinator {
     /// @param reward Wei credited to the executor's operator when the step is Done.
     /// @param compensation Index of this step's compensation step, or `NO_STEP`.
     /// @param decision When true the submitted result selects which direct dependents run.
-    /// @param chainId Chain the step runs on; only block.chainid is accepted for now.
+    /// @param chainId Chain the step runs on: block.chainid, or a chain the coordinator's
+    /// router knows (a remote step; it may not be a decision or a compensation step).
     struct StepSpec {
         bytes32 role;
         uint64 deps;
@@ -109,8 +121,19 @@ interface IWorkflowCoordinator {
     error CoordinatorZeroAttempts(uint8 step);
     /// @notice `step` has a zero backoff multiplier or a cap below the initial delay.
     error CoordinatorInvalidBackoff(uint8 step);
-    /// @notice `step` runs on `chainId`; remote steps are not supported yet.
+    /// @notice `step` runs on `chainId`, which the router does not know (or no router is set),
+    /// or the remote step is a decision or a compensation step.
     error CoordinatorRemoteStepUnsupported(uint8 step, uint64 chainId);
+    /// @notice `step` runs on `chainId`: it is dispatched, never claimed, on this chain.
+    error CoordinatorStepIsRemote(uint256 runId, uint8 step, uint64 chainId);
+    /// @notice `dispatch` needs a Ready remote step; `step` runs on this chain.
+    error CoordinatorStepNotRemote(uint256 runId, uint8 step);
+    /// @notice A remote step cannot be dispatched: no router is set.
+    error CoordinatorNoRouter();
+    /// @notice Only the router may report remote results; `caller` is not it.
+    error CoordinatorNotRouter(address caller);
+    /// @notice `expireRemote` needs a Dispatched step past its deadline; `step` is `state`.
+    error CoordinatorRemoteNotExpired(uint256 runId, uint8 step, StepState state);
     /// @notice `compensation` cannot compensate `step` (out of range, itself, has deps or
     /// dependents, is a decision, compensates another step, or `step` is a compensation).
     error CoordinatorInvalidCompensation(uint8 step, uint8 compensation);
@@ -239,6 +262,27 @@ interface IWorkflowCoordinator {
     event CompensationOpened(uint256 indexed runId, uint8 indexed step, uint8 compensates);
     /// @notice `account` withdrew `amount`.
     event Withdrawn(address indexed account, uint256 amount);
+    /// @notice The owner set the remote-step router to `router` (zero: none).
+    event RouterSet(address indexed router);
+    /// @notice Remote `step` was sent to `chainId` (attempt `attempt`); a result must arrive
+    /// before `deadline`.
+    event StepDispatched(uint256 indexed runId, uint8 indexed step, uint64 chainId, uint8 attempt, uint64 deadline);
+    /// @notice The deadline of a dispatched `step` passed; `attempt` counts failed attempts so far.
+    /// Emitted by the transaction that materialises it (`expireRemote` or the next `dispatch`).
+    event RemoteStepExpired(uint256 indexed runId, uint8 indexed step, uint8 attempt);
+    /// @notice The remote chain reported `attempt` of `step`: Done when `success`, otherwise
+    /// the attempt failed (Ready again, or Failed when it was the last).
+    event RemoteResultReceived(
+        uint256 indexed runId,
+        uint8 indexed step,
+        uint8 attempt,
+        bytes32 resultHash,
+        string resultURI,
+        bool success
+    );
+    /// @notice A remote result for `attempt` of `step` came too late or for another attempt
+    /// (the step is `state`); it changed nothing.
+    event RemoteResultIgnored(uint256 indexed runId, uint8 indexed step, uint8 attempt, StepState state);
 
     // ---------------------------------------------------------------- definitions
     /// @notice Register an immutable definition; returns its id (keccak256 of the ABI
@@ -284,6 +328,36 @@ interface IWorkflowCoordinator {
     /// @notice Materialise a lapsed lease (anyone): Ready again, or Failed (and the run Failed)
     /// when it was the last attempt.
     function expireLease(uint256 runId, uint8 step) external;
+
+    // ---------------------------------------------------------------- remote steps
+    /// @notice Set the remote-step router (owner only; zero disables remote steps). Results of
+    /// steps dispatched through a previous router are ignored from then on.
+    function setRouter(address router) external;
+
+    /// @notice Send a Ready remote step to its chain (anyone): Dispatched until a result
+    /// arrives or `REMOTE_DEADLINE_FACTOR` x leaseSeconds pass. Materialises a passed deadline
+    /// or an elapsed backoff first.
+    function dispatch(uint256 runId, uint8 step) external;
+
+    /// @notice Materialise a passed remote deadline (anyone): Ready again, or Failed (and the
+    /// run Failed) when it was the last attempt.
+    function expireRemote(uint256 runId, uint8 step) external;
+
+    /// @notice The router delivers the remote chain's verdict on `attempt` of `step`, which ran
+    /// on `chainId`. Ignored (event `RemoteResultIgnored`) unless the step is Dispatched on that
+    /// chain with that attempt.
+    function completeRemote(
+        uint256 runId,
+        uint8 step,
+        uint8 attempt,
+        uint64 chainId,
+        bytes32 resultHash,
+        string calldata resultURI,
+        bool success
+    ) external;
+
+    /// @notice The remote-step router (zero when none).
+    function router() external view returns (address);
 
     // ---------------------------------------------------------------- money
     /// @notice Pay the caller everything credited to it.

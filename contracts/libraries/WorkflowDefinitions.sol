@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
+import {IRemoteStepRouter} from "../../interfaces/IRemoteStepRouter.sol";
 import {IWorkflowCoordinator} from "../../interfaces/IWorkflowCoordinator.sol";
 import {Bitmask64} from "./Bitmask64.sol";
 
@@ -44,6 +45,7 @@ library WorkflowDefinitions {
         bool decision;
         uint8 backoffMultiplier;
         uint32 leaseSeconds;
+        bool remote; // chainId != block.chainid (kept in the slot claims read anyway)
         uint96 reward;
         uint64 chainId;
         uint32 backoffInitial;
@@ -58,8 +60,11 @@ library WorkflowDefinitions {
         mapping(uint256 => Step) steps;
     }
 
-    /// @notice Validate `def` and write it into `d` (which must be empty).
-    function store(Definition storage d, IWorkflowCoordinator.WorkflowDefinition calldata def) internal {
+    /// @notice Validate `def` and write it into `d` (which must be empty). Remote steps need a
+    /// `router` that knows their chain.
+    function store(Definition storage d, IWorkflowCoordinator.WorkflowDefinition calldata def, address router)
+        internal
+    {
         uint256 n = def.steps.length;
         if (n == 0 || n > MAX_STEPS) revert IWorkflowCoordinator.CoordinatorInvalidStepCount(n);
         uint64[MAX_STEPS] memory dependents;
@@ -68,7 +73,7 @@ library WorkflowDefinitions {
         // Pass 1: per-step checks, dependents, compensation set.
         for (uint256 i; i < n; ++i) {
             IWorkflowCoordinator.StepSpec calldata s = def.steps[i];
-            _checkStep(uint8(i), s);
+            _checkStep(uint8(i), s, router);
             uint64 deps = s.deps;
             while (deps != 0) {
                 uint8 j = deps.lowest();
@@ -97,7 +102,11 @@ library WorkflowDefinitions {
                         || cs.compensation != NO_STEP
                 ) revert IWorkflowCoordinator.CoordinatorInvalidCompensation(uint8(i), c);
             }
-            if (!compMask.has(uint8(i))) {
+            if (compMask.has(uint8(i))) {
+                if (s.chainId != block.chainid) {
+                    revert IWorkflowCoordinator.CoordinatorRemoteStepUnsupported(uint8(i), s.chainId);
+                }
+            } else {
                 if (dependents[i] == 0) sinks |= Bitmask64.bit(uint8(i));
                 if (s.deps == 0) roots |= Bitmask64.bit(uint8(i));
             }
@@ -150,7 +159,7 @@ library WorkflowDefinitions {
         if (delay > cap) delay = cap;
     }
 
-    function _checkStep(uint8 i, IWorkflowCoordinator.StepSpec calldata s) private view {
+    function _checkStep(uint8 i, IWorkflowCoordinator.StepSpec calldata s, address router) private view {
         if (s.deps >> i != 0) revert IWorkflowCoordinator.CoordinatorDependencyNotEarlier(i, s.deps);
         uint256 depCount = s.deps.count();
         if (s.join > depCount) revert IWorkflowCoordinator.CoordinatorInvalidJoin(i, s.join, depCount);
@@ -159,7 +168,10 @@ library WorkflowDefinitions {
         if (s.backoffMultiplier == 0 || s.backoffCap < s.backoffInitial) {
             revert IWorkflowCoordinator.CoordinatorInvalidBackoff(i);
         }
-        if (s.chainId != block.chainid) revert IWorkflowCoordinator.CoordinatorRemoteStepUnsupported(i, s.chainId);
+        if (
+            s.chainId != block.chainid
+                && (s.decision || router == address(0) || !IRemoteStepRouter(router).knowsChain(s.chainId))
+        ) revert IWorkflowCoordinator.CoordinatorRemoteStepUnsupported(i, s.chainId);
     }
 
     function _write(Step storage st, IWorkflowCoordinator.StepSpec calldata s, uint64 dependents) private {
@@ -173,6 +185,7 @@ library WorkflowDefinitions {
         st.decision = s.decision;
         st.backoffMultiplier = s.backoffMultiplier;
         st.leaseSeconds = s.leaseSeconds;
+        st.remote = s.chainId != block.chainid;
         st.reward = s.reward;
         st.chainId = s.chainId;
         st.backoffInitial = s.backoffInitial;

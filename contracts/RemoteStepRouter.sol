@@ -1,0 +1,286 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
+import {IERC7786GatewaySource, IERC7786Recipient} from "@openzeppelin/contracts/interfaces/draft-IERC7786.sol";
+import {InteroperableAddress} from "@openzeppelin/contracts/utils/draft-InteroperableAddress.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+import {IRemoteStepRouter} from "../interfaces/IRemoteStepRouter.sol";
+import {IWorkflowCoordinator} from "../interfaces/IWorkflowCoordinator.sol";
+import {Bitmask64} from "./libraries/Bitmask64.sol";
+
+/// @title RemoteStepRouter
+/// @notice Carries remote workflow steps between the coordinators of two chains over an
+/// ERC-7786 gateway (see {IRemoteStepRouter} for the roles, the messages and the trust rules).
+/// @dev The coordinator and the gateway are trusted (fixed at deployment); trusted remote
+/// routers are set by the owner. The router's native balance funds remote tasks; it only
+/// grows by `fund` and by refunds pulled from the coordinator (`reclaim`), never by a message.
+contract RemoteStepRouter is IRemoteStepRouter, Ownable, ReentrancyGuardTransient {
+    using Bitmask64 for uint64;
+    using InteroperableAddress for bytes;
+
+    // ---------------------------------------------------------------- constants
+    /// @notice Payload kind of a task (home -> remote).
+    uint256 public constant TASK = 1;
+    /// @notice Payload kind of a result (remote -> home).
+    uint256 public constant RESULT = 2;
+    uint8 private constant NO_STEP = type(uint8).max;
+
+    // ---------------------------------------------------------------- storage
+    IWorkflowCoordinator private immutable _coordinator;
+    IERC7786GatewaySource private immutable _gateway;
+    mapping(uint256 chainId => address router) private _routers;
+    mapping(bytes32 requestId => Request) private _requests;
+
+    /// @param coordinator_ This chain's WorkflowCoordinator (its `setRouter` must name this router).
+    /// @param gateway_ This chain's ERC-7786 gateway (AccordGateway).
+    /// @param admin Owner: sets the trusted remote routers.
+    constructor(IWorkflowCoordinator coordinator_, IERC7786GatewaySource gateway_, address admin) Ownable(admin) {
+        _coordinator = coordinator_;
+        _gateway = gateway_;
+    }
+
+    /// @notice Accepts refunds from the coordinator only (`reclaim`); sponsors use `fund`.
+    receive() external payable {
+        if (msg.sender != address(_coordinator)) revert RouterUnexpectedValue(msg.sender);
+    }
+
+    // ---------------------------------------------------------------- admin
+    /// @inheritdoc IRemoteStepRouter
+    function setRemoteRouter(uint256 chainId, address router) external onlyOwner {
+        _routers[chainId] = router;
+        emit RemoteRouterSet(chainId, router);
+    }
+
+    // ---------------------------------------------------------------- home side
+    /// @inheritdoc IRemoteStepRouter
+    function sendTask(uint256 runId, uint8 step, uint256 chainId, uint8 attempt, uint64 deadline) external {
+        // CHECKS
+        if (msg.sender != address(_coordinator)) revert RouterNotCoordinator(msg.sender);
+        address to = _routers[chainId];
+        if (to == address(0)) revert RouterUnknownChain(chainId);
+        Task memory task = _task(runId, step, attempt, deadline);
+        // INTERACTIONS (no state of its own to change)
+        bytes32 messageId = _gateway.sendMessage(
+            InteroperableAddress.formatEvmV1(chainId, to),
+            abi.encode(TASK, task),
+            new bytes[](0)
+        );
+        emit TaskSent(runId, step, chainId, attempt, messageId);
+    }
+
+    // ---------------------------------------------------------------- both sides
+    /// @notice ERC-7786 entry point: only from this router's gateway, only from the trusted
+    /// router of the origin chain. A TASK opens a remote run; a RESULT completes a home step.
+    function receiveMessage(bytes32, bytes calldata sender, bytes calldata payload)
+        external
+        payable
+        nonReentrant
+        returns (bytes4)
+    {
+        // CHECKS
+        if (msg.sender != address(_gateway)) revert RouterUnauthorizedGateway(msg.sender);
+        (bool ok, uint256 chainId, address from) = sender.tryParseEvmV1Calldata();
+        if (!ok || from == address(0) || _routers[chainId] != from) revert RouterUntrustedSender(sender);
+        uint256 kind = payload.length < 32 ? 0 : uint256(bytes32(payload[:32]));
+        if (kind == TASK) {
+            _receiveTask(chainId, payload);
+        } else if (kind == RESULT) {
+            _receiveResult(chainId, payload);
+        } else {
+            revert RouterUnknownMessageKind(kind);
+        }
+        return IERC7786Recipient.receiveMessage.selector;
+    }
+
+    // ---------------------------------------------------------------- remote side
+    /// @inheritdoc IRemoteStepRouter
+    function fund() external payable {
+        if (msg.value == 0) revert RouterZeroFunding();
+        emit Funded(msg.sender, msg.value, address(this).balance);
+    }
+
+    /// @inheritdoc IRemoteStepRouter
+    function open(bytes32 requestId) external nonReentrant {
+        Request storage q = _requests[requestId];
+        RequestState st = q.state;
+        if (st == RequestState.None) revert RouterUnknownRequest(requestId);
+        if (st != RequestState.Unfunded) revert RouterRequestNotUnfunded(requestId, st);
+        if (block.timestamp >= q.deadline) revert RouterRequestExpired(requestId, q.deadline);
+        if (address(this).balance < q.reward) revert RouterUnfunded(requestId, address(this).balance, q.reward);
+        _open(requestId, q);
+    }
+
+    /// @inheritdoc IRemoteStepRouter
+    function report(bytes32 requestId) external nonReentrant {
+        // CHECKS
+        Request storage q = _requests[requestId];
+        RequestState st = q.state;
+        if (st == RequestState.None) revert RouterUnknownRequest(requestId);
+        if (st == RequestState.Reported) revert RouterAlreadyReported(requestId);
+        if (st != RequestState.Open) revert RouterRequestNotOpen(requestId, st);
+        uint256 homeChainId = q.homeChainId;
+        address home = _routers[homeChainId];
+        if (home == address(0)) revert RouterUnknownChain(homeChainId);
+        uint256 runId = q.remoteRunId;
+        IWorkflowCoordinator.RunState rs = _coordinator.runState(runId);
+        Result memory res = Result({
+            runId: q.homeRunId,
+            step: q.step,
+            attempt: q.attempt,
+            resultHash: bytes32(0),
+            resultURI: "",
+            success: rs == IWorkflowCoordinator.RunState.Completed
+        });
+        bool cancel;
+        if (res.success) {
+            (res.resultHash, res.resultURI) = _coordinator.result(runId, 0);
+        } else if (rs != IWorkflowCoordinator.RunState.Failed && rs != IWorkflowCoordinator.RunState.Cancelled) {
+            if (block.timestamp < q.deadline) revert RouterRunNotFinished(requestId, uint8(rs));
+            cancel = true; // past the deadline the home chain no longer waits: stop and report
+        }
+        // EFFECTS
+        q.state = RequestState.Reported;
+        // INTERACTIONS
+        if (cancel) _coordinator.cancelRun(runId);
+        bytes32 messageId = _gateway.sendMessage(
+            InteroperableAddress.formatEvmV1(homeChainId, home),
+            abi.encode(RESULT, res),
+            new bytes[](0)
+        );
+        emit ResultSent(requestId, res.runId, res.step, res.success, messageId);
+    }
+
+    /// @inheritdoc IRemoteStepRouter
+    function reclaim() external nonReentrant {
+        uint256 before = address(this).balance;
+        _coordinator.withdraw();
+        emit Reclaimed(address(this).balance - before);
+    }
+
+    // ---------------------------------------------------------------- views
+    /// @inheritdoc IRemoteStepRouter
+    function knowsChain(uint256 chainId) external view returns (bool) {
+        return _routers[chainId] != address(0);
+    }
+
+    /// @inheritdoc IRemoteStepRouter
+    function remoteRouter(uint256 chainId) external view returns (address) {
+        return _routers[chainId];
+    }
+
+    /// @inheritdoc IRemoteStepRouter
+    function request(bytes32 requestId) external view returns (Request memory) {
+        return _requests[requestId];
+    }
+
+    /// @inheritdoc IRemoteStepRouter
+    function requestIdOf(uint256 homeChainId, address homeCoordinator, uint256 runId, uint8 step, uint8 attempt)
+        public
+        pure
+        returns (bytes32)
+    {
+        return keccak256(abi.encode(homeChainId, homeCoordinator, runId, step, attempt));
+    }
+
+    /// @inheritdoc IRemoteStepRouter
+    function wiring() external view returns (address coordinator, address gateway) {
+        return (address(_coordinator), address(_gateway));
+    }
+
+    // ---------------------------------------------------------------- internal
+    /// @dev The TASK for `step` of `runId`: its spec, and as input the result of its
+    /// lowest-index Done dependency (a root step gets none).
+    function _task(uint256 runId, uint8 step, uint8 attempt, uint64 deadline) private view returns (Task memory t) {
+        IWorkflowCoordinator.RunInfo memory info = _coordinator.runInfo(runId);
+        IWorkflowCoordinator.StepSpec memory s = _coordinator.definitionStep(info.definitionId, step);
+        t.homeChainId = block.chainid;
+        t.homeCoordinator = address(_coordinator);
+        t.runId = runId;
+        t.step = step;
+        t.attempt = attempt;
+        t.role = s.role;
+        t.quorum = s.quorum;
+        t.leaseSeconds = s.leaseSeconds;
+        t.maxAttempts = s.maxAttempts;
+        t.reward = s.reward;
+        t.deadline = deadline;
+        uint64 inputs = s.deps & info.doneMask;
+        if (inputs != 0) (t.inputHash, t.inputURI) = _coordinator.result(runId, inputs.lowest());
+    }
+
+    /// @dev Remote side: record the task, register its one-step definition, open it if the
+    /// balance covers the reward and the deadline has not passed.
+    function _receiveTask(uint256 fromChain, bytes calldata payload) private {
+        (, Task memory t) = abi.decode(payload, (uint256, Task));
+        if (t.homeChainId != fromChain) revert RouterTaskChainMismatch(t.homeChainId, fromChain);
+        bytes32 requestId = requestIdOf(t.homeChainId, t.homeCoordinator, t.runId, t.step, t.attempt);
+        Request storage q = _requests[requestId];
+        if (q.state != RequestState.None) revert RouterDuplicateRequest(requestId);
+        // EFFECTS
+        q.state = RequestState.Unfunded;
+        q.step = t.step;
+        q.attempt = t.attempt;
+        q.deadline = t.deadline;
+        q.reward = t.reward;
+        q.homeChainId = t.homeChainId;
+        q.homeRunId = t.runId;
+        q.inputHash = t.inputHash;
+        q.inputURI = t.inputURI;
+        emit TaskReceived(requestId, t.runId, t.step, t.homeChainId, t.attempt, t.deadline);
+        // INTERACTIONS (the trusted coordinator; content-addressed, so idempotent)
+        q.definitionId = _coordinator.registerDefinition(_oneStep(t));
+        if (block.timestamp >= t.deadline) {
+            emit TaskExpired(requestId, t.runId, t.step, t.deadline);
+        } else if (address(this).balance < t.reward) {
+            emit TaskUnfunded(requestId, t.runId, t.step, address(this).balance, t.reward);
+        } else {
+            _open(requestId, q);
+        }
+    }
+
+    /// @dev Start the remote run with the request's reward as its budget.
+    function _open(bytes32 requestId, Request storage q) private {
+        q.state = RequestState.Open;
+        uint256 remoteRunId = _coordinator.startRun{value: q.reward}(q.definitionId, q.inputHash, q.inputURI);
+        q.remoteRunId = remoteRunId;
+        emit TaskOpened(requestId, q.homeRunId, q.step, remoteRunId);
+    }
+
+    /// @dev Home side: hand the verdict to the coordinator (it ignores stale attempts).
+    function _receiveResult(uint256 fromChain, bytes calldata payload) private {
+        (, Result memory res) = abi.decode(payload, (uint256, Result));
+        emit ResultReceived(res.runId, res.step, fromChain, res.attempt, res.success);
+        _coordinator.completeRemote(
+            res.runId,
+            res.step,
+            res.attempt,
+            uint64(fromChain),
+            res.resultHash,
+            res.resultURI,
+            res.success
+        );
+    }
+
+    /// @dev The one-step definition a task runs as: same role, lease, attempts, quorum and
+    /// reward; no backoff, no dependencies; validators hold the coordinator's global role.
+    function _oneStep(Task memory t) private view returns (IWorkflowCoordinator.WorkflowDefinition memory def) {
+        IWorkflowCoordinator.StepSpec[] memory steps = new IWorkflowCoordinator.StepSpec[](1);
+        steps[0] = IWorkflowCoordinator.StepSpec({
+            role: t.role,
+            deps: 0,
+            join: 0,
+            leaseSeconds: t.leaseSeconds,
+            maxAttempts: t.maxAttempts,
+            backoffInitial: 0,
+            backoffMultiplier: 1,
+            backoffCap: 0,
+            quorum: t.quorum,
+            reward: t.reward,
+            compensation: NO_STEP,
+            decision: false,
+            chainId: uint64(block.chainid)
+        });
+        def.steps = steps;
+    }
+}

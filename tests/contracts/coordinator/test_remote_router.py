@@ -1,0 +1,448 @@
+"""Remote steps on one chain: two coordinators (home and remote), a RemoteStepRouter each, and a
+MockGateway that records sends and lets the test deliver any payload with any sender. The
+remote router is reached as chain FAR from home; home is this chain's id. Every revert path of
+the router and of the coordinator's remote hooks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import ape
+import pytest
+from coord_helpers import DONE, FAILED, R_CANCELLED, R_COMPLETED, R_FAILED, READY, REWARD, mask
+from eth_abi import decode, encode
+
+from accord.messages import encode_interop_address
+
+FAR = 999_999  # the chain id the home router uses for the remote router
+DISPATCHED = 9
+Q_NONE, Q_UNFUNDED, Q_OPEN, Q_REPORTED = range(4)
+TASK_ABI = ("(uint256,address,uint256,uint8,uint8,bytes32,uint8,uint32,uint8,uint96,uint64,"
+            "bytes32,string)")
+RESULT_ABI = "(uint256,uint8,uint8,bytes32,string,bool)"
+LEASE = 100
+
+
+@dataclass
+class RR:
+    w: Any
+    gateway: Any
+    home: Any        # home router (next to world.coordinator)
+    remote: Any      # remote router
+    rcoord: Any      # remote coordinator
+
+    @property
+    def home_id(self) -> bytes:
+        return encode_interop_address(self.w.chain_id, self.home.address)
+
+    @property
+    def remote_id(self) -> bytes:
+        return encode_interop_address(FAR, self.remote.address)
+
+    def start(self, quorum: int = 0, attempts: int = 3) -> int:
+        """local 0 -> remote 1 -> local 2, with step 0 done."""
+        w = self.w
+        run = w.run_of([w.spec(), _remote(w, deps=mask(0), quorum=quorum, attempts=attempts),
+                        w.spec(deps=mask(1))])
+        w.finish(run, 0)
+        return run
+
+    def dispatch(self, run: int) -> bytes:
+        tx = self.w.coordinator.dispatch(run, 1, sender=self.w.outsider)
+        return bytes(tx.events.filter(self.gateway.Sent)[-1].payload)
+
+    def deliver_task(self, payload: bytes, sender: bytes | None = None) -> Any:
+        return self.gateway.deliver(self.remote.address, b"\x01" * 32, sender or self.home_id,
+                                    payload, sender=self.w.outsider)
+
+    def deliver_result(self, payload: bytes, sender: bytes | None = None) -> Any:
+        return self.gateway.deliver(self.home.address, b"\x02" * 32, sender or self.remote_id,
+                                    payload, sender=self.w.outsider)
+
+    def rid(self, run: int, attempt: int = 0) -> bytes:
+        return self.remote.requestIdOf(self.w.chain_id, self.w.coordinator.address, run, 1, attempt)
+
+    def opened(self, run: int, attempt: int = 0) -> tuple[bytes, int]:
+        """Dispatch (funded) and deliver: the request id and the remote run."""
+        self.remote.fund(value=REWARD, sender=self.w.creator)
+        self.deliver_task(self.dispatch(run))
+        rid = self.rid(run, attempt)
+        return rid, int(self.remote.request(rid).remoteRunId)
+
+    def work(self, remote_run: int, quorum: int = 0) -> None:
+        w, c = self.w, self.rcoord
+        c.claim(remote_run, 0, w.agents[1], sender=w.operators[1])
+        c.submit(remote_run, 0, b"\x77" * 32, "ipfs://remote", 0, sender=w.operators[1])
+        for v in range(quorum):
+            c.respond(remote_run, 0, w.validator_agents[v], 90, sender=w.validators[v])
+
+    def report(self, rid: bytes) -> bytes:
+        tx = self.remote.report(rid, sender=self.w.outsider)
+        return bytes(tx.events.filter(self.gateway.Sent)[-1].payload)
+
+
+def _remote(w: Any, **kw: Any) -> tuple[Any, ...]:
+    s = list(w.spec(lease=LEASE, **kw))
+    s[-1] = FAR
+    return tuple(s)
+
+
+def _result(run: int, attempt: int, success: bool = True) -> bytes:
+    return encode(["uint256", RESULT_ABI], [2, (run, 1, attempt, b"\x55" * 32, "ipfs://r", success)])
+
+
+@pytest.fixture(scope="module")
+def rr(world, project) -> RR:
+    w = world
+    gateway = project.MockGateway.deploy(sender=w.admin)
+    rcoord = project.WorkflowCoordinator.deploy(
+        w.identity.address, w.roles.address, w.reputation.address, w.validation.address,
+        w.coordinator.registries()[4], w.admin.address, sender=w.admin)
+    home = project.RemoteStepRouter.deploy(w.coordinator.address, gateway.address, w.admin.address,
+                                           sender=w.admin)
+    remote = project.RemoteStepRouter.deploy(rcoord.address, gateway.address, w.admin.address,
+                                             sender=w.admin)
+    w.coordinator.setRouter(home.address, sender=w.admin)
+    home.setRemoteRouter(FAR, remote.address, sender=w.admin)
+    remote.setRemoteRouter(w.chain_id, home.address, sender=w.admin)
+    return RR(w, gateway, home, remote, rcoord)
+
+
+# ---------------------------------------------------------------- wiring and definitions
+def test_set_router_is_owner_only_and_emits(rr):
+    c = rr.w.coordinator
+    with ape.reverts(c.OwnableUnauthorizedAccount, account=rr.w.outsider.address):
+        c.setRouter(rr.w.outsider.address, sender=rr.w.outsider)
+    tx = c.setRouter(rr.home.address, sender=rr.w.admin)
+    assert tx.events.filter(c.RouterSet)[0].router == rr.home.address
+    assert c.router() == rr.home.address
+
+
+def test_set_remote_router_is_owner_only(rr):
+    with ape.reverts(rr.home.OwnableUnauthorizedAccount, account=rr.w.outsider.address):
+        rr.home.setRemoteRouter(5, rr.w.outsider.address, sender=rr.w.outsider)
+    assert rr.home.knowsChain(FAR) and not rr.home.knowsChain(5)
+    assert tuple(rr.home.wiring()) == (rr.w.coordinator.address, rr.gateway.address)
+
+
+def test_define_reverts_for_a_chain_the_router_does_not_know(rr):
+    w = rr.w
+    step = list(w.spec())
+    step[-1] = 5
+    with ape.reverts(w.coordinator.CoordinatorRemoteStepUnsupported, step=0, chainId=5):
+        w.define([tuple(step)])
+
+
+def test_define_reverts_for_a_remote_decision_or_compensation(rr):
+    w = rr.w
+    with ape.reverts(w.coordinator.CoordinatorRemoteStepUnsupported, step=0, chainId=FAR):
+        w.define([_remote(w, decision=True), w.spec(deps=mask(0))])
+    with ape.reverts(w.coordinator.CoordinatorRemoteStepUnsupported, step=1, chainId=FAR):
+        w.define([w.spec(comp=1), _remote(w)])
+
+
+# ---------------------------------------------------------------- dispatch (home)
+def test_dispatch_sends_the_task_with_spec_and_input(rr):
+    w, c = rr.w, rr.w.coordinator
+    run = rr.start(quorum=2)
+    tx = c.dispatch(run, 1, sender=w.outsider)
+    ev = tx.events.filter(c.StepDispatched)[0]
+    assert (ev.runId, ev.step, ev.chainId, ev.attempt) == (run, 1, FAR, 0)
+    assert ev.deadline == w.now() + 8 * LEASE
+    assert w.state(run, 1) == DISPATCHED
+    sent = tx.events.filter(rr.gateway.Sent)[0]
+    assert sent.sender == rr.home.address and bytes(sent.recipient) == rr.remote_id
+    kind, task = decode(["uint256", TASK_ABI], bytes(sent.payload))
+    assert kind == 1
+    assert (task[0], task[1].lower(), task[2:5]) == (w.chain_id, c.address.lower(), (run, 1, 0))
+    assert task[6:11] == (2, LEASE, 3, REWARD, ev.deadline)
+    assert task[11:] == (b"\x22" * 32, "ipfs://result")  # step 0's result is the input
+    assert tx.events.filter(rr.home.TaskSent)[0].chainId == FAR
+
+
+def test_claim_reverts_for_a_remote_step(rr):
+    run = rr.start()
+    with ape.reverts(rr.w.coordinator.CoordinatorStepIsRemote, runId=run, step=1, chainId=FAR):
+        rr.w.claim(run, 1)
+
+
+def test_dispatch_reverts_for_a_local_step(rr):
+    run = rr.start()
+    with ape.reverts(rr.w.coordinator.CoordinatorStepNotRemote, runId=run, step=0):
+        rr.w.coordinator.dispatch(run, 0, sender=rr.w.outsider)
+
+
+def test_dispatch_reverts_when_not_ready_or_paused(rr):
+    w, c = rr.w, rr.w.coordinator
+    run = rr.start()
+    rr.dispatch(run)
+    with ape.reverts(c.CoordinatorStepNotReady, runId=run, step=1, state=DISPATCHED):
+        c.dispatch(run, 1, sender=w.outsider)
+    c.pauseRun(run, sender=w.creator)
+    with ape.reverts(c.CoordinatorRunNotRunning, runId=run, state=2):
+        c.dispatch(run, 1, sender=w.outsider)
+
+
+def test_dispatch_reverts_without_router_or_known_chain(rr):
+    w, c = rr.w, rr.w.coordinator
+    run = rr.start()
+    rr.home.setRemoteRouter(FAR, "0x" + "00" * 20, sender=w.admin)
+    with ape.reverts(rr.home.RouterUnknownChain, chainId=FAR):
+        c.dispatch(run, 1, sender=w.outsider)
+    c.setRouter("0x" + "00" * 20, sender=w.admin)
+    with ape.reverts(c.CoordinatorNoRouter):
+        c.dispatch(run, 1, sender=w.outsider)
+
+
+def test_send_task_is_coordinator_only(rr):
+    with ape.reverts(rr.home.RouterNotCoordinator, caller=rr.w.outsider.address):
+        rr.home.sendTask(1, 1, FAR, 0, 0, sender=rr.w.outsider)
+
+
+# ---------------------------------------------------------------- receive (remote)
+def test_funded_task_opens_a_one_step_remote_run(rr):
+    w = rr.w
+    run = rr.start(quorum=1)
+    rr.remote.fund(value=REWARD, sender=w.creator)
+    tx = rr.deliver_task(rr.dispatch(run))
+    rid = rr.rid(run)
+    opened = tx.events.filter(rr.remote.TaskOpened)[0]
+    assert (opened.requestId, opened.runId, opened.step) == (rid, run, 1)
+    req = rr.remote.request(rid)
+    assert (req.state, req.homeRunId, req.homeChainId, req.reward) == (Q_OPEN, run, w.chain_id,
+                                                                       REWARD)
+    remote_run = req.remoteRunId
+    assert rr.rcoord.runInfo(remote_run).creator == rr.remote.address
+    assert rr.rcoord.stepState(remote_run, 0) == READY
+    spec = rr.rcoord.definitionStep(req.definitionId, 0)
+    assert (spec.quorum, spec.leaseSeconds, spec.reward, spec.chainId) == (1, LEASE, REWARD,
+                                                                           w.chain_id)
+    assert rr.w.chain.provider.get_balance(rr.remote.address) == 0
+
+
+def test_receive_reverts_unless_from_the_gateway(rr):
+    with ape.reverts(rr.remote.RouterUnauthorizedGateway, caller=rr.w.outsider.address):
+        rr.remote.receiveMessage(b"\x00" * 32, rr.home_id, b"", sender=rr.w.outsider)
+
+
+def test_receive_reverts_for_an_untrusted_sender(rr):
+    bad = encode_interop_address(rr.w.chain_id, rr.w.outsider.address)
+    with ape.reverts(rr.remote.RouterUntrustedSender, sender=bad):
+        rr.deliver_task(b"", sender=bad)
+    wrong_chain = encode_interop_address(7, rr.home.address)
+    with ape.reverts(rr.remote.RouterUntrustedSender, sender=wrong_chain):
+        rr.deliver_task(b"", sender=wrong_chain)
+
+
+def test_receive_reverts_for_an_unknown_kind(rr):
+    with ape.reverts(rr.remote.RouterUnknownMessageKind, kind=7):
+        rr.deliver_task(encode(["uint256"], [7]))
+
+
+def test_task_reverts_when_its_home_chain_is_not_the_sender_chain(rr):
+    run = rr.start()
+    payload = rr.dispatch(run)
+    rr.remote.setRemoteRouter(FAR, rr.home.address, sender=rr.w.admin)
+    with ape.reverts(rr.remote.RouterTaskChainMismatch, homeChainId=rr.w.chain_id,
+                     senderChainId=FAR):
+        rr.deliver_task(payload, sender=encode_interop_address(FAR, rr.home.address))
+
+
+def test_a_task_delivered_twice_reverts(rr):
+    run = rr.start()
+    payload = rr.dispatch(run)
+    rr.deliver_task(payload)
+    with ape.reverts(rr.remote.RouterDuplicateRequest, requestId=rr.rid(run)):
+        rr.deliver_task(payload)
+
+
+def test_unfunded_task_waits_then_anyone_opens_it_after_funding(rr):
+    w = rr.w
+    run = rr.start()
+    tx = rr.deliver_task(rr.dispatch(run))
+    rid = rr.rid(run)
+    ev = tx.events.filter(rr.remote.TaskUnfunded)[0]
+    assert (ev.balance, ev.needed) == (0, REWARD)
+    assert rr.remote.request(rid).state == Q_UNFUNDED
+    with ape.reverts(rr.remote.RouterUnfunded, requestId=rid, balance=0, needed=REWARD):
+        rr.remote.open(rid, sender=w.outsider)
+    with ape.reverts(rr.remote.RouterZeroFunding):
+        rr.remote.fund(sender=w.creator)
+    rr.remote.fund(value=REWARD, sender=w.creator)
+    tx = rr.remote.open(rid, sender=w.outsider)
+    assert tx.events.filter(rr.remote.TaskOpened)[0].requestId == rid
+    with ape.reverts(rr.remote.RouterRequestNotUnfunded, requestId=rid, state=Q_OPEN):
+        rr.remote.open(rid, sender=w.outsider)
+    with ape.reverts(rr.remote.RouterUnknownRequest, requestId=b"\x09" * 32):
+        rr.remote.open(b"\x09" * 32, sender=w.outsider)
+
+
+def test_open_reverts_after_the_deadline(rr):
+    w = rr.w
+    run = rr.start()
+    payload = rr.dispatch(run)
+    _, task = decode(["uint256", TASK_ABI], payload)
+    rr.deliver_task(payload)
+    rr.remote.fund(value=REWARD, sender=w.creator)
+    w.warp_to(task[10])
+    with ape.reverts(rr.remote.RouterRequestExpired, requestId=rr.rid(run), deadline=task[10]):
+        rr.remote.open(rr.rid(run), sender=w.outsider)
+
+
+def test_a_task_arriving_after_its_deadline_is_not_opened(rr):
+    w = rr.w
+    run = rr.start()
+    payload = rr.dispatch(run)
+    rr.remote.fund(value=REWARD, sender=w.creator)
+    w.warp_to(w.now() + 8 * LEASE + 1)
+    tx = rr.deliver_task(payload)
+    assert tx.events.filter(rr.remote.TaskExpired)[0].requestId == rr.rid(run)
+    assert rr.remote.request(rr.rid(run)).state == Q_UNFUNDED
+
+
+def test_plain_value_is_refused(rr):
+    with ape.reverts(rr.remote.RouterUnexpectedValue, caller=rr.w.creator.address):
+        rr.w.creator.transfer(rr.remote.address, 1)
+
+
+# ---------------------------------------------------------------- report (remote)
+def test_report_sends_the_result_once(rr):
+    w = rr.w
+    run = rr.start(quorum=1)
+    rid, remote_run = rr.opened(run)
+    with ape.reverts(rr.remote.RouterRunNotFinished, requestId=rid, runState=1):
+        rr.remote.report(rid, sender=w.outsider)
+    rr.work(remote_run, quorum=1)
+    assert rr.rcoord.runState(remote_run) == R_COMPLETED
+    kind, res = decode(["uint256", RESULT_ABI], rr.report(rid))
+    assert kind == 2 and res == (run, 1, 0, b"\x77" * 32, "ipfs://remote", True)
+    assert rr.remote.request(rid).state == Q_REPORTED
+    with ape.reverts(rr.remote.RouterAlreadyReported, requestId=rid):
+        rr.remote.report(rid, sender=w.outsider)
+    with ape.reverts(rr.remote.RouterUnknownRequest, requestId=b"\x09" * 32):
+        rr.remote.report(b"\x09" * 32, sender=w.outsider)
+
+
+def test_report_reverts_for_an_unfunded_request(rr):
+    run = rr.start()
+    rr.deliver_task(rr.dispatch(run))
+    with ape.reverts(rr.remote.RouterRequestNotOpen, requestId=rr.rid(run), state=Q_UNFUNDED):
+        rr.remote.report(rr.rid(run), sender=rr.w.outsider)
+
+
+def test_report_after_the_deadline_cancels_the_run_and_reports_failure(rr):
+    w = rr.w
+    run = rr.start()
+    rid, remote_run = rr.opened(run)
+    w.warp_to(int(rr.remote.request(rid).deadline))
+    _, res = decode(["uint256", RESULT_ABI], rr.report(rid))
+    assert res[5] is False
+    assert rr.rcoord.runState(remote_run) == R_CANCELLED
+    tx = rr.remote.reclaim(sender=w.outsider)
+    assert tx.events.filter(rr.remote.Reclaimed)[0].amount == REWARD
+    assert w.chain.provider.get_balance(rr.remote.address) == REWARD
+
+
+# ---------------------------------------------------------------- results (home)
+def test_result_completes_the_step_and_readies_its_dependents(rr):
+    w, c = rr.w, rr.w.coordinator
+    run = rr.start(quorum=1)
+    rid, remote_run = rr.opened(run)
+    rr.work(remote_run, quorum=1)
+    tx = rr.deliver_result(rr.report(rid))
+    got = tx.events.filter(c.RemoteResultReceived)[0]
+    assert (got.runId, got.step, got.attempt, got.success) == (run, 1, 0, True)
+    done = tx.events.filter(c.StepDone)[0]
+    assert (done.payee, done.reward) == (w.creator.address, REWARD)
+    assert tx.events.filter(rr.home.ResultReceived)[0].chainId == FAR
+    assert w.state(run, 1) == DONE and w.state(run, 2) == READY
+    assert tuple(c.result(run, 1)) == (b"\x77" * 32, "ipfs://remote")
+    w.finish(run, 2)
+    assert c.runState(run) == R_COMPLETED
+
+
+def test_complete_remote_is_router_only(rr):
+    c = rr.w.coordinator
+    with ape.reverts(c.CoordinatorNotRouter, caller=rr.w.outsider.address):
+        c.completeRemote(1, 1, 0, FAR, b"\x00" * 32, "", True, sender=rr.w.outsider)
+
+
+def test_result_for_a_stale_attempt_is_ignored(rr):
+    w, c = rr.w, rr.w.coordinator
+    run = rr.start()
+    rr.dispatch(run)
+    tx = rr.deliver_result(_result(run, 5))
+    ev = tx.events.filter(c.RemoteResultIgnored)[0]
+    assert (ev.attempt, ev.state) == (5, DISPATCHED)
+    assert w.state(run, 1) == DISPATCHED
+
+
+def test_result_after_the_deadline_is_ignored(rr):
+    w, c = rr.w, rr.w.coordinator
+    run = rr.start()
+    rr.dispatch(run)
+    w.warp_to(w.now() + 8 * LEASE)
+    tx = rr.deliver_result(_result(run, 0))
+    assert tx.events.filter(c.RemoteResultIgnored)[0].state == READY
+    assert w.state(run, 1) == READY
+
+
+def test_result_from_another_chain_is_ignored(rr):
+    w, c = rr.w, rr.w.coordinator
+    run = rr.start()
+    rr.dispatch(run)
+    rr.home.setRemoteRouter(7, rr.remote.address, sender=w.admin)
+    tx = rr.deliver_result(_result(run, 0), sender=encode_interop_address(7, rr.remote.address))
+    assert tx.events.filter(c.RemoteResultIgnored)[0].state == DISPATCHED
+
+
+def test_failure_result_retries_then_fails_the_run(rr):
+    w, c = rr.w, rr.w.coordinator
+    run = rr.start(attempts=2)
+    rr.dispatch(run)
+    rr.deliver_result(_result(run, 0, success=False))
+    assert w.state(run, 1) == READY
+    tx = c.dispatch(run, 1, sender=w.outsider)
+    assert tx.events.filter(c.StepDispatched)[0].attempt == 1
+    tx = rr.deliver_result(_result(run, 1, success=False))
+    assert tx.events.filter(c.StepFailed)[0].step == 1
+    assert w.state(run, 1) == FAILED and c.runState(run) == R_FAILED
+
+
+# ---------------------------------------------------------------- deadline (home)
+def test_expire_remote_reverts_before_the_deadline(rr):
+    w, c = rr.w, rr.w.coordinator
+    run = rr.start()
+    with ape.reverts(c.CoordinatorRemoteNotExpired, runId=run, step=1, state=READY):
+        c.expireRemote(run, 1, sender=w.outsider)
+    rr.dispatch(run)
+    with ape.reverts(c.CoordinatorRemoteNotExpired, runId=run, step=1, state=DISPATCHED):
+        c.expireRemote(run, 1, sender=w.outsider)
+
+
+def test_passed_deadline_makes_the_step_ready_again_then_failed(rr):
+    w, c = rr.w, rr.w.coordinator
+    run = rr.start(attempts=2)
+    rr.dispatch(run)
+    w.warp_to(w.now() + 8 * LEASE)
+    assert w.state(run, 1) == READY
+    assert c.lease(run, 1)[3] == 1  # derived attempt
+    tx = c.expireRemote(run, 1, sender=w.outsider)
+    assert tx.events.filter(c.RemoteStepExpired)[0].attempt == 1
+    rr.dispatch(run)
+    w.warp_to(w.now() + 8 * LEASE)
+    assert w.state(run, 1) == FAILED
+    tx = c.expireRemote(run, 1, sender=w.outsider)
+    assert tx.events.filter(c.StepFailed)[0].step == 1
+    assert c.runState(run) == R_FAILED
+
+
+def test_dispatch_after_a_passed_deadline_materialises_it(rr):
+    w, c = rr.w, rr.w.coordinator
+    run = rr.start()
+    rr.dispatch(run)
+    w.warp_to(w.now() + 8 * LEASE)
+    tx = c.dispatch(run, 1, sender=w.outsider)
+    assert tx.events.filter(c.RemoteStepExpired)[0].attempt == 1
+    assert tx.events.filter(c.StepDispatched)[0].attempt == 1
