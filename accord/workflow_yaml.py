@@ -19,7 +19,7 @@ steps:
     join: 2                     # "all" (default) or k of the dependencies
     compensation: undo-report   # a step with no dependencies and no dependents
     decision: false
-    chain: chaina               # only the home chain for now
+    chain: chainb               # default: the home chain; another chain: a remote step
 ```
 
 Steps may be listed in any order; they are sorted so that every dependency comes first (the
@@ -37,6 +37,7 @@ import yaml
 from eth_abi import encode as abi_encode
 from eth_utils import keccak
 
+from accord.config import devnet_specs
 from accord.errors import ConfigError
 from accord.settings import role_id
 
@@ -113,7 +114,8 @@ class Workflow:
         return [s.name for s in self.steps]
 
     def definition(self, chain_id: int) -> tuple[Any, ...]:
-        """The ``WorkflowDefinition`` tuple for ``registerDefinition``."""
+        """The ``WorkflowDefinition`` tuple for ``registerDefinition`` on ``chain_id`` (steps
+        with a ``chain`` of their own run there: remote steps)."""
         index = {s.name: i for i, s in enumerate(self.steps)}
         fields = _step_fields()
         steps = []
@@ -127,7 +129,8 @@ class Workflow:
                 "backoffInitial": s.backoff_initial, "backoffMultiplier": s.backoff_multiplier,
                 "backoffCap": s.backoff_cap, "quorum": s.quorum, "reward": s.reward,
                 "compensation": index[s.compensation] if s.compensation else NO_STEP,
-                "decision": s.decision, "chainId": chain_id,
+                "decision": s.decision,
+                "chainId": chain_id if s.chain is None else (chain_id_of(s.chain) or chain_id),
             }
             steps.append(tuple(values.get(name, _zero(typ)) for name, typ in fields))
         vrole = role_id(self.validator_role) if self.validator_role else b"\x00" * 32
@@ -309,9 +312,10 @@ def parse_workflow(text: str, path: str = "workflow.yaml", *,
             s.decision = value
         if "compensation" in m:
             s.compensation = c.text(m["compensation"][1], f"compensation of {what}")
-        if s.chain is not None and home_chain is not None and s.chain != home_chain:
-            raise c.err(m["chain"][1], f"{what} runs on '{s.chain}' but remote steps are not "
-                                       f"supported yet; use the home chain '{home_chain}'")
+        if s.chain is not None and chain_id_of(s.chain) is None:
+            chains = ", ".join(sorted(devnet_specs()))
+            raise c.err(m["chain"][1], f"{what} runs on unknown chain '{s.chain}'; use a chain "
+                                       f"of ape-config.yaml ({chains}) or a numeric chain id")
         nodes[name] = m
         steps.append(s)
     known = [s.name for s in steps]
@@ -406,6 +410,14 @@ def _check_compensations(c: _Ctx, w: Workflow, nodes: dict[str, Any]) -> None:
             raise c.err(node, f"'{comp.name}' cannot compensate '{s.name}': a compensation step "
                               "has no dependencies or dependents, is not a decision and does "
                               "not itself have a compensation")
+
+
+def chain_id_of(chain: str) -> int | None:
+    """The chain id of a step's ``chain``: a named chain of ape-config.yaml or a number."""
+    if chain.isdigit():
+        return int(chain)
+    spec = devnet_specs().get(chain)
+    return spec.chain_id if spec else None
 
 
 def known_roles_from_settings() -> set[str]:

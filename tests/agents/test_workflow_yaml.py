@@ -12,6 +12,7 @@ from accord.workflow_yaml import (
     WorkflowFileError,
     load_workflow,
     parse_amount,
+    _step_fields,
     parse_workflow,
 )
 
@@ -75,8 +76,8 @@ def test_unknown_role_points_at_its_line() -> None:
      "workflow.yaml:3: step 'b' joins 3 of 1 dependencies"),
     ("steps:\n  - {name: a, role: x, depends_on: b}\n  - {name: b, role: x, depends_on: a}\n",
      "workflow.yaml:2: steps form a cycle"),
-    ("steps:\n  - {name: a, role: x, chain: chainb}\n",
-     "workflow.yaml:2: step 'a' runs on 'chainb' but remote steps are not supported yet"),
+    ("steps:\n  - {name: a, role: x, chain: chainz}\n",
+     "workflow.yaml:2: step 'a' runs on unknown chain 'chainz'"),
     ("steps:\n  - name: a\n    role: x\n    backoff: {initial: 10, cap: 5}\n",
      "workflow.yaml:4: backoff cap 5 of step 'a' is below its initial delay 10"),
     ("steps:\n  - {name: a, role: x, compensation: b}\n  - {name: b, role: x, depends_on: a}\n",
@@ -92,3 +93,15 @@ def test_amounts_accept_units_and_wei() -> None:
     assert parse_amount("5 gwei") == 5 * 10**9
     assert parse_amount(1234) == 1234
     assert parse_amount("1234") == 1234
+
+
+def test_a_step_on_another_chain_compiles_to_that_chains_id() -> None:
+    from accord.config import devnet_spec
+
+    wf = parse_workflow("steps:\n  - {name: a, role: research}\n"
+                        "  - {name: b, role: execute, depends_on: [a], chain: chainb}\n")
+    home = devnet_spec("chaina").chain_id
+    steps = wf.definition(home)[2]
+    chain_field = [name for name, _ in _step_fields()].index("chainId")
+    assert steps[0][chain_field] == home
+    assert steps[1][chain_field] == devnet_spec("chainb").chain_id
