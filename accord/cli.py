@@ -310,6 +310,36 @@ def relay(origin: str, dest: str, key_env: str | None, dev_account: int | None,
     relayer.run()
 
 
+@cli.command()
+@click.option("--network", "networks", multiple=True, required=True,
+              help="A deployed network to keep (repeatable).")
+@click.option("--key-env", help="Environment variable holding the keeper's private key.")
+@click.option("--dev-account", type=int, help="Devnets only: pay gas from anvil dev account N.")
+@click.option("--seconds", type=float, help="Stop after this many seconds.")
+@one_line_errors
+def keep(networks: tuple[str, ...], key_env: str | None, dev_account: int | None,
+         seconds: float | None) -> None:
+    """Move remote workflow steps along: dispatch, expire, open and report (permissionless)."""
+    import logging
+    import time
+
+    from accord import context
+    from accord.chain import Client
+    from accord.keeper import Keeper
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    keepers = []
+    for n in networks:
+        account = context.signer(key_env, dev_account, n)
+        keepers.append(Keeper(Client(context.rpc_url(n)), context.address(n, "coordinator"),
+                              context.address(n, "router"), account))
+    click.echo("keeping " + ", ".join(networks))
+    deadline = None if seconds is None else time.monotonic() + seconds
+    while deadline is None or time.monotonic() < deadline:
+        if sum(k.step() for k in keepers) == 0:
+            time.sleep(0.2)
+
+
 # -- messages ------------------------------------------------------------------------------
 @cli.group()
 def message() -> None:

@@ -129,16 +129,9 @@ def workflow() -> None:
 
 
 def _define(client: Any, network: str, path: str, sender: Any) -> tuple[bytes, Any]:
-    from accord.agents import catalog
-    from accord.workflow_yaml import known_roles_from_settings, load_workflow
+    from accord.workflows import define
 
-    wf = load_workflow(path, known_roles=known_roles_from_settings(), home_chain=network)
-    coord = client.contract("WorkflowCoordinator", _coordinator(network))
-    defn = wf.definition(client.chain_id)
-    def_id = wf.definition_id(client.chain_id)
-    client.transact(coord.functions.registerDefinition(defn), sender)
-    catalog.save(def_id, wf.names, {"workflow": wf.name, "file": str(path)})
-    return def_id, wf
+    return define(client, _coordinator(network), path, sender, home_chain=network)
 
 
 @workflow.command("define")
@@ -173,11 +166,10 @@ def workflow_start(definition: str, network: str, rpc: str | None, input_path: s
                    budget: str | None, store: str | None, account: str | None,
                    key_env: str | None, dev_account: int | None) -> None:
     """Start a run of DEFINITION (a 0x definition id or a workflow YAML file)."""
-    from web3.logs import DISCARD
-
     from accord.agents.store import ResultStore, default_store
     from accord.errors import ConfigError
     from accord.workflow_yaml import parse_amount
+    from accord.workflows import start
 
     name = _network(network)
     coordinator = _coordinator(name)
@@ -201,13 +193,9 @@ def workflow_start(definition: str, network: str, rpc: str | None, input_path: s
     total = _total_reward(coord, def_id)
     value = parse_amount(budget, "--budget") if budget is not None else total
     blobs = ResultStore(store) if store else default_store()
-    digest, uri = blobs.put(data) if data else (b"\x00" * 32, "")
-    receipt = client.transact(coord.functions.startRun(def_id, digest, uri), sender,
-                              value=value)
-    run_id = coord.events.RunStarted().process_receipt(receipt, errors=DISCARD)[0]["args"][
-        "runId"]
+    run_id, _ = start(client, coordinator, def_id, data, value, sender, blobs)
     click.echo(f"run {run_id} started (definition 0x{def_id.hex()[:12]}…, budget {value} wei, "
-               f"input {uri or 'empty'})")
+               f"input {len(data)} bytes)")
 
 
 def _total_reward(coord: Any, def_id: bytes) -> int:

@@ -38,6 +38,7 @@ log = logging.getLogger("accord.relayer")
 _DELIVERED = "0x" + Web3.keccak(text="MessageDelivered(bytes32)").hex().removeprefix("0x")
 _FAILED = "0x" + Web3.keccak(text="MessageFailed(bytes32,bytes32,uint32)").hex().removeprefix(
     "0x")
+TX_GAS_CAP = 25_000_000  # below anvil's and mainnet's 30M block gas limit
 _MESSAGE = "(uint256,address,uint64,address,uint256,address,uint64,bytes)"
 _DELIVER = function_signature_to_4byte_selector(f"deliver({_MESSAGE},bytes,uint256)")
 _DELIVER_BATCH = function_signature_to_4byte_selector(
@@ -59,6 +60,7 @@ class RelayerConfig:
     max_in_flight: int = 16      # transactions sent before waiting for receipts
     backoff_s: float = 0.5
     max_backoff_s: float = 30.0
+    max_retries: int = 5         # retries of a failed message (gas doubles each time)
     poll_s: float = 0.05
 
 
@@ -182,8 +184,43 @@ class Relayer:
             [[self._tuple(m) for m in ordered], ids, sigs, gas_limit])
 
     def _gas(self, batch: Batch) -> int:
+        """An upper bound for the transaction, capped below a block's gas limit (recipients
+        rarely use all the gas they are offered)."""
         n = len(batch.messages)
-        return 150_000 + n * (90_000 + self.config.recipient_gas * 65 // 63)
+        return min(150_000 + n * (90_000 + self.config.recipient_gas * 65 // 63), TX_GAS_CAP)
+
+    # -- failed messages ----------------------------------------------------------------------
+    def retry_failed(self) -> int:
+        """Retry failed messages with more gas (doubling per attempt, up to the cap) after a
+        backoff; a recipient that keeps failing stays failed, with its reason, for a person."""
+        now = time.monotonic()
+        retried = 0
+        for mid in self.store.ids("failed"):
+            m = self.store.message(mid)
+            if (m is None or m.route != self.route or m.attempts > self.config.max_retries
+                    or self._next_attempt.get(mid, 0.0) > now):
+                continue
+            gas_limit = min(self.config.recipient_gas * 2 ** m.attempts, TX_GAS_CAP // 2)
+            fn = self.gateway.functions.retry(self._tuple(m), gas_limit)
+            try:
+                receipt = self.client.transact(fn, self.account, gas=gas_limit + 300_000)
+            except ContractRevert as exc:
+                self._reconcile([mid])
+                log.info("route=%s retry of %s not possible: %s", self.route, mid, exc)
+                continue
+            except ChainError as exc:
+                log.warning("route=%s retry of %s failed to send: %s", self.route, mid, exc)
+                continue
+            txh = "0x" + bytes(receipt["transactionHash"]).hex()
+            ok = any(bytes(e["topics"][0]) == bytes.fromhex(_DELIVERED[2:])
+                     for e in receipt["logs"])
+            self.store.mark([mid], "delivered" if ok else "failed", tx=txh)
+            delay = min(self.config.backoff_s * 2 ** (m.attempts + 1), self.config.max_backoff_s)
+            self._next_attempt[mid] = now + delay
+            log.info("route=%s retried %s with %d gas: %s trace=%s", self.route, mid, gas_limit,
+                     "delivered" if ok else "failed again", mid)
+            retried += int(ok)
+        return retried
 
     def send(self, batches: list[Batch]) -> int:
         """Send batches pipelined, then settle their receipts; returns messages delivered."""
@@ -226,6 +263,7 @@ class Relayer:
             self.store.mark(delivered_ids, "delivered", tx=txh)
         for mid, reason in failed.items():
             self.store.mark([mid], "failed", tx=txh, reason=reason)
+            self._next_attempt[mid] = time.monotonic() + self.config.backoff_s  # then retry
         if skipped:  # processed before (another relayer, or a send we did not record)
             self._reconcile(skipped)
         self.counters.delivered += len(delivered_ids)
@@ -285,7 +323,7 @@ class Relayer:
 
     # -- loop -------------------------------------------------------------------------------
     def step(self) -> int:
-        return self.send(self.plan())
+        return self.send(self.plan()) + self.retry_failed()
 
     def run(self, stop: threading.Event | None = None) -> None:
         stop = stop or threading.Event()

@@ -189,7 +189,7 @@ class SqliteStore:
             for mid in ids:
                 db.execute(
                     "UPDATE messages SET status = ?, attempts = attempts + 1,"
-                    " delivered_tx = COALESCE(?, delivered_tx), reason = ?,"
+                    " delivered_tx = COALESCE(?, delivered_tx), reason = COALESCE(?, reason),"
                     " delivered_at = CASE WHEN ? = 'delivered' THEN ? ELSE delivered_at END"
                     " WHERE id = ?", (status, tx, reason, status, now, mid))
 

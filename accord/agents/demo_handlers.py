@@ -46,3 +46,27 @@ def review(v: ValidationInput) -> Verdict:
 def echo(inp: StepInput) -> bytes:
     """The smallest handler: the step's name and the run input (used by the benchmark)."""
     return inp.name.encode() + b":" + inp.input
+
+
+def execute(inp: StepInput) -> bytes:
+    """Act on a contract of the chain this step runs on (the demo's ActionLog on chainb).
+
+    Where: ``ACCORD_DEMO_RPC`` and ``ACCORD_DEMO_ACTION_LOG``; who: the key in
+    ``ACCORD_DEMO_ACTOR_KEY``. The result names the transaction, so validators (and people)
+    can check the action on-chain."""
+    import os
+
+    from eth_account import Account
+    from web3 import Web3
+
+    from accord.chain import Client
+
+    client = Client(os.environ["ACCORD_DEMO_RPC"])
+    actor = Account.from_key(os.environ["ACCORD_DEMO_ACTOR_KEY"])
+    log = client.contract("ActionLog", os.environ["ACCORD_DEMO_ACTION_LOG"])
+    key = Web3.keccak(inp.input)
+    plan = json.loads(inp.input) if inp.input[:1] == b"{" else {}
+    note = f"executed plan {_digest(inp.input)} from {plan.get('step', 'input')}"
+    receipt = client.transact(log.functions.record(key, note), actor)
+    return json.dumps({"step": inp.name, "action": note, "chain_id": client.chain_id,
+                       "tx": "0x" + bytes(receipt["transactionHash"]).hex()}).encode()

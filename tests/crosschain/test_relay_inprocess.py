@@ -124,3 +124,21 @@ def _only_id(store: SqliteStore, status: str = "delivered") -> str:
     ids = store.ids(status)
     assert len(ids) == 1
     return ids[0]
+
+
+def test_a_failed_message_is_retried_with_more_gas_and_delivered_once(tc, store_path: Path) -> None:
+    store = SqliteStore(store_path)
+    recipient = tc.b.client.contract("MockCountingRecipient", tc.b.recipient)
+    tc.b.client.transact(recipient.functions.setFailTag(9), tc.admin)
+    tc.send(tc.a, tc.b, 1, tag=9)
+    for v in tc.validator_set(tc.a, store, window=10):
+        v.poll_once()
+    relayer = tc.relayer(tc.a, tc.b, store, window=10)
+    relayer.config.backoff_s = 0.0
+    assert relayer.step() == 0
+    assert store.counts() == {"failed": 1}
+    tc.b.client.transact(recipient.functions.setFailTag(0), tc.admin)  # the recipient is fixed
+    assert relayer.step() == 1
+    assert store.counts() == {"delivered": 1}
+    assert relayer.step() == 0  # never twice
+    assert tc.delivered_total(tc.b) == 1
