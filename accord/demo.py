@@ -64,6 +64,16 @@ def _deploy(chain: Chain, echo: Callable[[str], None]) -> dict[str, str]:
     return {k: v["address"] for k, v in read_manifest(path)["contracts"].items()}
 
 
+AGENT_FILES = ("demo-agents-chaina.yaml", "demo-validators-chaina.yaml", "demo-agents-chainb.yaml")
+
+
+def _agent_count() -> int:
+    from accord.agents.config import load_agents
+
+    ex = project_root() / "examples"
+    return sum(len(load_agents(ex / f).agents) for f in AGENT_FILES)
+
+
 def _services(sup: Any, a: Chain, b: Chain, env: dict[str, str]) -> None:
     ex = project_root() / "examples"
     for origin in (a, b):
@@ -185,7 +195,7 @@ def run_demo(echo: Callable[[str], None] = print, timeout: float = 120.0) -> Sum
         summary.messages = SqliteStore(root / "relay.sqlite").counts()
         for name, client in (("chaina", ca), ("chainb", cb)):
             summary.gas[name], summary.transactions[name] = _chain_gas(client)
-        summary.agents = 10
+        summary.agents = _agent_count()
         summary.seconds = round(time.monotonic() - t0, 1)
         echo("stopping services and chains")
     _print_summary(summary, echo)

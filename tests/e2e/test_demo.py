@@ -1,0 +1,59 @@
+"""`accord demo` end to end, as the README's first command runs it, and its clean shutdown."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+
+def _anvils_and_children_of(state: Path) -> list[int]:
+    """Processes whose command line mentions the demo's state dir or its anvil logs."""
+    pids = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            cmd = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            environ = (proc / "environ").read_bytes()
+        except OSError:
+            continue
+        if str(state).encode() in environ and ("anvil" in cmd or "accord.cli" in cmd):
+            pids.append(int(proc.name))
+    return pids
+
+
+def _env(tmp_path: Path) -> dict[str, str]:
+    return {**os.environ, "ACCORD_STATE_DIR": str(tmp_path / "state")}
+
+
+def test_demo_runs_a_two_chain_workflow_to_completion_and_stops_everything(tmp_path: Path) -> None:
+    started = time.monotonic()
+    out = subprocess.run([sys.executable, "-m", "accord.cli", "demo"], capture_output=True,
+                         text=True, timeout=240, env=_env(tmp_path))
+    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
+    assert re.search(r"run 1: Completed in [\d.]+s", out.stdout)
+    assert "steps      7 done of 7" in out.stdout
+    assert "execute         Dispatched" in out.stdout  # the chainb step went cross-chain
+    assert "delivered 2" in out.stdout                    # task there, result back
+    assert time.monotonic() - started < 120
+    assert _anvils_and_children_of(tmp_path / "state") == []
+
+
+def test_ctrl_c_stops_the_demo_and_everything_it_started(tmp_path: Path) -> None:
+    proc = subprocess.Popen([sys.executable, "-m", "accord.cli", "demo"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=_env(tmp_path))
+    assert proc.stdout is not None
+    for line in proc.stdout:  # wait until the services are up, then interrupt
+        if line.startswith("started "):
+            break
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130
+    assert "interrupted" in err and "Traceback" not in err
+    assert _anvils_and_children_of(tmp_path / "state") == []
