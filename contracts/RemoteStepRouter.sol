@@ -242,6 +242,10 @@ contract RemoteStepRouter is IRemoteStepRouter, Ownable, ReentrancyGuardTransien
     /// @dev Start the remote run with the request's reward as its budget.
     function _open(bytes32 requestId, Request storage q) private {
         q.state = RequestState.Open;
+        // The callee is this chain's immutable, trusted coordinator; every entry point that
+        // reaches here is nonReentrant and the request is Open before the call; only the id
+        // it returns is written after it.
+        // slither-disable-next-line reentrancy-eth
         uint256 remoteRunId = _coordinator.startRun{value: q.reward}(q.definitionId, q.inputHash, q.inputURI);
         q.remoteRunId = remoteRunId;
         emit TaskOpened(requestId, q.homeRunId, q.step, remoteRunId);
