@@ -97,7 +97,8 @@ def test_trace_shows_send_attestations_delivery_and_latency(tc, store_path: Path
     assert life.status == "delivered"
     assert [e[0] for e in life.events] == ["delivered"]
     assert len(life.signers) == 2
-    assert life.latency_s is not None and life.latency_s >= 0
+    # block timestamps of two devnets (other tests time-travel them): only present, any sign
+    assert life.latency_s is not None
     text = "\n".join(life.lines())
     assert "sent      on chaina" in text and "status    delivered" in text
 
