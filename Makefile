@@ -31,8 +31,12 @@ node_modules/.installed: package.json package-lock.json
 	@ln -sf ../tools/solc $@
 	@$@ --version | grep -q "Version: $(SOLC_VERSION)" || { echo "error: npm solc is not $(SOLC_VERSION); run 'npm ci'"; exit 1; }
 
+# ape-solidity copies every OpenZeppelin source (500+ files) into contracts/.cache while it
+# compiles; ape 0.8 lists at most 500 files under contracts/, so a cache left behind hides
+# our own sources (mocks/, libraries/) from `project`. The compiled manifest keeps all it needs.
 compile: setup
 	@ape compile
+	@rm -rf contracts/.cache
 
 demo: compile
 	@accord demo

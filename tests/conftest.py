@@ -16,6 +16,15 @@ os.environ.setdefault("SOLCX_BINARY_PATH", str(ROOT / ".solcx"))
 from accord.devnet import Chain, Devnet  # noqa: E402
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Drop ape-solidity's copy of OpenZeppelin under contracts/.cache (left by a manual
+    `ape compile`): ape lists at most 500 files under contracts/ and the cache alone has more,
+    which would hide our mocks and libraries from `project`. See the Makefile's compile."""
+    import shutil
+
+    shutil.rmtree(ROOT / "contracts" / ".cache", ignore_errors=True)
+
+
 @pytest.fixture(scope="session")
 def devnet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Devnet]:
     """``chaina`` and ``chainb`` with their own chain ids, for the whole session."""
