@@ -357,19 +357,48 @@ def message_status(message_id: str, networks: tuple[str, ...], store: str | None
     from pathlib import Path
 
     from accord import context
-    from accord.chain import Client
     from accord.devnet import read_manifest
     from accord.store import SqliteStore
-    from accord.trace import ChainView, message_life
+    from accord.trace import message_life
 
     names = list(networks) or sorted(read_manifest())
     if not names:
         raise context.ConfigError("no chains to search: pass --network or start the devnet")
-    views = [ChainView(n, Client(context.rpc_url(n)), context.address(n, "gateway"))
-             for n in names]
+    views = [_chain_view(n) for n in names]
     db = SqliteStore(store) if store and Path(store).is_file() else None
     for line in message_life(message_id, views, db).lines():
         click.echo(line)
+
+
+def _chain_view(name: str) -> Any:
+    from accord import context
+    from accord.chain import Client
+    from accord.trace import ChainView
+
+    contracts = context.deployment(name).get("contracts", {})
+    router = contracts["router"]["address"] if "router" in contracts else None
+    return ChainView(name, Client(context.rpc_url(name)), context.address(name, "gateway"),
+                     router)
+
+
+@message.command("trace")
+@click.argument("run_id", type=int)
+@click.option("--network", "networks", multiple=True, required=True,
+              help="The run's chain first, then the chains its remote steps ran on.")
+@one_line_errors
+def message_trace(run_id: int, networks: tuple[str, ...]) -> None:
+    """Every cross-chain message of a workflow run: tasks out, results back, and their life."""
+    from accord.trace import message_life, run_messages
+
+    views = [_chain_view(n) for n in networks]
+    found = run_messages(run_id, views[0], views[1:])
+    if not found:
+        click.echo(f"run {run_id} on {networks[0]} sent and received no cross-chain messages")
+        return
+    for label, mid in found:
+        click.echo(label)
+        for line in message_life(mid, views).lines():
+            click.echo(f"  {line}")
 
 
 # -- demo ----------------------------------------------------------------------------------

@@ -25,6 +25,7 @@ class ChainView:
     name: str
     client: Client
     gateway: str
+    router: str | None = None
 
     def contract(self) -> Any:
         return self.client.contract("AccordGateway", self.gateway)
@@ -130,3 +131,32 @@ def message_life(message_id: str, chains: list[ChainView],
     if delivered and life.sent_at is not None:
         life.latency_s = delivered[0] - life.sent_at
     return life
+
+
+def run_messages(run_id: int, home: ChainView, others: list[ChainView]) -> list[tuple[str, str]]:
+    """(label, message id) of every message of workflow run ``run_id`` of ``home``: the tasks
+    its remote steps sent and the results the other chains sent back, oldest first."""
+    found: list[tuple[int, str, str]] = []
+    if home.router:
+        router = home.client.contract("RemoteStepRouter", home.router)
+        for ev in router.events.TaskSent().get_logs(from_block=0,
+                                                   argument_filters={"runId": run_id}):
+            a = ev["args"]
+            found.append((int(ev["blockNumber"]), f"task   step {a['step']} attempt "
+                          f"{a['attempt']} -> chain {a['chainId']}",
+                          "0x" + bytes(a["messageId"]).hex()))
+    for view in others:
+        if not view.router:
+            continue
+        router = view.client.contract("RemoteStepRouter", view.router)
+        homes = {bytes(ev["args"]["requestId"]) for ev in router.events.TaskReceived().get_logs(
+            from_block=0, argument_filters={"runId": run_id})
+            if int(ev["args"]["homeChainId"]) == home.client.chain_id}
+        for ev in router.events.ResultSent().get_logs(from_block=0,
+                                                     argument_filters={"runId": run_id}):
+            a = ev["args"]
+            if bytes(a["requestId"]) in homes:
+                found.append((int(ev["blockNumber"]), f"result step {a['step']} "
+                              f"({'success' if a['success'] else 'failure'}) from {view.name}",
+                              "0x" + bytes(a["messageId"]).hex()))
+    return [(label, mid) for _, label, mid in sorted(found, key=lambda f: f[0])]

@@ -143,3 +143,27 @@ def test_a_failed_message_is_retried_with_more_gas_and_delivered_once(tc, store_
     assert store.counts() == {"delivered": 1}
     assert relayer.step() == 0  # never twice
     assert tc.delivered_total(tc.b) == 1
+
+
+def test_relayer_serves_prometheus_counters_on_loopback(tc, store_path: Path) -> None:
+    import urllib.request
+
+    from accord.devnet import free_port
+    from accord.relayer import serve_metrics
+
+    store = SqliteStore(store_path)
+    tc.send(tc.a, tc.b, 3)
+    for v in tc.validator_set(tc.a, store, window=10):
+        v.poll_once()
+    relayer = tc.relayer(tc.a, tc.b, store, window=10)
+    relayer.step()
+    port = free_port()
+    server = serve_metrics(relayer, port)
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as resp:
+            text = resp.read().decode()
+    finally:
+        server.shutdown()
+    assert "accord_relayer_delivered_total 3" in text
+    assert "accord_relayer_pending 0" in text
+    assert 'accord_relayer_latency_seconds{quantile="0.5"}' in text

@@ -214,6 +214,20 @@ def test_middle_step_on_chainb_completes_the_run_on_chaina(world: World) -> None
     assert tuple(coord.functions.result(run, 1).call()) == (b"\x02" * 32, "ipfs://executed")
     _finish_on_a(w, run)
     assert remote_run > 0
+    _trace_shows_task_and_result_delivered(w, run)
+
+
+def _trace_shows_task_and_result_delivered(w: World, run: int) -> None:
+    """`accord message trace`: the run's task went out and its result came back."""
+    from accord.trace import ChainView, message_life, run_messages
+
+    a = ChainView("chaina", w.a.client, w.a.addresses["gateway"], w.a.addresses["router"])
+    b = ChainView("chainb", w.b.client, w.b.addresses["gateway"], w.b.addresses["router"])
+    found = run_messages(run, a, [b])
+    assert [label.split()[0] for label, _ in found] == ["task", "result"]
+    lives = [message_life(mid, [a, b]) for _, mid in found]
+    assert [(life.origin, life.destination, life.status) for life in lives] == [
+        ("chaina", "chainb", "delivered"), ("chainb", "chaina", "delivered")]
 
 
 def test_a_passed_deadline_redispatches_and_the_stale_result_is_ignored(world: World) -> None:
