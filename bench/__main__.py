@@ -28,18 +28,23 @@ def _modules(only: list[str]) -> list[str]:
 
 
 def measure(only: list[str], gas_only: bool = False) -> dict[str, dict[str, Any]]:
-    """Run the benchmark modules (all, or those whose name contains one of ``only``)."""
+    """Run the benchmark modules (all, or those whose name contains one of ``only``), each on
+    a fresh chain, so no module's gas depends on what ran before it (addresses, nonces)."""
     results: dict[str, dict[str, Any]] = {}
     with Devnet(log_dir=HERE.parent / ".accord" / "bench-logs") as net:
-        chain = net.start("chaina")
-        ctx = BenchContext(devnet=net, chain=chain, client=Client(chain.rpc_url),
-                           gas_only=gas_only)
         for name in _modules(only):
+            chain = net.start("chaina")
+            ctx = BenchContext(devnet=net, chain=chain, client=Client(chain.rpc_url),
+                               gas_only=gas_only)
             mod = importlib.import_module(f"bench.{name}")
             t0 = time.monotonic()
             print(f"== {name}", flush=True)
-            for section, values in mod.run(ctx).items():
-                results.setdefault(section, {}).update(values)
+            try:
+                for section, values in mod.run(ctx).items():
+                    results.setdefault(section, {}).update(values)
+            finally:
+                for extra in list(net.chains):
+                    net.stop(extra)
             print(f"   ({time.monotonic() - t0:.1f}s)", flush=True)
     return results
 
