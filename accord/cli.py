@@ -418,7 +418,19 @@ cli.add_command(agents)
 cli.add_command(workflow)
 
 
+def _exit_on_sigterm() -> None:
+    """SIGTERM (a supervisor, `timeout`, CI) unwinds like Ctrl-C, so every context manager
+    stops what it started: chains, services."""
+    import signal
+
+    def handler(signum: int, frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, handler)
+
+
 def main() -> None:
+    _exit_on_sigterm()
     cli(prog_name="accord")
 
 

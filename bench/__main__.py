@@ -125,4 +125,7 @@ def main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
+    from accord.cli import _exit_on_sigterm
+
+    _exit_on_sigterm()  # a killed benchmark still stops its chains
     sys.exit(main(sys.argv[1:]))
