@@ -49,3 +49,11 @@ def fresh_devnet(tmp_path: Path) -> Iterator[Devnet]:
     """An empty Devnet owned by one test (for forks, restarts and lifecycle tests)."""
     with Devnet(log_dir=tmp_path) as net:
         yield net
+
+
+@pytest.fixture
+def manifests(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Deployment manifests and devnet state go to a tmp dir, never the repository."""
+    monkeypatch.setenv("ACCORD_DEPLOYMENTS_ROOT", str(tmp_path / "dep"))
+    monkeypatch.setenv("ACCORD_STATE_DIR", str(tmp_path / "state"))
+    return tmp_path / "dep" / "deployments"

@@ -3,19 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from accord.devnet import Chain, Devnet
-
-
-@pytest.fixture
-def manifests(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Deployment manifests and devnet state go to a tmp dir, never the repository."""
-    monkeypatch.setenv("ACCORD_DEPLOYMENTS_ROOT", str(tmp_path / "dep"))
-    monkeypatch.setenv("ACCORD_STATE_DIR", str(tmp_path / "state"))
-    return tmp_path / "dep" / "deployments"
 
 
 @pytest.fixture
