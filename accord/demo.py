@@ -115,12 +115,14 @@ class Progress:
 
     def update(self, states: list[int]) -> None:
         for i, st in enumerate(states):
-            if self.last.get(i) != st:
-                self.last[i] = st
-                if st == 0 and len(self.last) <= len(self.names) and i not in (0,):
-                    continue  # Blocked at start: not news
-                self.echo(f"  {time.monotonic() - self.started:5.1f}s  {self.names[i]:<15} "
-                          f"{STEP_STATES[st]}")
+            first = i not in self.last
+            if self.last.get(i) == st:
+                continue
+            self.last[i] = st
+            if first and st == 0:
+                continue  # Blocked at the start is not news
+            self.echo(f"  {time.monotonic() - self.started:5.1f}s  {self.names[i]:<15} "
+                      f"{STEP_STATES[st]}")
 
 
 def run_demo(echo: Callable[[str], None] = print, timeout: float = 120.0) -> Summary:

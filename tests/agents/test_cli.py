@@ -70,6 +70,10 @@ def test_define_start_run_agents_and_status(suite: Suite, env: dict[str, str],
     rows = {line.split()[1]: line.split()[2] for line in out[2:]}
     assert rows["research"] == rows["synthesis"] == rows["report"] == "Done"
     assert "+1 -0 /1" in next(line for line in out if " report " in line)
+    watched = _run("workflow", "watch", run_id, *common)  # an ended run: one view, then exit
+    assert watched.exit_code == 0, watched.output
+    assert "report" in watched.output
+    assert watched.output.rstrip().endswith(f"run {run_id} ended: Completed")
 
 
 def test_bad_yaml_is_one_line(env: dict[str, str], tmp_path: Path) -> None:
