@@ -135,16 +135,17 @@ def message_life(message_id: str, chains: list[ChainView],
 
 def run_messages(run_id: int, home: ChainView, others: list[ChainView]) -> list[tuple[str, str]]:
     """(label, message id) of every message of workflow run ``run_id`` of ``home``: the tasks
-    its remote steps sent and the results the other chains sent back, oldest first."""
-    found: list[tuple[int, str, str]] = []
+    its remote steps sent and the results the other chains sent back, by step and attempt,
+    each task before its result (block numbers of different chains do not order anything)."""
+    found: list[tuple[tuple[int, int, int], str, str]] = []
     if home.router:
         router = home.client.contract("RemoteStepRouter", home.router)
         for ev in router.events.TaskSent().get_logs(from_block=0,
                                                    argument_filters={"runId": run_id}):
             a = ev["args"]
-            found.append((int(ev["blockNumber"]), f"task   step {a['step']} attempt "
-                          f"{a['attempt']} -> chain {a['chainId']}",
-                          "0x" + bytes(a["messageId"]).hex()))
+            found.append(((int(a["step"]), int(a["attempt"]), 0),
+                          f"task   step {a['step']} attempt {a['attempt']} -> chain "
+                          f"{a['chainId']}", "0x" + bytes(a["messageId"]).hex()))
     for view in others:
         if not view.router:
             continue
@@ -156,7 +157,8 @@ def run_messages(run_id: int, home: ChainView, others: list[ChainView]) -> list[
                                                      argument_filters={"runId": run_id}):
             a = ev["args"]
             if bytes(a["requestId"]) in homes:
-                found.append((int(ev["blockNumber"]), f"result step {a['step']} "
+                attempt = int(router.functions.request(bytes(a["requestId"])).call()[2])
+                found.append(((int(a["step"]), attempt, 1), f"result step {a['step']} "
                               f"({'success' if a['success'] else 'failure'}) from {view.name}",
                               "0x" + bytes(a["messageId"]).hex()))
-    return [(label, mid) for _, label, mid in sorted(found, key=lambda f: f[0])]
+    return [(label, mid) for _, label, mid in sorted(found)]
