@@ -10,7 +10,7 @@ export SOLCX_BINARY_PATH := $(CURDIR)/.solcx
 export PATH := $(BIN):$(CURDIR)/node_modules/.bin:$(PATH)
 export ACCORD_ROOT := $(CURDIR)
 
-.PHONY: setup compile demo test test-all lint bench clean
+.PHONY: setup compile browser demo test test-all lint bench clean
 
 setup: $(VENV)/.installed node_modules/.installed .solcx/solc-v$(SOLC_VERSION)
 
@@ -41,10 +41,18 @@ compile: setup
 demo: compile
 	@accord demo
 
-test: compile
+# The dashboard's end-to-end test drives Debian's Chromium (no browser download: playwright-core
+# is pointed at /usr/bin/chromium).
+browser:
+	@command -v chromium >/dev/null || { echo "installing Debian's chromium for the dashboard's browser test"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  ( $$SUDO apt-get install -y -q chromium || { $$SUDO apt-get update -q && $$SUDO apt-get install -y -q chromium; } ) >/dev/null \
+	  || { echo "error: chromium is needed by tests/dashboard; install it (apt-get install chromium) and rerun"; exit 1; }; }
+
+test: compile browser
 	@pytest -q -n 2 -m "not slow"
 
-test-all: compile
+test-all: compile browser
 	@pytest -q -n 2
 
 lint: setup
