@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable
 from functools import wraps
@@ -28,8 +29,37 @@ def one_line_errors(fn: F) -> F:
         except KeyboardInterrupt:
             click.echo("interrupted; everything this command started has been stopped", err=True)
             sys.exit(130)
+        except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise
+        except Exception as exc:  # a bug or an error we did not foresee: still one line
+            if os.environ.get("ACCORD_DEBUG"):
+                raise
+            click.echo(f"error: unexpected {type(exc).__name__}: {_first_line(exc)} "
+                       f"(traceback in {_save_traceback()}; ACCORD_DEBUG=1 shows it here)",
+                       err=True)
+            sys.exit(1)
 
     return wrapper  # type: ignore[return-value]
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0][:300] if text else "(no message)"
+
+
+def _save_traceback() -> str:
+    """Write the current exception's traceback where the user can send it; return the path."""
+    import traceback
+
+    from accord.config import state_dir
+
+    try:
+        path = state_dir() / "logs" / "last-error.log"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(traceback.format_exc())
+        return str(path)
+    except OSError:
+        return "nowhere: the state directory is not writable"
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -199,8 +229,8 @@ def link(networks: tuple[str, ...], dev_account: int, account: str | None) -> No
         admin = context.signer(None, dev_account if context.is_devnet(n) else None, n, account)
         contracts = context.deployment(n).get("contracts", {})
         router = contracts["router"]["address"] if "router" in contracts else None
-        ends.append(GatewayEnd(Client(context.rpc_url(n)), context.address(n, "gateway"), admin,
-                               router))
+        client = Client(context.rpc_url(n))
+        ends.append(GatewayEnd(client, context.deployed(client, n, "gateway"), admin, router))
     changed = do_link(ends, validators, net.threshold)
     for line in changed or ["nothing to do: the gateways already trust each other"]:
         click.echo(line)
@@ -234,6 +264,23 @@ def _store_path(store: str | None) -> str:
     return store or str(state_dir() / "relay.sqlite")
 
 
+def _open_store(store: str | None) -> Any:
+    """The validators' and relayer's SQLite store (its folder created), or a one-line error."""
+    import sqlite3
+    from pathlib import Path
+
+    from accord.errors import ConfigError
+    from accord.store import SqliteStore
+
+    path = Path(_store_path(store))
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return SqliteStore(path)
+    except (OSError, sqlite3.Error) as exc:
+        raise ConfigError(f"cannot open the message store {path} ({exc}); pass --store with a "
+                          "writable path to an SQLite file (or a new one)") from None
+
+
 @cli.command()
 @click.option("--chain", required=True, help="Origin chain to watch (devnet name or RPC URL).")
 @click.option("--key-env", help="Environment variable holding the validator's private key.")
@@ -258,15 +305,14 @@ def validate(chain: str, key_env: str | None, dev_account: int | None, confirmat
 
     from accord import context
     from accord.chain import Client
-    from accord.store import SqliteStore
     from accord.validator import Validator, ValidatorConfig
 
     account = context.signer(key_env, dev_account, chain)
     client = Client(context.rpc_url(chain))
-    cfg = ValidatorConfig(gateway=gateway or context.address(chain, "gateway"),
+    cfg = ValidatorConfig(gateway=context.deployed(client, chain, "gateway", gateway, "--gateway"),
                           confirmations=confirmations, window=window,
                           straggler_s=straggler_seconds)
-    v = Validator(client, SqliteStore(_store_path(store)), keys.PrivateKey(account.key), cfg)
+    v = Validator(client, _open_store(store), keys.PrivateKey(account.key), cfg)
     click.echo(f"validator {v.address} watching {cfg.gateway} on chain {client.chain_id}")
     v.run(stop_after_s=seconds)
 
@@ -292,18 +338,17 @@ def relay(origin: str, dest: str, key_env: str | None, dev_account: int | None,
     from accord import context
     from accord.chain import Client
     from accord.relayer import Relayer, RelayerConfig, serve_metrics
-    from accord.store import SqliteStore
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     account = context.signer(key_env, dev_account, dest)
     origin_id = Client(context.rpc_url(origin)).chain_id
     client = Client(context.rpc_url(dest))
-    gateway = gateway or context.address(dest, "gateway")
+    gateway = context.deployed(client, dest, "gateway", gateway, "--gateway")
     threshold = client.contract("AccordGateway", gateway).functions.originConfig(
         origin_id).call()[1]
     cfg = RelayerConfig(gateway=gateway, origin_chain=origin_id, threshold=threshold,
                         batch_size=batch_size, recipient_gas=recipient_gas)
-    relayer = Relayer(client, SqliteStore(_store_path(store)), account, cfg)
+    relayer = Relayer(client, _open_store(store), account, cfg)
     if metrics_port:
         serve_metrics(relayer, metrics_port)
     click.echo(f"relaying {relayer.route} to {gateway} (threshold {threshold})")
@@ -331,8 +376,9 @@ def keep(networks: tuple[str, ...], key_env: str | None, dev_account: int | None
     keepers = []
     for n in networks:
         account = context.signer(key_env, dev_account, n)
-        keepers.append(Keeper(Client(context.rpc_url(n)), context.address(n, "coordinator"),
-                              context.address(n, "router"), account))
+        client = Client(context.rpc_url(n))
+        keepers.append(Keeper(client, context.deployed(client, n, "coordinator"),
+                              context.deployed(client, n, "router"), account))
     click.echo("keeping " + ", ".join(networks))
     deadline = None if seconds is None else time.monotonic() + seconds
     while deadline is None or time.monotonic() < deadline:
@@ -359,8 +405,9 @@ def message_status(message_id: str, networks: tuple[str, ...], store: str | None
     from accord import context
     from accord.devnet import read_manifest
     from accord.store import SqliteStore
-    from accord.trace import message_life
+    from accord.trace import check_message_id, message_life
 
+    check_message_id(message_id)  # before any chain is asked
     names = list(networks) or sorted(read_manifest())
     if not names:
         raise context.ConfigError("no chains to search: pass --network or start the devnet")
@@ -377,8 +424,8 @@ def _chain_view(name: str) -> Any:
 
     contracts = context.deployment(name).get("contracts", {})
     router = contracts["router"]["address"] if "router" in contracts else None
-    return ChainView(name, Client(context.rpc_url(name)), context.address(name, "gateway"),
-                     router)
+    client = Client(context.rpc_url(name))
+    return ChainView(name, client, context.deployed(client, name, "gateway"), router)
 
 
 @message.command("trace")

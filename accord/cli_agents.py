@@ -47,10 +47,14 @@ def _client(network: str, rpc: str | None) -> Any:
                          "--rpc") from None
 
 
-def _coordinator(network: str) -> str:
+def _coordinator(network: str, client: Any = None) -> str:
+    """The coordinator's address from the manifest; given a client, also checked against the
+    chain (the node is the manifest's chain, the address holds code)."""
     from accord import context
 
-    return context.address(network, "coordinator")
+    if client is None:
+        return context.address(network, "coordinator")
+    return context.deployed(client, network, "coordinator")
 
 
 def _signer(network: str, key_env: str | None, dev_account: int | None,
@@ -112,8 +116,9 @@ def agents_run(network: str, rpc: str | None, config_path: str, store: str | Non
                         format="%(asctime)s %(name)s %(message)s")
     name = _network(network)
     cfg = load_agents(config_path)
-    coordinator = _coordinator(name)
+    _coordinator(name)
     client = _client(name, rpc)
+    coordinator = _coordinator(name, client)
     host = build_host(client, name, coordinator, cfg, store=store, ws=ws,
                       config_stem=Path(config_path).stem, echo=click.echo)
     click.echo(f"serving {len(host.agents)} agents on {name} (coordinator {coordinator})")
@@ -131,7 +136,7 @@ def workflow() -> None:
 def _define(client: Any, network: str, path: str, sender: Any) -> tuple[bytes, Any]:
     from accord.workflows import define
 
-    return define(client, _coordinator(network), path, sender, home_chain=network)
+    return define(client, _coordinator(network, client), path, sender, home_chain=network)
 
 
 @workflow.command("define")
@@ -168,7 +173,7 @@ def workflow_start(definition: str, network: str, rpc: str | None, input_path: s
     """Start a run of DEFINITION (a 0x definition id or a workflow YAML file)."""
     from accord.agents.store import ResultStore, default_store
     from accord.errors import ConfigError
-    from accord.workflow_yaml import parse_amount
+    from accord.workflow_yaml import known_roles_from_settings, load_workflow, parse_amount
     from accord.workflows import start
 
     name = _network(network)
@@ -184,14 +189,20 @@ def workflow_start(definition: str, network: str, rpc: str | None, input_path: s
         raise ConfigError(f"'{definition}' is neither a 0x definition id (64 hex digits) nor "
                           "a workflow file")
     client = _client(name, rpc)
+    coordinator = _coordinator(name, client)
     sender = _signer(name, key_env, dev_account, account)
-    if is_id:
+    if is_id:  # an unknown id or a short budget fails here, before any transaction
         def_id = bytes.fromhex(definition[2:])
+        total = _total_reward(client.contract("WorkflowCoordinator", coordinator), def_id)
     else:
-        def_id, _ = _define(client, name, definition, sender)
-    coord = client.contract("WorkflowCoordinator", coordinator)
-    total = _total_reward(coord, def_id)
+        total = load_workflow(definition, known_roles=known_roles_from_settings(),
+                              home_chain=name).total_reward()
     value = parse_amount(budget, "--budget") if budget is not None else total
+    if value < total:
+        raise ConfigError(f"--budget {value} wei is below the run's rewards, {total} wei; pass "
+                          "at least that, or omit --budget to escrow exactly the rewards")
+    if not is_id:
+        def_id, _ = _define(client, name, definition, sender)
     blobs = ResultStore(store) if store else default_store()
     run_id, _ = start(client, coordinator, def_id, data, value, sender, blobs)
     click.echo(f"run {run_id} started (definition 0x{def_id.hex()[:12]}…, budget {value} wei, "
@@ -222,8 +233,9 @@ def workflow_status(run_id: int, network: str, rpc: str | None, as_json: bool) -
     from accord.agents.status import render_text, snapshot
 
     name = _network(network)
-    coordinator = _coordinator(name)
-    snap = snapshot(_client(name, rpc), coordinator, run_id)
+    _coordinator(name)
+    client = _client(name, rpc)
+    snap = snapshot(client, _coordinator(name, client), run_id)
     if as_json:
         click.echo(json.dumps({"run": run_id, "state": snap.state,
                                "steps": [r.__dict__ for r in snap.rows]}))
@@ -248,8 +260,9 @@ def workflow_watch(run_id: int, network: str, rpc: str | None, interval: float) 
     from accord.agents.status import render_rich, snapshot
 
     name = _network(network)
-    coordinator = _coordinator(name)
+    _coordinator(name)
     client = _client(name, rpc)
+    coordinator = _coordinator(name, client)
     topic = "0x" + run_id.to_bytes(32, "big").hex()
     cursor = int(client.w3.eth.block_number)
     snap = snapshot(client, coordinator, run_id)

@@ -39,7 +39,7 @@ def ape_config() -> dict[str, Any]:
     path = project_root() / "ape-config.yaml"
     try:
         data = yaml.safe_load(path.read_text())
-    except (OSError, yaml.YAMLError) as exc:
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise ConfigError(f"cannot read {path}: {exc}; fix the file and retry") from exc
     if not isinstance(data, dict):
         raise ConfigError(f"{path} is not a YAML mapping; fix the file and retry")

@@ -57,6 +57,10 @@ def is_devnet(chain: str) -> bool:
 def deployment_path(chain: str) -> Path:
     """``deployments/<ecosystem>_<network>.json`` (``ACCORD_DEPLOYMENTS_ROOT`` overrides the
     folder that holds ``deployments/``; devnets use the state directory)."""
+    if chain.startswith(("http://", "https://", "ws://")):
+        raise ConfigError(f"'{chain}' is an RPC URL, which names no deployment; name the "
+                          "network (chaina, ethereum:sepolia) or pass the contract address "
+                          "option (--gateway)")
     ecosystem, network = parse_network(chain)
     override = os.environ.get("ACCORD_DEPLOYMENTS_ROOT")
     if override:
@@ -80,6 +84,48 @@ def address(chain: str, key: str) -> str:
         raise ConfigError(f"the deployment on '{chain}' has no '{key}'; rerun "
                           f"'accord deploy --network {chain}'")
     return str(contracts[key]["address"])
+
+
+def checked_address(value: str, what: str) -> str:
+    """``value`` as a checksummed address, or a one-line ConfigError naming ``what``.
+
+    Mixed-case input must carry a valid EIP-55 checksum (a typo in one is caught there)."""
+    from eth_utils import is_checksum_address, is_hex_address, to_checksum_address
+
+    if not is_hex_address(value):
+        raise ConfigError(f"{what} '{value}' is not an address; pass 0x followed by 40 hex "
+                          "digits")
+    if value[2:] != value[2:].lower() and value[2:] != value[2:].upper() \
+            and not is_checksum_address(value):
+        raise ConfigError(f"{what} '{value}' fails its EIP-55 checksum (a mistyped "
+                          "character?); copy the address again, or pass it all lowercase")
+    return str(to_checksum_address(value))
+
+
+def require_code(client: Any, addr: str, what: str) -> str:
+    """``addr`` if it holds contract code on ``client``'s chain, else a one-line ConfigError."""
+    if not client.w3.eth.get_code(addr):
+        raise ConfigError(f"no contract at {what} {addr} on chain {client.chain_id}; check the "
+                          "address, or redeploy if the chain was restarted since "
+                          "('accord deploy --network <name>')")
+    return addr
+
+
+def deployed(client: Any, chain: str, key: str, override: str | None = None,
+             option: str = "") -> str:
+    """The address of ``key`` for ``chain``: ``override`` (a command-line address, checked)
+    or the deployment manifest's, after checking that the node answering is the chain the
+    manifest was written for and that the address holds code."""
+    if override is not None:
+        return require_code(client, checked_address(override, option or key), option or key)
+    data = deployment(chain)
+    recorded = data.get("chain_id")
+    if recorded is not None and int(recorded) != client.chain_id:
+        raise ConfigError(f"the deployment manifest of '{chain}' ({deployment_path(chain)}) is "
+                          f"for chain id {recorded}, but {client.rpc_url} answers "
+                          f"{client.chain_id}; pass the right --network or --rpc")
+    return require_code(client, checked_address(address(chain, key), f"manifest '{key}'"),
+                        f"the deployment's {key}")
 
 
 def ape_account(alias: str) -> LocalAccount:

@@ -71,11 +71,18 @@ def _topic(text: str) -> str:
     return "0x" + Web3.keccak(text=text).hex().removeprefix("0x")
 
 
+def check_message_id(message_id: str) -> str:
+    """``message_id`` lower-cased, or a one-line ConfigError when it is not 0x + 64 hex."""
+    body = message_id[2:]
+    if not (message_id.startswith("0x") and len(body) == 64
+            and all(c in "0123456789abcdefABCDEF" for c in body)):
+        raise ConfigError(f"'{message_id}' is not a message id; pass the 0x-prefixed 32-byte id")
+    return message_id.lower()
+
+
 def message_life(message_id: str, chains: list[ChainView],
                  store: SqliteStore | None = None) -> MessageLife:
-    if not (message_id.startswith("0x") and len(message_id) == 66):
-        raise ConfigError(f"'{message_id}' is not a message id; pass the 0x-prefixed 32-byte id")
-    life = MessageLife(id=message_id.lower())
+    life = MessageLife(id=check_message_id(message_id))
     by_chain = {c.client.chain_id: c for c in chains}
     origin_msg: messages.Message | None = None
     for view in chains:

@@ -237,6 +237,9 @@ def load_workflow(path: str | Path, *, known_roles: set[str] | None = None,
         text = p.read_text()
     except OSError as exc:
         raise WorkflowFileError(f"cannot read workflow file {p}: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        raise WorkflowFileError(f"{p} is not UTF-8 text (byte {exc.start}); a workflow file is "
+                                "YAML: check you passed the right file") from None
     return parse_workflow(text, str(path), known_roles=known_roles, home_chain=home_chain)
 
 

@@ -58,6 +58,9 @@ def load_agents(path: str | Path) -> AgentsFile:
         text = p.read_text()
     except OSError as exc:
         raise WorkflowFileError(f"cannot read agents file {p}: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        raise WorkflowFileError(f"{p} is not UTF-8 text (byte {exc.start}); a agents file is "
+                                "YAML: check you passed the right file") from None
     c = _Ctx(str(path))
     try:
         root = yaml.compose(text)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from click.testing import CliRunner, Result
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from web3.logs import DISCARD
@@ -108,3 +109,18 @@ async def drive(hosts: list[AgentHost], until: Callable[[], bool], *, timeout: f
     finally:
         stop.set()
         await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def run_cli(*args: str) -> Result:
+    """`accord ARGS` in-process (stdout and stderr mixed, as a user sees them)."""
+    from accord.cli import cli
+
+    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+
+
+def assert_one_line_error(result: Result, starts: str) -> None:
+    """Exit 1 with exactly one line, ``error: <starts>...``, and no traceback."""
+    assert result.exit_code == 1, result.output
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1, result.output
+    assert lines[0].startswith("error: " + starts), lines[0]

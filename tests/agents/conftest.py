@@ -29,3 +29,12 @@ def suite(chaina: Chain, tmp_path_factory: pytest.TempPathFactory) -> Suite:
                  root)
 
 
+
+
+@pytest.fixture
+def env(suite: Suite, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """State dir = the suite's (its manifest is there); a funded key in ACCORD_TEST_KEY."""
+    monkeypatch.setenv("ACCORD_STATE_DIR", str(suite.root))
+    creator = suite.fund()
+    monkeypatch.setenv("ACCORD_TEST_KEY", creator.key.hex())
+    return {"rpc": suite.chain.rpc_url}

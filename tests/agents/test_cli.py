@@ -6,31 +6,10 @@ from pathlib import Path
 
 import pytest
 from agent_helpers import Suite
-from click.testing import CliRunner, Result
-
-from accord.cli import cli
+from agent_helpers import assert_one_line_error as _one_line_error
+from agent_helpers import run_cli as _run
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture
-def env(suite: Suite, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
-    """State dir = the suite's (its manifest is there); a funded key in ACCORD_TEST_KEY."""
-    monkeypatch.setenv("ACCORD_STATE_DIR", str(suite.root))
-    creator = suite.fund()
-    monkeypatch.setenv("ACCORD_TEST_KEY", creator.key.hex())
-    return {"rpc": suite.chain.rpc_url}
-
-
-def _run(*args: str) -> Result:
-    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
-
-
-def _one_line_error(result: Result, starts: str) -> None:
-    assert result.exit_code == 1, result.output
-    lines = result.output.strip().splitlines()
-    assert len(lines) == 1, result.output
-    assert lines[0].startswith("error: " + starts), lines[0]
 
 
 def test_define_start_run_agents_and_status(suite: Suite, env: dict[str, str],
