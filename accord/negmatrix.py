@@ -54,6 +54,9 @@ NA_FILE = Path("docs/negative-matrix.yaml")
 MD_FILE = Path("docs/negative-matrix.md")
 _ENV_OUT = "ACCORD_NEGMATRIX_OUT"
 
+#: (test node id, covers() arguments) pairs, as collected.
+Marks = list[tuple[str, tuple[str, ...]]]
+
 
 class MatrixError(ConfigError):
     """The matrix has an empty cell, or a marker or n/a entry names no real cell."""
@@ -103,7 +106,7 @@ def state_changing_functions(contract: str) -> list[str]:
 # ------------------------------------------------------------------ collection
 
 
-def collect(root: Path, paths: Sequence[str] = ("tests",)) -> list[tuple[str, tuple[str, ...]]]:
+def collect(root: Path, paths: Sequence[str] = ("tests",)) -> Marks:
     """(node id, marker args) for every ``covers`` marker, through pytest's own collection in
     a subprocess; the plugin empties the item list afterwards, so nothing runs and ape's
     plugin starts no chain."""
@@ -134,7 +137,7 @@ def _split(fn: str) -> tuple[str, str]:
     return contract, row
 
 
-def build(root: Path | None = None, marks: list[tuple[str, tuple[str, ...]]] | None = None) -> Matrix:
+def build(root: Path | None = None, marks: Marks | None = None) -> Matrix:
     """The matrix from the ABIs, the test markers and the n/a file; raises MatrixError on a
     marker or n/a entry that names no real cell, or a cell both tested and n/a."""
     root = root or project_root()
@@ -163,7 +166,8 @@ def build(root: Path | None = None, marks: list[tuple[str, tuple[str, ...]]] | N
             for cat, reason in (cells or {}).items():
                 text = str(reason or "").strip()
                 if cat not in CATEGORIES:
-                    raise MatrixError(f"{NA_FILE}: {fn} category '{cat}' is not one of {CATEGORIES}")
+                    raise MatrixError(
+                        f"{NA_FILE}: {fn} category '{cat}' is not one of {CATEGORIES}")
                 if not text.startswith("n/a:") or len(text) < 15:
                     raise MatrixError(f"{NA_FILE}: {fn} × {cat} needs 'n/a: <reason>'")
                 if (fn, cat) in matrix.tests:
@@ -188,7 +192,8 @@ def render(matrix: Matrix) -> str:
         "`@pytest.mark.covers(...)` markers on tests and the reasons in",
         "`docs/negative-matrix.yaml`. Do not edit by hand.",
         "",
-        "Columns: **wrong caller** (an unauthorised account is refused), **wrong state** (the",
+        "Columns: **wrong caller** (an unauthorised account is refused; for calls authorised by",
+        "validator signatures, a wrong signer), **wrong state** (the",
         "call is refused in a state that does not allow it), **bad arguments** (invalid input",
         "is refused), **replay** (doing it again, or re-submitting the same message or",
         "signature, has no second effect).",

@@ -33,6 +33,20 @@ def test_withdraw_reverts_with_nothing_owed(world):
         world.coordinator.withdraw(sender=world.outsider)
 
 
+@pytest.mark.covers("WorkflowCoordinator.withdraw", "wrong_caller", "replay")
+def test_only_the_payee_can_take_its_credit_and_only_once(world):
+    c = world.coordinator
+    world.finish(world.run_of([world.spec()]), 0)
+    op = world.operators[0]
+    assert c.owed(op) == REWARD
+    with ape.reverts(c.CoordinatorNothingToWithdraw, account=world.outsider.address):
+        c.withdraw(sender=world.outsider)
+    assert c.owed(op) == REWARD
+    c.withdraw(sender=op)
+    with ape.reverts(c.CoordinatorNothingToWithdraw, account=op.address):
+        c.withdraw(sender=op)
+
+
 @pytest.mark.covers("WorkflowCoordinator.startRun", "bad_arguments")
 def test_budget_above_uint88_reverts(world):
     world.chain.provider.set_balance(world.outsider.address, 2**90)

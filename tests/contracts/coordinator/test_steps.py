@@ -473,7 +473,7 @@ def _step_calls(world):
 @pytest.mark.covers("WorkflowCoordinator.cancelRun", "bad_arguments")
 def test_every_run_call_rejects_an_unknown_run_and_a_step_out_of_range(world, chain2):
     c = world.coordinator
-    for name, call in _step_calls(world).items():
+    for call in _step_calls(world).values():
         with ape.reverts(c.CoordinatorUnknownRun, runId=999):
             call(999, 0)
         with ape.reverts(c.CoordinatorInvalidStep, runId=chain2, step=2):
