@@ -10,7 +10,7 @@ export SOLCX_BINARY_PATH := $(CURDIR)/.solcx
 export PATH := $(BIN):$(CURDIR)/node_modules/.bin:$(PATH)
 export ACCORD_ROOT := $(CURDIR)
 
-.PHONY: setup compile browser demo test test-all lint bench clean
+.PHONY: setup compile browser demo test test-all lint bench matrix clean
 
 setup: $(VENV)/.installed node_modules/.installed .solcx/solc-v$(SOLC_VERSION)
 
@@ -59,6 +59,11 @@ lint: setup
 	ruff check accord tests scripts bench
 	mypy
 	slither . --config-file slither.config.json
+
+# The negative-test matrix (docs/negative-matrix.md) from the ABIs, the tests' covers markers
+# and docs/negative-matrix.yaml; offline, runs no test.
+matrix: compile
+	@python -m accord.negmatrix
 
 bench: compile
 	@bench/peers/setup.sh

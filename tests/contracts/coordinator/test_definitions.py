@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import ape
+import pytest
 from coord_helpers import EXEC, NO_STEP, VALIDATOR, definition_id, mask
 
 
+@pytest.mark.covers("WorkflowCoordinator.registerDefinition", "replay")
 def test_register_returns_content_id_and_emits_once(world):
     c = world.coordinator
     defn = (VALIDATOR, 7, [world.spec(), world.spec(deps=mask(0), quorum=2)])
@@ -38,6 +40,7 @@ def test_sixty_four_steps_are_accepted(world):
     assert world.coordinator.definitionInfo(def_id)[0] == 64
 
 
+@pytest.mark.covers("WorkflowCoordinator.startRun", "wrong_state")
 def test_unknown_definition_reverts_on_views_and_start(world):
     c = world.coordinator
     with ape.reverts(c.CoordinatorUnknownDefinition, definitionId=b"\x01" * 32):
@@ -59,24 +62,29 @@ def _reverts_define(world, steps, error, **args):
         world.coordinator.registerDefinition((b"\x00" * 32, 0, steps), sender=world.creator)
 
 
+@pytest.mark.covers("WorkflowCoordinator.registerDefinition", "bad_arguments")
 def test_zero_steps_rejected(world):
     _reverts_define(world, [], "CoordinatorInvalidStepCount", count=0)
 
 
+@pytest.mark.covers("WorkflowCoordinator.registerDefinition", "bad_arguments")
 def test_sixty_five_steps_rejected(world):
     _reverts_define(world, [world.spec()] * 65, "CoordinatorInvalidStepCount", count=65)
 
 
+@pytest.mark.covers("WorkflowCoordinator.registerDefinition", "bad_arguments")
 def test_dependency_on_itself_rejected(world):
     _reverts_define(world, [world.spec(), world.spec(deps=mask(1))],
                     "CoordinatorDependencyNotEarlier", step=1, deps=mask(1))
 
 
+@pytest.mark.covers("WorkflowCoordinator.registerDefinition", "bad_arguments")
 def test_dependency_on_later_step_rejected(world):
     _reverts_define(world, [world.spec(deps=mask(1)), world.spec()],
                     "CoordinatorDependencyNotEarlier", step=0, deps=mask(1))
 
 
+@pytest.mark.covers("WorkflowCoordinator.registerDefinition", "bad_arguments")
 def test_join_above_dependency_count_rejected(world):
     _reverts_define(world, [world.spec(), world.spec(deps=mask(0), join=2)],
                     "CoordinatorInvalidJoin", step=1, join=2, depCount=1)
@@ -87,6 +95,7 @@ def test_join_on_root_rejected(world):
                     depCount=0)
 
 
+@pytest.mark.covers("WorkflowCoordinator.registerDefinition", "bad_arguments")
 def test_zero_lease_rejected(world):
     _reverts_define(world, [world.spec(lease=0)], "CoordinatorZeroLease", step=0)
 
@@ -103,6 +112,7 @@ def test_backoff_cap_below_initial_rejected(world):
     _reverts_define(world, [world.spec(backoff=(10, 2, 5))], "CoordinatorInvalidBackoff", step=0)
 
 
+@pytest.mark.covers("WorkflowCoordinator.registerDefinition", "bad_arguments")
 def test_remote_chain_step_rejected(world):
     s = list(world.spec())
     s[12] = world.chain_id + 1
@@ -110,6 +120,7 @@ def test_remote_chain_step_rejected(world):
                     chainId=world.chain_id + 1)
 
 
+@pytest.mark.covers("WorkflowCoordinator.registerDefinition", "bad_arguments")
 def test_compensation_out_of_range_rejected(world):
     _reverts_define(world, [world.spec(comp=1)], "CoordinatorInvalidCompensation", step=0,
                     compensation=1)

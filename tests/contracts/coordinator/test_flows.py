@@ -4,6 +4,7 @@ compensation opened newest first, cancel."""
 from __future__ import annotations
 
 import ape
+import pytest
 from coord_helpers import (BLOCKED, CANCELLED, CLAIMED, DONE, FAILED, R_CANCELLED,
                            R_COMPLETED, R_FAILED, READY, REWARD, SKIPPED, mask)
 
@@ -54,6 +55,7 @@ def test_decision_selecting_nothing_skips_every_dependent(world):
     assert c.runState(run) == R_COMPLETED
 
 
+@pytest.mark.covers("WorkflowCoordinator.submit", "bad_arguments")
 def test_decision_branches_must_be_direct_dependents(world):
     run = _diamond(world, merge_join=1)
     world.claim(run, 0)
@@ -142,6 +144,7 @@ def test_ten_of_ten_join_fails_cleanly_and_compensates_newest_first(world):
     assert c.totalEscrowed() == 0 and c.runInfo(run).escrow == 0
 
 
+@pytest.mark.covers("WorkflowCoordinator.claim", "wrong_state")
 def test_unopened_compensation_steps_stay_blocked(world):
     run = world.run_of([world.spec(comp=1), world.spec()])
     assert world.state(run, 1) == BLOCKED
@@ -174,6 +177,8 @@ def test_failed_compensation_refunds_its_reward_and_opens_next(world):
         world.claim(run, 1)  # forward steps stay closed in a failed run
 
 
+@pytest.mark.covers("WorkflowCoordinator.cancelRun", "replay")
+@pytest.mark.covers("WorkflowCoordinator.submit", "wrong_state")
 def test_cancel_refunds_and_cancels_unfinished_steps(world):
     c = world.coordinator
     run = world.run_of([world.spec(), world.spec(), world.spec(deps=mask(0, 1))])
@@ -191,6 +196,7 @@ def test_cancel_refunds_and_cancels_unfinished_steps(world):
     assert c.owed(world.creator) == 2 * REWARD and c.owed(world.operators[0]) == REWARD
 
 
+@pytest.mark.covers("WorkflowCoordinator.cancelRun", "replay")
 def test_cancel_during_compensation_refunds_the_reserve(world):
     c = world.coordinator
     run = world.run_of([world.spec(comp=2), world.spec(deps=mask(0), attempts=1), world.spec()])
@@ -207,6 +213,7 @@ def test_cancel_during_compensation_refunds_the_reserve(world):
         c.cancelRun(run, sender=world.creator)
 
 
+@pytest.mark.covers("WorkflowCoordinator.cancelRun", "wrong_state")
 def test_completed_run_cannot_be_cancelled(world):
     c = world.coordinator
     run = world.run_of([world.spec()])

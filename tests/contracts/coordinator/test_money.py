@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ape
+import pytest
 from coord_helpers import EXEC, REWARD
 
 
@@ -25,12 +26,28 @@ def test_withdraw_pays_the_operator_and_refund_goes_to_creator(world):
     assert world.balance() == 0 and c.totalOwed() == 0
 
 
+@pytest.mark.covers("WorkflowCoordinator.withdraw", "wrong_state")
 def test_withdraw_reverts_with_nothing_owed(world):
     with ape.reverts(world.coordinator.CoordinatorNothingToWithdraw,
                      account=world.outsider.address):
         world.coordinator.withdraw(sender=world.outsider)
 
 
+@pytest.mark.covers("WorkflowCoordinator.withdraw", "wrong_caller", "replay")
+def test_only_the_payee_can_take_its_credit_and_only_once(world):
+    c = world.coordinator
+    world.finish(world.run_of([world.spec()]), 0)
+    op = world.operators[0]
+    assert c.owed(op) == REWARD
+    with ape.reverts(c.CoordinatorNothingToWithdraw, account=world.outsider.address):
+        c.withdraw(sender=world.outsider)
+    assert c.owed(op) == REWARD
+    c.withdraw(sender=op)
+    with ape.reverts(c.CoordinatorNothingToWithdraw, account=op.address):
+        c.withdraw(sender=op)
+
+
+@pytest.mark.covers("WorkflowCoordinator.startRun", "bad_arguments")
 def test_budget_above_uint88_reverts(world):
     world.chain.provider.set_balance(world.outsider.address, 2**90)
     def_id = world.define([world.spec()])
@@ -49,6 +66,7 @@ def _payee_run(world, project):
     return payee
 
 
+@pytest.mark.covers("WorkflowCoordinator.withdraw", "replay")
 def test_reentrant_withdraw_cannot_drain(world, project):
     c = world.coordinator
     payee = _payee_run(world, project)

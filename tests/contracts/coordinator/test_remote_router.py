@@ -110,6 +110,7 @@ def rr(world, project) -> RR:
 
 
 # ---------------------------------------------------------------- wiring and definitions
+@pytest.mark.covers("WorkflowCoordinator.setRouter", "wrong_caller")
 def test_set_router_is_owner_only_and_emits(rr):
     c = rr.w.coordinator
     with ape.reverts(c.OwnableUnauthorizedAccount, account=rr.w.outsider.address):
@@ -119,6 +120,7 @@ def test_set_router_is_owner_only_and_emits(rr):
     assert c.router() == rr.home.address
 
 
+@pytest.mark.covers("RemoteStepRouter.setRemoteRouter", "wrong_caller")
 def test_set_remote_router_is_owner_only(rr):
     with ape.reverts(rr.home.OwnableUnauthorizedAccount, account=rr.w.outsider.address):
         rr.home.setRemoteRouter(5, rr.w.outsider.address, sender=rr.w.outsider)
@@ -126,6 +128,7 @@ def test_set_remote_router_is_owner_only(rr):
     assert tuple(rr.home.wiring()) == (rr.w.coordinator.address, rr.gateway.address)
 
 
+@pytest.mark.covers("WorkflowCoordinator.registerDefinition", "bad_arguments")
 def test_define_reverts_for_a_chain_the_router_does_not_know(rr):
     w = rr.w
     step = list(w.spec())
@@ -161,18 +164,21 @@ def test_dispatch_sends_the_task_with_spec_and_input(rr):
     assert tx.events.filter(rr.home.TaskSent)[0].chainId == FAR
 
 
+@pytest.mark.covers("WorkflowCoordinator.claim", "bad_arguments")
 def test_claim_reverts_for_a_remote_step(rr):
     run = rr.start()
     with ape.reverts(rr.w.coordinator.CoordinatorStepIsRemote, runId=run, step=1, chainId=FAR):
         rr.w.claim(run, 1)
 
 
+@pytest.mark.covers("WorkflowCoordinator.dispatch", "bad_arguments")
 def test_dispatch_reverts_for_a_local_step(rr):
     run = rr.start()
     with ape.reverts(rr.w.coordinator.CoordinatorStepNotRemote, runId=run, step=0):
         rr.w.coordinator.dispatch(run, 0, sender=rr.w.outsider)
 
 
+@pytest.mark.covers("WorkflowCoordinator.dispatch", "wrong_state", "replay")
 def test_dispatch_reverts_when_not_ready_or_paused(rr):
     w, c = rr.w, rr.w.coordinator
     run = rr.start()
@@ -184,6 +190,8 @@ def test_dispatch_reverts_when_not_ready_or_paused(rr):
         c.dispatch(run, 1, sender=w.outsider)
 
 
+@pytest.mark.covers("WorkflowCoordinator.dispatch", "wrong_state")
+@pytest.mark.covers("RemoteStepRouter.sendTask", "bad_arguments")
 def test_dispatch_reverts_without_router_or_known_chain(rr):
     w, c = rr.w, rr.w.coordinator
     run = rr.start()
@@ -195,6 +203,7 @@ def test_dispatch_reverts_without_router_or_known_chain(rr):
         c.dispatch(run, 1, sender=w.outsider)
 
 
+@pytest.mark.covers("RemoteStepRouter.sendTask", "wrong_caller")
 def test_send_task_is_coordinator_only(rr):
     with ape.reverts(rr.home.RouterNotCoordinator, caller=rr.w.outsider.address):
         rr.home.sendTask(1, 1, FAR, 0, 0, sender=rr.w.outsider)
@@ -221,11 +230,13 @@ def test_funded_task_opens_a_one_step_remote_run(rr):
     assert rr.w.chain.provider.get_balance(rr.remote.address) == 0
 
 
+@pytest.mark.covers("RemoteStepRouter.receiveMessage", "wrong_caller")
 def test_receive_reverts_unless_from_the_gateway(rr):
     with ape.reverts(rr.remote.RouterUnauthorizedGateway, caller=rr.w.outsider.address):
         rr.remote.receiveMessage(b"\x00" * 32, rr.home_id, b"", sender=rr.w.outsider)
 
 
+@pytest.mark.covers("RemoteStepRouter.receiveMessage", "wrong_caller")
 def test_receive_reverts_for_an_untrusted_sender(rr):
     bad = encode_interop_address(rr.w.chain_id, rr.w.outsider.address)
     with ape.reverts(rr.remote.RouterUntrustedSender, sender=bad):
@@ -235,11 +246,13 @@ def test_receive_reverts_for_an_untrusted_sender(rr):
         rr.deliver_task(b"", sender=wrong_chain)
 
 
+@pytest.mark.covers("RemoteStepRouter.receiveMessage", "bad_arguments")
 def test_receive_reverts_for_an_unknown_kind(rr):
     with ape.reverts(rr.remote.RouterUnknownMessageKind, kind=7):
         rr.deliver_task(encode(["uint256"], [7]))
 
 
+@pytest.mark.covers("RemoteStepRouter.receiveMessage", "bad_arguments")
 def test_task_reverts_when_its_home_chain_is_not_the_sender_chain(rr):
     run = rr.start()
     payload = rr.dispatch(run)
@@ -249,6 +262,7 @@ def test_task_reverts_when_its_home_chain_is_not_the_sender_chain(rr):
         rr.deliver_task(payload, sender=encode_interop_address(FAR, rr.home.address))
 
 
+@pytest.mark.covers("RemoteStepRouter.receiveMessage", "replay")
 def test_a_task_delivered_twice_reverts(rr):
     run = rr.start()
     payload = rr.dispatch(run)
@@ -257,6 +271,8 @@ def test_a_task_delivered_twice_reverts(rr):
         rr.deliver_task(payload)
 
 
+@pytest.mark.covers("RemoteStepRouter.open", "wrong_state", "bad_arguments", "replay")
+@pytest.mark.covers("RemoteStepRouter.fund", "bad_arguments")
 def test_unfunded_task_waits_then_anyone_opens_it_after_funding(rr):
     w = rr.w
     run = rr.start()
@@ -278,6 +294,7 @@ def test_unfunded_task_waits_then_anyone_opens_it_after_funding(rr):
         rr.remote.open(b"\x09" * 32, sender=w.outsider)
 
 
+@pytest.mark.covers("RemoteStepRouter.open", "wrong_state")
 def test_open_reverts_after_the_deadline(rr):
     w = rr.w
     run = rr.start()
@@ -290,6 +307,7 @@ def test_open_reverts_after_the_deadline(rr):
         rr.remote.open(rr.rid(run), sender=w.outsider)
 
 
+@pytest.mark.covers("RemoteStepRouter.receiveMessage", "wrong_state")
 def test_a_task_arriving_after_its_deadline_is_not_opened(rr):
     w = rr.w
     run = rr.start()
@@ -307,6 +325,7 @@ def test_plain_value_is_refused(rr):
 
 
 # ---------------------------------------------------------------- report (remote)
+@pytest.mark.covers("RemoteStepRouter.report", "wrong_state", "bad_arguments", "replay")
 def test_report_sends_the_result_once(rr):
     w = rr.w
     run = rr.start(quorum=1)
@@ -324,6 +343,7 @@ def test_report_sends_the_result_once(rr):
         rr.remote.report(b"\x09" * 32, sender=w.outsider)
 
 
+@pytest.mark.covers("RemoteStepRouter.report", "wrong_state")
 def test_report_reverts_for_an_unfunded_request(rr):
     run = rr.start()
     rr.deliver_task(rr.dispatch(run))
@@ -362,12 +382,14 @@ def test_result_completes_the_step_and_readies_its_dependents(rr):
     assert c.runState(run) == R_COMPLETED
 
 
+@pytest.mark.covers("WorkflowCoordinator.completeRemote", "wrong_caller")
 def test_complete_remote_is_router_only(rr):
     c = rr.w.coordinator
     with ape.reverts(c.CoordinatorNotRouter, caller=rr.w.outsider.address):
         c.completeRemote(1, 1, 0, FAR, b"\x00" * 32, "", True, sender=rr.w.outsider)
 
 
+@pytest.mark.covers("WorkflowCoordinator.completeRemote", "bad_arguments")
 def test_result_for_a_stale_attempt_is_ignored(rr):
     w, c = rr.w, rr.w.coordinator
     run = rr.start()
@@ -378,6 +400,7 @@ def test_result_for_a_stale_attempt_is_ignored(rr):
     assert w.state(run, 1) == DISPATCHED
 
 
+@pytest.mark.covers("WorkflowCoordinator.completeRemote", "wrong_state")
 def test_result_after_the_deadline_is_ignored(rr):
     w, c = rr.w, rr.w.coordinator
     run = rr.start()
@@ -388,6 +411,7 @@ def test_result_after_the_deadline_is_ignored(rr):
     assert w.state(run, 1) == READY
 
 
+@pytest.mark.covers("WorkflowCoordinator.completeRemote", "bad_arguments")
 def test_result_from_another_chain_is_ignored(rr):
     w, c = rr.w, rr.w.coordinator
     run = rr.start()
@@ -411,6 +435,7 @@ def test_failure_result_retries_then_fails_the_run(rr):
 
 
 # ---------------------------------------------------------------- deadline (home)
+@pytest.mark.covers("WorkflowCoordinator.expireRemote", "wrong_state")
 def test_expire_remote_reverts_before_the_deadline(rr):
     w, c = rr.w, rr.w.coordinator
     run = rr.start()
@@ -446,3 +471,78 @@ def test_dispatch_after_a_passed_deadline_materialises_it(rr):
     tx = c.dispatch(run, 1, sender=w.outsider)
     assert tx.events.filter(c.RemoteStepExpired)[0].attempt == 1
     assert tx.events.filter(c.StepDispatched)[0].attempt == 1
+
+
+# ---------------------------------------------------------------- negatives for the matrix
+ZERO = "0x" + "00" * 20
+
+
+@pytest.mark.covers("WorkflowCoordinator.expireRemote", "replay")
+def test_expire_remote_twice_reverts_and_counts_one_attempt(rr):
+    w, c = rr.w, rr.w.coordinator
+    run = rr.start()
+    rr.dispatch(run)
+    w.warp_to(w.now() + 8 * LEASE)
+    c.expireRemote(run, 1, sender=w.outsider)
+    with ape.reverts(c.CoordinatorRemoteNotExpired, runId=run, step=1, state=READY):
+        c.expireRemote(run, 1, sender=w.outsider)
+    assert c.lease(run, 1)[3] == 1
+
+
+@pytest.mark.covers("WorkflowCoordinator.completeRemote", "replay")
+def test_result_delivered_twice_is_ignored_and_credits_once(rr):
+    w, c = rr.w, rr.w.coordinator
+    run = rr.start()
+    rr.dispatch(run)
+    rr.deliver_result(_result(run, 0))
+    owed = c.owed(w.creator)
+    tx = rr.deliver_result(_result(run, 0))
+    assert tx.events.filter(c.RemoteResultIgnored)[0].state == DONE
+    assert not tx.events.filter(c.StepDone)
+    assert c.owed(w.creator) == owed
+
+
+@pytest.mark.covers("RemoteStepRouter.reclaim", "wrong_state", "replay")
+def test_reclaim_with_nothing_owed_reverts_and_pays_once(rr):
+    w = rr.w
+    with ape.reverts(rr.rcoord.CoordinatorNothingToWithdraw, account=rr.remote.address):
+        rr.remote.reclaim(sender=w.outsider)
+    run = rr.start()
+    rid, _ = rr.opened(run)
+    w.warp_to(int(rr.remote.request(rid).deadline))
+    rr.report(rid)  # cancels the remote run: its escrow is owed to the router
+    rr.remote.reclaim(sender=w.outsider)
+    with ape.reverts(rr.rcoord.CoordinatorNothingToWithdraw, account=rr.remote.address):
+        rr.remote.reclaim(sender=w.outsider)
+
+
+def _owned(rr, which):
+    return rr.w.coordinator if which == "coordinator" else rr.home
+
+
+@pytest.mark.parametrize("which", ["coordinator", "router"])
+@pytest.mark.covers("WorkflowCoordinator.transferOwnership", "wrong_caller", "bad_arguments", "replay")
+@pytest.mark.covers("RemoteStepRouter.transferOwnership", "wrong_caller", "bad_arguments", "replay")
+def test_transfer_ownership_is_owner_only_rejects_zero_and_cannot_be_repeated(rr, which):
+    c, w = _owned(rr, which), rr.w
+    with ape.reverts(c.OwnableUnauthorizedAccount, account=w.outsider.address):
+        c.transferOwnership(w.outsider.address, sender=w.outsider)
+    with ape.reverts(c.OwnableInvalidOwner, owner=ZERO):
+        c.transferOwnership(ZERO, sender=w.admin)
+    c.transferOwnership(w.creator.address, sender=w.admin)
+    with ape.reverts(c.OwnableUnauthorizedAccount, account=w.admin.address):
+        c.transferOwnership(w.admin.address, sender=w.admin)
+    assert c.owner() == w.creator.address
+
+
+@pytest.mark.parametrize("which", ["coordinator", "router"])
+@pytest.mark.covers("WorkflowCoordinator.renounceOwnership", "wrong_caller", "replay")
+@pytest.mark.covers("RemoteStepRouter.renounceOwnership", "wrong_caller", "replay")
+def test_renounce_ownership_is_owner_only_and_final(rr, which):
+    c, w = _owned(rr, which), rr.w
+    with ape.reverts(c.OwnableUnauthorizedAccount, account=w.outsider.address):
+        c.renounceOwnership(sender=w.outsider)
+    c.renounceOwnership(sender=w.admin)
+    with ape.reverts(c.OwnableUnauthorizedAccount, account=w.admin.address):
+        c.renounceOwnership(sender=w.admin)
+    assert c.owner() == ZERO

@@ -42,6 +42,7 @@ def test_start_emits_run_started_and_roots_ready(world):
                                                        world.creator.address)
 
 
+@pytest.mark.covers("WorkflowCoordinator.startRun", "bad_arguments")
 def test_start_reverts_when_budget_below_rewards(world):
     def_id = world.define([world.spec(), world.spec()])
     with ape.reverts(world.coordinator.CoordinatorInsufficientBudget, sent=2 * REWARD - 1,
@@ -50,6 +51,7 @@ def test_start_reverts_when_budget_below_rewards(world):
                                    sender=world.creator)
 
 
+@pytest.mark.covers("WorkflowCoordinator.claim", "bad_arguments")
 def test_unknown_run_reverts(world):
     c = world.coordinator
     with ape.reverts(c.CoordinatorUnknownRun, runId=999):
@@ -72,12 +74,14 @@ def test_claim_records_lease_and_emits(world, chain2):
     assert c.readySteps(chain2) == 0
 
 
+@pytest.mark.covers("WorkflowCoordinator.claim", "wrong_state")
 def test_claim_reverts_when_step_blocked(world, chain2):
     with ape.reverts(world.coordinator.CoordinatorStepNotReady, runId=chain2, step=1,
                      state=BLOCKED):
         world.claim(chain2, 1)
 
 
+@pytest.mark.covers("WorkflowCoordinator.claim", "replay")
 def test_claim_reverts_when_lease_still_active(world, chain2):
     world.claim(chain2, 0)
     with ape.reverts(world.coordinator.CoordinatorStepNotReady, runId=chain2, step=0,
@@ -85,17 +89,20 @@ def test_claim_reverts_when_lease_still_active(world, chain2):
         world.claim(chain2, 0, who=1)
 
 
+@pytest.mark.covers("WorkflowCoordinator.claim", "wrong_caller")
 def test_claim_reverts_for_ineligible_operator(world, chain2):
     with ape.reverts(world.coordinator.CoordinatorNotEligible, agentId=world.agents[0],
                      operator=world.outsider.address, role=EXEC):
         world.coordinator.claim(chain2, 0, world.agents[0], sender=world.outsider)
 
 
+@pytest.mark.covers("WorkflowCoordinator.claim", "bad_arguments")
 def test_claim_reverts_for_step_out_of_range(world, chain2):
     with ape.reverts(world.coordinator.CoordinatorInvalidStep, runId=chain2, step=2):
         world.claim(chain2, 2)
 
 
+@pytest.mark.covers("WorkflowCoordinator.claim", "bad_arguments")
 def test_claim_reverts_for_agent_id_above_uint96(world, chain2):
     big = 2**96
     with ape.reverts(world.coordinator.CoordinatorAgentIdTooLarge, agentId=big):
@@ -103,6 +110,7 @@ def test_claim_reverts_for_agent_id_above_uint96(world, chain2):
 
 
 # ---------------------------------------------------------------- heartbeat
+@pytest.mark.covers("WorkflowCoordinator.heartbeatLease", "replay")
 def test_heartbeat_extends_lease_up_to_cap(world, chain2):
     c = world.coordinator
     end = _claimed(world, chain2)
@@ -121,6 +129,7 @@ def test_heartbeat_extends_lease_up_to_cap(world, chain2):
         c.heartbeatLease(chain2, 0, sender=world.operators[0])
 
 
+@pytest.mark.covers("WorkflowCoordinator.heartbeatLease", "wrong_caller")
 def test_heartbeat_reverts_for_non_holder(world, chain2):
     world.claim(chain2, 0)
     with ape.reverts(world.coordinator.CoordinatorNotLeaseHolder, runId=chain2, step=0,
@@ -128,6 +137,7 @@ def test_heartbeat_reverts_for_non_holder(world, chain2):
         world.coordinator.heartbeatLease(chain2, 0, sender=world.operators[1])
 
 
+@pytest.mark.covers("WorkflowCoordinator.heartbeatLease", "wrong_state")
 def test_heartbeat_reverts_after_lapse(world, chain2):
     end = _claimed(world, chain2)
     world.chain.pending_timestamp = end
@@ -153,6 +163,7 @@ def test_submit_without_quorum_is_done_and_readies_dependent(world, chain2):
     assert world.validation.requestCount() == 0  # no quorum, nothing to record
 
 
+@pytest.mark.covers("WorkflowCoordinator.submit", "wrong_caller")
 def test_submit_reverts_for_non_holder(world, chain2):
     world.claim(chain2, 0)
     with ape.reverts(world.coordinator.CoordinatorNotLeaseHolder, runId=chain2, step=0,
@@ -160,6 +171,7 @@ def test_submit_reverts_for_non_holder(world, chain2):
         world.submit(chain2, 0, who=1)
 
 
+@pytest.mark.covers("WorkflowCoordinator.submit", "wrong_state")
 def test_submit_reverts_at_lease_end(world, chain2):
     end = _claimed(world, chain2)
     world.chain.pending_timestamp = end
@@ -168,12 +180,14 @@ def test_submit_reverts_at_lease_end(world, chain2):
         world.submit(chain2, 0)
 
 
+@pytest.mark.covers("WorkflowCoordinator.submit", "wrong_state")
 def test_submit_reverts_when_not_claimed(world, chain2):
     with ape.reverts(world.coordinator.CoordinatorStepNotClaimed, runId=chain2, step=0,
                      state=READY):
         world.submit(chain2, 0)
 
 
+@pytest.mark.covers("WorkflowCoordinator.submit", "bad_arguments")
 def test_submit_reverts_with_branches_on_a_non_decision(world, chain2):
     world.claim(chain2, 0)
     with ape.reverts(world.coordinator.CoordinatorInvalidBranches, runId=chain2, step=0,
@@ -220,6 +234,7 @@ def test_failing_slash_never_blocks_the_takeover(world):
     assert world.state(run, 0) == CLAIMED
 
 
+@pytest.mark.covers("WorkflowCoordinator.claim", "wrong_state")
 def test_last_attempt_lapse_is_failed_and_expire_fails_the_run(world):
     c = world.coordinator
     run = world.run_of([world.spec(attempts=1), world.spec(deps=mask(0))])
@@ -248,6 +263,7 @@ def test_expire_with_attempts_left_makes_step_ready(world, chain2):
     assert c.lease(chain2, 0)[3] == 1
 
 
+@pytest.mark.covers("WorkflowCoordinator.expireLease", "wrong_state")
 def test_expire_reverts_while_lease_is_live(world, chain2):
     world.claim(chain2, 0)
     with ape.reverts(world.coordinator.CoordinatorLeaseNotExpired, runId=chain2, step=0,
@@ -255,6 +271,7 @@ def test_expire_reverts_while_lease_is_live(world, chain2):
         world.coordinator.expireLease(chain2, 0, sender=world.outsider)
 
 
+@pytest.mark.covers("WorkflowCoordinator.expireLease", "wrong_state")
 def test_expire_reverts_when_never_claimed(world, chain2):
     with ape.reverts(world.coordinator.CoordinatorLeaseNotExpired, runId=chain2, step=0,
                      state=READY):
@@ -287,11 +304,13 @@ def test_quorum_of_two_approvals_makes_step_done_and_records_validation(world, q
     assert world.reputation.feedbackOf(world.agents[0]) == (1, 100)
 
 
+@pytest.mark.covers("WorkflowCoordinator.respond", "bad_arguments")
 def test_respond_reverts_for_response_above_100(world, q2):
     with ape.reverts(world.coordinator.CoordinatorInvalidResponse, response=101):
         world.respond(q2, 0, 0, 101)
 
 
+@pytest.mark.covers("WorkflowCoordinator.respond", "wrong_state")
 def test_respond_reverts_when_not_submitted(world, q2):
     world.claim(q2, 0)
     with ape.reverts(world.coordinator.CoordinatorStepNotSubmitted, runId=q2, step=0,
@@ -299,6 +318,7 @@ def test_respond_reverts_when_not_submitted(world, q2):
         world.respond(q2, 0, 0, 100)
 
 
+@pytest.mark.covers("WorkflowCoordinator.respond", "wrong_caller")
 def test_executor_cannot_validate_its_own_result(world, q2):
     world.claim(q2, 0)
     world.submit(q2, 0)
@@ -307,6 +327,7 @@ def test_executor_cannot_validate_its_own_result(world, q2):
         world.coordinator.respond(q2, 0, world.agents[0], 100, sender=world.operators[0])
 
 
+@pytest.mark.covers("WorkflowCoordinator.respond", "wrong_caller")
 def test_respond_reverts_for_agent_without_validator_role(world, q2):
     world.claim(q2, 0)
     world.submit(q2, 0)
@@ -315,6 +336,7 @@ def test_respond_reverts_for_agent_without_validator_role(world, q2):
         world.coordinator.respond(q2, 0, world.agents[1], 100, sender=world.operators[1])
 
 
+@pytest.mark.covers("WorkflowCoordinator.respond", "wrong_caller")
 def test_definition_validator_role_overrides_global(world):
     role = b"\x77" * 32
     run = world.run_of([world.spec(quorum=1)], validator_role=role)
@@ -329,6 +351,7 @@ def test_definition_validator_role_overrides_global(world):
     assert world.state(run, 0) == DONE
 
 
+@pytest.mark.covers("WorkflowCoordinator.respond", "replay")
 def test_validator_votes_once_per_attempt(world, q2):
     world.claim(q2, 0)
     world.submit(q2, 0)
@@ -338,6 +361,7 @@ def test_validator_votes_once_per_attempt(world, q2):
         world.respond(q2, 0, 0, 0)
 
 
+@pytest.mark.covers("WorkflowCoordinator.claim", "wrong_state")
 def test_quorum_of_rejections_backs_off_then_retries(world):
     c = world.coordinator
     run = world.run_of([world.spec(quorum=1, attempts=4, backoff=(10, 3, 50))])
@@ -391,6 +415,8 @@ def test_refused_feedback_never_blocks_completion(world, chain2):
 
 
 # ---------------------------------------------------------------- pause / resume
+@pytest.mark.covers("WorkflowCoordinator.pauseRun", "wrong_state", "replay")
+@pytest.mark.covers("WorkflowCoordinator.claim", "wrong_state")
 def test_pause_blocks_claims_but_not_submits(world, chain2):
     c = world.coordinator
     world.claim(chain2, 0)
@@ -407,13 +433,81 @@ def test_pause_blocks_claims_but_not_submits(world, chain2):
     world.claim(chain2, 1)
 
 
+@pytest.mark.covers("WorkflowCoordinator.resumeRun", "wrong_state")
 def test_resume_reverts_when_running(world, chain2):
     with ape.reverts(world.coordinator.CoordinatorRunNotPaused, runId=chain2, state=R_RUNNING):
         world.coordinator.resumeRun(chain2, sender=world.creator)
 
 
+@pytest.mark.covers("WorkflowCoordinator.pauseRun", "wrong_caller")
+@pytest.mark.covers("WorkflowCoordinator.resumeRun", "wrong_caller")
+@pytest.mark.covers("WorkflowCoordinator.cancelRun", "wrong_caller")
 def test_only_creator_controls_the_run(world, chain2):
     c = world.coordinator
     for fn in (c.pauseRun, c.resumeRun, c.cancelRun):
         with ape.reverts(c.CoordinatorNotCreator, runId=chain2, caller=world.outsider.address):
             fn(chain2, sender=world.outsider)
+
+
+# ---------------------------------------------------------------- negatives for the matrix
+def _step_calls(world):
+    c, w = world.coordinator, world
+    return {
+        "heartbeatLease": lambda run, step: c.heartbeatLease(run, step, sender=w.operators[0]),
+        "submit": lambda run, step: c.submit(run, step, b"\x22" * 32, "ipfs://r", 0, sender=w.operators[0]),
+        "respond": lambda run, step: c.respond(run, step, w.validator_agents[0], 90, sender=w.validators[0]),
+        "expireLease": lambda run, step: c.expireLease(run, step, sender=w.outsider),
+        "expireRemote": lambda run, step: c.expireRemote(run, step, sender=w.outsider),
+        "dispatch": lambda run, step: c.dispatch(run, step, sender=w.outsider),
+    }
+
+
+@pytest.mark.covers("WorkflowCoordinator.heartbeatLease", "bad_arguments")
+@pytest.mark.covers("WorkflowCoordinator.submit", "bad_arguments")
+@pytest.mark.covers("WorkflowCoordinator.respond", "bad_arguments")
+@pytest.mark.covers("WorkflowCoordinator.expireLease", "bad_arguments")
+@pytest.mark.covers("WorkflowCoordinator.expireRemote", "bad_arguments")
+@pytest.mark.covers("WorkflowCoordinator.dispatch", "bad_arguments")
+@pytest.mark.covers("WorkflowCoordinator.pauseRun", "bad_arguments")
+@pytest.mark.covers("WorkflowCoordinator.resumeRun", "bad_arguments")
+@pytest.mark.covers("WorkflowCoordinator.cancelRun", "bad_arguments")
+def test_every_run_call_rejects_an_unknown_run_and_a_step_out_of_range(world, chain2):
+    c = world.coordinator
+    for call in _step_calls(world).values():
+        with ape.reverts(c.CoordinatorUnknownRun, runId=999):
+            call(999, 0)
+        with ape.reverts(c.CoordinatorInvalidStep, runId=chain2, step=2):
+            call(chain2, 2)
+    for fn in (c.pauseRun, c.resumeRun, c.cancelRun):
+        with ape.reverts(c.CoordinatorUnknownRun, runId=999):
+            fn(999, sender=world.creator)
+
+
+@pytest.mark.covers("WorkflowCoordinator.resumeRun", "replay")
+def test_resume_twice_reverts(world, chain2):
+    c = world.coordinator
+    c.pauseRun(chain2, sender=world.creator)
+    c.resumeRun(chain2, sender=world.creator)
+    with ape.reverts(c.CoordinatorRunNotPaused, runId=chain2, state=R_RUNNING):
+        c.resumeRun(chain2, sender=world.creator)
+
+
+@pytest.mark.covers("WorkflowCoordinator.submit", "replay")
+def test_submit_twice_reverts_and_pays_once(world, chain2):
+    c = world.coordinator
+    world.finish(chain2, 0)
+    owed = c.owed(world.operators[0])
+    with ape.reverts(c.CoordinatorStepNotClaimed, runId=chain2, step=0, state=DONE):
+        world.submit(chain2, 0)
+    assert c.owed(world.operators[0]) == owed == REWARD
+
+
+@pytest.mark.covers("WorkflowCoordinator.expireLease", "replay")
+def test_expire_lease_twice_reverts_and_counts_one_attempt(world, chain2):
+    c = world.coordinator
+    end = _claimed(world, chain2)
+    world.chain.pending_timestamp = end + 5
+    c.expireLease(chain2, 0, sender=world.outsider)
+    with ape.reverts(c.CoordinatorLeaseNotExpired, runId=chain2, step=0, state=READY):
+        c.expireLease(chain2, 0, sender=world.outsider)
+    assert c.lease(chain2, 0)[3] == 1

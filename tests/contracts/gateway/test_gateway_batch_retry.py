@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ape
+import pytest
 from eth_utils import keccak
 
 from accord.messages import RECEIVE_MESSAGE_SELECTOR, batch_root
@@ -38,6 +39,7 @@ def test_failing_recipient_mid_batch_does_not_block_the_others(dst, recipients, 
     assert _status(dst, msgs[0])[0] == DELIVERED and _status(dst, msgs[2])[0] == DELIVERED
 
 
+@pytest.mark.covers("AccordGateway.retry", "replay")
 def test_retry_succeeds_once_and_never_twice(dst, recipients, make_message, sign_batch, relayer,
                                              user):
     recipients[1].setMode(1, sender=relayer)
@@ -59,6 +61,7 @@ def test_retry_succeeds_once_and_never_twice(dst, recipients, make_message, sign
     assert recipients[1].received() == 1
 
 
+@pytest.mark.covers("AccordGateway.retry", "wrong_state")
 def test_retry_reverts_for_unknown_or_delivered_messages(dst, recipient, make_message, sign,
                                                          relayer, user):
     m = make_message(recipient, nonce=340)
@@ -69,6 +72,7 @@ def test_retry_reverts_for_unknown_or_delivered_messages(dst, recipient, make_me
         dst.retry(m.as_tuple(), GAS_LIMIT, sender=user)
 
 
+@pytest.mark.covers("AccordGateway.retry", "bad_arguments")
 def test_retry_rechecks_the_id_against_the_failed_record(dst, recipient, make_message, sign,
                                                          relayer, user):
     recipient.setMode(1, sender=relayer)
@@ -107,6 +111,7 @@ def test_recipient_out_of_gas_is_recorded_and_retry_with_more_gas_succeeds(dst, 
     assert _status(dst, m)[0] == DELIVERED
 
 
+@pytest.mark.covers("AccordGateway.deliverBatch", "replay")
 def test_batch_of_a_signed_list_can_be_delivered_in_parts(dst, recipients, make_message,
                                                           sign_batch, relayer):
     msgs = _batch(make_message, recipients, 350)
@@ -120,6 +125,7 @@ def test_batch_of_a_signed_list_can_be_delivered_in_parts(dst, recipients, make_
     assert recipients[1].received() == 1
 
 
+@pytest.mark.covers("AccordGateway.deliverBatch", "bad_arguments")
 def test_batch_reverts_when_a_message_is_not_in_the_signed_list(dst, recipients, make_message,
                                                                 sign_batch, relayer):
     msgs = _batch(make_message, recipients, 360)
@@ -133,6 +139,7 @@ def test_batch_reverts_when_a_message_is_not_in_the_signed_list(dst, recipients,
                          sign_batch(msgs, ids=ids), GAS_LIMIT, sender=relayer)
 
 
+@pytest.mark.covers("AccordGateway.deliverBatch", "bad_arguments")
 def test_batch_reverts_on_signatures_over_another_root(dst, recipients, make_message, sign_batch,
                                                        relayer):
     msgs = _batch(make_message, recipients, 370)
@@ -141,6 +148,7 @@ def test_batch_reverts_on_signatures_over_another_root(dst, recipients, make_mes
                          sender=relayer)
 
 
+@pytest.mark.covers("AccordGateway.deliverBatch", "bad_arguments")
 def test_batch_single_attestation_is_not_a_batch_attestation(dst, recipient, make_message, sign,
                                                              relayer):
     m = make_message(recipient, nonce=371)
@@ -148,6 +156,7 @@ def test_batch_single_attestation_is_not_a_batch_attestation(dst, recipient, mak
         dst.deliverBatch([m.as_tuple()], [], sign(m), GAS_LIMIT, sender=relayer)
 
 
+@pytest.mark.covers("AccordGateway.deliverBatch", "bad_arguments")
 def test_batch_reverts_when_empty_mixed_or_misaddressed(dst, recipients, make_message,
                                                         sign_batch, relayer, user, chain_id):
     with ape.reverts(dst.AccordGatewayInvalidBatch):
@@ -168,6 +177,7 @@ def test_batch_reverts_when_empty_mixed_or_misaddressed(dst, recipients, make_me
         dst.deliverBatch([d.as_tuple()], [], sign_batch([d]), GAS_LIMIT, sender=relayer)
 
 
+@pytest.mark.covers("AccordGateway.deliverBatch", "wrong_state")
 def test_batch_skips_expired_messages(dst, recipients, make_message, sign_batch, relayer, chain):
     now = chain.pending_timestamp
     a = make_message(recipients[0], nonce=390, expiry=now + 10)
@@ -199,6 +209,7 @@ def test_recipient_reentering_deliver_is_blocked_and_recorded_failed(project, ds
     assert recipient.received() == 0
 
 
+@pytest.mark.covers("AccordGateway.retry", "replay")
 def test_recipient_reentering_retry_cannot_deliver_twice(project, dst, admin, make_message, sign,
                                                          relayer, user):
     attacker = project.ReentrantRecipient.deploy(sender=admin)
@@ -223,6 +234,7 @@ def test_receive_message_selector_constant(recipient):
     assert RECEIVE_MESSAGE_SELECTOR == keccak(text="receiveMessage(bytes32,bytes,bytes)")[:4]
 
 
+@pytest.mark.covers("AccordGateway.deliverBatch", "bad_arguments")
 def test_batch_with_too_little_transaction_gas_reverts_instead_of_recording_failures(
         dst, recipients, make_message, sign_batch, relayer):
     msgs = _batch(make_message, recipients, 410)
@@ -232,6 +244,7 @@ def test_batch_with_too_little_transaction_gas_reverts_instead_of_recording_fail
     assert all(_status(dst, m)[0] == UNKNOWN for m in msgs)
 
 
+@pytest.mark.covers("AccordGateway.retry", "bad_arguments")
 def test_retry_with_too_little_transaction_gas_reverts_and_keeps_the_record(
         dst, recipient, make_message, sign, relayer, user):
     recipient.setMode(1, sender=relayer)
@@ -240,3 +253,16 @@ def test_retry_with_too_little_transaction_gas_reverts_and_keeps_the_record(
     with ape.reverts(dst.AccordGatewayInsufficientGas, gasLimit=2_000_000):
         dst.retry(m.as_tuple(), 2_000_000, sender=user, gas=1_000_000)
     assert _status(dst, m)[:3:2] == (FAILED, 1)
+
+
+# ---------------------------------------------------------------- negatives for the matrix
+@pytest.mark.covers("AccordGateway.deliverBatch", "wrong_caller")
+def test_batch_signed_by_non_validators_reverts(dst, recipients, make_message, sign_batch, relayer,
+                                                validators, outsider, chain_id):
+    msgs = _batch(make_message, recipients, 380)
+    sigs = sign_batch(msgs, signers=[validators[0], outsider]
+                      if int(validators[0].address, 16) < int(outsider.address, 16)
+                      else [outsider, validators[0]])
+    with ape.reverts(dst.AccordGatewaySignerNotValidator, originChainId=chain_id,
+                     signer=outsider.address):
+        dst.deliverBatch([m.as_tuple() for m in msgs], [], sigs, GAS_LIMIT, sender=relayer)

@@ -47,6 +47,7 @@ def test_deliver_accepts_all_three_signatures(dst, recipient, make_message, sign
     assert _status(dst, m)[0] == DELIVERED
 
 
+@pytest.mark.covers("AccordGateway.deliver", "replay")
 def test_deliver_reverts_on_replay(dst, recipient, make_message, sign, relayer):
     m = make_message(recipient, nonce=9)
     dst.deliver(m.as_tuple(), sign(m), GAS_LIMIT, sender=relayer)
@@ -54,6 +55,7 @@ def test_deliver_reverts_on_replay(dst, recipient, make_message, sign, relayer):
         dst.deliver(m.as_tuple(), sign(m), GAS_LIMIT, sender=relayer)
 
 
+@pytest.mark.covers("AccordGateway.deliver", "replay")
 def test_deliver_reverts_on_other_message_reusing_a_delivered_nonce(dst, recipient, make_message,
                                                                     sign, relayer):
     m = make_message(recipient, b"one", nonce=10)
@@ -63,6 +65,7 @@ def test_deliver_reverts_on_other_message_reusing_a_delivered_nonce(dst, recipie
         dst.deliver(twin.as_tuple(), sign(twin), GAS_LIMIT, sender=relayer)
 
 
+@pytest.mark.covers("AccordGateway.deliver", "bad_arguments")
 def test_deliver_reverts_on_wrong_destination(dst, recipient, make_message, sign, relayer,
                                               chain_id):
     m = make_message(recipient, destination=chain_id + 1)
@@ -71,6 +74,7 @@ def test_deliver_reverts_on_wrong_destination(dst, recipient, make_message, sign
         dst.deliver(m.as_tuple(), sign(m), GAS_LIMIT, sender=relayer)
 
 
+@pytest.mark.covers("AccordGateway.deliver", "bad_arguments")
 def test_deliver_reverts_on_untrusted_origin_gateway(dst, recipient, make_message, sign, relayer,
                                                      chain_id, user):
     m = make_message(recipient, origin_gateway=user.address)
@@ -79,6 +83,7 @@ def test_deliver_reverts_on_untrusted_origin_gateway(dst, recipient, make_messag
         dst.deliver(m.as_tuple(), sign(m), GAS_LIMIT, sender=relayer)
 
 
+@pytest.mark.covers("AccordGateway.deliver", "bad_arguments")
 def test_deliver_reverts_on_unconfigured_origin_chain(dst, src, recipient, make_message, sign,
                                                       relayer):
     m = make_message(recipient)
@@ -87,6 +92,7 @@ def test_deliver_reverts_on_unconfigured_origin_chain(dst, src, recipient, make_
         dst.deliver(m.as_tuple(), sign(m), GAS_LIMIT, sender=relayer)
 
 
+@pytest.mark.covers("AccordGateway.deliver", "wrong_caller")
 def test_deliver_reverts_on_signature_by_non_validator(dst, recipient, make_message, sign,
                                                        relayer, validators, outsider, chain_id):
     m = make_message(recipient)
@@ -96,6 +102,7 @@ def test_deliver_reverts_on_signature_by_non_validator(dst, recipient, make_mess
         dst.deliver(m.as_tuple(), sigs, GAS_LIMIT, sender=relayer)
 
 
+@pytest.mark.covers("AccordGateway.deliver", "bad_arguments")
 def test_deliver_reverts_on_signatures_over_another_message(dst, recipient, make_message, sign,
                                                             relayer):
     m = make_message(recipient, b"real")
@@ -104,6 +111,7 @@ def test_deliver_reverts_on_signatures_over_another_message(dst, recipient, make
         dst.deliver(forged.as_tuple(), sign(m), GAS_LIMIT, sender=relayer)
 
 
+@pytest.mark.covers("AccordGateway.deliver", "bad_arguments")
 def test_deliver_reverts_on_signature_under_another_domain(dst, recipient, make_message, relayer,
                                                            validators, user, chain_id):
     m = make_message(recipient)
@@ -113,6 +121,7 @@ def test_deliver_reverts_on_signature_under_another_domain(dst, recipient, make_
         dst.deliver(m.as_tuple(), sigs, GAS_LIMIT, sender=relayer)
 
 
+@pytest.mark.covers("AccordGateway.deliver", "bad_arguments")
 def test_deliver_reverts_on_too_few_signatures(dst, recipient, make_message, sign, relayer,
                                                validators):
     m = make_message(recipient)
@@ -122,6 +131,7 @@ def test_deliver_reverts_on_too_few_signatures(dst, recipient, make_message, sig
         dst.deliver(m.as_tuple(), b"", GAS_LIMIT, sender=relayer)
 
 
+@pytest.mark.covers("AccordGateway.deliver", "bad_arguments")
 def test_deliver_reverts_on_duplicated_signature(dst, recipient, make_message, sign, relayer,
                                                  validators):
     m = make_message(recipient)
@@ -130,6 +140,7 @@ def test_deliver_reverts_on_duplicated_signature(dst, recipient, make_message, s
         dst.deliver(m.as_tuple(), one + one, GAS_LIMIT, sender=relayer)
 
 
+@pytest.mark.covers("AccordGateway.deliver", "bad_arguments")
 def test_deliver_reverts_on_unsorted_signatures(dst, recipient, make_message, sign, relayer,
                                                 validators):
     m = make_message(recipient)
@@ -139,6 +150,7 @@ def test_deliver_reverts_on_unsorted_signatures(dst, recipient, make_message, si
         dst.deliver(m.as_tuple(), sigs, GAS_LIMIT, sender=relayer)
 
 
+@pytest.mark.covers("AccordGateway.deliver", "bad_arguments")
 def test_deliver_reverts_on_bad_signature_encoding(dst, recipient, make_message, sign, relayer):
     m = make_message(recipient)
     sigs = sign(m)
@@ -155,6 +167,7 @@ def test_deliver_reverts_on_bad_signature_encoding(dst, recipient, make_message,
         dst.deliver(m.as_tuple(), twin, GAS_LIMIT, sender=relayer)
 
 
+@pytest.mark.covers("AccordGateway.deliver", "wrong_state")
 def test_deliver_reverts_after_expiry(dst, recipient, make_message, sign, relayer, chain):
     expiry = chain.pending_timestamp + 100
     m = make_message(recipient, expiry=expiry)
@@ -169,6 +182,7 @@ def test_deliver_before_expiry_succeeds(dst, recipient, make_message, sign, rela
     assert _status(dst, m)[0] == DELIVERED
 
 
+@pytest.mark.covers("AccordGateway.deliver", "bad_arguments")
 def test_deliver_reverts_when_transaction_gas_cannot_cover_the_gas_limit(dst, recipient,
                                                                          make_message, sign,
                                                                          relayer):
@@ -178,6 +192,7 @@ def test_deliver_reverts_when_transaction_gas_cannot_cover_the_gas_limit(dst, re
     assert _status(dst, m)[0] == UNKNOWN
 
 
+@pytest.mark.covers("AccordGateway.deliver", "wrong_caller", "wrong_state")
 def test_rotated_out_validators_can_no_longer_sign(dst, recipient, make_message, sign, relayer,
                                                    admin, validators, outsider, chain_id):
     new_set = sorted([validators[2].address, outsider.address], key=lambda a: int(a, 16))
@@ -195,6 +210,8 @@ def test_rotated_out_validators_can_no_longer_sign(dst, recipient, make_message,
                 sender=relayer)
 
 
+@pytest.mark.covers("AccordGateway.setTrustedGateway", "wrong_caller")
+@pytest.mark.covers("AccordGateway.setValidatorSet", "wrong_caller")
 def test_admin_functions_revert_for_non_admin(dst, user, chain_id, validators):
     with ape.reverts(dst.OwnableUnauthorizedAccount, account=user.address):
         dst.setTrustedGateway(chain_id, user.address, sender=user)
@@ -210,6 +227,7 @@ def test_set_trusted_gateway_emits_and_is_readable(dst, admin, user):
 
 @pytest.mark.parametrize("case", ["empty", "unsorted", "duplicate", "zero", "threshold0",
                                   "threshold_too_high"])
+@pytest.mark.covers("AccordGateway.setValidatorSet", "bad_arguments")
 def test_set_validator_set_rejects_invalid_sets(dst, admin, validators, chain_id, case):
     addrs = [v.address for v in validators]
     args = {
@@ -231,6 +249,7 @@ def test_admin_transfer_is_two_step(dst, admin, user):
     assert dst.owner() == user.address
 
 
+@pytest.mark.covers("AccordGateway.receiveMessage", "wrong_caller")
 def test_receive_message_rejects_direct_calls(dst, src, user, interop):
     with ape.reverts(dst.AccordGatewayUnauthorizedNotice):
         dst.receiveMessage(b"\x00" * 32, interop(src), b"", sender=user)
@@ -261,3 +280,30 @@ def test_origin_config_is_one_slot_pointing_at_the_set_code(dst, src, chain_id, 
     assert dst.trustedGateway(chain_id) == src.address
     assert list(dst.validators(chain_id)) == [v.address for v in validators]
     assert dst.trustedGateway(123456) == "0x" + "00" * 20
+
+
+# ---------------------------------------------------------------- negatives for the matrix
+@pytest.mark.covers("AccordGateway.transferOwnership", "wrong_caller")
+@pytest.mark.covers("AccordGateway.acceptOwnership", "wrong_caller", "wrong_state", "replay")
+def test_two_step_transfer_refuses_strangers_and_a_second_accept(dst, admin, user, relayer):
+    with ape.reverts(dst.OwnableUnauthorizedAccount, account=user.address):
+        dst.transferOwnership(user.address, sender=user)
+    # nothing pending: even the owner cannot accept
+    with ape.reverts(dst.OwnableUnauthorizedAccount, account=admin.address):
+        dst.acceptOwnership(sender=admin)
+    dst.transferOwnership(user.address, sender=admin)
+    with ape.reverts(dst.OwnableUnauthorizedAccount, account=relayer.address):
+        dst.acceptOwnership(sender=relayer)
+    dst.acceptOwnership(sender=user)
+    with ape.reverts(dst.OwnableUnauthorizedAccount, account=user.address):
+        dst.acceptOwnership(sender=user)
+    assert dst.owner() == user.address and dst.pendingOwner() == "0x" + "00" * 20
+
+
+@pytest.mark.covers("AccordGateway.renounceOwnership", "wrong_caller", "replay")
+def test_renounce_ownership_is_owner_only_and_final(dst, admin, user):
+    with ape.reverts(dst.OwnableUnauthorizedAccount, account=user.address):
+        dst.renounceOwnership(sender=user)
+    dst.renounceOwnership(sender=admin)
+    with ape.reverts(dst.OwnableUnauthorizedAccount, account=admin.address):
+        dst.renounceOwnership(sender=admin)

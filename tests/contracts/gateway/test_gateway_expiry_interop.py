@@ -4,6 +4,7 @@ recipients working over the gateway unchanged."""
 from __future__ import annotations
 
 import ape
+import pytest
 from eth_abi import encode
 from eth_utils import keccak
 
@@ -17,6 +18,7 @@ def _status(dst, m):
     return tuple(dst.messageStatus(m.origin_chain_id, m.origin_gateway, m.nonce, m.id))
 
 
+@pytest.mark.covers("AccordGateway.markExpired", "wrong_state", "replay")
 def test_expired_message_is_marked_on_destination_and_proven_on_origin(
         project, src, dst, admin, recipient, interop, expiry_attr, chain, sign, relayer, user,
         sent_messages, chain_id):
@@ -50,6 +52,7 @@ def test_expired_message_is_marked_on_destination_and_proven_on_origin(
     assert tx.decode_logs(app.ExpiryObserved)[0].destinationChainId == chain_id
 
 
+@pytest.mark.covers("AccordGateway.receiveMessage", "wrong_caller")
 def test_forged_expiry_notice_from_a_non_gateway_sender_is_not_recorded(src, make_message, sign,
                                                                         relayer, user, chain_id):
     fake_id = b"\x42" * 32
@@ -60,6 +63,7 @@ def test_forged_expiry_notice_from_a_non_gateway_sender_is_not_recorded(src, mak
         src.deliver(forged.as_tuple(), sign(forged), GAS_LIMIT, sender=relayer)
 
 
+@pytest.mark.covers("AccordGateway.receiveMessage", "wrong_caller")
 def test_notice_from_a_user_through_the_trusted_gateway_is_recorded_failed(
         src, dst, make_message, sign, relayer, user):
     # dst (trusted by src) carries a message whose sender is a user, not dst itself
@@ -71,6 +75,7 @@ def test_notice_from_a_user_through_the_trusted_gateway_is_recorded_failed(
     assert not src.expiredOnDestination(fake_id)
 
 
+@pytest.mark.covers("AccordGateway.markExpired", "wrong_state")
 def test_mark_expired_of_delivered_message_reverts(dst, recipient, make_message, sign, relayer,
                                                    chain, user):
     expiry = chain.pending_timestamp + 60
@@ -81,6 +86,7 @@ def test_mark_expired_of_delivered_message_reverts(dst, recipient, make_message,
         dst.markExpired(m.as_tuple(), [], sign(m), sender=user)
 
 
+@pytest.mark.covers("AccordGateway.retry", "wrong_state")
 def test_mark_expired_of_failed_message_needs_no_signatures_and_stops_retries(
         dst, recipient, make_message, sign, relayer, chain, user):
     recipient.setMode(1, sender=relayer)
@@ -97,6 +103,7 @@ def test_mark_expired_of_failed_message_needs_no_signatures_and_stops_retries(
         dst.retry(m.as_tuple(), GAS_LIMIT, sender=user)
 
 
+@pytest.mark.covers("AccordGateway.markExpired", "wrong_caller", "wrong_state", "bad_arguments")
 def test_mark_expired_requires_attestation_and_no_expiry_never_expires(
         dst, recipient, make_message, sign, sign_batch, chain, user, validators):
     expiry = chain.pending_timestamp + 60
@@ -152,6 +159,7 @@ def test_openzeppelin_recipient_rejects_other_senders_and_the_failure_is_recorde
     assert probe.value() == 0
 
 
+@pytest.mark.covers("AccordGateway.markExpired", "bad_arguments")
 def test_mark_expired_checks_route_like_delivery(dst, recipient, make_message, sign, chain, user,
                                                  chain_id):
     expiry = chain.pending_timestamp + 10
@@ -164,3 +172,17 @@ def test_mark_expired_checks_route_like_delivery(dst, recipient, make_message, s
     with ape.reverts(dst.AccordGatewayUntrustedOrigin, originChainId=chain_id,
                      gateway=user.address):
         dst.markExpired(untrusted.as_tuple(), [], sign(untrusted), sender=user)
+
+
+# ---------------------------------------------------------------- negatives for the matrix
+@pytest.mark.covers("AccordGateway.receiveMessage", "bad_arguments")
+def test_notice_with_an_unknown_tag_from_the_trusted_gateway_is_recorded_failed(
+        src, dst, make_message, sign, relayer, user):
+    fake_id = b"\x44" * 32
+    payload = encode(["bytes4", "bytes32", "address"], [b"\xde\xad\xbe\xef", fake_id, user.address])
+    m = make_message(src, payload, nonce=502, origin_gateway=dst.address, sender=dst.address)
+    src.deliver(m.as_tuple(), sign(m), GAS_LIMIT, sender=relayer)
+    status = _status(src, m)
+    invalid_notice = keccak(text="AccordGatewayInvalidNotice(bytes4)")[:4] + b"\xde\xad\xbe\xef" + b"\x00" * 28
+    assert (status[0], bytes(status[1])) == (FAILED, keccak(invalid_notice))
+    assert not src.expiredOnDestination(fake_id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ape
+import pytest
 from eth_utils import keccak
 
 from accord.messages import EXPIRY_ATTRIBUTE, Message, encode_interop_address, message_id
@@ -53,12 +54,14 @@ def test_supports_attribute_is_true_only_for_expiry(src):
     assert not src.supportsAttribute(keccak(text="gasLimit(uint256)")[:4])
 
 
+@pytest.mark.covers("AccordGateway.sendMessage", "bad_arguments")
 def test_send_reverts_on_unsupported_attribute(src, user, recipient, interop):
     selector = keccak(text="gasLimit(uint256)")[:4]
     with ape.reverts(src.UnsupportedAttribute, selector=selector):
         src.sendMessage(interop(recipient), b"", [selector + b"\x00" * 32], sender=user)
 
 
+@pytest.mark.covers("AccordGateway.sendMessage", "bad_arguments")
 def test_send_reverts_on_malformed_expiry_attribute(src, user, recipient, interop):
     too_short = EXPIRY_ATTRIBUTE + b"\x01" * 8
     with ape.reverts(src.AccordGatewayInvalidAttribute, attribute=too_short):
@@ -70,12 +73,14 @@ def test_send_reverts_on_malformed_expiry_attribute(src, user, recipient, intero
         src.sendMessage(interop(recipient), b"", [b"\x01\x02"], sender=user)
 
 
+@pytest.mark.covers("AccordGateway.sendMessage", "bad_arguments")
 def test_send_reverts_on_duplicate_expiry(src, user, recipient, interop, chain, expiry_attr):
     attr = expiry_attr(chain.pending_timestamp + 100)
     with ape.reverts(src.AccordGatewayDuplicateAttribute, selector=EXPIRY_ATTRIBUTE):
         src.sendMessage(interop(recipient), b"", [attr, attr], sender=user)
 
 
+@pytest.mark.covers("AccordGateway.sendMessage", "bad_arguments")
 def test_send_reverts_on_expiry_not_in_the_future(src, user, recipient, interop, chain,
                                                   expiry_attr):
     past = chain.pending_timestamp - 1
@@ -83,6 +88,7 @@ def test_send_reverts_on_expiry_not_in_the_future(src, user, recipient, interop,
         src.sendMessage(interop(recipient), b"", [expiry_attr(past)], sender=user)
 
 
+@pytest.mark.covers("AccordGateway.sendMessage", "bad_arguments")
 def test_send_reverts_on_recipient_that_is_not_an_erc7930_evm_address(src, user, recipient,
                                                                        chain_id):
     no_chain = bytes.fromhex("000100000014") + bytes.fromhex(recipient.address[2:])
@@ -94,6 +100,7 @@ def test_send_reverts_on_recipient_that_is_not_an_erc7930_evm_address(src, user,
             src.sendMessage(bad, b"", [], sender=user)
 
 
+@pytest.mark.covers("AccordGateway.sendMessage", "bad_arguments")
 def test_send_reverts_when_value_is_attached(src, user, recipient, interop):
     with ape.reverts(src.AccordGatewayValueNotSupported, value=1):
         src.sendMessage(interop(recipient), b"", [], sender=user, value=1)

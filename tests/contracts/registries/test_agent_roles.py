@@ -44,6 +44,7 @@ def test_configure_role_by_admin_emits(roles: Any, deployer: Any) -> None:
     assert roles.roleMinBond(OTHER_ROLE) == (5, True)
 
 
+@pytest.mark.covers("AgentRoles.configureRole", "bad_arguments")
 def test_configure_role_rejects_min_bond_beyond_uint96(roles: Any, deployer: Any) -> None:
     with ape.reverts(roles.SafeCastOverflowedUintDowncast, bits=96, value=UINT96_MAX + 1):
         roles.configureRole(OTHER_ROLE, UINT96_MAX + 1, sender=deployer)
@@ -57,6 +58,8 @@ def test_admin_setters_update_timing(roles: Any, deployer: Any) -> None:
     assert roles.timing() == (120, 60)
 
 
+@pytest.mark.covers("AgentRoles.setHeartbeatExpiry", "bad_arguments")
+@pytest.mark.covers("AgentRoles.setUnbondingDelay", "bad_arguments")
 def test_admin_setters_reject_zero(roles: Any, deployer: Any) -> None:
     with ape.reverts(roles.AgentRolesInvalidArgument):
         roles.setHeartbeatExpiry(0, sender=deployer)
@@ -64,6 +67,10 @@ def test_admin_setters_reject_zero(roles: Any, deployer: Any) -> None:
         roles.setUnbondingDelay(0, sender=deployer)
 
 
+@pytest.mark.covers("AgentRoles.configureRole", "wrong_caller")
+@pytest.mark.covers("AgentRoles.setHeartbeatExpiry", "wrong_caller")
+@pytest.mark.covers("AgentRoles.setUnbondingDelay", "wrong_caller")
+@pytest.mark.covers("AgentRoles.withdrawTreasury", "wrong_caller")
 def test_admin_functions_reject_non_admin(roles: Any, carol: Any) -> None:
     admin_role = roles.DEFAULT_ADMIN_ROLE()
     for call in (lambda: roles.configureRole(OTHER_ROLE, 1, sender=carol),
@@ -91,26 +98,31 @@ def test_bond_by_operator_is_allowed(roles: Any, identity: Any, alice: Any, dave
     assert roles.bondOf(0, ROLE)[0] == MIN_BOND
 
 
+@pytest.mark.covers("AgentRoles.bond", "bad_arguments")
 def test_bond_rejects_zero_value(roles: Any, alice: Any) -> None:
     with ape.reverts(roles.AgentRolesInvalidArgument):
         roles.bond(0, ROLE, sender=alice, value=0)
 
 
+@pytest.mark.covers("AgentRoles.bond", "bad_arguments")
 def test_bond_rejects_unknown_role(roles: Any, alice: Any) -> None:
     with ape.reverts(roles.AgentRolesUnknownRole, role=OTHER_ROLE):
         roles.bond(0, OTHER_ROLE, sender=alice, value=1)
 
 
+@pytest.mark.covers("AgentRoles.bond", "wrong_caller")
 def test_bond_rejects_stranger(roles: Any, carol: Any) -> None:
     with ape.reverts(roles.AgentRolesNotAuthorized, agentId=0, caller=carol.address):
         roles.bond(0, ROLE, sender=carol, value=MIN_BOND)
 
 
+@pytest.mark.covers("AgentRoles.bond", "bad_arguments")
 def test_bond_reverts_for_unknown_agent(roles: Any, identity: Any, alice: Any) -> None:
     with ape.reverts(identity.ERC721NonexistentToken, tokenId=33):
         roles.bond(33, ROLE, sender=alice, value=MIN_BOND)
 
 
+@pytest.mark.covers("AgentRoles.bond", "bad_arguments")
 def test_bond_rejects_total_below_minimum(roles: Any, alice: Any) -> None:
     with ape.reverts(roles.AgentRolesBondBelowMinimum, role=ROLE, amount=MIN_BOND - 1, minBond=MIN_BOND):
         roles.bond(0, ROLE, sender=alice, value=MIN_BOND - 1)
@@ -131,6 +143,7 @@ def test_request_unbond_moves_amount_and_starts_delay(roles: Any, alice: Any) ->
     assert roles.bondOf(0, ROLE) == (MIN_BOND, 2 * MIN_BOND, tx2.timestamp + UNBONDING_DELAY)
 
 
+@pytest.mark.covers("AgentRoles.requestUnbond", "bad_arguments", "wrong_state")
 def test_request_unbond_rejects_zero_and_more_than_active(roles: Any, alice: Any) -> None:
     _bonded(roles, alice)
     with ape.reverts(roles.AgentRolesInvalidArgument):
@@ -140,6 +153,7 @@ def test_request_unbond_rejects_zero_and_more_than_active(roles: Any, alice: Any
         roles.requestUnbond(0, ROLE, MIN_BOND + 1, sender=alice)
 
 
+@pytest.mark.covers("AgentRoles.requestUnbond", "wrong_caller")
 def test_request_unbond_rejects_stranger(roles: Any, alice: Any, carol: Any) -> None:
     _bonded(roles, alice)
     with ape.reverts(roles.AgentRolesNotAuthorized, agentId=0, caller=carol.address):
@@ -158,6 +172,7 @@ def test_withdraw_after_delay_pays_recipient(roles: Any, chain: Any, alice: Any,
     assert roles.bondOf(0, ROLE) == (0, 0, 0)
 
 
+@pytest.mark.covers("AgentRoles.withdraw", "wrong_state")
 def test_withdraw_before_delay_reverts(roles: Any, chain: Any, alice: Any) -> None:
     _bonded(roles, alice)
     tx = roles.requestUnbond(0, ROLE, MIN_BOND, sender=alice)
@@ -167,12 +182,14 @@ def test_withdraw_before_delay_reverts(roles: Any, chain: Any, alice: Any) -> No
         roles.withdraw(0, ROLE, alice.address, sender=alice)
 
 
+@pytest.mark.covers("AgentRoles.withdraw", "wrong_state")
 def test_withdraw_with_nothing_unbonding_reverts(roles: Any, alice: Any) -> None:
     _bonded(roles, alice)
     with ape.reverts(roles.AgentRolesNothingToWithdraw, agentId=0, role=ROLE):
         roles.withdraw(0, ROLE, alice.address, sender=alice)
 
 
+@pytest.mark.covers("AgentRoles.withdraw", "wrong_caller", "bad_arguments")
 def test_withdraw_rejects_zero_recipient_and_stranger(roles: Any, chain: Any, alice: Any, carol: Any) -> None:
     _bonded(roles, alice)
     roles.requestUnbond(0, ROLE, MIN_BOND, sender=alice)
@@ -183,6 +200,7 @@ def test_withdraw_rejects_zero_recipient_and_stranger(roles: Any, chain: Any, al
         roles.withdraw(0, ROLE, carol.address, sender=carol)
 
 
+@pytest.mark.covers("AgentRoles.withdraw", "bad_arguments")
 def test_withdraw_to_rejecting_receiver_reverts_with_transfer_failed(
         project: Any, roles: Any, chain: Any, alice: Any, deployer: Any) -> None:
     sink = project.RejectingReceiverMock.deploy(sender=deployer)
@@ -211,6 +229,7 @@ def test_slash_takes_from_active_then_unbonding(roles: Any, alice: Any, slasher:
     assert roles.treasuryBalance() == 3 * MIN_BOND
 
 
+@pytest.mark.covers("AgentRoles.withdraw", "wrong_state")
 def test_slash_during_unbonding_delay_still_reaches_the_bond(roles: Any, chain: Any, alice: Any,
                                                              slasher: Any) -> None:
     _bonded(roles, alice)
@@ -222,6 +241,7 @@ def test_slash_during_unbonding_delay_still_reaches_the_bond(roles: Any, chain: 
         roles.withdraw(0, ROLE, alice.address, sender=alice)
 
 
+@pytest.mark.covers("AgentRoles.slash", "wrong_state", "bad_arguments")
 def test_slash_rejects_more_than_bonded_and_zero(roles: Any, alice: Any, slasher: Any) -> None:
     _bonded(roles, alice)
     with ape.reverts(roles.AgentRolesInsufficientBond, agentId=0, role=ROLE, available=MIN_BOND,
@@ -231,6 +251,7 @@ def test_slash_rejects_more_than_bonded_and_zero(roles: Any, alice: Any, slasher
         roles.slash(0, ROLE, 0, REASON, sender=slasher)
 
 
+@pytest.mark.covers("AgentRoles.slash", "wrong_caller")
 def test_slash_rejects_non_slasher(roles: Any, alice: Any, deployer: Any) -> None:
     _bonded(roles, alice)
     with ape.reverts(roles.AccessControlUnauthorizedAccount, account=deployer.address,
@@ -249,6 +270,7 @@ def test_withdraw_treasury_pays_admin_chosen_recipient(roles: Any, alice: Any, s
     assert roles.treasuryBalance() == 0
 
 
+@pytest.mark.covers("AgentRoles.withdrawTreasury", "wrong_state", "bad_arguments")
 def test_withdraw_treasury_rejects_empty_and_zero_recipient(roles: Any, alice: Any, slasher: Any,
                                                             deployer: Any) -> None:
     with ape.reverts(roles.AgentRolesTreasuryEmpty):
@@ -259,6 +281,7 @@ def test_withdraw_treasury_rejects_empty_and_zero_recipient(roles: Any, alice: A
         roles.withdrawTreasury(ZERO, sender=deployer)
 
 
+@pytest.mark.covers("AgentRoles.withdrawTreasury", "bad_arguments")
 def test_withdraw_treasury_to_rejecting_receiver_reverts(project: Any, roles: Any, alice: Any, slasher: Any,
                                                          deployer: Any) -> None:
     sink = project.RejectingReceiverMock.deploy(sender=deployer)
@@ -279,6 +302,7 @@ def test_heartbeat_sets_live_until(roles: Any, alice: Any) -> None:
     assert roles.liveUntil(0) == expires
 
 
+@pytest.mark.covers("AgentRoles.heartbeat", "wrong_caller")
 def test_heartbeat_rejects_stranger(roles: Any, carol: Any) -> None:
     with ape.reverts(roles.AgentRolesNotAuthorized, agentId=0, caller=carol.address):
         roles.heartbeat(0, sender=carol)
@@ -321,6 +345,7 @@ def test_raising_the_minimum_makes_existing_bonds_ineligible(roles: Any, alice: 
     assert not roles.isEligible(0, alice.address, ROLE)
 
 
+@pytest.mark.covers("AgentRoles.requestUnbond", "wrong_state")
 def test_transfer_moves_control_to_the_new_owner(roles: Any, identity: Any, alice: Any, carol: Any) -> None:
     _bonded(roles, alice)
     roles.heartbeat(0, sender=alice)
@@ -344,6 +369,7 @@ def attacker(project: Any, roles: Any, identity: Any, deployer: Any) -> Any:
     return mock
 
 
+@pytest.mark.covers("AgentRoles.withdraw", "replay")
 def test_withdraw_reentry_is_blocked_and_pays_once(roles: Any, chain: Any, attacker: Any, deployer: Any) -> None:
     attacker.requestUnbond(MIN_BOND, sender=deployer)
     chain.pending_timestamp += UNBONDING_DELAY + 1
@@ -357,6 +383,7 @@ def test_withdraw_reentry_is_blocked_and_pays_once(roles: Any, chain: Any, attac
     assert roles.bondOf(2, ROLE)[:2] == (MIN_BOND, 0)
 
 
+@pytest.mark.covers("AgentRoles.withdrawTreasury", "replay")
 def test_withdraw_treasury_reentry_is_blocked_and_pays_once(
         roles: Any, alice: Any, slasher: Any, attacker: Any, deployer: Any) -> None:
     roles.grantRole(roles.DEFAULT_ADMIN_ROLE(), attacker.address, sender=deployer)
@@ -372,7 +399,105 @@ def test_withdraw_treasury_reentry_is_blocked_and_pays_once(
     assert roles.treasuryBalance() == 0
 
 
+@pytest.mark.covers("AgentRoles.bond", "bad_arguments")
 def test_bond_overflow_beyond_uint96_reverts(roles: Any, alice: Any) -> None:
     alice.balance = 2**100
     with ape.reverts(roles.SafeCastOverflowedUintDowncast, bits=96, value=UINT96_MAX + 1):
         roles.bond(0, ROLE, sender=alice, value=UINT96_MAX + 1)
+
+
+# ------------------------------------------------------------------ negatives for the matrix
+
+
+@pytest.mark.covers("AgentRoles.heartbeat", "bad_arguments")
+def test_heartbeat_reverts_for_unknown_agent(roles: Any, identity: Any, alice: Any) -> None:
+    with ape.reverts(identity.ERC721NonexistentToken, tokenId=33):
+        roles.heartbeat(33, sender=alice)
+
+
+@pytest.mark.covers("AgentRoles.heartbeat", "wrong_state")
+@pytest.mark.covers("AgentRoles.bond", "wrong_state")
+@pytest.mark.covers("AgentRoles.withdraw", "wrong_state")
+def test_previous_owner_cannot_heartbeat_bond_or_withdraw_after_transfer(
+        roles: Any, identity: Any, chain: Any, alice: Any, carol: Any) -> None:
+    _bonded(roles, alice)
+    roles.requestUnbond(0, ROLE, MIN_BOND, sender=alice)
+    chain.pending_timestamp += UNBONDING_DELAY + 1
+    identity.transferFrom(alice.address, carol.address, 0, sender=alice)
+    for call in (lambda: roles.heartbeat(0, sender=alice),
+                 lambda: roles.bond(0, ROLE, sender=alice, value=MIN_BOND),
+                 lambda: roles.withdraw(0, ROLE, alice.address, sender=alice)):
+        with ape.reverts(roles.AgentRolesNotAuthorized, agentId=0, caller=alice.address):
+            call()
+
+
+@pytest.mark.covers("AgentRoles.requestUnbond", "replay")
+def test_request_unbond_repeated_beyond_the_bond_reverts(roles: Any, alice: Any) -> None:
+    _bonded(roles, alice)
+    roles.requestUnbond(0, ROLE, MIN_BOND, sender=alice)
+    with ape.reverts(roles.AgentRolesInsufficientBond, agentId=0, role=ROLE, available=0, requested=MIN_BOND):
+        roles.requestUnbond(0, ROLE, MIN_BOND, sender=alice)
+
+
+@pytest.mark.covers("AgentRoles.withdraw", "replay")
+def test_withdraw_twice_pays_once(roles: Any, chain: Any, alice: Any) -> None:
+    _bonded(roles, alice)
+    roles.requestUnbond(0, ROLE, MIN_BOND, sender=alice)
+    chain.pending_timestamp += UNBONDING_DELAY + 1
+    roles.withdraw(0, ROLE, alice.address, sender=alice)
+    with ape.reverts(roles.AgentRolesNothingToWithdraw, agentId=0, role=ROLE):
+        roles.withdraw(0, ROLE, alice.address, sender=alice)
+
+
+@pytest.mark.covers("AgentRoles.withdrawTreasury", "replay")
+def test_withdraw_treasury_twice_pays_once(roles: Any, alice: Any, slasher: Any, deployer: Any) -> None:
+    _bonded(roles, alice)
+    roles.slash(0, ROLE, MIN_BOND, REASON, sender=slasher)
+    roles.withdrawTreasury(deployer.address, sender=deployer)
+    with ape.reverts(roles.AgentRolesTreasuryEmpty):
+        roles.withdrawTreasury(deployer.address, sender=deployer)
+
+
+@pytest.mark.covers("AgentRoles.slash", "replay")
+def test_repeated_slash_cannot_take_more_than_the_bond(roles: Any, alice: Any, slasher: Any) -> None:
+    _bonded(roles, alice)
+    roles.slash(0, ROLE, MIN_BOND, REASON, sender=slasher)
+    with ape.reverts(roles.AgentRolesInsufficientBond, agentId=0, role=ROLE, available=0, requested=MIN_BOND):
+        roles.slash(0, ROLE, MIN_BOND, REASON, sender=slasher)
+
+
+# ------------------------------------------------------------------ inherited AccessControl
+
+
+@pytest.mark.covers("AgentRoles.grantRole", "wrong_caller")
+@pytest.mark.covers("AgentRoles.revokeRole", "wrong_caller")
+def test_grant_and_revoke_reject_non_admin(roles: Any, slasher: Any, carol: Any) -> None:
+    admin_role = roles.DEFAULT_ADMIN_ROLE()
+    slasher_role = roles.SLASHER_ROLE()
+    with ape.reverts(roles.AccessControlUnauthorizedAccount, account=carol.address, neededRole=admin_role):
+        roles.grantRole(slasher_role, carol.address, sender=carol)
+    with ape.reverts(roles.AccessControlUnauthorizedAccount, account=carol.address, neededRole=admin_role):
+        roles.revokeRole(slasher_role, slasher.address, sender=carol)
+
+
+@pytest.mark.covers("AgentRoles.renounceRole", "wrong_caller", "bad_arguments")
+def test_renounce_for_another_account_reverts(roles: Any, slasher: Any, carol: Any) -> None:
+    with ape.reverts(roles.AccessControlBadConfirmation):
+        roles.renounceRole(roles.SLASHER_ROLE(), slasher.address, sender=carol)
+    assert roles.hasRole(roles.SLASHER_ROLE(), slasher.address)
+
+
+@pytest.mark.covers("AgentRoles.grantRole", "replay")
+@pytest.mark.covers("AgentRoles.revokeRole", "replay")
+@pytest.mark.covers("AgentRoles.renounceRole", "replay")
+def test_repeated_grant_revoke_and_renounce_change_nothing(roles: Any, slasher: Any, deployer: Any) -> None:
+    role = roles.SLASHER_ROLE()
+    tx = roles.grantRole(role, slasher.address, sender=deployer)
+    assert not tx.events.filter(roles.RoleGranted)
+    roles.revokeRole(role, slasher.address, sender=deployer)
+    tx = roles.revokeRole(role, slasher.address, sender=deployer)
+    assert not tx.events.filter(roles.RoleRevoked)
+    tx = roles.renounceRole(role, slasher.address, sender=slasher)
+    assert not tx.events.filter(roles.RoleRevoked)
+    with ape.reverts(roles.AccessControlUnauthorizedAccount, account=slasher.address, neededRole=role):
+        roles.slash(0, ROLE, 1, REASON, sender=slasher)

@@ -65,6 +65,7 @@ def test_register_with_metadata_stores_each_entry_and_emits_metadata_set(identit
     assert identity.getMetadata(2, "missing") == b""
 
 
+@pytest.mark.covers("IdentityRegistry.register(string,(string,bytes)[])", "bad_arguments")
 def test_register_with_metadata_rejects_the_reserved_wallet_key(identity: Any, carol: Any) -> None:
     with ape.reverts(identity.IdentityRegistryReservedKey, metadataKey="agentWallet"):
         identity.register(AGENT_URI, [("name", b"x"), ("agentWallet", b"\x11" * 20)], sender=carol)
@@ -95,11 +96,13 @@ def test_set_agent_uri_by_approved_and_operator(identity: Any, alice: Any, carol
     assert identity.tokenURI(0) == "ipfs://by-operator"
 
 
+@pytest.mark.covers("IdentityRegistry.setAgentURI", "wrong_caller")
 def test_set_agent_uri_reverts_for_stranger(identity: Any, carol: Any) -> None:
     with ape.reverts(identity.IdentityRegistryNotAuthorized, agentId=0, caller=carol.address):
         identity.setAgentURI(0, "ipfs://x", sender=carol)
 
 
+@pytest.mark.covers("IdentityRegistry.setAgentURI", "bad_arguments")
 def test_set_agent_uri_reverts_for_unknown_agent(identity: Any, alice: Any) -> None:
     with ape.reverts(identity.ERC721NonexistentToken, tokenId=99):
         identity.setAgentURI(99, "ipfs://x", sender=alice)
@@ -114,16 +117,19 @@ def test_set_metadata_by_owner_stores_and_emits(identity: Any, alice: Any) -> No
     assert identity.getMetadata(0, "skills") == b""
 
 
+@pytest.mark.covers("IdentityRegistry.setMetadata", "bad_arguments")
 def test_set_metadata_rejects_reserved_wallet_key(identity: Any, alice: Any) -> None:
     with ape.reverts(identity.IdentityRegistryReservedKey, metadataKey="agentWallet"):
         identity.setMetadata(0, "agentWallet", b"\x22" * 20, sender=alice)
 
 
+@pytest.mark.covers("IdentityRegistry.setMetadata", "wrong_caller")
 def test_set_metadata_reverts_for_stranger(identity: Any, carol: Any) -> None:
     with ape.reverts(identity.IdentityRegistryNotAuthorized, agentId=0, caller=carol.address):
         identity.setMetadata(0, "skills", b"x", sender=carol)
 
 
+@pytest.mark.covers("IdentityRegistry.setMetadata", "bad_arguments")
 def test_set_metadata_reverts_for_unknown_agent(identity: Any, alice: Any) -> None:
     with ape.reverts(identity.ERC721NonexistentToken, tokenId=42):
         identity.setMetadata(42, "skills", b"x", sender=alice)
@@ -190,6 +196,7 @@ def test_set_agent_wallet_with_erc1271_contract_signer(
     assert identity.getAgentWallet(0) == contract_wallet.address
 
 
+@pytest.mark.covers("IdentityRegistry.setAgentWallet", "bad_arguments")
 def test_set_agent_wallet_rejects_erc1271_signature_of_wrong_key(
         project: Any, identity: Any, chain: Any, alice: Any, deployer: Any, sign_wallet: Any) -> None:
     contract_wallet = project.ERC1271WalletMock.deploy(Account.create().address, sender=deployer)
@@ -199,6 +206,7 @@ def test_set_agent_wallet_rejects_erc1271_signature_of_wrong_key(
         identity.setAgentWallet(0, contract_wallet.address, deadline, sig, sender=alice)
 
 
+@pytest.mark.covers("IdentityRegistry.setAgentWallet", "bad_arguments")
 def test_set_agent_wallet_rejects_signature_by_another_key(
         identity: Any, chain: Any, alice: Any, sign_wallet: Any) -> None:
     wallet, impostor = Account.create(), Account.create()
@@ -208,6 +216,7 @@ def test_set_agent_wallet_rejects_signature_by_another_key(
         identity.setAgentWallet(0, wallet.address, deadline, sig, sender=alice)
 
 
+@pytest.mark.covers("IdentityRegistry.setAgentWallet", "bad_arguments")
 def test_set_agent_wallet_rejects_signature_over_other_fields(
         identity: Any, chain: Any, alice: Any, bob: Any, sign_wallet: Any) -> None:
     wallet = Account.create()
@@ -220,6 +229,7 @@ def test_set_agent_wallet_rejects_signature_over_other_fields(
         identity.setAgentWallet(0, wallet.address, deadline, wrong_deadline, sender=alice)
 
 
+@pytest.mark.covers("IdentityRegistry.setAgentWallet", "replay")
 def test_set_agent_wallet_rejects_expired_deadline(identity: Any, chain: Any, alice: Any, sign_wallet: Any) -> None:
     wallet = Account.create()
     now = _now(chain)
@@ -230,6 +240,7 @@ def test_set_agent_wallet_rejects_expired_deadline(identity: Any, chain: Any, al
         identity.setAgentWallet(0, wallet.address, deadline, sig, sender=alice)
 
 
+@pytest.mark.covers("IdentityRegistry.setAgentWallet", "bad_arguments")
 def test_set_agent_wallet_rejects_deadline_more_than_five_minutes_ahead(
         identity: Any, chain: Any, alice: Any, sign_wallet: Any) -> None:
     wallet = Account.create()
@@ -252,16 +263,19 @@ def test_set_agent_wallet_accepts_deadline_exactly_five_minutes_ahead(
     assert identity.getAgentWallet(0) == wallet.address
 
 
+@pytest.mark.covers("IdentityRegistry.setAgentWallet", "bad_arguments")
 def test_set_agent_wallet_rejects_zero_wallet(identity: Any, chain: Any, alice: Any) -> None:
     with ape.reverts(identity.IdentityRegistryInvalidWallet, newWallet=ZERO):
         identity.setAgentWallet(0, ZERO, _now(chain) + 60, b"", sender=alice)
 
 
+@pytest.mark.covers("IdentityRegistry.setAgentWallet", "wrong_caller")
 def test_set_agent_wallet_reverts_for_stranger(identity: Any, chain: Any, carol: Any, sign_wallet: Any) -> None:
     with ape.reverts(identity.IdentityRegistryNotAuthorized, agentId=0, caller=carol.address):
         identity.setAgentWallet(0, carol.address, _now(chain) + 60, b"", sender=carol)
 
 
+@pytest.mark.covers("IdentityRegistry.setAgentWallet", "bad_arguments")
 def test_set_agent_wallet_reverts_for_unknown_agent(identity: Any, chain: Any, alice: Any) -> None:
     with ape.reverts(identity.ERC721NonexistentToken, tokenId=9):
         identity.setAgentWallet(9, alice.address, _now(chain) + 60, b"", sender=alice)
@@ -275,11 +289,13 @@ def test_unset_agent_wallet_clears_it(identity: Any, alice: Any) -> None:
     assert identity.getMetadata(0, "agentWallet") == b""
 
 
+@pytest.mark.covers("IdentityRegistry.unsetAgentWallet", "wrong_caller")
 def test_unset_agent_wallet_reverts_for_stranger(identity: Any, carol: Any) -> None:
     with ape.reverts(identity.IdentityRegistryNotAuthorized, agentId=0, caller=carol.address):
         identity.unsetAgentWallet(0, sender=carol)
 
 
+@pytest.mark.covers("IdentityRegistry.unsetAgentWallet", "bad_arguments")
 def test_unset_agent_wallet_reverts_for_unknown_agent(identity: Any, alice: Any) -> None:
     with ape.reverts(identity.ERC721NonexistentToken, tokenId=5):
         identity.unsetAgentWallet(5, sender=alice)
@@ -315,6 +331,7 @@ def test_transfer_clears_the_default_registrant_wallet(identity: Any, bob: Any, 
     assert identity.getAgentWallet(1) == ZERO
 
 
+@pytest.mark.covers("IdentityRegistry.setAgentWallet", "replay")
 def test_new_owner_can_set_wallet_after_transfer(
         identity: Any, chain: Any, alice: Any, carol: Any, sign_wallet: Any) -> None:
     identity.transferFrom(alice.address, carol.address, 0, sender=alice)
@@ -326,3 +343,113 @@ def test_new_owner_can_set_wallet_after_transfer(
     sig = sign_wallet(wallet.key, 0, wallet.address, carol.address, deadline)
     identity.setAgentWallet(0, wallet.address, deadline, sig, sender=carol)
     assert identity.getAgentWallet(0) == wallet.address
+
+
+# ------------------------------------------------------------------ inherited ERC-721 writes: negatives
+
+
+@pytest.mark.covers("IdentityRegistry.approve", "wrong_caller")
+@pytest.mark.covers("IdentityRegistry.setApprovalForAll", "bad_arguments")
+def test_approve_by_stranger_and_operator_zero_revert(identity: Any, alice: Any, carol: Any) -> None:
+    with ape.reverts(identity.ERC721InvalidApprover, approver=carol.address):
+        identity.approve(carol.address, 0, sender=carol)
+    with ape.reverts(identity.ERC721InvalidOperator, operator=ZERO):
+        identity.setApprovalForAll(ZERO, True, sender=alice)
+
+
+@pytest.mark.covers("IdentityRegistry.approve", "bad_arguments")
+def test_approve_reverts_for_unknown_agent(identity: Any, alice: Any, carol: Any) -> None:
+    with ape.reverts(identity.ERC721NonexistentToken, tokenId=77):
+        identity.approve(carol.address, 77, sender=alice)
+
+
+@pytest.mark.covers("IdentityRegistry.approve", "wrong_state")
+def test_previous_owner_cannot_approve_after_transfer(identity: Any, alice: Any, carol: Any, dave: Any) -> None:
+    identity.transferFrom(alice.address, carol.address, 0, sender=alice)
+    with ape.reverts(identity.ERC721InvalidApprover, approver=alice.address):
+        identity.approve(dave.address, 0, sender=alice)
+
+
+def _transfer(identity: Any, how: str, frm: str, to: str, agent: int, sender: Any) -> Any:
+    if how == "transferFrom":
+        return identity.transferFrom(frm, to, agent, sender=sender)
+    if how == "safeTransferFrom":
+        return identity.safeTransferFrom(frm, to, agent, sender=sender)
+    return identity.safeTransferFrom(frm, to, agent, b"data", sender=sender)
+
+
+TRANSFERS = pytest.mark.parametrize("how", ["transferFrom", "safeTransferFrom", "safeTransferFrom_data"])
+ALL_TRANSFERS = ("IdentityRegistry.transferFrom", "IdentityRegistry.safeTransferFrom(address,address,uint256)",
+                 "IdentityRegistry.safeTransferFrom(address,address,uint256,bytes)")
+
+
+@TRANSFERS
+@pytest.mark.covers(ALL_TRANSFERS[0], "wrong_caller")
+@pytest.mark.covers(ALL_TRANSFERS[1], "wrong_caller")
+@pytest.mark.covers(ALL_TRANSFERS[2], "wrong_caller")
+def test_transfer_by_stranger_reverts(identity: Any, alice: Any, carol: Any, how: str) -> None:
+    with ape.reverts(identity.ERC721InsufficientApproval, operator=carol.address, tokenId=0):
+        _transfer(identity, how, alice.address, carol.address, 0, carol)
+
+
+@TRANSFERS
+@pytest.mark.covers(ALL_TRANSFERS[0], "wrong_state")
+@pytest.mark.covers(ALL_TRANSFERS[1], "wrong_state")
+@pytest.mark.covers(ALL_TRANSFERS[2], "wrong_state")
+def test_transfer_from_an_address_that_no_longer_owns_reverts(identity: Any, alice: Any, bob: Any, carol: Any,
+                                                              how: str) -> None:
+    identity.setApprovalForAll(carol.address, True, sender=alice)
+    identity.transferFrom(alice.address, bob.address, 0, sender=alice)
+    # carol is still alice's operator, but agent 0 is bob's now
+    with ape.reverts(identity.ERC721InsufficientApproval, operator=carol.address, tokenId=0):
+        _transfer(identity, how, alice.address, carol.address, 0, carol)
+    with ape.reverts(identity.ERC721IncorrectOwner, sender=alice.address, tokenId=0, owner=bob.address):
+        _transfer(identity, how, alice.address, carol.address, 0, bob)
+
+
+@TRANSFERS
+@pytest.mark.covers(ALL_TRANSFERS[0], "bad_arguments")
+@pytest.mark.covers(ALL_TRANSFERS[1], "bad_arguments")
+@pytest.mark.covers(ALL_TRANSFERS[2], "bad_arguments")
+def test_transfer_to_zero_unknown_agent_or_non_receiver_reverts(identity: Any, alice: Any, carol: Any,
+                                                                how: str) -> None:
+    with ape.reverts(identity.ERC721InvalidReceiver, receiver=ZERO):
+        _transfer(identity, how, alice.address, ZERO, 0, alice)
+    with ape.reverts(identity.ERC721NonexistentToken, tokenId=55):
+        _transfer(identity, how, alice.address, carol.address, 55, alice)
+    if how != "transferFrom":  # the safe variants refuse a contract without onERC721Received
+        with ape.reverts(identity.ERC721InvalidReceiver, receiver=identity.address):
+            _transfer(identity, how, alice.address, identity.address, 0, alice)
+
+
+@TRANSFERS
+@pytest.mark.covers(ALL_TRANSFERS[0], "replay")
+@pytest.mark.covers(ALL_TRANSFERS[1], "replay")
+@pytest.mark.covers(ALL_TRANSFERS[2], "replay")
+def test_single_approval_is_spent_by_one_transfer(identity: Any, alice: Any, carol: Any, dave: Any,
+                                                  how: str) -> None:
+    identity.approve(dave.address, 0, sender=alice)
+    _transfer(identity, how, alice.address, carol.address, 0, dave)
+    assert identity.ownerOf(0) == carol.address
+    identity.transferFrom(carol.address, alice.address, 0, sender=carol)
+    # the approval was cleared by the first transfer: the same call again is refused
+    with ape.reverts(identity.ERC721InsufficientApproval, operator=dave.address, tokenId=0):
+        _transfer(identity, how, alice.address, carol.address, 0, dave)
+
+
+@pytest.mark.covers("IdentityRegistry.setAgentURI", "wrong_state")
+@pytest.mark.covers("IdentityRegistry.setMetadata", "wrong_state")
+@pytest.mark.covers("IdentityRegistry.unsetAgentWallet", "wrong_state")
+@pytest.mark.covers("IdentityRegistry.setAgentWallet", "wrong_state")
+def test_previous_owner_loses_every_write_after_transfer(
+        identity: Any, chain: Any, alice: Any, carol: Any, sign_wallet: Any) -> None:
+    identity.transferFrom(alice.address, carol.address, 0, sender=alice)
+    wallet = Account.create()
+    deadline = _now(chain) + 60
+    sig = sign_wallet(wallet.key, 0, wallet.address, alice.address, deadline)
+    for call in (lambda: identity.setAgentURI(0, "ipfs://old-owner", sender=alice),
+                 lambda: identity.setMetadata(0, "name", b"x", sender=alice),
+                 lambda: identity.unsetAgentWallet(0, sender=alice),
+                 lambda: identity.setAgentWallet(0, wallet.address, deadline, sig, sender=alice)):
+        with ape.reverts(identity.IdentityRegistryNotAuthorized, agentId=0, caller=alice.address):
+            call()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import ape
+import pytest
 from eth_utils import keccak
 
 ZERO = "0x0000000000000000000000000000000000000000"
@@ -58,11 +59,13 @@ def test_give_feedback_accepts_bounds(reputation: Any, carol: Any) -> None:
     assert reputation.readFeedback(0, carol.address, 2)[:2] == (-MAX_ABS, 0)
 
 
+@pytest.mark.covers("ReputationRegistry.giveFeedback", "bad_arguments")
 def test_give_feedback_rejects_more_than_18_decimals(reputation: Any, carol: Any) -> None:
     with ape.reverts(reputation.ReputationRegistryTooManyDecimals, valueDecimals=19):
         _give(reputation, carol, decimals=19)
 
 
+@pytest.mark.covers("ReputationRegistry.giveFeedback", "bad_arguments")
 def test_give_feedback_rejects_values_beyond_1e38(reputation: Any, carol: Any) -> None:
     with ape.reverts(reputation.ReputationRegistryValueOutOfRange, value=MAX_ABS + 1):
         _give(reputation, carol, value=MAX_ABS + 1)
@@ -70,11 +73,13 @@ def test_give_feedback_rejects_values_beyond_1e38(reputation: Any, carol: Any) -
         _give(reputation, carol, value=-MAX_ABS - 1)
 
 
+@pytest.mark.covers("ReputationRegistry.giveFeedback", "wrong_caller")
 def test_give_feedback_rejects_self_feedback_by_owner(reputation: Any, alice: Any) -> None:
     with ape.reverts(reputation.ReputationRegistrySelfFeedback, agentId=0, caller=alice.address):
         _give(reputation, alice)
 
 
+@pytest.mark.covers("ReputationRegistry.giveFeedback", "wrong_caller")
 def test_give_feedback_rejects_self_feedback_by_operator_and_approved(
         reputation: Any, identity: Any, alice: Any, carol: Any, dave: Any) -> None:
     identity.setApprovalForAll(carol.address, True, sender=alice)
@@ -85,6 +90,7 @@ def test_give_feedback_rejects_self_feedback_by_operator_and_approved(
         _give(reputation, dave)
 
 
+@pytest.mark.covers("ReputationRegistry.giveFeedback", "bad_arguments")
 def test_give_feedback_reverts_for_unknown_agent(reputation: Any, identity: Any, carol: Any) -> None:
     with ape.reverts(identity.ERC721NonexistentToken, tokenId=50):
         _give(reputation, carol, agent_id=50)
@@ -98,6 +104,7 @@ def test_revoke_feedback_marks_it_revoked(reputation: Any, carol: Any) -> None:
     assert reputation.readFeedback(0, carol.address, 1)[4] is True
 
 
+@pytest.mark.covers("ReputationRegistry.revokeFeedback", "wrong_state", "replay")
 def test_revoke_feedback_twice_reverts(reputation: Any, carol: Any) -> None:
     _give(reputation, carol)
     reputation.revokeFeedback(0, 1, sender=carol)
@@ -106,6 +113,7 @@ def test_revoke_feedback_twice_reverts(reputation: Any, carol: Any) -> None:
         reputation.revokeFeedback(0, 1, sender=carol)
 
 
+@pytest.mark.covers("ReputationRegistry.revokeFeedback", "wrong_caller", "bad_arguments")
 def test_revoke_feedback_rejects_zero_and_out_of_bounds_index(reputation: Any, carol: Any, dave: Any) -> None:
     _give(reputation, carol)
     with ape.reverts(reputation.ReputationRegistryIndexOutOfBounds, agentId=0, clientAddress=carol.address,
@@ -145,12 +153,14 @@ def test_append_response_by_anyone_counts_per_responder(reputation: Any, alice: 
     assert reputation.getResponseCount(0, ZERO, 0, []) == 3
 
 
+@pytest.mark.covers("ReputationRegistry.appendResponse", "bad_arguments")
 def test_append_response_rejects_empty_uri(reputation: Any, alice: Any, carol: Any) -> None:
     _give(reputation, carol)
     with ape.reverts(reputation.ReputationRegistryEmptyResponseURI):
         reputation.appendResponse(0, carol.address, 1, "", HASH, sender=alice)
 
 
+@pytest.mark.covers("ReputationRegistry.appendResponse", "bad_arguments")
 def test_append_response_rejects_bad_index(reputation: Any, alice: Any, carol: Any) -> None:
     _give(reputation, carol)
     with ape.reverts(reputation.ReputationRegistryIndexOutOfBounds, agentId=0, clientAddress=carol.address,
@@ -199,3 +209,23 @@ def test_read_all_feedback_filters_and_includes_revoked_on_request(reputation: A
     only_cost = reputation.readAllFeedback(0, [dave.address, carol.address], "", "cost", True)
     assert list(only_cost[0]) == [dave.address] and list(only_cost[5]) == ["cost"]
     assert list(only_cost[3]) == [0] and list(only_cost[4]) == ["quality"]
+
+
+# ------------------------------------------------------------------ negatives for the matrix
+
+
+@pytest.mark.covers("ReputationRegistry.giveFeedback", "wrong_state")
+def test_self_feedback_rule_follows_the_current_owner(reputation: Any, identity: Any, alice: Any,
+                                                      carol: Any) -> None:
+    identity.transferFrom(alice.address, carol.address, 0, sender=alice)
+    with ape.reverts(reputation.ReputationRegistrySelfFeedback, agentId=0, caller=carol.address):
+        _give(reputation, carol)
+    _give(reputation, alice)  # the previous owner is an ordinary client now
+    assert reputation.getLastIndex(0, alice.address) == 1
+
+
+@pytest.mark.covers("ReputationRegistry.appendResponse", "wrong_state")
+def test_append_response_before_any_feedback_reverts(reputation: Any, alice: Any, carol: Any) -> None:
+    with ape.reverts(reputation.ReputationRegistryIndexOutOfBounds, agentId=0, clientAddress=carol.address,
+                     feedbackIndex=1, lastIndex=0):
+        reputation.appendResponse(0, carol.address, 1, "ipfs://r", b"\x00" * 32, sender=alice)

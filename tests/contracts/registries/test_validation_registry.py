@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import ape
+import pytest
 from eth_utils import keccak
 
 ZERO = "0x0000000000000000000000000000000000000000"
@@ -38,22 +39,26 @@ def test_request_by_operator_is_allowed(validation: Any, identity: Any, alice: A
     assert validation.getValidationStatus(REQ)[1] == 0
 
 
+@pytest.mark.covers("ValidationRegistry.validationRequest", "bad_arguments")
 def test_request_rejects_zero_validator(validation: Any, alice: Any) -> None:
     with ape.reverts(validation.ValidationRegistryZeroValidator):
         validation.validationRequest(ZERO, 0, "ipfs://req", REQ, sender=alice)
 
 
+@pytest.mark.covers("ValidationRegistry.validationRequest", "replay")
 def test_request_rejects_duplicate_hash(validation: Any, alice: Any, bob: Any, carol: Any) -> None:
     validation.validationRequest(carol.address, 0, "ipfs://req", REQ, sender=alice)
     with ape.reverts(validation.ValidationRegistryRequestExists, requestHash=REQ):
         validation.validationRequest(carol.address, 1, "ipfs://req", REQ, sender=bob)
 
 
+@pytest.mark.covers("ValidationRegistry.validationRequest", "wrong_caller")
 def test_request_rejects_stranger(validation: Any, carol: Any) -> None:
     with ape.reverts(validation.ValidationRegistryNotAuthorized, agentId=0, caller=carol.address):
         validation.validationRequest(carol.address, 0, "ipfs://req", REQ, sender=carol)
 
 
+@pytest.mark.covers("ValidationRegistry.validationRequest", "bad_arguments")
 def test_request_reverts_for_unknown_agent(validation: Any, identity: Any, alice: Any, carol: Any) -> None:
     with ape.reverts(identity.ERC721NonexistentToken, tokenId=12):
         validation.validationRequest(carol.address, 12, "ipfs://req", REQ, sender=alice)
@@ -72,11 +77,13 @@ def test_response_by_validator_updates_status_and_can_be_repeated(
     assert validation.getValidationStatus(REQ) == (carol.address, 0, 0, resp2, "hard", tx2.timestamp)
 
 
+@pytest.mark.covers("ValidationRegistry.validationResponse", "wrong_state")
 def test_response_rejects_unknown_request(validation: Any, carol: Any) -> None:
     with ape.reverts(validation.ValidationRegistryUnknownRequest, requestHash=REQ):
         validation.validationResponse(REQ, 50, "", RESP, "", sender=carol)
 
 
+@pytest.mark.covers("ValidationRegistry.validationResponse", "wrong_caller")
 def test_response_rejects_anyone_but_the_validator(validation: Any, alice: Any, carol: Any, dave: Any) -> None:
     validation.validationRequest(carol.address, 0, "ipfs://req", REQ, sender=alice)
     with ape.reverts(validation.ValidationRegistryNotValidator, requestHash=REQ, caller=dave.address,
@@ -87,6 +94,7 @@ def test_response_rejects_anyone_but_the_validator(validation: Any, alice: Any, 
         validation.validationResponse(REQ, 50, "", RESP, "", sender=alice)
 
 
+@pytest.mark.covers("ValidationRegistry.validationResponse", "bad_arguments")
 def test_response_rejects_values_above_100(validation: Any, alice: Any, carol: Any) -> None:
     validation.validationRequest(carol.address, 0, "ipfs://req", REQ, sender=alice)
     with ape.reverts(validation.ValidationRegistryResponseOutOfRange, response=101):
@@ -114,3 +122,14 @@ def test_get_summary_counts_answered_requests_with_filters(
     assert validation.getSummary(1, [], "") == (0, 0)
     assert len(validation.getAgentValidations(0)) == 4
     assert list(validation.getValidatorRequests(dave.address)) == hashes[2:]
+
+
+# ------------------------------------------------------------------ negatives for the matrix
+
+
+@pytest.mark.covers("ValidationRegistry.validationRequest", "wrong_state")
+def test_previous_owner_cannot_request_after_transfer(validation: Any, identity: Any, alice: Any,
+                                                      carol: Any) -> None:
+    identity.transferFrom(alice.address, carol.address, 0, sender=alice)
+    with ape.reverts(validation.ValidationRegistryNotAuthorized, agentId=0, caller=alice.address):
+        validation.validationRequest(carol.address, 0, "ipfs://req", REQ, sender=alice)
