@@ -151,13 +151,14 @@ def _dashboard(opts: DashboardOptions | None, root: Path,
 
     check_bundle()  # fail before starting any chain
     server = DashboardServer(Dashboard(Source(root / MANIFEST_NAME)), opts.host, opts.port)
+    on_url = opts.on_url
 
     class _Served:
         def __enter__(self) -> DashboardServer:
             url = server.start()
             echo(f"dashboard: {url}")
-            if opts.on_url is not None:
-                opts.on_url(url)
+            if on_url is not None:
+                on_url(url)
             return server
 
         def __exit__(self, *exc: object) -> None:

@@ -45,8 +45,8 @@ class DashboardError(AccordError):
 
 def check_bundle() -> None:
     if not BUNDLE.is_file():
-        raise DashboardError(f"the dashboard's script bundle {BUNDLE.relative_to(HERE.parents[1])}"
-                             " is missing; run 'make setup' (it bundles it with esbuild)")
+        raise DashboardError(f"the dashboard's script bundle {BUNDLE} is missing; run "
+                             "'make setup' (it bundles it with esbuild)")
 
 
 class Hub:
