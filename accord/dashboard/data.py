@@ -24,6 +24,7 @@ from accord.dashboard.source import ChainSource, Source
 log = logging.getLogger("accord.dashboard")
 
 RUN_STATES = ("None", "Running", "Paused", "Completed", "Failed", "Cancelled")
+SCAN_BLOCKS = 5_000  # blocks per eth_getLogs (public RPCs limit the range)
 FINAL_MESSAGE = ("delivered",)
 
 
@@ -98,10 +99,14 @@ class ChainReader:
         self.defs.clear()
 
     def index(self) -> None:
-        """Scan the events of the blocks since the last scan."""
-        if not self.online or self.head <= self.cursor:
-            return
-        lo, hi = self.cursor + 1, self.head
+        """Scan the events of the blocks since the last scan (from the deployment's first
+        block), in ranges of SCAN_BLOCKS."""
+        if self.cursor < 0:
+            self.cursor = self.src.start_block - 1
+        while self.online and self.head > self.cursor:
+            self._scan(self.cursor + 1, min(self.head, self.cursor + SCAN_BLOCKS))
+
+    def _scan(self, lo: int, hi: int) -> None:
         coord = self.contract("WorkflowCoordinator", "coordinator")
         if coord is not None:
             for ev in coord.events.RunStarted().get_logs(from_block=lo, to_block=hi):
@@ -158,6 +163,7 @@ class Dashboard:
         self.roles = _role_names()
         self._lives: dict[str, dict[str, Any]] = {}  # message id -> final life
         self._last: dict[tuple[str, str], Any] = {}  # (kind, chain) -> last good result
+        self._relay_store: Any = None
 
     # -- polling ------------------------------------------------------------------------
     def refresh(self) -> tuple[Any, ...]:
@@ -295,10 +301,13 @@ class Dashboard:
         return [{**self._life(mid, views), "label": label} for label, mid in found]
 
     def _store(self) -> Any:
+        """The validators' and relayers' store next to the manifest (who attested), if any."""
         from accord.store import SqliteStore
 
         path = self.source.state_root / "relay.sqlite"
-        return SqliteStore(path) if path.is_file() else None
+        if self._relay_store is None and path.is_file():
+            self._relay_store = SqliteStore(path)
+        return self._relay_store
 
     def _life(self, mid: str, views: list[Any]) -> dict[str, Any]:
         from accord.trace import message_life

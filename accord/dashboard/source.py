@@ -20,21 +20,27 @@ class ChainSource:
     rpc_url: str
     contracts: dict[str, str] = field(default_factory=dict)
     deployment: Path | None = None
+    start_block: int = 0  # the first block of the deployment: event scans start there
 
     @property
     def key(self) -> tuple[str, str, tuple[tuple[str, str], ...]]:
         return self.name, self.rpc_url, tuple(sorted(self.contracts.items()))
 
 
-def _addresses(path: Path) -> dict[str, str]:
+def _deployed(name: str, url: str, path: Path) -> ChainSource:
+    """A chain with the addresses (and first block) of its deployment manifest, if any."""
     from accord.deploy import read_manifest
 
     try:
         data = read_manifest(path)
     except AccordError:
-        return {}
-    return {k: str(v["address"]) for k, v in (data.get("contracts") or {}).items()
-            if isinstance(v, dict) and "address" in v}
+        data = {}
+    entries = [v for v in (data.get("contracts") or {}).values()
+               if isinstance(v, dict) and "address" in v]
+    contracts = {k: str(v["address"]) for k, v in (data.get("contracts") or {}).items()
+                 if isinstance(v, dict) and "address" in v}
+    start = min((int(v.get("block") or 0) for v in entries), default=0)
+    return ChainSource(name, url, contracts, path, start)
 
 
 class Source:
@@ -69,8 +75,7 @@ class Source:
                     path = context.deployment_path(n)
                 except AccordError:
                     continue
-                out.append(ChainSource(n.split(":")[1] if ":" in n else n, url,
-                                       _addresses(path), path))
+                out.append(_deployed(n.split(":")[1] if ":" in n else n, url, path))
             return out
         from accord.devnet import read_manifest
 
@@ -80,8 +85,7 @@ class Source:
             return []
         out = []
         for n, c in sorted(chains.items()):
-            path = self._deployment_path(n)
-            out.append(ChainSource(n, c.rpc_url, _addresses(path), path))
+            out.append(_deployed(n, c.rpc_url, self._deployment_path(n)))
         return out
 
     def fingerprint(self) -> tuple[float, ...]:
