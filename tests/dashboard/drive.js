@@ -102,6 +102,9 @@ async function until(page, what, fn, timeoutMs) {
     const wide = `${cfg.artifacts}/dashboard-1280x800.png`;
     await page.screenshot({ path: wide });
     out.screenshots.push(wide);
+    const full = `${cfg.artifacts}/dashboard-1280-full.png`;
+    await page.screenshot({ path: full, fullPage: true });
+    out.screenshots.push(full);
     await page.setViewportSize({ width: 400, height: 800 });
     await page.waitForTimeout(400);
     out.narrow = await page.evaluate(() => ({

@@ -293,7 +293,7 @@ function legend() {
     const li = el('li', name);
     li.style.setProperty('--swatch', colour);
     return li;
-  }));
+  }), el('li', 'dashed border: runs on another chain', { class: 'remote-note' }));
 }
 
 function connect() {
