@@ -10,9 +10,11 @@ export SOLCX_BINARY_PATH := $(CURDIR)/.solcx
 export PATH := $(BIN):$(CURDIR)/node_modules/.bin:$(PATH)
 export ACCORD_ROOT := $(CURDIR)
 
+DASHBOARD_JS := accord/dashboard/static/app.js
+
 .PHONY: setup compile browser demo test test-all lint bench matrix clean
 
-setup: $(VENV)/.installed node_modules/.installed .solcx/solc-v$(SOLC_VERSION)
+setup: $(VENV)/.installed node_modules/.installed .solcx/solc-v$(SOLC_VERSION) $(DASHBOARD_JS)
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found; install Python 3.11+"; exit 1; }
@@ -30,6 +32,11 @@ node_modules/.installed: package.json package-lock.json
 	@mkdir -p .solcx
 	@ln -sf ../tools/solc $@
 	@$@ --version | grep -q "Version: $(SOLC_VERSION)" || { echo "error: npm solc is not $(SOLC_VERSION); run 'npm ci'"; exit 1; }
+
+# The dashboard's page script: cytoscape + dagre from npm, bundled once so the page loads
+# nothing from the internet (app.js and app.css; built here, not committed).
+$(DASHBOARD_JS): accord/dashboard/web/main.js accord/dashboard/web/style.css node_modules/.installed
+	esbuild accord/dashboard/web/main.js --bundle --minify --target=es2020 --log-level=warning --outfile=$@
 
 # ape-solidity copies every OpenZeppelin source (500+ files) into contracts/.cache while it
 # compiles; ape 0.8 lists at most 500 files under contracts/, so a cache left behind hides
@@ -70,4 +77,4 @@ bench: compile
 	@python -m bench
 
 clean:
-	rm -rf .build .accord contracts/.cache out cache
+	rm -rf .build .accord contracts/.cache out cache accord/dashboard/static

@@ -14,7 +14,9 @@ import shutil
 import sys
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from accord.chain import Client, dev_account
@@ -34,6 +36,17 @@ DEMO_INPUT = b"Should the cooperative buy the solar array? Budget 120k, 20-year 
 
 class DemoError(AccordError):
     """The demo could not finish; the message says where to look."""
+
+
+@dataclass
+class DashboardOptions:
+    """``accord demo --dashboard``: serve the dashboard on ``port`` (0 = any free port) from
+    the start, and keep it and the chains up after the run until Ctrl-C (or ``hold_s``)."""
+
+    host: str = "127.0.0.1"
+    port: int = 8700
+    hold_s: float | None = None
+    on_url: Callable[[str], None] | None = None
 
 
 @dataclass
@@ -125,7 +138,48 @@ class Progress:
                       f"{STEP_STATES[st]}")
 
 
-def run_demo(echo: Callable[[str], None] = print, timeout: float = 120.0) -> Summary:
+def _dashboard(opts: DashboardOptions | None, root: Path,
+               echo: Callable[[str], None]) -> AbstractContextManager[Any]:
+    """The dashboard server as a context manager (nothing without --dashboard). It follows
+    the demo's devnet manifest, so the chains appear on the page as soon as they start."""
+    if opts is None:
+        return nullcontext()
+    from accord.dashboard.data import Dashboard
+    from accord.dashboard.server import DashboardServer, check_bundle
+    from accord.dashboard.source import Source
+    from accord.devnet import MANIFEST_NAME
+
+    check_bundle()  # fail before starting any chain
+    server = DashboardServer(Dashboard(Source(root / MANIFEST_NAME)), opts.host, opts.port)
+    on_url = opts.on_url
+
+    class _Served:
+        def __enter__(self) -> DashboardServer:
+            url = server.start()
+            echo(f"dashboard: {url}")
+            if on_url is not None:
+                on_url(url)
+            return server
+
+        def __exit__(self, *exc: object) -> None:
+            server.stop()
+
+    return _Served()
+
+
+def _hold(opts: DashboardOptions, url: str, echo: Callable[[str], None]) -> None:
+    """Keep the dashboard (and the chains it reads) up until Ctrl-C or ``opts.hold_s``."""
+    echo(f"dashboard: {url} stays up with the chains; press Ctrl-C to stop")
+    deadline = None if opts.hold_s is None else time.monotonic() + opts.hold_s
+    try:
+        while deadline is None or time.monotonic() < deadline:
+            time.sleep(0.2)
+    except KeyboardInterrupt:
+        pass
+
+
+def run_demo(echo: Callable[[str], None] = print, timeout: float = 120.0,
+             dashboard: DashboardOptions | None = None) -> Summary:
     from accord import links
     from accord.agents.store import default_store
     from accord.devnet import manifest_path
@@ -139,7 +193,9 @@ def run_demo(echo: Callable[[str], None] = print, timeout: float = 120.0) -> Sum
     root.mkdir(parents=True)
     os.environ["ACCORD_STATE_DIR"] = str(root)  # this process and every child: demo state
     summary = Summary()
-    with Devnet(log_dir=root / "logs") as net, Supervisor(root / "logs") as sup:
+    printed = False
+    with _dashboard(dashboard, root, echo) as server, Devnet(log_dir=root / "logs") as net, \
+            Supervisor(root / "logs") as sup:
         a, b = net.start("chaina"), net.start("chainb")
         net.write_manifest(manifest_path())
         echo(f"chains: chaina (id {a.chain_id}) at {a.rpc_url}, chainb (id {b.chain_id}) at "
@@ -199,8 +255,13 @@ def run_demo(echo: Callable[[str], None] = print, timeout: float = 120.0) -> Sum
             summary.gas[name], summary.transactions[name] = _chain_gas(client)
         summary.agents = _agent_count()
         summary.seconds = round(time.monotonic() - t0, 1)
+        if dashboard is not None:
+            _print_summary(summary, echo)
+            printed = True
+            _hold(dashboard, server.url, echo)
         echo("stopping services and chains")
-    _print_summary(summary, echo)
+    if not printed:
+        _print_summary(summary, echo)
     if summary.state != "Completed":
         raise DemoError(f"run {summary.run_id} ended {summary.state}; logs in {root / 'logs'}")
     return summary

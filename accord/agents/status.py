@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from accord.agents import catalog
@@ -11,7 +12,7 @@ from accord.chain import Client
 
 RUN_STATES = ["None", "Running", "Paused", "Completed", "Failed", "Cancelled"]
 STEP_STATES = ["Blocked", "Ready", "Claimed", "Submitted", "Backoff", "Done", "Failed",
-               "Skipped", "Cancelled"]
+               "Skipped", "Cancelled", "Dispatched"]
 ZERO = "0x" + "00" * 20
 
 
@@ -47,8 +48,10 @@ class RunSnapshot:
         return self.state not in ("Running", "Paused")
 
 
-def snapshot(client: Client, coordinator: str, run_id: int) -> RunSnapshot:
-    """Read a run and every step (a few calls per step; definitions have <= 64 steps)."""
+def snapshot(client: Client, coordinator: str, run_id: int,
+             names_root: Path | None = None) -> RunSnapshot:
+    """Read a run and every step (a few calls per step; definitions have <= 64 steps).
+    ``names_root``: where step names are recorded [default: the state dir's workflows/]."""
     from accord.errors import ConfigError
 
     c = client.contract("WorkflowCoordinator", coordinator).functions
@@ -69,7 +72,7 @@ def snapshot(client: Client, coordinator: str, run_id: int) -> RunSnapshot:
     def_id = bytes(info[0])
     count, _, _, _, _, _ = c.definitionInfo(def_id).call()
     now = int(client.w3.eth.get_block("latest")["timestamp"])
-    names = catalog.names(def_id, count)
+    names = catalog.names(def_id, count, names_root)
     rows: list[StepRow] = []
     for i in range(count):
         spec: Any = c.definitionStep(def_id, i).call()
@@ -104,6 +107,7 @@ def render_rich(snap: RunSnapshot) -> Any:
     from rich.table import Table
 
     colours = {"Done": "green", "Claimed": "yellow", "Submitted": "cyan", "Ready": "blue",
+               "Dispatched": "cyan",
                "Failed": "red", "Backoff": "magenta", "Skipped": "dim", "Cancelled": "dim"}
     table = Table(title=f"run {snap.run_id}: {snap.state}", title_justify="left")
     for h in HEADERS:

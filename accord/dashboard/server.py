@@ -1,0 +1,274 @@
+"""The dashboard's web server (aiohttp): the page, its bundled script, JSON endpoints and a
+server-sent event stream.
+
+``GET /api/events`` sends ``event: changed`` with ``{"version": n, "chains": [...]}`` at once
+and then whenever anything shown may have changed (a new block on any chain, a manifest
+written); the page then re-fetches what it shows. A poller checks every ``POLL_S`` seconds.
+Reads run in a worker thread (web3 is synchronous) and are memoised per version, so any
+number of open pages cost one set of chain reads per change.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import threading
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from accord.dashboard.data import Dashboard
+from accord.errors import AccordError
+
+log = logging.getLogger("accord.dashboard")
+
+HERE = Path(__file__).resolve().parent
+WEB = HERE / "web"
+STATIC = HERE / "static"
+BUNDLE = STATIC / "app.js"
+POLL_S = 0.5
+KEEPALIVE_S = 15.0
+# The page loads only its own bundle: no inline script, no other origin. Chain strings are set
+# as text, and even a mistake there could not run script under this policy.
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+       "img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+       "frame-ancestors 'none'")
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+class DashboardError(AccordError):
+    """The dashboard cannot start; the message says what to do."""
+
+
+def check_bundle() -> None:
+    if not BUNDLE.is_file():
+        raise DashboardError(f"the dashboard's script bundle {BUNDLE} is missing; run "
+                             "'make setup' (it bundles it with esbuild)")
+
+
+class Hub:
+    """The version counter the poller bumps and SSE streams wait on."""
+
+    def __init__(self, dashboard: Dashboard) -> None:
+        self.dashboard = dashboard
+        self.version = 0
+        self.fingerprint: Any = None
+        self.changed = asyncio.Event()
+        self.closing = False
+        self._cache: dict[tuple[Any, ...], Any] = {}
+        self._cache_version = -1
+
+    async def poll_forever(self) -> None:
+        while not self.closing:
+            try:
+                fp = await asyncio.to_thread(self.dashboard.refresh)
+            except Exception as exc:  # never let the poller die
+                log.warning("dashboard poll failed: %s", exc)
+                fp = self.fingerprint
+            if fp != self.fingerprint:
+                self.fingerprint = fp
+                self.version += 1
+                self.changed.set()
+                self.changed = asyncio.Event()
+            await asyncio.sleep(POLL_S)
+
+    async def read(self, key: tuple[Any, ...], fn: Callable[[], Any]) -> Any:
+        """fn() in a worker thread, memoised until the next version."""
+        if self._cache_version != self.version:
+            self._cache = {}
+            self._cache_version = self.version
+        if key not in self._cache:
+            self._cache[key] = await asyncio.to_thread(fn)
+        return self._cache[key]
+
+
+HUB = web.AppKey("hub", Hub)
+ALLOWED_HOSTS = web.AppKey("allowed_hosts", set)
+POLLER = web.AppKey("poller", asyncio.Task)
+
+
+def _json(data: Any) -> web.Response:
+    return web.json_response(data, dumps=lambda d: json.dumps(d, separators=(",", ":")))
+
+
+async def index(request: web.Request) -> web.FileResponse:
+    return web.FileResponse(WEB / "index.html")
+
+
+async def api_chains(request: web.Request) -> web.Response:
+    hub = request.app[HUB]
+    return _json(await hub.read(("chains",), hub.dashboard.chains))
+
+
+async def api_runs(request: web.Request) -> web.Response:
+    hub = request.app[HUB]
+    return _json(await hub.read(("runs",), hub.dashboard.runs))
+
+
+async def api_run(request: web.Request) -> web.Response:
+    hub = request.app[HUB]
+    chain = request.match_info["chain"]
+    try:
+        run_id = int(request.match_info["run"])
+    except ValueError:
+        raise web.HTTPNotFound(text="run ids are integers") from None
+    run = await hub.read(("run", chain, run_id), lambda: hub.dashboard.run(chain, run_id))
+    if run is None:
+        raise web.HTTPNotFound(text=f"no run {run_id} on {chain}")
+    return _json(run)
+
+
+async def api_agents(request: web.Request) -> web.Response:
+    hub = request.app[HUB]
+    return _json(await hub.read(("agents",), hub.dashboard.agents))
+
+
+async def api_messages(request: web.Request) -> web.Response:
+    hub = request.app[HUB]
+    return _json(await hub.read(("messages",), hub.dashboard.messages))
+
+
+async def api_events(request: web.Request) -> web.StreamResponse:
+    """Server-sent events: ``changed`` with the version and chain heads."""
+    hub = request.app[HUB]
+    resp = web.StreamResponse(headers={"Content-Type": "text/event-stream",
+                                       "Cache-Control": "no-cache",
+                                       "X-Accel-Buffering": "no"})
+    await resp.prepare(request)
+    sent = -1
+    try:
+        while not hub.closing:
+            if hub.version != sent:
+                sent = hub.version
+                chains = await hub.read(("chains",), hub.dashboard.chains)
+                body = json.dumps({"version": sent, "chains": chains})
+                await resp.write(f"event: changed\nid: {sent}\ndata: {body}\n\n".encode())
+                continue
+            try:
+                await asyncio.wait_for(hub.changed.wait(), KEEPALIVE_S)
+            except TimeoutError:
+                await resp.write(b": keepalive\n\n")
+    except (ConnectionResetError, asyncio.CancelledError):
+        pass
+    return resp
+
+
+@web.middleware
+async def headers(request: web.Request,
+                  handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+                  ) -> web.StreamResponse:
+    """Security headers on every answer; on loopback, refuse foreign Host headers (a web page
+    elsewhere cannot read the dashboard through DNS rebinding)."""
+    allowed = request.app[ALLOWED_HOSTS]
+    if allowed and request.host not in allowed:
+        raise web.HTTPForbidden(text="unexpected Host header")
+    resp = await handler(request)
+    resp.headers["Content-Security-Policy"] = CSP
+    resp.headers["X-Content-Type-Options"] = "nosniff"
+    resp.headers["Referrer-Policy"] = "no-referrer"
+    return resp
+
+
+def make_app(dashboard: Dashboard) -> web.Application:
+    app = web.Application(middlewares=[headers])
+    app[ALLOWED_HOSTS] = set()  # filled once the port is known (loopback only)
+    hub = Hub(dashboard)
+    app[HUB] = hub
+    app.router.add_get("/", index)
+    app.router.add_get("/api/chains", api_chains)
+    app.router.add_get("/api/runs", api_runs)
+    app.router.add_get(r"/api/runs/{chain}/{run}", api_run)
+    app.router.add_get("/api/agents", api_agents)
+    app.router.add_get("/api/messages", api_messages)
+    app.router.add_get("/api/events", api_events)
+    app.router.add_static("/static/", STATIC)
+
+    async def start_poller(app: web.Application) -> None:
+        app[POLLER] = asyncio.ensure_future(hub.poll_forever())
+
+    async def stop_poller(app: web.Application) -> None:
+        hub.closing = True
+        hub.changed.set()  # wake every stream so it returns
+        app[POLLER].cancel()
+
+    app.on_startup.append(start_poller)
+    app.on_shutdown.append(stop_poller)
+    return app
+
+
+
+class DashboardServer:
+    """The dashboard on its own thread and event loop: ``start()`` returns the URL once it
+    listens; ``stop()`` closes it. Used by ``accord dashboard`` and ``accord demo
+    --dashboard``."""
+
+    def __init__(self, dashboard: Dashboard, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.dashboard = dashboard
+        self.host = host
+        self.port = port
+        self.url = ""
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._runner: web.AppRunner | None = None
+        self._thread: threading.Thread | None = None
+        self._ready = threading.Event()
+        self._error: BaseException | None = None
+
+    def start(self) -> str:
+        check_bundle()
+        self._thread = threading.Thread(target=self._serve, name="accord-dashboard",
+                                        daemon=True)
+        self._thread.start()
+        self._ready.wait(30)
+        if self._error is not None:
+            raise DashboardError(f"cannot serve the dashboard on {self.host}:{self.port}: "
+                                 f"{self._error}; pick another --port (0 = any free one)")
+        return self.url
+
+    def _serve(self) -> None:
+        loop = asyncio.new_event_loop()
+        self._loop = loop
+        try:
+            loop.run_until_complete(self._open())
+        except BaseException as exc:  # reported by start()
+            self._error = exc
+            self._ready.set()
+            loop.close()
+            return
+        self._ready.set()
+        loop.run_forever()
+        loop.run_until_complete(self._close())
+        loop.close()
+
+    async def _open(self) -> None:
+        app = make_app(self.dashboard)
+        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.host, self.port)
+        await site.start()
+        server = site._server
+        sockets = getattr(server, "sockets", None) or []
+        self.port = int(sockets[0].getsockname()[1]) if sockets else self.port
+        shown = f"[{self.host}]" if ":" in self.host else self.host
+        self.url = f"http://{shown}:{self.port}/"
+        if self.host in LOOPBACK:
+            app[ALLOWED_HOSTS].update(f"{h}:{self.port}" for h in
+                                      ("127.0.0.1", "localhost", "[::1]"))
+
+    async def _close(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    def __enter__(self) -> DashboardServer:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def stop(self) -> None:
+        if self._loop is not None and self._thread is not None and self._thread.is_alive():
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(10)
