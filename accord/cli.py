@@ -290,7 +290,7 @@ def relay(origin: str, dest: str, key_env: str | None, dev_account: int | None,
     import logging
 
     from accord import context
-    from accord.chain import Client
+    from accord.chain import Client, with_retries
     from accord.relayer import Relayer, RelayerConfig, serve_metrics
     from accord.store import SqliteStore
 
@@ -299,11 +299,13 @@ def relay(origin: str, dest: str, key_env: str | None, dev_account: int | None,
     origin_id = Client(context.rpc_url(origin)).chain_id
     client = Client(context.rpc_url(dest))
     gateway = gateway or context.address(dest, "gateway")
-    threshold = client.contract("AccordGateway", gateway).functions.originConfig(
-        origin_id).call()[1]
+    threshold = with_retries(lambda: client.contract("AccordGateway", gateway).functions
+                             .originConfig(origin_id).call()[1], "reading the gateway's quorum")
     cfg = RelayerConfig(gateway=gateway, origin_chain=origin_id, threshold=threshold,
                         batch_size=batch_size, recipient_gas=recipient_gas)
-    relayer = Relayer(client, SqliteStore(_store_path(store)), account, cfg)
+    db = SqliteStore(_store_path(store))
+    relayer = with_retries(lambda: Relayer(client, db, account, cfg),
+                           "reading the gateway's validator set")
     if metrics_port:
         serve_metrics(relayer, metrics_port)
     click.echo(f"relaying {relayer.route} to {gateway} (threshold {threshold})")

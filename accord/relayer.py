@@ -62,6 +62,7 @@ class RelayerConfig:
     max_backoff_s: float = 30.0
     max_retries: int = 5         # retries of a failed message (gas doubles each time)
     poll_s: float = 0.05
+    max_error_backoff_s: float = 5.0  # a failing node (down, flaky) is retried up to this
 
 
 @dataclass
@@ -326,9 +327,25 @@ class Relayer:
         return self.send(self.plan()) + self.retry_failed()
 
     def run(self, stop: threading.Event | None = None) -> None:
+        """Step until ``stop``; a step that fails (node down or flaky, a lost answer) is
+        retried with exponential backoff: what it did is on chain or in the store, and what
+        it did not do is planned again (the gateway's replay guard absorbs repeats)."""
         stop = stop or threading.Event()
+        errors = 0
         while not stop.is_set():
-            if self.step() == 0:
+            try:
+                done = self.step()
+                errors = 0
+            except Exception as exc:  # noqa: BLE001 (a service outlives any one failure)
+                errors += 1
+                delay = min(self.config.backoff_s * 2 ** min(errors - 1, 10),
+                            self.config.max_error_backoff_s)
+                log.warning("route=%s step failed (%s: %s); retrying in %.2fs", self.route,
+                            type(exc).__name__, exc, delay)
+                self.client.reset_nonce(self.account)  # re-read the nonce from the node
+                stop.wait(delay)
+                continue
+            if done == 0:
                 stop.wait(self.config.poll_s)
 
     def metrics_text(self) -> str:
