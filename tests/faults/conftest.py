@@ -63,6 +63,11 @@ def tc(chaina: Chain, chainb: Chain) -> Any:
 
 
 @pytest.fixture
+def store_path(tmp_path: Path) -> Path:
+    return tmp_path / "relay.sqlite"
+
+
+@pytest.fixture
 def services(tmp_path: Path) -> Iterator[Supervisor]:
     with Supervisor(tmp_path / "logs") as s:
         yield s
