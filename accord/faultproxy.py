@@ -40,6 +40,10 @@ from accord.errors import ConfigError
 COUNTS_PATH = "/__faults__"
 INJECTED_ERROR = {"code": -32603, "message": "fault proxy: injected failure"}
 ACTIONS = ("drop", "delay", "duplicate", "fail")
+# Scripted faults (FaultProxy.force): the action and, for drop and fail, which variant.
+FORCED = {"drop_before": ("drop", False), "drop_after": ("drop", True),
+          "delay": ("delay", False), "duplicate": ("duplicate", False),
+          "fail_http": ("fail", False), "fail_rpc": ("fail", True)}
 
 
 @dataclass
@@ -54,6 +58,8 @@ class FaultPlan:
     seed: int = 0
     # Methods never faulted (test controls such as evm_mine go straight through).
     spare_prefixes: tuple[str, ...] = ("anvil_", "evm_")
+    # If set, only these methods are faulted (e.g. ("eth_sendRawTransaction",)).
+    only_methods: tuple[str, ...] | None = None
     shares: dict[str, float] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -115,6 +121,7 @@ class FaultProxy:
         self._lock = threading.Lock()
         self.counts: Counter[str] = Counter()
         self.enabled = True
+        self._forced: list[str] = []
         self._server = ThreadingHTTPServer(("127.0.0.1", port), self._handler())
         self._server.daemon_threads = True
         self._thread: threading.Thread | None = None
@@ -146,6 +153,15 @@ class FaultProxy:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
+    def force(self, *actions: str) -> None:
+        """Apply ``actions`` (keys of FORCED) to the next faultable calls, in order, before
+        any random draw: deterministic faults for unit tests."""
+        unknown = [a for a in actions if a not in FORCED]
+        if unknown:
+            raise ConfigError(f"unknown forced faults {unknown}; use {sorted(FORCED)}")
+        with self._lock:
+            self._forced.extend(actions)
+
     def snapshot(self) -> dict[str, int]:
         with self._lock:
             return dict(self.counts)
@@ -155,11 +171,17 @@ class FaultProxy:
         """(action, delay seconds, drop after forwarding?) for one HTTP call."""
         with self._lock:
             self.counts["calls"] += 1
+            only = self.plan.only_methods
             spared = not self.enabled or any(
-                m.startswith(self.plan.spare_prefixes) for m in methods)
-            action = "forward" if spared else self.plan.choose(self._rng)
+                m.startswith(self.plan.spare_prefixes) for m in methods) or (
+                only is not None and not any(m in only for m in methods))
+            if spared:
+                action, after = "forward", False
+            elif self._forced:
+                action, after = FORCED[self._forced.pop(0)]
+            else:
+                action, after = self.plan.choose(self._rng), self._rng.random() < 0.5
             delay = self._rng.uniform(0, self.plan.max_delay_s) if action == "delay" else 0.0
-            after = self._rng.random() < 0.5
             self.counts[{"drop": "dropped", "delay": "delayed", "duplicate": "duplicated",
                          "fail": "failed", "forward": "forwarded"}[action]] += 1
             if action in ("drop", "fail"):

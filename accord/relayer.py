@@ -28,7 +28,7 @@ from eth_account.signers.local import LocalAccount
 from eth_utils import function_signature_to_4byte_selector
 from web3 import Web3
 
-from accord.chain import Client
+from accord.chain import Client, with_retries
 from accord.errors import ChainError, ContractRevert
 from accord.store import SqliteStore, StoredMessage
 from accord.validator import route_name, window_key
@@ -228,7 +228,8 @@ class Relayer:
         delivered = 0
         for i in range(0, len(batches), self.config.max_in_flight):
             chunk = batches[i: i + self.config.max_in_flight]
-            fees = self.client.fees()
+            fees = with_retries(self.client.fees, "reading the base fee", attempts=4,
+                                first_wait_s=0.02)
             sent: list[tuple[Batch, Any]] = []
             for batch in chunk:
                 tx = {"to": self.gateway.address, "data": self._calldata(batch), "value": 0,
@@ -284,15 +285,25 @@ class Relayer:
         return 0
 
     def _reconcile(self, ids: list[str]) -> None:
-        """Ask the gateway what happened to messages we could not account for."""
+        """Ask the gateway what happened to messages we could not account for. Each answer
+        is retried a few times; a message whose status cannot be read now stays pending and
+        is asked about again after a backoff (one failed read must not abort the step: a
+        step that always meets the same unreadable message never progresses)."""
         for mid in ids:
             m = self.store.message(mid)
             if m is None:
                 continue
             b = m.body
-            status, reason, attempts = self.gateway.functions.messageStatus(
+            fn = self.gateway.functions.messageStatus(
                 int(b["originChainId"]), Web3.to_checksum_address(b["originGateway"]),
-                int(b["nonce"]), bytes.fromhex(mid[2:])).call()
+                int(b["nonce"]), bytes.fromhex(mid[2:]))
+            try:
+                status, reason, _ = with_retries(fn.call, f"status of {mid}", attempts=4,
+                                                 first_wait_s=0.02)
+            except ChainError as exc:
+                self._next_attempt[mid] = time.monotonic() + self.config.backoff_s
+                log.warning("route=%s status of %s unknown for now: %s", self.route, mid, exc)
+                continue
             if status == 1:
                 self.store.mark([mid], "delivered")
                 self.counters.already += 1
