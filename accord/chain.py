@@ -18,8 +18,9 @@ from hexbytes import HexBytes
 from web3 import Web3
 from web3.contract import Contract
 from web3.exceptions import ContractCustomError, ContractLogicError, TransactionNotFound
+from web3.providers.rpc import HTTPProvider
 from web3.providers.rpc.utils import ExceptionRetryConfiguration
-from web3.types import RPCEndpoint, TxReceipt
+from web3.types import RPCEndpoint, RPCResponse, TxReceipt
 
 from accord.artifacts import all_errors_abi, artifact
 from accord.devnet import DEV_MNEMONIC
@@ -35,6 +36,33 @@ TRANSPORT_ERRORS: tuple[type[BaseException], ...] = (
     ConnectionError, requests.ConnectionError, requests.HTTPError, requests.Timeout)
 RETRY = ExceptionRetryConfiguration(errors=TRANSPORT_ERRORS, retries=5, backoff_factor=0.05,
                                     method_allowlist=["eth", "net", "web3", "evm", "anvil"])
+# JSON-RPC errors that say "the node failed this time", not "your call is wrong": internal
+# error and limit exceeded, without revert data (a revert carries its data).
+TRANSIENT_CODES = frozenset({-32603, -32005})
+TRANSIENT_ATTEMPTS = 5
+
+
+def transient_error(reply: Any) -> bool:
+    """Whether a JSON-RPC reply (or a batch of them) failed in a way worth asking again."""
+    if isinstance(reply, list):
+        return any(transient_error(r) for r in reply)
+    err = reply.get("error") if isinstance(reply, dict) else None
+    return isinstance(err, dict) and err.get("code") in TRANSIENT_CODES and not err.get("data")
+
+
+class RetryingHTTPProvider(HTTPProvider):
+    """web3's HTTP provider, also asking again (with backoff) when the node answers with a
+    transient JSON-RPC error; transport errors are retried by the base class (RETRY)."""
+
+    def make_request(self, method: RPCEndpoint, params: Any) -> RPCResponse:
+        for i in range(TRANSIENT_ATTEMPTS):
+            reply = super().make_request(method, params)
+            if not transient_error(reply) or i == TRANSIENT_ATTEMPTS - 1:
+                return reply
+            time.sleep(0.02 * 2 ** i)
+        raise AssertionError("unreachable")
+
+
 # What a node answers when a transaction it already has is sent again (a retried or
 # duplicated eth_sendRawTransaction): success if the node knows our transaction's hash.
 ALREADY_SENT = ("already known", "known transaction", "nonce too low", "already imported",
@@ -117,8 +145,8 @@ class Client:
                  connect_attempts: int = 3) -> None:
         self.rpc_url = rpc_url
         self.confirmations = confirmations
-        self.w3 = Web3(Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": timeout},
-                                         exception_retry_configuration=RETRY))
+        self.w3 = Web3(RetryingHTTPProvider(rpc_url, request_kwargs={"timeout": timeout},
+                                            exception_retry_configuration=RETRY))
         self._nonces: dict[str, int] = {}
         self._lock = threading.Lock()
         self.chain_id = self._chain_id(connect_attempts)

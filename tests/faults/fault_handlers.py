@@ -19,3 +19,8 @@ def hang_once(inp: StepInput) -> bytes:
         marker.write_text(f"{os.getpid()} {inp.agent_id}\n")
         time.sleep(600)
     return f"{inp.name}:{inp.attempt}:{inp.input.decode()}".encode()
+
+
+def work(inp: StepInput) -> bytes:
+    """A handler that just answers."""
+    return f"{inp.name}:{inp.attempt}:{inp.input.decode()}".encode()

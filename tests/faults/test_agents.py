@@ -1,6 +1,10 @@
-"""An agent process (``accord agents run``) SIGKILLed while it holds a lease: the lease
-lapses, an agent of another process claims the step (attempt + 1) and the run completes with
-every step Done and none stuck."""
+"""Agent processes (``accord agents run``) under faults.
+
+- One SIGKILLed while it holds a lease: the lease lapses, an agent of another process claims
+  the step (attempt + 1) and the run completes with every step Done and none stuck.
+- Two talking to the chain through a fault proxy (10% each of drop/delay/duplicate/fail):
+  every step is done exactly once and the run completes.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import record, wait_until
@@ -62,36 +67,47 @@ def _fanout(n: int) -> str:
                                 f"    lease: {LEASE}\n" for i in range(n))
 
 
-def test_agent_killed_holding_a_lease_is_replaced_and_the_run_completes(
-        suite: Suite, agent_procs: Supervisor, tmp_path: Path) -> None:
-    marker = tmp_path / "s0-hung"
-    env = {"ACCORD_STATE_DIR": str(suite.root), "PYTHONUNBUFFERED": "1",
-           "FAULTS_MARKER": str(marker),
+def _start_agents(suite: Suite, procs: Supervisor, tmp_path: Path, handler: str, rpc: str,
+                  extra_env: dict[str, str]) -> dict[int, str]:
+    """Two onboarded agents with the execute role, each in its own ``accord agents run``
+    process on ``rpc``; returns agentId -> process name once both serve."""
+    env = {"ACCORD_STATE_DIR": str(suite.root), "PYTHONUNBUFFERED": "1", **extra_env,
            "PYTHONPATH": os.pathsep.join([str(ROOT), str(Path(__file__).parent)])}
     proc_of: dict[int, str] = {}
     for name in ("agent-a", "agent-b"):
-        agent = suite.agent(name)  # onboarded with the execute role below
+        agent = suite.agent(name)  # onboarded here; bonded for execute by the process
         key_env = f"KEY_{name.replace('-', '_').upper()}"
         env[key_env] = "0x" + agent.operator.key.hex()
         (tmp_path / f"{name}.yaml").write_text(
             f"store: {suite.root / 'results'}\nagents:\n  - name: {name}\n"
             f"    key_env: {key_env}\n    agent_id: {agent.agent_id}\n"
-            f"    roles: {{execute: fault_handlers:hang_once}}\n")
+            f"    roles: {{execute: {handler}}}\n")
         proc_of[agent.agent_id] = name
     for name in proc_of.values():
-        agent_procs.start(name, "agents", "run", "--network", "chaina", "--rpc",
-                          suite.chain.rpc_url, "--config", str(tmp_path / f"{name}.yaml"),
-                          "--no-ws", env=env)
+        procs.start(name, "agents", "run", "--network", "chaina", "--rpc", rpc,
+                    "--config", str(tmp_path / f"{name}.yaml"), "--no-ws", env=env)
+    wait_until(lambda: all("serving" in (tmp_path / "logs" / f"{n}.log").read_text()
+                           for n in proc_of.values()), 60, "agent processes up",
+               lambda: "\n".join(procs.log_tail(n, 5) for n in proc_of.values()))
+    return proc_of
+
+
+def test_agent_killed_holding_a_lease_is_replaced_and_the_run_completes(
+        suite: Suite, agent_procs: Supervisor, tmp_path: Path) -> None:
+    marker = tmp_path / "s0-hung"
+    proc_of = _start_agents(suite, agent_procs, tmp_path, "fault_handlers:hang_once",
+                            suite.chain.rpc_url, {"FAULTS_MARKER": str(marker)})
 
     def logs() -> str:
         return "\n".join(f"{n}: {agent_procs.log_tail(n, 5)}" for n in list(proc_of.values()))
 
-    wait_until(lambda: all("serving" in (tmp_path / "logs" / f"{n}.log").read_text()
-                           for n in proc_of.values()), 60, "agent processes up", logs)
     run_id = suite.start(_fanout(STEPS))
     wait_until(marker.exists, 60, "s0 claimed and its handler hanging", logs)
     holder = next(e["agentId"] for e in suite.events("StepClaimed", run_id) if e["step"] == 0)
     assert marker.read_text().split()[1] == str(holder)
+    # The other agent finishes s1.. first, so the time travel below lapses s0's lease only.
+    wait_until(lambda: len(suite.events("StepDone", run_id)) == STEPS - 1, 60,
+               "the other steps done", logs)
     killed = proc_of[holder]
     agent_procs.kill(killed)  # SIGKILL with the lease held: no heartbeat, no submit
     suite.travel(LEASE + 1)
@@ -111,3 +127,27 @@ def test_agent_killed_holding_a_lease_is_replaced_and_the_run_completes(
     assert agent_procs.alive(proc_of[survivor])
     record("agent_sigkill_holding_lease", steps_completed=done, steps_stuck=STEPS - done,
            kills=1, reclaimed_attempt=s0[1][1], run_completed=True)
+
+
+def test_agents_complete_every_step_once_through_a_fault_proxy(
+        suite: Suite, agent_procs: Supervisor, proxies: Any, tmp_path: Path) -> None:
+    proxy = proxies(suite.chain.rpc_url, "--drop", "0.1", "--delay", "0.1", "--duplicate",
+                    "0.1", "--fail", "0.1", "--max-delay", "0.2", "--seed", "5")
+    proc_of = _start_agents(suite, agent_procs, tmp_path, "fault_handlers:work", proxy.url, {})
+    steps = 8
+    run_id = suite.start(_fanout(steps))
+
+    def logs() -> str:
+        return "\n".join(f"{n}: {agent_procs.log_tail(n, 8)}" for n in proc_of.values())
+
+    wait_until(lambda: suite.run_state(run_id) == COMPLETED, 90, "the run completed", logs)
+    assert all(agent_procs.alive(n) for n in proc_of.values()), logs()
+    counts = proxy.counts()
+    states = [int(suite.coordinator.functions.stepState(run_id, i).call()) for i in range(steps)]
+    done = sum(s == DONE for s in states)
+    assert done == steps
+    assert sorted(e["step"] for e in suite.events("StepDone", run_id)) == list(range(steps))
+    record("agents_through_fault_proxy", steps_completed=done, steps_stuck=steps - done,
+           claims=len(suite.events("StepClaimed", run_id)),
+           proxy={k: counts.get(k, 0) for k in ("calls", "dropped", "delayed", "duplicated",
+                                                "failed")})
