@@ -9,7 +9,7 @@ scripted (deterministic) fault between the service and the session's anvil:
   transient JSON-RPC error (internal error, no revert data) is asked again, a revert is not;
 - the agents' AsyncChain: the same retries, and a duplicated send is one transaction;
 - with_retries (the relay command's start-up reads) retries failed calls, not reverts;
-- Relayer.run and Validator.run outlive a failing call (they backed off and carried on);
+- Relayer.run, Validator.run and Keeper.run outlive a failing call (they backed off and carried on);
 - the relayer's reconcile (asking the gateway about messages someone else delivered) retries
   a failed status read and never aborts the step (it did: under 15% faults a restarted
   relayer re-sent a delivered window forever, each step dying on one of 50 status reads).
@@ -266,3 +266,20 @@ def test_agent_rpc_retries_and_treats_a_duplicated_send_as_one_transaction(
             await chain.close()
 
     asyncio.run(go())
+
+
+def test_keeper_loop_outlives_failing_passes(monkeypatch: pytest.MonkeyPatch) -> None:
+    from accord.keeper import Keeper
+
+    passes: list[int] = []
+
+    def step(self: Keeper) -> int:
+        passes.append(1)
+        if len(passes) <= 3:
+            raise ChainError("node unreachable")
+        return 0
+
+    monkeypatch.setattr(Keeper, "step", step)
+    keeper = Keeper.__new__(Keeper)  # the loop only: no chain needed
+    keeper.run(poll_s=0.01, stop_after_s=0.5)
+    assert len(passes) > 4
