@@ -285,25 +285,21 @@ class Relayer:
         return 0
 
     def _reconcile(self, ids: list[str]) -> None:
-        """Ask the gateway what happened to messages we could not account for. Each answer
-        is retried a few times; a message whose status cannot be read now stays pending and
-        is asked about again after a backoff (one failed read must not abort the step: a
-        step that always meets the same unreadable message never progresses)."""
-        for mid in ids:
-            m = self.store.message(mid)
-            if m is None:
-                continue
-            b = m.body
-            fn = self.gateway.functions.messageStatus(
-                int(b["originChainId"]), Web3.to_checksum_address(b["originGateway"]),
-                int(b["nonce"]), bytes.fromhex(mid[2:]))
-            try:
-                status, reason, _ = with_retries(fn.call, f"status of {mid}", attempts=4,
-                                                 first_wait_s=0.02)
-            except ChainError as exc:
+        """Ask the gateway what happened to messages we could not account for: one JSON-RPC
+        batch for all of them (a restarted relayer may re-send a whole pipeline of windows
+        it had delivered), each status read singly with retries if the batch fails. A
+        message whose status cannot be read now stays pending and is asked about again
+        after a backoff: one failed read must not abort the step (a step that always meets
+        the same unreadable message would never progress)."""
+        known = [m for m in (self.store.message(mid) for mid in ids) if m is not None]
+        statuses = self._statuses(known)
+        for m in known:
+            mid = m.id
+            if mid not in statuses:
                 self._next_attempt[mid] = time.monotonic() + self.config.backoff_s
-                log.warning("route=%s status of %s unknown for now: %s", self.route, mid, exc)
+                log.warning("route=%s status of %s unknown for now", self.route, mid)
                 continue
+            status, reason = statuses[mid]
             if status == 1:
                 self.store.mark([mid], "delivered")
                 self.counters.already += 1
@@ -311,6 +307,38 @@ class Relayer:
                 self.store.mark([mid], "failed", reason="0x" + bytes(reason).hex())
             elif status == 3:
                 self.store.mark([mid], "expired")
+
+    def _status_call(self, m: StoredMessage) -> Any:
+        b = m.body
+        return self.gateway.functions.messageStatus(
+            int(b["originChainId"]), Web3.to_checksum_address(b["originGateway"]),
+            int(b["nonce"]), bytes.fromhex(m.id[2:]))
+
+    def _statuses(self, msgs: list[StoredMessage]) -> dict[str, tuple[int, bytes]]:
+        """(status, reason) per id, from the destination gateway; ids it could not read
+        are missing."""
+        out: dict[str, tuple[int, bytes]] = {}
+        if len(msgs) > 1:
+            try:
+                with self.client.w3.batch_requests() as batch:
+                    for m in msgs:
+                        batch.add(self._status_call(m))
+                    replies: list[Any] = list(batch.execute())
+                for m, reply in zip(msgs, replies, strict=True):
+                    out[m.id] = (int(reply[0]), bytes(reply[1]))
+                return out
+            except Exception as exc:  # noqa: BLE001 (a flaky link: read them one by one)
+                log.info("route=%s batched status read failed (%s); reading singly",
+                         self.route, exc)
+        for m in msgs:
+            try:
+                status, reason, _ = with_retries(self._status_call(m).call,
+                                                 f"status of {m.id}", attempts=4,
+                                                 first_wait_s=0.02)
+            except ChainError:
+                continue
+            out[m.id] = (int(status), bytes(reason))
+        return out
 
     def _backoff(self, batch: Batch, why: str) -> None:
         for m in batch.messages:

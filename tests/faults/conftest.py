@@ -79,7 +79,7 @@ def start_validator(services: Supervisor, name: str, rpc_url: str, gateway: str,
     key = "0x" + dev_account(key_index).key.hex()
     return services.start(name, "validate", "--chain", rpc_url, "--gateway", gateway,
                           "--store", store, "--key-env", "ACCORD_SERVICE_KEY", *extra,
-                          env={"ACCORD_SERVICE_KEY": key})
+                          env={"ACCORD_SERVICE_KEY": key, "PYTHONUNBUFFERED": "1"})
 
 
 def start_relayer(services: Supervisor, name: str, origin_url: str, dest_url: str,
@@ -87,7 +87,17 @@ def start_relayer(services: Supervisor, name: str, origin_url: str, dest_url: st
     key = "0x" + dev_account(key_index).key.hex()
     return services.start(name, "relay", "--from", origin_url, "--to", dest_url,
                           "--gateway", gateway, "--store", store,
-                          "--key-env", "ACCORD_SERVICE_KEY", env={"ACCORD_SERVICE_KEY": key})
+                          "--key-env", "ACCORD_SERVICE_KEY",
+                          env={"ACCORD_SERVICE_KEY": key, "PYTHONUNBUFFERED": "1"})
+
+
+def serving(services: Supervisor, name: str) -> bool:
+    """Whether service ``name`` printed its banner (it is connected and working)."""
+    path = services.log_dir / f"{name}.log"
+    if not path.is_file():
+        return False
+    text = path.read_text(errors="replace")
+    return "relaying " in text or " watching " in text
 
 
 class ProxyProcess:

@@ -18,6 +18,7 @@ from conftest import (
     gateway_statuses,
     record,
     sent_ids,
+    serving,
     start_relayer,
     start_validator,
     wait_until,
@@ -50,15 +51,14 @@ def _kill_run(tc: Any, services: Supervisor, store: str, *, messages: int, kills
 
     per_round = messages // kills
     killed: dict[str, int] = {}
-    started = {base: time.monotonic() for base in starters}
     mid_stream = 0  # kills while some sent message was not delivered yet
     for r in range(kills):
         for origin, dest in routes:
             tc.send(origin, dest, per_round, tag=r + 1)
         time.sleep(rng.uniform(0.05, 0.6))
-        # A victim that has been up a moment (else most kills would hit a process still
+        # A victim that is up and working (else most kills would hit a process still
         # importing web3, which proves little).
-        while not (up := [b for b in victims if time.monotonic() - started[b] > 1.0]):
+        while not (up := [b for b in victims if serving(services, names[b])]):
             time.sleep(0.05)
         base = rng.choice(up)
         mid_stream += int(any(tc.delivered_total(d) < (r + 1) * per_round
@@ -68,7 +68,6 @@ def _kill_run(tc: Any, services: Supervisor, store: str, *, messages: int, kills
         killed[kind] = killed.get(kind, 0) + 1
         names[base] = f"{base}-r{r}"
         starters[base](names[base])
-        started[base] = time.monotonic()
 
     def done() -> bool:
         return all(tc.delivered_total(d) >= messages for _, d in routes)
@@ -76,7 +75,7 @@ def _kill_run(tc: Any, services: Supervisor, store: str, *, messages: int, kills
     def logs() -> str:
         return "\n".join(f"{n}: {services.log_tail(n, 3)}" for n in services.procs)
 
-    wait_until(done, 90 + messages / 50, "every message delivered", logs)
+    wait_until(done, 90 + messages / 20, "every message delivered", logs)
     assert all(services.alive(n) for n in services.procs), logs()
     services.stop_all()
 
