@@ -31,11 +31,14 @@ Account.enable_unaudited_hdwallet_features()
 T = TypeVar("T")
 
 # Transport failures (a dropped connection, HTTP 5xx, a timeout) are retried by the provider
-# with exponential backoff; every method is safe to repeat (a raw transaction has one hash).
+# with exponential backoff. Only the standard namespaces, whose every method is safe to
+# repeat (a raw transaction has one hash); never evm_/anvil_ controls (evm_mine twice would
+# mine twice).
+RETRIED_NAMESPACES = ("eth", "net", "web3")
 TRANSPORT_ERRORS: tuple[type[BaseException], ...] = (
     ConnectionError, requests.ConnectionError, requests.HTTPError, requests.Timeout)
 RETRY = ExceptionRetryConfiguration(errors=TRANSPORT_ERRORS, retries=5, backoff_factor=0.05,
-                                    method_allowlist=["eth", "net", "web3", "evm", "anvil"])
+                                    method_allowlist=list(RETRIED_NAMESPACES))
 # JSON-RPC errors that say "the node failed this time", not "your call is wrong": internal
 # error and limit exceeded, without revert data (a revert carries its data).
 TRANSIENT_CODES = frozenset({-32603, -32005})
@@ -55,9 +58,10 @@ class RetryingHTTPProvider(HTTPProvider):
     transient JSON-RPC error; transport errors are retried by the base class (RETRY)."""
 
     def make_request(self, method: RPCEndpoint, params: Any) -> RPCResponse:
-        for i in range(TRANSIENT_ATTEMPTS):
+        attempts = TRANSIENT_ATTEMPTS if method.split("_")[0] in RETRIED_NAMESPACES else 1
+        for i in range(attempts):
             reply = super().make_request(method, params)
-            if not transient_error(reply) or i == TRANSIENT_ATTEMPTS - 1:
+            if not transient_error(reply) or i == attempts - 1:
                 return reply
             time.sleep(0.02 * 2 ** i)
         raise AssertionError("unreachable")
