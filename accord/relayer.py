@@ -319,17 +319,20 @@ class Relayer:
         are missing."""
         out: dict[str, tuple[int, bytes]] = {}
         if len(msgs) > 1:
-            try:
+            def batched() -> list[Any]:
                 with self.client.w3.batch_requests() as batch:
                     for m in msgs:
                         batch.add(self._status_call(m))
-                    replies: list[Any] = list(batch.execute())
+                    return list(batch.execute())
+
+            try:
+                replies = with_retries(batched, "batched status read", attempts=4,
+                                       first_wait_s=0.02)
                 for m, reply in zip(msgs, replies, strict=True):
                     out[m.id] = (int(reply[0]), bytes(reply[1]))
                 return out
-            except Exception as exc:  # noqa: BLE001 (a flaky link: read them one by one)
-                log.info("route=%s batched status read failed (%s); reading singly",
-                         self.route, exc)
+            except ChainError as exc:  # a flaky link: read them one by one
+                log.info("route=%s %s; reading singly", self.route, exc)
         for m in msgs:
             try:
                 status, reason, _ = with_retries(self._status_call(m).call,
