@@ -6,22 +6,88 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
+import requests
 from eth_abi import decode as abi_decode
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from eth_utils import function_signature_to_4byte_selector
+from hexbytes import HexBytes
 from web3 import Web3
 from web3.contract import Contract
-from web3.exceptions import ContractCustomError, ContractLogicError
-from web3.types import RPCEndpoint, TxReceipt
+from web3.exceptions import ContractCustomError, ContractLogicError, TransactionNotFound
+from web3.providers.rpc import HTTPProvider
+from web3.providers.rpc.utils import ExceptionRetryConfiguration
+from web3.types import RPCEndpoint, RPCResponse, TxReceipt
 
 from accord.artifacts import all_errors_abi, artifact
 from accord.devnet import DEV_MNEMONIC
 from accord.errors import ChainError, ContractRevert
 
 Account.enable_unaudited_hdwallet_features()
+
+T = TypeVar("T")
+
+# Transport failures (a dropped connection, HTTP 5xx, a timeout) are retried by the provider
+# with exponential backoff. Only the standard namespaces, whose every method is safe to
+# repeat (a raw transaction has one hash); never evm_/anvil_ controls (evm_mine twice would
+# mine twice).
+RETRIED_NAMESPACES = ("eth", "net", "web3")
+TRANSPORT_ERRORS: tuple[type[BaseException], ...] = (
+    ConnectionError, requests.ConnectionError, requests.HTTPError, requests.Timeout)
+RETRY = ExceptionRetryConfiguration(errors=TRANSPORT_ERRORS, retries=5, backoff_factor=0.05,
+                                    method_allowlist=list(RETRIED_NAMESPACES))
+# JSON-RPC errors that say "the node failed this time", not "your call is wrong": internal
+# error and limit exceeded, without revert data (a revert carries its data).
+TRANSIENT_CODES = frozenset({-32603, -32005})
+TRANSIENT_ATTEMPTS = 5
+
+
+def transient_error(reply: Any) -> bool:
+    """Whether a JSON-RPC reply (or a batch of them) failed in a way worth asking again."""
+    if isinstance(reply, list):
+        return any(transient_error(r) for r in reply)
+    err = reply.get("error") if isinstance(reply, dict) else None
+    return isinstance(err, dict) and err.get("code") in TRANSIENT_CODES and not err.get("data")
+
+
+class RetryingHTTPProvider(HTTPProvider):
+    """web3's HTTP provider, also asking again (with backoff) when the node answers with a
+    transient JSON-RPC error; transport errors are retried by the base class (RETRY)."""
+
+    def make_request(self, method: RPCEndpoint, params: Any) -> RPCResponse:
+        attempts = TRANSIENT_ATTEMPTS if method.split("_")[0] in RETRIED_NAMESPACES else 1
+        for i in range(attempts):
+            reply = super().make_request(method, params)
+            if not transient_error(reply) or i == attempts - 1:
+                return reply
+            time.sleep(0.02 * 2 ** i)
+        raise AssertionError("unreachable")
+
+
+# What a node answers when a transaction it already has is sent again (a retried or
+# duplicated eth_sendRawTransaction): success if the node knows our transaction's hash.
+ALREADY_SENT = ("already known", "known transaction", "nonce too low", "already imported",
+                "replacement transaction underpriced")
+
+
+def with_retries(fn: Callable[[], T], what: str, attempts: int = 8,
+                 first_wait_s: float = 0.1) -> T:
+    """``fn()``, retried with exponential backoff when a call fails (a flaky node answers a
+    call with an error now and then); the last failure becomes a ChainError naming ``what``."""
+    for i in range(attempts):
+        try:
+            return fn()
+        except ContractRevert:
+            raise
+        except Exception as exc:
+            if i == attempts - 1:
+                raise ChainError(f"{what} failed {attempts} times (last: {exc}); check the "
+                                 "node and retry") from exc
+            time.sleep(first_wait_s * 2 ** i)
+    raise AssertionError("unreachable")
 
 
 def dev_account(index: int) -> LocalAccount:
@@ -79,18 +145,29 @@ def _revert_from(exc: Exception) -> ContractRevert | None:
 class Client:
     """One chain, one web3 instance, signing locally with per-sender nonces."""
 
-    def __init__(self, rpc_url: str, *, timeout: float = 30.0, confirmations: int = 0) -> None:
+    def __init__(self, rpc_url: str, *, timeout: float = 30.0, confirmations: int = 0,
+                 connect_attempts: int = 3) -> None:
         self.rpc_url = rpc_url
         self.confirmations = confirmations
-        self.w3 = Web3(Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": timeout}))
+        self.w3 = Web3(RetryingHTTPProvider(rpc_url, request_kwargs={"timeout": timeout},
+                                            exception_retry_configuration=RETRY))
         self._nonces: dict[str, int] = {}
         self._lock = threading.Lock()
-        try:
-            self.chain_id = self.w3.eth.chain_id
-        except Exception as exc:  # requests/aiohttp/OS errors all mean "not reachable"
-            raise ChainError(f"cannot reach the node at {rpc_url} ({type(exc).__name__}); "
-                             "is it running? local chains start with 'accord devnet up'"
-                             ) from exc
+        self.chain_id = self._chain_id(connect_attempts)
+
+    def _chain_id(self, attempts: int) -> int:
+        """eth_chainId, asked up to ``attempts`` times (a node behind a flaky link may fail
+        a call or two: that is not 'unreachable')."""
+        for i in range(attempts):
+            try:
+                return int(self.w3.eth.chain_id)
+            except Exception as exc:  # requests/aiohttp/OS errors all mean "not reachable"
+                if i == attempts - 1 or isinstance(exc, TRANSPORT_ERRORS):
+                    raise ChainError(
+                        f"cannot reach the node at {self.rpc_url} ({type(exc).__name__}); "
+                        "is it running? local chains start with 'accord devnet up'") from exc
+                time.sleep(0.1 * 2 ** i)
+        raise AssertionError("unreachable")
 
     # -- contracts -----------------------------------------------------------------------
     def contract(self, name: str, address: str) -> Contract:
@@ -140,6 +217,9 @@ class Client:
         """EIP-1559 fee fields good for the next few blocks (twice the current base fee)."""
         block = self.w3.provider.make_request(RPCEndpoint("eth_getBlockByNumber"),
                                               ["latest", False])
+        if not block.get("result"):
+            raise ChainError(f"cannot read the latest block on {self.rpc_url}: "
+                             f"{block.get('error')}; retry")
         base = int(block["result"].get("baseFeePerGas", "0x0"), 16)
         return {"maxPriorityFeePerGas": 1, "maxFeePerGas": 2 * base + 1}
 
@@ -149,7 +229,11 @@ class Client:
         h = tx_hash if isinstance(tx_hash, str) else "0x" + bytes(tx_hash).hex()
         deadline = time.monotonic() + timeout
         while True:
-            reply = self.w3.provider.make_request(RPCEndpoint("eth_getTransactionReceipt"), [h])
+            try:
+                reply = self.w3.provider.make_request(RPCEndpoint("eth_getTransactionReceipt"),
+                                                      [h])
+            except TRANSPORT_ERRORS:
+                reply = {}  # the provider's retries ran out: keep polling until the deadline
             if reply.get("result"):
                 return dict(reply["result"])
             if time.monotonic() > deadline:
@@ -165,16 +249,49 @@ class Client:
         try:
             tx_hash = self.w3.eth.send_raw_transaction(signed.raw_transaction)
         except Exception as exc:
-            self.reset_nonce(sender)
-            raise ChainError(f"transaction rejected by {self.rpc_url}: {exc}") from exc
+            if not self._node_has(signed.hash, exc):
+                self.reset_nonce(sender)
+                raise ChainError(f"transaction rejected by {self.rpc_url}: {exc}") from exc
+            tx_hash = signed.hash  # sent before (a retried or duplicated call): not an error
         if not wait:
             return tx_hash
-        receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=60, poll_latency=0.01)
+        receipt = self.wait_receipt(tx_hash)
         if receipt["status"] != 1:
             raise ChainError(f"transaction {tx_hash.hex()} reverted on {self.rpc_url}")
         if self.confirmations:
             self.wait_confirmations(int(receipt["blockNumber"]))
         return receipt
+
+    def _node_has(self, tx_hash: bytes, exc: Exception) -> bool:
+        """Whether a failed send did reach the node: it answered "already known"/"nonce too
+        low" to a repeat, or the call's answer was lost. Asks the node for the hash."""
+        text = str(exc).lower()
+        if not (isinstance(exc, TRANSPORT_ERRORS) or any(s in text for s in ALREADY_SENT)):
+            return False
+        for _ in range(3):
+            try:
+                self.w3.eth.get_transaction(HexBytes(tx_hash))
+                return True
+            except TransactionNotFound:
+                return False
+            except Exception:  # noqa: S112 (a flaky link: ask again)
+                time.sleep(0.05)
+        return False
+
+    def wait_receipt(self, tx_hash: bytes, timeout: float = 60.0) -> TxReceipt:
+        """The receipt, polling through 'not found yet' and transient call failures."""
+        deadline = time.monotonic() + timeout
+        last: Exception | None = None
+        while time.monotonic() < deadline:
+            try:
+                return self.w3.eth.get_transaction_receipt(tx_hash)  # type: ignore[arg-type]
+            except TransactionNotFound:
+                pass
+            except Exception as exc:  # a failed call, not a failed transaction: poll again
+                last = exc
+            time.sleep(0.01)
+        raise ChainError(f"no receipt for 0x{bytes(tx_hash).hex()} on {self.rpc_url} after "
+                         f"{timeout:.0f}s (last error: {last}); is the node mining?")
 
     def wait_confirmations(self, block: int, timeout: float = 600.0) -> None:
         """Wait until ``block`` is buried under ``self.confirmations`` blocks."""

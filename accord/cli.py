@@ -336,7 +336,7 @@ def relay(origin: str, dest: str, key_env: str | None, dev_account: int | None,
     import logging
 
     from accord import context
-    from accord.chain import Client
+    from accord.chain import Client, with_retries
     from accord.relayer import Relayer, RelayerConfig, serve_metrics
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
@@ -344,11 +344,13 @@ def relay(origin: str, dest: str, key_env: str | None, dev_account: int | None,
     origin_id = Client(context.rpc_url(origin)).chain_id
     client = Client(context.rpc_url(dest))
     gateway = context.deployed(client, dest, "gateway", gateway, "--gateway")
-    threshold = client.contract("AccordGateway", gateway).functions.originConfig(
-        origin_id).call()[1]
+    threshold = with_retries(lambda: client.contract("AccordGateway", gateway).functions
+                             .originConfig(origin_id).call()[1], "reading the gateway's quorum")
     cfg = RelayerConfig(gateway=gateway, origin_chain=origin_id, threshold=threshold,
                         batch_size=batch_size, recipient_gas=recipient_gas)
-    relayer = Relayer(client, _open_store(store), account, cfg)
+    db = _open_store(store)
+    relayer = with_retries(lambda: Relayer(client, db, account, cfg),
+                           "reading the gateway's validator set")
     if metrics_port:
         serve_metrics(relayer, metrics_port)
     click.echo(f"relaying {relayer.route} to {gateway} (threshold {threshold})")

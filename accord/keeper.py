@@ -107,8 +107,22 @@ class Keeper:
                 self._requests.discard(rid)
         return self.actions - before
 
-    def run(self, poll_s: float = 0.2, stop_after_s: float | None = None) -> None:
+    def run(self, poll_s: float = 0.2, stop_after_s: float | None = None,
+            max_error_backoff_s: float = 5.0) -> None:
+        """Step until ``stop_after_s``; a pass that fails (node down or flaky) is retried
+        with exponential backoff (the next pass re-reads everything it needs)."""
         deadline = None if stop_after_s is None else time.monotonic() + stop_after_s
+        errors = 0
         while deadline is None or time.monotonic() < deadline:
-            if self.step() == 0:
+            try:
+                acted = self.step()
+                errors = 0
+            except Exception as exc:  # noqa: BLE001 (a service outlives any one failure)
+                errors += 1
+                delay = min(poll_s * 2 ** min(errors - 1, 10), max_error_backoff_s)
+                log.warning("keeper pass failed (%s: %s); retrying in %.2fs",
+                            type(exc).__name__, exc, delay)
+                time.sleep(delay)
+                continue
+            if acted == 0:
                 time.sleep(poll_s)

@@ -28,7 +28,7 @@ from eth_account.signers.local import LocalAccount
 from eth_utils import function_signature_to_4byte_selector
 from web3 import Web3
 
-from accord.chain import Client
+from accord.chain import Client, with_retries
 from accord.errors import ChainError, ContractRevert
 from accord.store import SqliteStore, StoredMessage
 from accord.validator import route_name, window_key
@@ -62,6 +62,7 @@ class RelayerConfig:
     max_backoff_s: float = 30.0
     max_retries: int = 5         # retries of a failed message (gas doubles each time)
     poll_s: float = 0.05
+    max_error_backoff_s: float = 5.0  # a failing node (down, flaky) is retried up to this
 
 
 @dataclass
@@ -227,7 +228,8 @@ class Relayer:
         delivered = 0
         for i in range(0, len(batches), self.config.max_in_flight):
             chunk = batches[i: i + self.config.max_in_flight]
-            fees = self.client.fees()
+            fees = with_retries(self.client.fees, "reading the base fee", attempts=4,
+                                first_wait_s=0.02)
             sent: list[tuple[Batch, Any]] = []
             for batch in chunk:
                 tx = {"to": self.gateway.address, "data": self._calldata(batch), "value": 0,
@@ -283,15 +285,21 @@ class Relayer:
         return 0
 
     def _reconcile(self, ids: list[str]) -> None:
-        """Ask the gateway what happened to messages we could not account for."""
-        for mid in ids:
-            m = self.store.message(mid)
-            if m is None:
+        """Ask the gateway what happened to messages we could not account for: one JSON-RPC
+        batch for all of them (a restarted relayer may re-send a whole pipeline of windows
+        it had delivered), each status read singly with retries if the batch fails. A
+        message whose status cannot be read now stays pending and is asked about again
+        after a backoff: one failed read must not abort the step (a step that always meets
+        the same unreadable message would never progress)."""
+        known = [m for m in (self.store.message(mid) for mid in ids) if m is not None]
+        statuses = self._statuses(known)
+        for m in known:
+            mid = m.id
+            if mid not in statuses:
+                self._next_attempt[mid] = time.monotonic() + self.config.backoff_s
+                log.warning("route=%s status of %s unknown for now", self.route, mid)
                 continue
-            b = m.body
-            status, reason, attempts = self.gateway.functions.messageStatus(
-                int(b["originChainId"]), Web3.to_checksum_address(b["originGateway"]),
-                int(b["nonce"]), bytes.fromhex(mid[2:])).call()
+            status, reason = statuses[mid]
             if status == 1:
                 self.store.mark([mid], "delivered")
                 self.counters.already += 1
@@ -299,6 +307,41 @@ class Relayer:
                 self.store.mark([mid], "failed", reason="0x" + bytes(reason).hex())
             elif status == 3:
                 self.store.mark([mid], "expired")
+
+    def _status_call(self, m: StoredMessage) -> Any:
+        b = m.body
+        return self.gateway.functions.messageStatus(
+            int(b["originChainId"]), Web3.to_checksum_address(b["originGateway"]),
+            int(b["nonce"]), bytes.fromhex(m.id[2:]))
+
+    def _statuses(self, msgs: list[StoredMessage]) -> dict[str, tuple[int, bytes]]:
+        """(status, reason) per id, from the destination gateway; ids it could not read
+        are missing."""
+        out: dict[str, tuple[int, bytes]] = {}
+        if len(msgs) > 1:
+            def batched() -> list[Any]:
+                with self.client.w3.batch_requests() as batch:
+                    for m in msgs:
+                        batch.add(self._status_call(m))
+                    return list(batch.execute())
+
+            try:
+                replies = with_retries(batched, "batched status read", attempts=4,
+                                       first_wait_s=0.02)
+                for m, reply in zip(msgs, replies, strict=True):
+                    out[m.id] = (int(reply[0]), bytes(reply[1]))
+                return out
+            except ChainError as exc:  # a flaky link: read them one by one
+                log.info("route=%s %s; reading singly", self.route, exc)
+        for m in msgs:
+            try:
+                status, reason, _ = with_retries(self._status_call(m).call,
+                                                 f"status of {m.id}", attempts=4,
+                                                 first_wait_s=0.02)
+            except ChainError:
+                continue
+            out[m.id] = (int(status), bytes(reason))
+        return out
 
     def _backoff(self, batch: Batch, why: str) -> None:
         for m in batch.messages:
@@ -326,9 +369,25 @@ class Relayer:
         return self.send(self.plan()) + self.retry_failed()
 
     def run(self, stop: threading.Event | None = None) -> None:
+        """Step until ``stop``; a step that fails (node down or flaky, a lost answer) is
+        retried with exponential backoff: what it did is on chain or in the store, and what
+        it did not do is planned again (the gateway's replay guard absorbs repeats)."""
         stop = stop or threading.Event()
+        errors = 0
         while not stop.is_set():
-            if self.step() == 0:
+            try:
+                done = self.step()
+                errors = 0
+            except Exception as exc:  # noqa: BLE001 (a service outlives any one failure)
+                errors += 1
+                delay = min(self.config.backoff_s * 2 ** min(errors - 1, 10),
+                            self.config.max_error_backoff_s)
+                log.warning("route=%s step failed (%s: %s); retrying in %.2fs", self.route,
+                            type(exc).__name__, exc, delay)
+                self.client.reset_nonce(self.account)  # re-read the nonce from the node
+                stop.wait(delay)
+                continue
+            if done == 0:
                 stop.wait(self.config.poll_s)
 
     def metrics_text(self) -> str:

@@ -45,6 +45,8 @@ class ValidatorConfig:
     straggler_s: float = 0.5  # sign singly what waits this long in an open window
     max_blocks: int = 2_000   # log range per poll
     poll_s: float = 0.05
+    error_backoff_s: float = 0.2      # first wait after a failed poll (node down or flaky)
+    max_error_backoff_s: float = 5.0
 
 
 @dataclass
@@ -177,9 +179,23 @@ class Validator:
         return signed
 
     def run(self, stop_after_s: float | None = None) -> None:
+        """Poll until ``stop_after_s``; a poll that fails (node down or flaky) is retried
+        with exponential backoff (every poll resumes from the stored cursor)."""
         deadline = None if stop_after_s is None else time.monotonic() + stop_after_s
+        errors = 0
         while deadline is None or time.monotonic() < deadline:
-            if self.poll_once() == 0:
+            try:
+                seen = self.poll_once()
+                errors = 0
+            except Exception as exc:  # noqa: BLE001 (a service outlives any one failure)
+                errors += 1
+                delay = min(self.config.error_backoff_s * 2 ** min(errors - 1, 10),
+                            self.config.max_error_backoff_s)
+                log.warning("%s: poll failed (%s: %s); retrying in %.2fs", self.name,
+                            type(exc).__name__, exc, delay)
+                time.sleep(delay)
+                continue
+            if seen == 0:
                 time.sleep(self.config.poll_s)
 
 

@@ -20,8 +20,10 @@ from eth_account.signers.local import LocalAccount
 from eth_utils import function_signature_to_4byte_selector
 
 from accord.artifacts import artifact
-from accord.chain import Client, decode_revert
+from accord.chain import ALREADY_SENT, RETRIED_NAMESPACES, Client, decode_revert, transient_error
 from accord.errors import ChainError, ContractRevert
+
+TRANSPORT_ATTEMPTS = 5  # a dropped connection, HTTP 5xx or transient error: ask again
 
 
 def _type(item: dict[str, Any]) -> str:
@@ -89,12 +91,24 @@ class AsyncChain:
             self._session = aiohttp.ClientSession(
                 connector=aiohttp.TCPConnector(limit=64),
                 timeout=aiohttp.ClientTimeout(total=30))
-        try:
-            async with self._session.post(self.url, json=body) as resp:
-                return await resp.json(content_type=None)
-        except (TimeoutError, aiohttp.ClientError, OSError) as exc:
-            raise ChainError(f"{what} on {self.url} failed: {exc}; is the node running?") \
-                from exc
+        last: Exception | None = None
+        # eth_/net_/web3_ calls are safe to repeat (a raw tx too); test controls are not.
+        attempts = TRANSPORT_ATTEMPTS if what.split("_")[0] in RETRIED_NAMESPACES else 1
+        for i in range(attempts):
+            try:
+                async with self._session.post(self.url, json=body) as resp:
+                    if resp.status >= 500:
+                        raise aiohttp.ClientResponseError(
+                            resp.request_info, resp.history, status=resp.status,
+                            message=resp.reason or "")
+                    reply = await resp.json(content_type=None)
+                if not transient_error(reply) or i == attempts - 1:
+                    return reply
+            except (TimeoutError, aiohttp.ClientError, OSError, ValueError) as exc:
+                last = exc
+            await asyncio.sleep(0.02 * 2 ** i)
+        raise ChainError(f"{what} on {self.url} failed {attempts} times: {last}; "
+                         "is the node running?") from last
 
     async def request(self, method: str, params: list[Any]) -> Any:
         body = {"jsonrpc": "2.0", "id": next(self._ids), "method": method, "params": params}
@@ -136,13 +150,26 @@ class AsyncChain:
             nonce = self.client.next_nonce(sender)
             tx = {"to": to, "data": data, "value": value, "gas": gas, "nonce": nonce,
                   "chainId": self.chain_id, "type": 2, **fees}
-            raw = sender.sign_transaction(tx).raw_transaction  # type: ignore[arg-type]
+            signed = sender.sign_transaction(tx)  # type: ignore[arg-type]
+            tx_hash = "0x" + bytes(signed.hash).hex()
             try:
-                return str(await self.request("eth_sendRawTransaction", ["0x" + raw.hex()]))
-            except ChainError:
+                return str(await self.request("eth_sendRawTransaction",
+                                              ["0x" + signed.raw_transaction.hex()]))
+            except ChainError as exc:
+                # A repeated send (a retry after a lost answer, a duplicated call) answers
+                # "already known"/"nonce too low": the same transaction, not a failure.
+                if any(m in str(exc).lower() for m in ALREADY_SENT) and await self._known(
+                        tx_hash):
+                    return tx_hash
                 self.client.reset_nonce(sender)
                 self._fees = None
                 raise
+
+    async def _known(self, tx_hash: str) -> bool:
+        try:
+            return await self.request("eth_getTransactionByHash", [tx_hash]) is not None
+        except ChainError:
+            return False
 
     async def receipt(self, tx_hash: str, timeout: float = 60.0) -> dict[str, Any]:
         """Wait for a receipt. Every waiting transaction of this chain is polled in ONE

@@ -1,0 +1,87 @@
+"""A node restarted under running services: the destination anvil, then the origin anvil, is
+stopped (SIGTERM: it dumps its state) and started again on the same port from that state
+(``anvil --state``) while validators and the relayer run as processes. They reconnect on
+their own and every message (also those sent while the destination was down) is delivered
+exactly once."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+from conftest import (
+    delivery_figures,
+    gateway_statuses,
+    record,
+    sent_ids,
+    start_relayer,
+    start_validator,
+    two_chains,
+    wait_until,
+)
+
+from accord.devnet import Chain, Devnet
+from accord.supervisor import Supervisor
+
+ROUND = 150
+OUTAGE_S = 4.5  # longer than the retries inside one call: the services' loops must back off
+
+
+def _restart(net: Devnet, name: str, state: Path, while_down: Any = None) -> Chain:
+    """Stop ``name`` by its pid (anvil writes ``state`` on SIGTERM), keep it down for
+    OUTAGE_S, and start it again on the same port and chain id from that state."""
+    old = net.chains[name]
+    net.stop(name)
+    assert state.is_file()
+    if while_down is not None:
+        while_down()
+    time.sleep(OUTAGE_S)
+    new = net.start(name, chain_id=old.chain_id, port=old.port,
+                    extra_args=["--state", str(state)])
+    assert new.rpc_url == old.rpc_url
+    return new
+
+
+def test_relay_completes_exactly_once_across_destination_and_origin_anvil_restarts(
+        fresh_devnet: Devnet, services: Supervisor, tmp_path: Path) -> None:
+    states = {n: tmp_path / f"{n}-state.json" for n in ("chaina", "chainb")}
+    for name, state in states.items():
+        fresh_devnet.start(name, extra_args=["--state", str(state)])
+    tc: Any = two_chains(fresh_devnet.chains["chaina"], fresh_devnet.chains["chainb"])
+    store = str(tmp_path / "relay.sqlite")
+    for i in range(2):
+        start_validator(services, f"validator-{i}", tc.a.chain.rpc_url, tc.a.gateway, store,
+                        5 + i)
+    start_relayer(services, "relayer", tc.a.chain.rpc_url, tc.b.chain.rpc_url, tc.b.gateway,
+                  store)
+
+    def logs() -> str:
+        return "\n".join(f"{n}: {services.log_tail(n, 3)}" for n in services.procs)
+
+    def delivered_at_least(n: int) -> None:
+        wait_until(lambda: tc.delivered_total(tc.b) >= n, 90, f"{n} deliveries", logs)
+
+    tc.send(tc.a, tc.b, ROUND, tag=1)
+    delivered_at_least(50)
+    # Destination down: the relayer's calls fail; messages keep coming and get signed.
+    _restart(fresh_devnet, "chainb", states["chainb"],
+             while_down=lambda: tc.send(tc.a, tc.b, ROUND, tag=2))
+    delivered_at_least(2 * ROUND)
+    # Origin restarted: the validators reconnect and resume from their cursors.
+    _restart(fresh_devnet, "chaina", states["chaina"])
+    tc.send(tc.a, tc.b, ROUND, tag=3)
+    delivered_at_least(3 * ROUND)
+    assert all(services.alive(n) for n in services.procs), logs()
+    services.stop_all()
+    # Both outages were felt (and survived): the relayer's and the validators' loops failed.
+    relayer_log = (tmp_path / "logs" / "relayer.log").read_text()
+    assert "step failed" in relayer_log or "retrying" in relayer_log
+    assert "poll failed" in (tmp_path / "logs" / "validator-0.log").read_text()
+
+    fig = delivery_figures(tc.a, tc.b)
+    assert fig == {"sent": 3 * ROUND, "delivered": 3 * ROUND, "lost": 0, "delivered_twice": 0,
+                   "unknown": 0}
+    assert gateway_statuses(tc.a, tc.b, sent_ids(tc.a)) == {1: 3 * ROUND}
+    fig.pop("unknown")
+    record("anvil_restart_destination_then_origin", **fig, restarts=2)
