@@ -48,6 +48,8 @@ from balances import (
 BOND = 10**16
 REWARD = 10**15
 LEASE = 600
+DEADLINE = 8 * LEASE  # WorkflowCoordinator.REMOTE_DEADLINE_FACTOR x lease
+ATTEMPTS = 50  # the remote step may be re-dispatched many times: runs must still complete
 NO_STEP = 255
 WINDOW = 4
 CONFIRMATIONS = 2
@@ -96,7 +98,7 @@ def _events(contract: Any, event: str, receipt: Any) -> list[Any]:
 
 
 def _step(role: bytes, chain_id: int, deps: int = 0) -> tuple[Any, ...]:
-    return (role, deps, 0, LEASE, 3, 10, 2, 100, 0, REWARD, NO_STEP, False, chain_id)
+    return (role, deps, 0, LEASE, ATTEMPTS, 10, 2, 100, 0, REWARD, NO_STEP, False, chain_id)
 
 
 @pytest.fixture(scope="module")
@@ -149,6 +151,18 @@ class End:
         for _ in range(blocks):
             rpc(self.suite.chain.rpc_url, "evm_mine")
 
+    def now(self) -> int:
+        return int(self.w3.eth.get_block("latest")["timestamp"])
+
+    def warp(self, seconds: int) -> None:
+        rpc(self.suite.chain.rpc_url, "evm_increaseTime", [seconds])
+        self.mine()
+
+    def live(self, agent: LocalAccount) -> None:
+        """Heartbeat when the agent's liveness lapsed (time-travel rules jump past it)."""
+        if self.roles.functions.liveUntil(self.suite.agent_id).call() <= self.now() + 60:
+            self.client.transact(self.roles.functions.heartbeat(self.suite.agent_id), agent)
+
     def forget_nonces(self) -> None:
         for i in (0, 1, 2, 9):
             self.client.reset_nonce(dev_account(i))
@@ -167,10 +181,8 @@ class CrossChainMachine(RuleBasedStateMachine):
         self.store_path = self.tmp / f"store-{CrossChainMachine.examples}.sqlite"
         self.tag = 1
         self.runs: list[tuple[str, int]] = []  # (home side, run id)
-        agent = dev_account(2)
-        for s in SIDES:  # other tests time-travel these chains: keep the agent live
-            e = self.ends[s]
-            e.client.transact(e.roles.functions.heartbeat(e.suite.agent_id), agent)
+        for e in self.ends.values():
+            e.mine()  # the example's first block: logs and balances are read from it on
         self._start_services(seed_cursors=True)
 
     def teardown(self) -> None:
@@ -326,6 +338,7 @@ class CrossChainMachine(RuleBasedStateMachine):
         receipt = e.client.transact(e.coordinator.functions.startRun(
             e.suite.def_id, b"\x11" * 32, "ipfs://in"), creator, value=3 * REWARD)
         run = int(_events(e.coordinator, "RunStarted", receipt)[0]["runId"])
+        e.live(agent)
         e.client.transact(e.coordinator.functions.claim(run, 0, e.suite.agent_id), agent)
         e.client.transact(e.coordinator.functions.submit(run, 0, b"\x01" * 32, "r", 0), agent)
         self.runs.append((home, run))
@@ -364,10 +377,11 @@ class CrossChainMachine(RuleBasedStateMachine):
         """Dispatch the remote step when Ready, or do the final step when Ready."""
         e, agent = self.ends[home], dev_account(2)
         c = e.coordinator.functions
-        if c.stepState(run, 1).call() == READY:
+        if c.stepState(run, 1).call() == READY:  # first dispatch, or the deadline passed
             e.client.transact(c.dispatch(run, 1), agent)
             return True
         if c.stepState(run, 2).call() == READY:
+            e.live(agent)
             e.client.transact(c.claim(run, 2, e.suite.agent_id), agent)
             e.client.transact(c.submit(run, 2, b"\x03" * 32, "report", 0), agent)
             return True
@@ -380,20 +394,29 @@ class CrossChainMachine(RuleBasedStateMachine):
         r, agent = self.ends[_other(home)], dev_account(2)
         rid, req = self._request(home, run)
         if req[0] == Q_UNFUNDED:
-            if r.w3.eth.get_balance(r.router.address) < req[4]:
-                return False
+            if r.w3.eth.get_balance(r.router.address) < req[4] or r.now() + 1 >= req[3]:
+                return False  # unfunded, or expired: only the home deadline moves it on
             r.client.transact(r.router.functions.open(rid), agent)
             return True
         if req[0] != Q_OPEN:
             return False
         remote_run = req[7]
-        if r.coordinator.functions.runState(remote_run).call() == R_RUNNING:
+        if (r.coordinator.functions.runState(remote_run).call() == R_RUNNING
+                and r.now() + 1 < req[3]):
             c = r.coordinator.functions
+            r.live(agent)
             r.client.transact(c.claim(remote_run, 0, r.suite.agent_id), agent)
             r.client.transact(c.submit(remote_run, 0, b"\x02" * 32, "executed", 0), agent)
             return True
-        r.client.transact(r.router.functions.report(rid), agent)
+        r.client.transact(r.router.functions.report(rid), agent)  # past deadline: cancels
         return True
+
+    @rule(side=st.sampled_from(SIDES))
+    def deadline_passes(self, side: str) -> None:
+        """On a home chain, dispatched steps become Ready again (a new attempt is sent and a
+        late result is ignored); on a remote chain, open runs are cancelled when reported and
+        the router reclaims their escrow; unfunded requests expire."""
+        self.ends[side].warp(DEADLINE + 1)
 
     # -------------------------------------------------------------- invariants
     def _ids(self, e: End, event: str) -> list[str]:
@@ -462,8 +485,16 @@ class CrossChainMachine(RuleBasedStateMachine):
                 elif self._request(home, run)[1][0] == Q_UNFUNDED:
                     self.fund_router(_other(home))  # a sponsor tops the router up
                     progressed = True
-            if not progressed and self._all_delivered():
+            if progressed or not self._all_delivered():
+                continue
+            stuck = [h for h, r in self.runs
+                     if self.ends[h].coordinator.functions.runState(r).call() != R_COMPLETED]
+            if not stuck:
                 break
+            for home in set(stuck):  # an expired unfunded request: the home deadline passes
+                self.deadline_passes(home)
+        for side in SIDES:
+            self.reclaim(side)  # whatever cancelled runs refunded goes back to the pool
         assert self._all_delivered(), "a sent message was never delivered"
         self.delivered_at_most_once_and_only_what_was_sent()
         self.value_is_conserved()
@@ -477,6 +508,10 @@ class CrossChainMachine(RuleBasedStateMachine):
             assert tuple(e.coordinator.functions.result(run, 1).call()) == (
                 b"\x02" * 32, "executed")
         assert set(self.store.counts()) <= {"delivered"}
+        import os
+        if os.environ.get("XDEBUG"):
+            print("STATS", self.store.counts(), "runs", len(self.runs), "tag", self.tag,
+                  [self.ends[h].coordinator.functions.lease(r, 1).call()[3] for h, r in self.runs])
 
     def _all_delivered(self) -> bool:
         for origin in SIDES:
