@@ -419,12 +419,14 @@ class CrossChainMachine(RuleBasedStateMachine):
         r.client.transact(r.router.functions.report(rid), agent)  # past deadline: cancels
         return True
 
-    @rule(side=st.sampled_from(SIDES))
-    def deadline_passes(self, side: str) -> None:
-        """On a home chain, dispatched steps become Ready again (a new attempt is sent and a
-        late result is ignored); on a remote chain, open runs are cancelled when reported and
-        the router reclaims their escrow; unfunded requests expire."""
-        self.ends[side].warp(DEADLINE + 1)
+    @rule()
+    def deadline_passes(self) -> None:
+        """Both clocks jump past every remote deadline (chains agree on time, roughly; a skew
+        beyond the deadline would expire every task on arrival). Home: dispatched steps become
+        Ready again (a new attempt goes out, a late result is ignored). Remote: open runs are
+        cancelled when reported, the router reclaims their escrow; unfunded requests expire."""
+        for e in self.ends.values():
+            e.warp(DEADLINE + 1)
 
     # -------------------------------------------------------------- invariants
     def _ids(self, e: End, event: str) -> list[str]:
@@ -489,7 +491,7 @@ class CrossChainMachine(RuleBasedStateMachine):
                 progressed |= self._advance_home(home, run)
                 if self._advance_remote(home, run):
                     progressed = True
-                elif self._request(home, run)[1][0] == Q_UNFUNDED:
+                elif self._fundable(home, run):
                     self.fund_router(_other(home))  # a sponsor tops the router up
                     progressed = True
             if progressed or not self._all_delivered():
@@ -498,8 +500,7 @@ class CrossChainMachine(RuleBasedStateMachine):
                      if self.ends[h].coordinator.functions.runState(r).call() != R_COMPLETED]
             if not stuck:
                 break
-            for home in set(stuck):  # an expired unfunded request: the home deadline passes
-                self.deadline_passes(home)
+            self.deadline_passes()  # an expired unfunded request: the home deadline passes
         for side in SIDES:
             self.reclaim(side)  # whatever cancelled runs refunded goes back to the pool
         assert self._all_delivered(), "a sent message was never delivered"
@@ -521,6 +522,13 @@ class CrossChainMachine(RuleBasedStateMachine):
         if os.environ.get("XDEBUG"):
             print("STATS", self.store.counts(), "runs", len(self.runs), "tag", self.tag,
                   [self.ends[h].coordinator.functions.lease(r, 1).call()[3] for h, r in self.runs])
+
+    def _fundable(self, home: str, run: int) -> bool:
+        """The current attempt's request waits for funds and has not expired."""
+        if self.ends[home].coordinator.functions.stepState(run, 1).call() != DISPATCHED:
+            return False
+        _, req = self._request(home, run)
+        return bool(req[0] == Q_UNFUNDED and self.ends[_other(home)].now() + 1 < req[3])
 
     def _all_delivered(self) -> bool:
         for origin in SIDES:
