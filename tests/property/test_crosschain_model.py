@@ -518,10 +518,6 @@ class CrossChainMachine(RuleBasedStateMachine):
             assert tuple(e.coordinator.functions.result(run, 1).call()) == (
                 b"\x02" * 32, "executed")
         assert set(self.store.counts()) <= {"delivered"}
-        import os
-        if os.environ.get("XDEBUG"):
-            print("STATS", self.store.counts(), "runs", len(self.runs), "tag", self.tag,
-                  [self.ends[h].coordinator.functions.lease(r, 1).call()[3] for h, r in self.runs])
 
     def _fundable(self, home: str, run: int) -> bool:
         """The current attempt's request waits for funds and has not expired."""
