@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
 from accord.model.workflow import Coordinator, Definition, ModelRevert, Step
+from balances import assert_coordinator_solvent
 
 EXEC = keccak(text="accord.role.executor")
 VALIDATOR = keccak(text="accord.role.validator")
@@ -208,9 +209,9 @@ class CoordinatorMachine(RuleBasedStateMachine):
                 assert c.lease(run, i).call()[3] == self.model.derived_attempt(run, i, self.now)
         for addr in [self.env["creator"], *self.env["ops"]]:
             assert c.owed(addr).call() == self.model.owed.get(addr, 0)
-        balance = self.w3.eth.get_balance(self.c.address)
         assert c.totalEscrowed().call() == self.model.escrowed
-        assert balance == c.totalOwed().call() + c.totalEscrowed().call()
+        assert c.totalOwed().call() == sum(self.model.owed.values())
+        assert_coordinator_solvent(self.w3, self.c)  # balance == totalOwed + totalEscrowed
 
 
 def _run_machine(env: dict[str, Any], examples: int, steps: int) -> None:

@@ -1,0 +1,211 @@
+"""Model-based test of AgentRoles' money: random bonds, unbond requests, withdrawals before
+and after the delay, slashes (active first, then unbonding) and treasury sweeps against a
+Python model; after every step every bond and the treasury match the model, and the
+contract's balance equals what it holds for agents plus the slashed-not-swept treasury.
+
+(The coordinator's `balance == totalOwed + totalEscrowed` is checked after every step of
+test_coordinator_model.py; the router's and gateways' ledgers after every step of
+test_crosschain_model.py.)"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from eth_utils import keccak
+from hypothesis import event
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
+
+from balances import assert_roles_solvent, property_settings
+
+ROLE_A = keccak(text="accord.role.a")      # min bond 100
+ROLE_B = keccak(text="accord.role.b")      # min bond 0 (any amount)
+UNKNOWN = keccak(text="accord.role.none")  # never configured
+MIN_BOND = {ROLE_A: 100, ROLE_B: 0}
+DELAY = 100
+AMOUNTS = [0, 1, 40, 100, 250]
+STRANGER = st.sampled_from([False, False, False, True])  # mostly the authorised caller
+
+
+@dataclass
+class Bond:
+    active: int = 0
+    unbonding: int = 0
+    ready_at: int = 0
+
+
+class Revert(Exception):
+    pass
+
+
+@pytest.fixture(scope="module")
+def roles_env(project, accounts, chain) -> dict[str, Any]:
+    admin, slasher = accounts[0], accounts[3]
+    owners = [accounts[1], accounts[2]]
+    identity = project.IdentityRegistry.deploy(sender=admin)
+    roles = project.AgentRoles.deploy(identity.address, admin.address, DELAY, 10**9, sender=admin)
+    for role, minimum in MIN_BOND.items():
+        roles.configureRole(role, minimum, sender=admin)
+    roles.grantRole(roles.SLASHER_ROLE(), slasher.address, sender=admin)
+    agents = []
+    for owner in owners:
+        tx = identity.register(sender=owner)
+        agents.append(int(tx.events.filter(identity.Registered)[0].agentId))
+    w3 = chain.provider.web3
+    c = w3.eth.contract(address=roles.address, abi=[a.model_dump(by_alias=True, mode="json")
+                                                     for a in roles.contract_type.abi])
+    return {"w3": w3, "c": c, "admin": admin.address, "slasher": slasher.address,
+            "owners": [o.address for o in owners], "agents": agents}
+
+
+class RolesMachine(RuleBasedStateMachine):
+    env: dict[str, Any]
+
+    @initialize()
+    def setup(self) -> None:
+        self.w3, self.c = self.env["w3"], self.env["c"]
+        self.snapshot = self.w3.provider.make_request("evm_snapshot", [])["result"]
+        self.now = int(self.w3.eth.get_block("latest")["timestamp"])
+        self.bonds: dict[tuple[int, bytes], Bond] = {}
+        self.treasury = 0
+        for who in (0, 1):  # something to unbond, slash and withdraw from the first step on
+            self.bond(who, False, ROLE_A, 250)
+            self.bond(who, False, ROLE_B, 100)
+
+    def teardown(self) -> None:
+        if hasattr(self, "snapshot"):
+            self.w3.provider.make_request("evm_revert", [self.snapshot])
+
+    # -------------------------------------------------------------- plumbing
+    def _send(self, fn: Any, sender: str, value: int = 0) -> bool:
+        self.now += 1
+        self.w3.provider.make_request("evm_setNextBlockTimestamp", [self.now])
+        tx = fn.transact({"from": sender, "value": value, "gas": 500_000})
+        return self.w3.eth.wait_for_transaction_receipt(tx, poll_latency=0.01)["status"] == 1
+
+    def _both(self, model_op: Any, fn: Any, sender: str, value: int = 0) -> None:
+        """Apply ``model_op`` (may raise Revert) and the transaction; both succeed or both
+        revert, and the model changes only when both succeed."""
+        snapshot = ({k: Bond(**vars(b)) for k, b in self.bonds.items()}, self.treasury)
+        try:
+            model_op(self.now + 1)
+            expected = True
+        except Revert:
+            self.bonds, self.treasury = snapshot
+            expected = False
+        event(f"{fn.fn_name}: {'ok' if expected else 'reverts'}")  # --hypothesis-show-statistics
+        assert self._send(fn, sender, value) == expected
+
+    def _bond(self, agent: int, role: bytes) -> Bond:
+        return self.bonds.setdefault((agent, role), Bond())
+
+    # -------------------------------------------------------------- rules
+    @rule(who=st.integers(0, 1), stranger=STRANGER,
+          role=st.sampled_from([ROLE_A, ROLE_A, ROLE_B, UNKNOWN]), amount=st.sampled_from(AMOUNTS))
+    def bond(self, who: int, stranger: bool, role: bytes, amount: int) -> None:
+        agent = self.env["agents"][who]
+        by = 1 - who if stranger else who
+
+        def model(now: int) -> None:
+            if amount == 0 or role not in MIN_BOND or stranger:
+                raise Revert
+            b = self._bond(agent, role)
+            if b.active + amount < MIN_BOND[role]:
+                raise Revert
+            b.active += amount
+
+        self._both(model, self.c.functions.bond(agent, role), self.env["owners"][by], amount)
+
+    @rule(who=st.integers(0, 1), role=st.sampled_from([ROLE_A, ROLE_B]),
+          amount=st.sampled_from(AMOUNTS))
+    def request_unbond(self, who: int, role: bytes, amount: int) -> None:
+        agent = self.env["agents"][who]
+
+        def model(now: int) -> None:
+            b = self._bond(agent, role)
+            if amount == 0 or amount > b.active:
+                raise Revert
+            b.active -= amount
+            b.unbonding += amount
+            b.ready_at = now + DELAY  # every request restarts the delay
+
+        self._both(model, self.c.functions.requestUnbond(agent, role, amount),
+                   self.env["owners"][who])
+
+    @rule(who=st.integers(0, 1), stranger=STRANGER, role=st.sampled_from([ROLE_A, ROLE_B]))
+    def withdraw(self, who: int, stranger: bool, role: bytes) -> None:
+        agent, owner = self.env["agents"][who], self.env["owners"][1 - who if stranger else who]
+
+        def model(now: int) -> None:
+            b = self._bond(agent, role)
+            if stranger or b.unbonding == 0 or now < b.ready_at:
+                raise Revert
+            b.unbonding, b.ready_at = 0, 0
+
+        self._both(model, self.c.functions.withdraw(agent, role, owner), owner)
+
+    @rule(who=st.integers(0, 1), role=st.sampled_from([ROLE_A, ROLE_B]),
+          amount=st.sampled_from(AMOUNTS + [140, 350]), stranger=STRANGER)
+    def slash(self, who: int, role: bytes, amount: int, stranger: bool) -> None:
+        as_slasher = not stranger
+        agent = self.env["agents"][who]
+
+        def model(now: int) -> None:
+            b = self._bond(agent, role)
+            if not as_slasher or amount == 0 or amount > b.active + b.unbonding:
+                raise Revert
+            from_active = min(amount, b.active)
+            b.active -= from_active
+            if amount > from_active:
+                b.unbonding -= amount - from_active
+                if b.unbonding == 0:
+                    b.ready_at = 0
+            self.treasury += amount
+
+        sender = self.env["slasher"] if as_slasher else self.env["owners"][who]
+        self._both(model, self.c.functions.slash(agent, role, amount, b"\x00" * 32), sender)
+
+    @rule()
+    def sweep(self) -> None:
+        def model(now: int) -> None:
+            if self.treasury == 0:
+                raise Revert
+            self.treasury = 0
+
+        self._both(model, self.c.functions.withdrawTreasury(self.env["admin"]),
+                   self.env["admin"])
+
+    @rule(dt=st.sampled_from([10, DELAY - 2, DELAY - 1, DELAY, DELAY + 50]))
+    def time_passes(self, dt: int) -> None:
+        self.now += dt
+        self.w3.provider.make_request("evm_mine", [self.now])
+
+    # -------------------------------------------------------------- invariants
+    @invariant()
+    def bonds_match_model_and_value_is_conserved(self) -> None:
+        if not hasattr(self, "bonds"):
+            return
+        for (agent, role), b in self.bonds.items():
+            assert tuple(self.c.functions.bondOf(agent, role).call()) == (
+                b.active, b.unbonding, b.ready_at), (agent, role)
+        assert self.c.functions.treasuryBalance().call() == self.treasury
+        every = [(a, r) for a in self.env["agents"] for r in MIN_BOND]
+        assert_roles_solvent(self.w3, self.c, every)
+
+
+def _run_machine(env: dict[str, Any], examples: int, steps: int) -> None:
+    RolesMachine.env = env
+    test = RolesMachine.TestCase
+    test.settings = property_settings(examples, steps)
+    test("runTest").runTest()
+
+
+def test_agent_roles_bonds_unbonds_slashes_and_sweeps_conserve_value(roles_env) -> None:
+    _run_machine(roles_env, 15, 20)
+
+
+@pytest.mark.slow
+def test_agent_roles_bonds_unbonds_slashes_and_sweeps_conserve_value_long(roles_env) -> None:
+    _run_machine(roles_env, 500, 40)
