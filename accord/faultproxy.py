@@ -284,10 +284,12 @@ def main(argv: list[str] | None = None) -> int:
         "\n\n")[0])
     p.add_argument("--upstream", required=True, help="the node's http:// JSON-RPC URL")
     p.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 [default: free]")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=0,
+                   help="random seed: the same seed makes the same choices [default: 0]")
     p.add_argument("--max-delay", type=float, default=0.3, help="seconds, for --delay")
     for action in ACTIONS:
-        p.add_argument(f"--{action}", type=float, default=0.0, help=f"share of calls to {action}")
+        p.add_argument(f"--{action}", type=float, default=0.0,
+                       help=f"share of calls to {action}, 0..1 (0.1 = 10%%) [default: 0]")
     a = p.parse_args(argv)
     try:
         plan = FaultPlan(drop=a.drop, delay=a.delay, duplicate=a.duplicate, fail=a.fail,

@@ -1,6 +1,6 @@
 """Model-based test: random operations against the WorkflowCoordinator and the Python
 reference model (accord.model.workflow); every step state, derived attempt, run state and
-balance is compared after each operation. Raw web3 through ape's provider for speed; each
+balance is compared after each operation. A plain web3 client at ape's anvil for speed; each
 example runs in an evm snapshot."""
 
 from __future__ import annotations
@@ -9,12 +9,11 @@ from typing import Any
 
 import pytest
 from eth_utils import keccak
-from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
 from accord.model.workflow import Coordinator, Definition, ModelRevert, Step
-from balances import assert_coordinator_solvent
+from balances import assert_coordinator_solvent, plain_web3, property_settings
 
 EXEC = keccak(text="accord.role.executor")
 VALIDATOR = keccak(text="accord.role.validator")
@@ -58,7 +57,7 @@ def env(project, accounts, chain):
     for d in SHAPES:
         tx = coord.registerDefinition(_tuple(d, chain.chain_id), sender=creator)
         def_ids.append(tx.events.filter(coord.DefinitionRegistered)[0].definitionId)
-    w3 = chain.provider.web3
+    w3 = plain_web3(chain)
     c = w3.eth.contract(address=coord.address, abi=[a.model_dump(by_alias=True, mode="json")
                                                      for a in coord.contract_type.abi])
     return {"w3": w3, "c": c, "creator": creator.address,
@@ -217,8 +216,7 @@ class CoordinatorMachine(RuleBasedStateMachine):
 def _run_machine(env: dict[str, Any], examples: int, steps: int) -> None:
     CoordinatorMachine.env = env
     test = CoordinatorMachine.TestCase
-    test.settings = settings(max_examples=examples, stateful_step_count=steps, deadline=None,
-                             suppress_health_check=list(HealthCheck))
+    test.settings = property_settings(examples, steps)
     test("runTest").runTest()
 
 

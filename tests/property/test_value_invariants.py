@@ -18,7 +18,7 @@ from hypothesis import event
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
-from balances import assert_roles_solvent, property_settings
+from balances import assert_roles_solvent, plain_web3, property_settings
 
 ROLE_A = keccak(text="accord.role.a")      # min bond 100
 ROLE_B = keccak(text="accord.role.b")      # min bond 0 (any amount)
@@ -53,7 +53,7 @@ def roles_env(project, accounts, chain) -> dict[str, Any]:
     for owner in owners:
         tx = identity.register(sender=owner)
         agents.append(int(tx.events.filter(identity.Registered)[0].agentId))
-    w3 = chain.provider.web3
+    w3 = plain_web3(chain)
     c = w3.eth.contract(address=roles.address, abi=[a.model_dump(by_alias=True, mode="json")
                                                      for a in roles.contract_type.abi])
     return {"w3": w3, "c": c, "admin": admin.address, "slasher": slasher.address,
