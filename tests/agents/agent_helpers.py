@@ -111,6 +111,24 @@ async def drive(hosts: list[AgentHost], until: Callable[[], bool], *, timeout: f
         await asyncio.gather(*tasks, return_exceptions=True)
 
 
+def deploy_suite(chain: Chain, root: Path) -> Suite:
+    """A fresh Accord suite on ``chain`` (a new funded admin), its manifest under ``root``."""
+    from accord import suite as suite_mod
+    from accord.deploy import read_manifest, run_plan
+    from accord.settings import Settings
+
+    client = Client(chain.rpc_url)
+    admin = Account.create()
+    client.w3.provider.make_request("anvil_setBalance", [admin.address, hex(10**22)])
+    settings = Settings(roles={r: BOND for r in ROLES}, validator_role="validator")
+    manifest = root / "deployments" / f"ethereum_{chain.name}.json"
+    run_plan(client, admin, suite_mod.plan(settings, chain.name, admin.address), manifest,
+             network=chain.name)
+    addresses = {k: v["address"] for k, v in read_manifest(manifest)["contracts"].items()}
+    return Suite(chain, client, admin, addresses, ResultStore(root / "results"), manifest,
+                 root)
+
+
 def run_cli(*args: str) -> Result:
     """`accord ARGS` in-process (stdout and stderr mixed, as a user sees them)."""
     from accord.cli import cli

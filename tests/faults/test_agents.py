@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import record, wait_until
+from faults_support import record, wait_until
 
 from accord.devnet import Chain
 from accord.supervisor import Supervisor
@@ -24,7 +24,7 @@ from accord.supervisor import Supervisor
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests" / "agents"))  # agent_helpers: the agent tests' Suite
 
-from agent_helpers import BOND, ROLES, Suite  # noqa: E402
+from agent_helpers import Suite, deploy_suite  # noqa: E402
 
 COMPLETED = 3
 DONE = 5
@@ -34,26 +34,8 @@ STEPS = 3
 
 @pytest.fixture(scope="module")
 def suite(chaina: Chain, tmp_path_factory: pytest.TempPathFactory) -> Suite:
-    """The agent tests' deployment (tests/agents/conftest.py), on this module's own root."""
-    from eth_account import Account
-
-    from accord import suite as suite_mod
-    from accord.agents.store import ResultStore
-    from accord.chain import Client
-    from accord.deploy import read_manifest, run_plan
-    from accord.settings import Settings
-
-    root = tmp_path_factory.mktemp("faults-agents")
-    client = Client(chaina.rpc_url)
-    admin = Account.create()
-    client.w3.provider.make_request("anvil_setBalance", [admin.address, hex(10**22)])
-    settings = Settings(roles={r: BOND for r in ROLES}, validator_role="validator")
-    manifest = root / "deployments" / "ethereum_chaina.json"
-    run_plan(client, admin, suite_mod.plan(settings, "chaina", admin.address), manifest,
-             network="chaina")
-    addresses = {k: v["address"] for k, v in read_manifest(manifest)["contracts"].items()}
-    return Suite(chaina, client, admin, addresses, ResultStore(root / "results"), manifest,
-                 root)
+    """The agent tests' deployment, on this module's own root."""
+    return deploy_suite(chaina, tmp_path_factory.mktemp("faults-agents"))
 
 
 @pytest.fixture

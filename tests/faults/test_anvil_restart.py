@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from conftest import (
+from faults_support import (
     delivery_figures,
     gateway_statuses,
     record,

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import received_ids, wait_until
+from faults_support import received_ids, wait_until
 
 from accord.chain import Client, dev_account, with_retries
 from accord.devnet import Chain

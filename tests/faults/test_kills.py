@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import (
+from faults_support import (
     delivery_figures,
     gateway_statuses,
     record,

@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from conftest import (
+from faults_support import (
     delivery_figures,
     gateway_statuses,
     record,

@@ -18,7 +18,7 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-from conftest import delivery_figures, record, sent_ids
+from faults_support import delivery_figures, record, sent_ids
 
 from accord.devnet import rpc
 from accord.store import SqliteStore

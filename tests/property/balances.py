@@ -34,6 +34,16 @@ def property_settings(examples: int, steps: int) -> settings:
                     suppress_health_check=list(HealthCheck))
 
 
+def run_machine(machine: Any, examples: int, steps: int, **attrs: Any) -> None:
+    """Run a RuleBasedStateMachine class with ``property_settings``, after setting ``attrs``
+    (its environment: deployed contracts, a temporary folder) as class attributes."""
+    for name, value in attrs.items():
+        setattr(machine, name, value)
+    test = machine.TestCase
+    test.settings = property_settings(examples, steps)
+    test("runTest").runTest()
+
+
 def plain_web3(chain: Any) -> Web3:
     """A web3 client at ape's node without ape's middleware: its validation asks eth_chainId
     before every call, which makes a read 9 ms instead of 1 (the per-step invariants read

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
 from accord.model.workflow import Coordinator, Definition, ModelRevert, Step
-from balances import assert_coordinator_solvent, plain_web3, property_settings
+from balances import assert_coordinator_solvent, plain_web3, run_machine
 
 EXEC = keccak(text="accord.role.executor")
 VALIDATOR = keccak(text="accord.role.validator")
@@ -213,17 +213,10 @@ class CoordinatorMachine(RuleBasedStateMachine):
         assert_coordinator_solvent(self.w3, self.c)  # balance == totalOwed + totalEscrowed
 
 
-def _run_machine(env: dict[str, Any], examples: int, steps: int) -> None:
-    CoordinatorMachine.env = env
-    test = CoordinatorMachine.TestCase
-    test.settings = property_settings(examples, steps)
-    test("runTest").runTest()
-
-
 def test_coordinator_matches_reference_model(env) -> None:
-    _run_machine(env, 200, 12)
+    run_machine(CoordinatorMachine, 200, 12, env=env)
 
 
 @pytest.mark.slow
 def test_coordinator_matches_reference_model_long(env) -> None:
-    _run_machine(env, 2000, 30)
+    run_machine(CoordinatorMachine, 2000, 30, env=env)

@@ -38,11 +38,11 @@ from accord.store import SqliteStore
 from accord.suite import plan
 from accord.validator import Validator, ValidatorConfig, route_name, window_key
 from balances import (
-    property_settings,
     assert_coordinator_solvent,
     assert_gateway_holds_nothing,
     assert_roles_solvent,
     assert_router_ledger,
+    run_machine,
 )
 
 BOND = 10**16
@@ -545,19 +545,11 @@ class CrossChainMachine(RuleBasedStateMachine):
         return True
 
 
-def _run_machine(env: dict[str, Suite], tmp: Path, examples: int, steps: int) -> None:
-    CrossChainMachine.env = env
-    CrossChainMachine.tmp = tmp
-    test = CrossChainMachine.TestCase
-    test.settings = property_settings(examples, steps)
-    test("runTest").runTest()
-
-
 def test_crosschain_delivery_and_remote_steps_match_the_model(xenv, tmp_path: Path) -> None:
-    _run_machine(xenv, tmp_path, 10, 12)
+    run_machine(CrossChainMachine, 10, 12, env=xenv, tmp=tmp_path)
 
 
 @pytest.mark.slow
 def test_crosschain_delivery_and_remote_steps_match_the_model_long(xenv, tmp_path: Path) -> None:
-    _run_machine(xenv, tmp_path, 150, 40)
+    run_machine(CrossChainMachine, 150, 40, env=xenv, tmp=tmp_path)
 

@@ -18,7 +18,7 @@ from hypothesis import event
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
-from balances import assert_roles_solvent, plain_web3, property_settings
+from balances import assert_roles_solvent, plain_web3, run_machine
 
 ROLE_A = keccak(text="accord.role.a")      # min bond 100
 ROLE_B = keccak(text="accord.role.b")      # min bond 0 (any amount)
@@ -195,17 +195,10 @@ class RolesMachine(RuleBasedStateMachine):
         assert_roles_solvent(self.w3, self.c, every)
 
 
-def _run_machine(env: dict[str, Any], examples: int, steps: int) -> None:
-    RolesMachine.env = env
-    test = RolesMachine.TestCase
-    test.settings = property_settings(examples, steps)
-    test("runTest").runTest()
-
-
 def test_agent_roles_bonds_unbonds_slashes_and_sweeps_conserve_value(roles_env) -> None:
-    _run_machine(roles_env, 15, 20)
+    run_machine(RolesMachine, 15, 20, env=roles_env)
 
 
 @pytest.mark.slow
 def test_agent_roles_bonds_unbonds_slashes_and_sweeps_conserve_value_long(roles_env) -> None:
-    _run_machine(roles_env, 500, 40)
+    run_machine(RolesMachine, 500, 40, env=roles_env)

@@ -12,13 +12,7 @@ from typing import Any
 import pytest
 from eth_account import Account
 from eth_account.messages import encode_typed_data
-from eth_utils import keccak
-
-AGENT_URI = "ipfs://bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy5"
-ROLE = keccak(text="accord.role.translator")
-MIN_BOND = 10**17
-UNBONDING_DELAY = 7 * 86400
-HEARTBEAT_EXPIRY = 3600
+from registry_constants import AGENT_URI, HEARTBEAT_EXPIRY, MIN_BOND, ROLE, UNBONDING_DELAY
 
 
 @pytest.fixture(scope="session")

@@ -6,7 +6,7 @@ from typing import Any
 
 import ape
 import pytest
-from conftest import HEARTBEAT_EXPIRY, MIN_BOND, ROLE, UNBONDING_DELAY
+from registry_constants import HEARTBEAT_EXPIRY, MIN_BOND, ROLE, UNBONDING_DELAY
 from eth_utils import keccak
 
 ZERO = "0x0000000000000000000000000000000000000000"

@@ -6,7 +6,7 @@ from typing import Any
 
 import ape
 import pytest
-from conftest import AGENT_URI
+from registry_constants import AGENT_URI
 from eth_account import Account
 
 ZERO = "0x0000000000000000000000000000000000000000"
