@@ -11,7 +11,6 @@ is skipped).
 from __future__ import annotations
 
 import logging
-import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,6 +18,7 @@ from eth_account.signers.local import LocalAccount
 
 from accord.chain import Client
 from accord.errors import ChainError, ContractRevert
+from accord.service_loop import run_service, until
 
 log = logging.getLogger("accord.keeper")
 
@@ -111,18 +111,5 @@ class Keeper:
             max_error_backoff_s: float = 5.0) -> None:
         """Step until ``stop_after_s``; a pass that fails (node down or flaky) is retried
         with exponential backoff (the next pass re-reads everything it needs)."""
-        deadline = None if stop_after_s is None else time.monotonic() + stop_after_s
-        errors = 0
-        while deadline is None or time.monotonic() < deadline:
-            try:
-                acted = self.step()
-                errors = 0
-            except Exception as exc:  # noqa: BLE001 (a service outlives any one failure)
-                errors += 1
-                delay = min(poll_s * 2 ** min(errors - 1, 10), max_error_backoff_s)
-                log.warning("keeper pass failed (%s: %s); retrying in %.2fs",
-                            type(exc).__name__, exc, delay)
-                time.sleep(delay)
-                continue
-            if acted == 0:
-                time.sleep(poll_s)
+        run_service(self.step, what="keeper pass", poll_s=poll_s, first_backoff_s=poll_s,
+                    max_backoff_s=max_error_backoff_s, log=log, running=until(stop_after_s))

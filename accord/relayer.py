@@ -30,6 +30,7 @@ from web3 import Web3
 
 from accord.chain import Client, with_retries
 from accord.errors import ChainError, ContractRevert
+from accord.service_loop import run_service
 from accord.store import SqliteStore, StoredMessage
 from accord.validator import route_name, window_key
 
@@ -373,22 +374,11 @@ class Relayer:
         retried with exponential backoff: what it did is on chain or in the store, and what
         it did not do is planned again (the gateway's replay guard absorbs repeats)."""
         stop = stop or threading.Event()
-        errors = 0
-        while not stop.is_set():
-            try:
-                done = self.step()
-                errors = 0
-            except Exception as exc:  # noqa: BLE001 (a service outlives any one failure)
-                errors += 1
-                delay = min(self.config.backoff_s * 2 ** min(errors - 1, 10),
-                            self.config.max_error_backoff_s)
-                log.warning("route=%s step failed (%s: %s); retrying in %.2fs", self.route,
-                            type(exc).__name__, exc, delay)
-                self.client.reset_nonce(self.account)  # re-read the nonce from the node
-                stop.wait(delay)
-                continue
-            if done == 0:
-                stop.wait(self.config.poll_s)
+        run_service(self.step, what=f"route={self.route} step", poll_s=self.config.poll_s,
+                    first_backoff_s=self.config.backoff_s,
+                    max_backoff_s=self.config.max_error_backoff_s, log=log,
+                    running=lambda: not stop.is_set(), wait=stop.wait,
+                    on_error=lambda: self.client.reset_nonce(self.account))  # re-read nonce
 
     def metrics_text(self) -> str:
         counts = self.store.counts()

@@ -23,6 +23,7 @@ from web3 import Web3
 
 from accord import messages
 from accord.chain import Client
+from accord.service_loop import run_service, until
 from accord.store import SqliteStore, StoredMessage
 
 log = logging.getLogger("accord.validator")
@@ -181,22 +182,10 @@ class Validator:
     def run(self, stop_after_s: float | None = None) -> None:
         """Poll until ``stop_after_s``; a poll that fails (node down or flaky) is retried
         with exponential backoff (every poll resumes from the stored cursor)."""
-        deadline = None if stop_after_s is None else time.monotonic() + stop_after_s
-        errors = 0
-        while deadline is None or time.monotonic() < deadline:
-            try:
-                seen = self.poll_once()
-                errors = 0
-            except Exception as exc:  # noqa: BLE001 (a service outlives any one failure)
-                errors += 1
-                delay = min(self.config.error_backoff_s * 2 ** min(errors - 1, 10),
-                            self.config.max_error_backoff_s)
-                log.warning("%s: poll failed (%s: %s); retrying in %.2fs", self.name,
-                            type(exc).__name__, exc, delay)
-                time.sleep(delay)
-                continue
-            if seen == 0:
-                time.sleep(self.config.poll_s)
+        run_service(self.poll_once, what=f"{self.name}: poll", poll_s=self.config.poll_s,
+                    first_backoff_s=self.config.error_backoff_s,
+                    max_backoff_s=self.config.max_error_backoff_s, log=log,
+                    running=until(stop_after_s))
 
 
 def _norm(h: str) -> str:

@@ -87,10 +87,11 @@ def test_proxy_spares_anvil_controls_and_scripts_faults(proxy: FaultProxy) -> No
 
 
 # -- Client ---------------------------------------------------------------------------------
-def test_client_retries_dropped_connections_and_bad_gateways(proxy: FaultProxy) -> None:
+def test_client_retries_dropped_connections_and_bad_gateways(proxy: FaultProxy,
+                                                             chaina: Chain) -> None:
     client = Client(proxy.url)
     proxy.force("drop_before", "fail_http", "drop_after", "drop_before")
-    assert client.w3.eth.block_number > 0
+    assert client.w3.eth.block_number == Client(chaina.rpc_url).w3.eth.block_number
     proxy.plan = FaultPlan(drop=0.3, seed=3)
     for _ in range(30):
         client.w3.eth.get_block("latest")
@@ -283,3 +284,25 @@ def test_keeper_loop_outlives_failing_passes(monkeypatch: pytest.MonkeyPatch) ->
     keeper = Keeper.__new__(Keeper)  # the loop only: no chain needed
     keeper.run(poll_s=0.01, stop_after_s=0.5)
     assert len(passes) > 4
+
+
+def test_service_loop_backs_off_doubling_to_a_cap_and_resets_after_a_good_pass() -> None:
+    from accord.service_loop import run_service
+
+    outcomes: list[int | Exception] = [ChainError("down")] * 5 + [1, 0, ChainError("again"), 0]
+    waits: list[float] = []
+    errors: list[int] = []
+
+    def step() -> int:
+        result = outcomes.pop(0)
+        if isinstance(result, Exception):
+            raise result
+        return result
+
+    run_service(step, what="test pass", poll_s=0.5, first_backoff_s=0.1, max_backoff_s=0.8,
+                log=logging.getLogger("test"), running=lambda: bool(outcomes),
+                wait=waits.append, on_error=lambda: errors.append(1))
+    # five failures in a row: 0.1, 0.2, 0.4, 0.8 (cap), 0.8; a busy pass waits nothing; an
+    # idle pass waits poll_s; the next failure starts again at the first backoff
+    assert waits == [0.1, 0.2, 0.4, 0.8, 0.8, 0.5, 0.1, 0.5]
+    assert len(errors) == 6
