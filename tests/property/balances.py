@@ -7,7 +7,7 @@ exactly what it owes plus what it escrows, computed from the contracts' own gett
   treasuryBalance()`` (slashed value stays as treasury until swept).
 - RemoteStepRouter: a pool with no debts of its own; its balance moves only by ``Funded``
   (in), the reward of every ``TaskOpened`` request (out, into a remote run's escrow) and
-  ``Reclaimed`` (in), so ``balance == funded - opened rewards + reclaimed``.
+  ``Reclaimed`` (in), so ``balance == opening + funded - opened rewards + reclaimed``.
 - AccordGateway: rejects value on every entry point, so its balance stays 0.
 """
 
@@ -69,16 +69,16 @@ def assert_roles_solvent(w3: Web3, roles: Any, bonds: Iterable[tuple[int, bytes]
     assert balance == held + treasury, ("roles", balance, held, treasury)
 
 
-def assert_router_ledger(w3: Web3, router: Any, from_block: int) -> None:
-    """The router's balance now against its balance at ``from_block - 1`` and its own events
-    since ``from_block``."""
+def assert_router_ledger(w3: Web3, router: Any, from_block: int, opening: int) -> None:
+    """The router's balance now against ``opening`` (its balance before ``from_block``, read
+    then: anvil may no longer serve old state after snapshots and reverts) and its own
+    events since ``from_block``."""
     funded = sum(int(e["args"]["amount"]) for e in
                  router.events.Funded().get_logs(from_block=from_block))
     opened = sum(int(router.functions.request(e["args"]["requestId"]).call()[4]) for e in
                  router.events.TaskOpened().get_logs(from_block=from_block))
     reclaimed = sum(int(e["args"]["amount"]) for e in
                     router.events.Reclaimed().get_logs(from_block=from_block))
-    opening = w3.eth.get_balance(router.address, block_identifier=from_block - 1)
     balance = w3.eth.get_balance(router.address)
     assert balance == opening + funded - opened + reclaimed, (
         "router", balance, opening, funded, opened, reclaimed)
