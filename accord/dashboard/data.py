@@ -78,7 +78,7 @@ class ChainReader:
         try:
             if self.client is None:
                 self.client = Client(self.src.rpc_url, timeout=3)
-                self.chain_id = int(self.client.chain_id)
+                self.chain_id = self.client.chain_id
             head = int(self.client.w3.eth.block_number)
         except Exception:
             self.online = False

@@ -98,14 +98,14 @@ async def index(request: web.Request) -> web.FileResponse:
     return web.FileResponse(WEB / "index.html")
 
 
-async def api_chains(request: web.Request) -> web.Response:
-    hub = request.app[HUB]
-    return _json(await hub.read(("chains",), hub.dashboard.chains))
+def _listing(view: str) -> Callable[[web.Request], Awaitable[web.Response]]:
+    """``GET /api/<view>``: the Dashboard method of that name, memoised per version."""
 
+    async def handler(request: web.Request) -> web.Response:
+        hub = request.app[HUB]
+        return _json(await hub.read((view,), getattr(hub.dashboard, view)))
 
-async def api_runs(request: web.Request) -> web.Response:
-    hub = request.app[HUB]
-    return _json(await hub.read(("runs",), hub.dashboard.runs))
+    return handler
 
 
 async def api_run(request: web.Request) -> web.Response:
@@ -119,16 +119,6 @@ async def api_run(request: web.Request) -> web.Response:
     if run is None:
         raise web.HTTPNotFound(text=f"no run {run_id} on {chain}")
     return _json(run)
-
-
-async def api_agents(request: web.Request) -> web.Response:
-    hub = request.app[HUB]
-    return _json(await hub.read(("agents",), hub.dashboard.agents))
-
-
-async def api_messages(request: web.Request) -> web.Response:
-    hub = request.app[HUB]
-    return _json(await hub.read(("messages",), hub.dashboard.messages))
 
 
 async def api_events(request: web.Request) -> web.StreamResponse:
@@ -178,11 +168,9 @@ def make_app(dashboard: Dashboard) -> web.Application:
     hub = Hub(dashboard)
     app[HUB] = hub
     app.router.add_get("/", index)
-    app.router.add_get("/api/chains", api_chains)
-    app.router.add_get("/api/runs", api_runs)
+    for view in ("chains", "runs", "agents", "messages"):
+        app.router.add_get(f"/api/{view}", _listing(view))
     app.router.add_get(r"/api/runs/{chain}/{run}", api_run)
-    app.router.add_get("/api/agents", api_agents)
-    app.router.add_get("/api/messages", api_messages)
     app.router.add_get("/api/events", api_events)
     app.router.add_static("/static/", STATIC)
 
