@@ -13,42 +13,10 @@ exactly what it owes plus what it escrows, computed from the contracts' own gett
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable
 from typing import Any
 
-from hypothesis import HealthCheck, Phase, settings
 from web3 import Web3
-
-
-def property_settings(examples: int, steps: int) -> settings:
-    """Reproducible settings (derandomized, no example database) for the stateful tests.
-    ``ACCORD_PROPERTY_EXAMPLES`` overrides the example count (soaks) and
-    ``ACCORD_PROPERTY_SHRINK=0`` skips shrinking (a failing soak reports its first failure)."""
-    examples = int(os.environ.get("ACCORD_PROPERTY_EXAMPLES", examples))
-    phases = list(Phase)
-    if os.environ.get("ACCORD_PROPERTY_SHRINK", "1") == "0":
-        phases.remove(Phase.shrink)
-    return settings(max_examples=examples, stateful_step_count=steps, deadline=None,
-                    derandomize=True, database=None, phases=phases,
-                    suppress_health_check=list(HealthCheck))
-
-
-def run_machine(machine: Any, examples: int, steps: int, **attrs: Any) -> None:
-    """Run a RuleBasedStateMachine class with ``property_settings``, after setting ``attrs``
-    (its environment: deployed contracts, a temporary folder) as class attributes."""
-    for name, value in attrs.items():
-        setattr(machine, name, value)
-    test = machine.TestCase
-    test.settings = property_settings(examples, steps)
-    test("runTest").runTest()
-
-
-def plain_web3(chain: Any) -> Web3:
-    """A web3 client at ape's node without ape's middleware: its validation asks eth_chainId
-    before every call, which makes a read 9 ms instead of 1 (the per-step invariants read
-    dozens of values)."""
-    return Web3(Web3.HTTPProvider(chain.provider.uri), middleware=[])
 
 
 def assert_coordinator_solvent(w3: Web3, coordinator: Any) -> None:

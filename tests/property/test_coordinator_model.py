@@ -10,10 +10,11 @@ from typing import Any
 import pytest
 from eth_utils import keccak
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
+from hypothesis.stateful import initialize, invariant, rule
 
 from accord.model.workflow import Coordinator, Definition, ModelRevert, Step
-from balances import assert_coordinator_solvent, plain_web3, run_machine
+from balances import assert_coordinator_solvent
+from machines import OneChainMachine, plain_web3, run_machine
 
 EXEC = keccak(text="accord.role.executor")
 VALIDATOR = keccak(text="accord.role.validator")
@@ -65,30 +66,15 @@ def env(project, accounts, chain):
             "def_ids": def_ids}
 
 
-class CoordinatorMachine(RuleBasedStateMachine):
-    env: dict[str, Any]
-
+class CoordinatorMachine(OneChainMachine):
     @initialize()
     def setup(self) -> None:
-        self.w3 = self.env["w3"]
+        self.begin()
         self.c = self.env["c"]
-        self.snapshot = self.w3.provider.make_request("evm_snapshot", [])["result"]
         self.model = Coordinator()
-        self.now = int(self.w3.eth.get_block("latest")["timestamp"])
         self.run_ids: list[int] = []
 
-    def teardown(self) -> None:
-        if hasattr(self, "snapshot"):
-            self.w3.provider.make_request("evm_revert", [self.snapshot])
-
     # -------------------------------------------------------------- plumbing
-    def _send(self, fn: Any, sender: str, value: int = 0) -> bool:
-        self.now += 1
-        self.w3.provider.make_request("evm_setNextBlockTimestamp", [self.now])
-        tx = fn.transact({"from": sender, "value": value, "gas": 3_000_000})
-        receipt = self.w3.eth.wait_for_transaction_receipt(tx, poll_latency=0.01)
-        return receipt["status"] == 1
-
     def _both(self, model_op: Any, fn: Any, sender: str, value: int = 0) -> None:
         try:
             model_op(self.now + 1)
@@ -188,8 +174,7 @@ class CoordinatorMachine(RuleBasedStateMachine):
 
     @rule(dt=st.sampled_from([5, 60, 99, 100, 250]))
     def time_passes(self, dt: int) -> None:
-        self.now += dt
-        self.w3.provider.make_request("evm_mine", [self.now])
+        self._advance(dt)
 
     # -------------------------------------------------------------- comparison
     @invariant()

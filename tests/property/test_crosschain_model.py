@@ -42,8 +42,8 @@ from balances import (
     assert_gateway_holds_nothing,
     assert_roles_solvent,
     assert_router_ledger,
-    run_machine,
 )
+from machines import run_machine
 
 BOND = 10**16
 REWARD = 10**15

@@ -16,9 +16,10 @@ import pytest
 from eth_utils import keccak
 from hypothesis import event
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
+from hypothesis.stateful import initialize, invariant, rule
 
-from balances import assert_roles_solvent, plain_web3, run_machine
+from balances import assert_roles_solvent
+from machines import OneChainMachine, plain_web3, run_machine
 
 ROLE_A = keccak(text="accord.role.a")      # min bond 100
 ROLE_B = keccak(text="accord.role.b")      # min bond 0 (any amount)
@@ -60,31 +61,20 @@ def roles_env(project, accounts, chain) -> dict[str, Any]:
             "owners": [o.address for o in owners], "agents": agents}
 
 
-class RolesMachine(RuleBasedStateMachine):
-    env: dict[str, Any]
+class RolesMachine(OneChainMachine):
+    GAS = 500_000
 
     @initialize()
     def setup(self) -> None:
-        self.w3, self.c = self.env["w3"], self.env["c"]
-        self.snapshot = self.w3.provider.make_request("evm_snapshot", [])["result"]
-        self.now = int(self.w3.eth.get_block("latest")["timestamp"])
+        self.begin()
+        self.c = self.env["c"]
         self.bonds: dict[tuple[int, bytes], Bond] = {}
         self.treasury = 0
         for who in (0, 1):  # something to unbond, slash and withdraw from the first step on
             self.bond(who, False, ROLE_A, 250)
             self.bond(who, False, ROLE_B, 100)
 
-    def teardown(self) -> None:
-        if hasattr(self, "snapshot"):
-            self.w3.provider.make_request("evm_revert", [self.snapshot])
-
     # -------------------------------------------------------------- plumbing
-    def _send(self, fn: Any, sender: str, value: int = 0) -> bool:
-        self.now += 1
-        self.w3.provider.make_request("evm_setNextBlockTimestamp", [self.now])
-        tx = fn.transact({"from": sender, "value": value, "gas": 500_000})
-        return self.w3.eth.wait_for_transaction_receipt(tx, poll_latency=0.01)["status"] == 1
-
     def _both(self, model_op: Any, fn: Any, sender: str, value: int = 0) -> None:
         """Apply ``model_op`` (may raise Revert) and the transaction; both succeed or both
         revert, and the model changes only when both succeed."""
@@ -179,8 +169,7 @@ class RolesMachine(RuleBasedStateMachine):
 
     @rule(dt=st.sampled_from([10, DELAY - 2, DELAY - 1, DELAY, DELAY + 50]))
     def time_passes(self, dt: int) -> None:
-        self.now += dt
-        self.w3.provider.make_request("evm_mine", [self.now])
+        self._advance(dt)
 
     # -------------------------------------------------------------- invariants
     @invariant()
