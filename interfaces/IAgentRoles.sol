@@ -28,6 +28,18 @@ interface IAgentRoles {
     error AgentRolesInvalidArgument();
     /// @notice The treasury holds no slashed value to withdraw.
     error AgentRolesTreasuryEmpty();
+    /// @notice `operator` may not act for `agentId` in `role` (see `isEligible`).
+    error AgentRolesNotEligible(uint256 agentId, address operator, bytes32 role);
+    /// @notice Asked to lock or unbond `requested` but only `free` (active - locked) is free.
+    error AgentRolesInsufficientFreeBond(uint256 agentId, bytes32 role, uint256 free, uint256 requested);
+    /// @notice `caller` is not a registered slasher.
+    error AgentRolesNotSlasher(address caller);
+    /// @notice `slasher` has no pending announcement.
+    error AgentRolesSlasherNotAnnounced(address slasher);
+    /// @notice The announcement of `slasher` takes effect at `activeAt`, not before.
+    error AgentRolesSlasherNotReady(address slasher, uint64 activeAt);
+    /// @notice `slasher` is already registered (or already announced).
+    error AgentRolesSlasherAlreadyRegistered(address slasher);
 
     // ---------------------------------------------------------------- events
     /// @notice `role` now requires at least `minBond` wei of bond.
@@ -38,7 +50,8 @@ interface IAgentRoles {
     event UnbondRequested(uint256 indexed agentId, bytes32 indexed role, uint256 amount, uint64 readyAt);
     /// @notice Matured unbonded value `amount` was paid to `to`.
     event Withdrawn(uint256 indexed agentId, bytes32 indexed role, address indexed to, uint256 amount);
-    /// @notice `slasher` took `amount` from the bond of (`agentId`, `role`) for `reason`.
+    /// @notice `slasher` took `amount` (what was there, at most what it asked) from the bond
+    /// of (`agentId`, `role`) for `reason`.
     event Slashed(uint256 indexed agentId, bytes32 indexed role, address indexed slasher, uint256 amount, bytes32 reason);
     /// @notice `agentId` is live until `expiresAt`.
     event HeartbeatRecorded(uint256 indexed agentId, uint64 expiresAt);
@@ -48,6 +61,20 @@ interface IAgentRoles {
     event UnbondingDelaySet(uint64 delaySeconds);
     /// @notice The admin withdrew `amount` of slashed value to `to`.
     event TreasuryWithdrawn(address indexed to, uint256 amount);
+    /// @notice `slasher` locked `amount` of the bond of (`agentId`, `role`); `locked` in all.
+    event StakeLocked(uint256 indexed agentId, bytes32 indexed role, address indexed slasher, uint256 amount, uint256 locked);
+    /// @notice `slasher` released `amount` of the lock on (`agentId`, `role`); `locked` left.
+    event StakeReleased(
+        uint256 indexed agentId, bytes32 indexed role, address indexed slasher, uint256 amount, uint256 locked
+    );
+    /// @notice The admin announced `slasher`; it can be activated from `activeAt`.
+    event SlasherAnnounced(address indexed slasher, uint64 activeAt);
+    /// @notice The admin withdrew the pending announcement of `slasher`.
+    event SlasherAnnouncementCancelled(address indexed slasher);
+    /// @notice `slasher` may now lock, release and slash bonds.
+    event SlasherActivated(address indexed slasher);
+    /// @notice `slasher` may no longer lock or slash (its locks can still be released by it).
+    event SlasherRemoved(address indexed slasher);
 
     // ---------------------------------------------------------------- admin
     /// @notice Configure (or reconfigure) a role and its minimum bond. Admin only.
@@ -62,11 +89,25 @@ interface IAgentRoles {
     /// @notice Pay all slashed value held in the treasury to `to` (pull payment). Admin only.
     function withdrawTreasury(address payable to) external;
 
+    /// @notice Announce `slasher` (admin only); it can be activated after `slasherDelay`
+    /// (at once while no bond was ever posted).
+    function announceSlasher(address slasher) external;
+
+    /// @notice Withdraw a pending announcement (admin only).
+    function cancelSlasher(address slasher) external;
+
+    /// @notice Register an announced slasher whose delay has passed (anyone).
+    function activateSlasher(address slasher) external;
+
+    /// @notice Deregister `slasher` at once (admin only).
+    function removeSlasher(address slasher) external;
+
     // ---------------------------------------------------------------- agents
     /// @notice Add `msg.value` to the bond of (`agentId`, `role`). Owner or operator of the agent.
     function bond(uint256 agentId, bytes32 role) external payable;
 
-    /// @notice Start unbonding `amount`; it stays slashable until withdrawn.
+    /// @notice Start unbonding `amount` of the free bond (active - locked); it stays
+    /// slashable until withdrawn.
     function requestUnbond(uint256 agentId, bytes32 role, uint256 amount) external;
 
     /// @notice Pay matured unbonded value to `to`. Owner or operator of the agent.
@@ -76,8 +117,29 @@ interface IAgentRoles {
     function heartbeat(uint256 agentId) external;
 
     // ---------------------------------------------------------------- slashers
-    /// @notice Take `amount` from the bond (active first, then unbonding). Slasher role only.
-    function slash(uint256 agentId, bytes32 role, uint256 amount, bytes32 reason) external;
+    /// @notice Take up to `amount` from the bond (active first, then unbonding) and return
+    /// what was taken (never reverts for a shortfall). Registered slashers only.
+    function slash(uint256 agentId, bytes32 role, uint256 amount, bytes32 reason) external returns (uint256 taken);
+
+    /// @notice Check that `operator` may act for `agentId` in `role` (`isEligible`, else
+    /// AgentRolesNotEligible) and lock `amount` of its free bond (else
+    /// AgentRolesInsufficientFreeBond; 0 locks nothing). Returns the agent's owner.
+    /// Registered slashers only.
+    function lockStake(uint256 agentId, address operator, bytes32 role, uint256 amount)
+        external
+        returns (address owner);
+
+    /// @notice Release up to `amount` of what the caller locked on (`agentId`, `role`), then
+    /// slash up to `slashAmount` of the bond (as `slash`, registered slashers only); returns
+    /// what was slashed. Never reverts for a shortfall, so settling a step cannot be blocked.
+    /// A removed slasher may still release (never slash) what it locked.
+    function releaseStake(uint256 agentId, bytes32 role, uint256 amount, uint256 slashAmount, bytes32 reason)
+        external
+        returns (uint256 slashed);
+
+    /// @notice Free everything a removed (or never registered) `slasher` still holds locked on
+    /// (`agentId`, `role`). Owner or operator of the agent.
+    function releaseOrphaned(address slasher, uint256 agentId, bytes32 role) external;
 
     // ---------------------------------------------------------------- views (all O(1))
     /// @notice True when `operator` is the owner or an operator of `agentId`, the agent's
@@ -98,6 +160,24 @@ interface IAgentRoles {
 
     /// @notice When the agent's liveness expires (0 if it never sent a heartbeat).
     function liveUntil(uint256 agentId) external view returns (uint64);
+
+    /// @notice Value of (`agentId`, `role`) locked by all slashers (<= the active bond).
+    function lockedOf(uint256 agentId, bytes32 role) external view returns (uint256);
+
+    /// @notice Value of (`agentId`, `role`) locked by `slasher`.
+    function lockedBy(address slasher, uint256 agentId, bytes32 role) external view returns (uint256);
+
+    /// @notice Whether `account` is a registered slasher.
+    function isSlasher(address account) external view returns (bool);
+
+    /// @notice When the pending announcement of `account` can be activated (0 = none).
+    function slasherActiveAt(address account) external view returns (uint64);
+
+    /// @notice The registered slashers (a short list the admin maintains).
+    function slashers() external view returns (address[] memory);
+
+    /// @notice Seconds between `announceSlasher` and `activateSlasher` (fixed at deployment).
+    function slasherDelay() external view returns (uint64);
 
     /// @notice Slashed value awaiting `withdrawTreasury`.
     function treasuryBalance() external view returns (uint256);
