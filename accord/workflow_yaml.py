@@ -3,7 +3,11 @@
 ```yaml
 workflow: research              # a name, for people
 validator_role: validator       # optional (default: the coordinator's global role)
-slash: "0.001 ether"            # optional: bond slashed when an executor's lease lapses
+stake: "0.001 ether"            # bond locked per claim and per vote until that attempt settles,
+                                #   slashed when an executor's lease lapses (default 0.001 ether;
+                                #   `slash` is the older name of this key)
+validation_timeout: 300         # seconds validators have after a submit (default: 4 x the lease)
+on_validation_timeout: retry    # retry (a new attempt), accept (Done) or fail (default: retry)
 defaults: {lease: 60, attempts: 3, backoff: {initial: 5, multiplier: 2, cap: 60}}
 steps:
   - name: research
@@ -48,7 +52,13 @@ UNITS = {"wei": 0, "gwei": 9, "ether": 18, "eth": 18}
 STEP_KEYS = {"name", "role", "depends_on", "join", "lease", "attempts", "backoff", "quorum",
              "reward", "compensation", "decision", "chain"}
 DEFAULT_KEYS = STEP_KEYS - {"name", "role", "depends_on", "compensation", "decision", "join"}
-TOP_KEYS = {"workflow", "description", "validator_role", "slash", "defaults", "steps"}
+TOP_KEYS = {"workflow", "description", "validator_role", "slash", "stake", "validation_timeout",
+            "on_validation_timeout", "defaults", "steps"}
+#: Stake locked per claim and per vote when a workflow names none: abandoning a claim costs
+#: something by default (a role's minimum bond backs several concurrent claims).
+DEFAULT_STAKE = 10**15
+#: enum IWorkflowCoordinator.ValidationTimeout, by YAML name.
+ON_VALIDATION_TIMEOUT = {"retry": 0, "accept": 1, "fail": 2}
 BACKOFF_KEYS = {"initial", "multiplier", "cap"}
 
 
@@ -107,7 +117,9 @@ class Workflow:
     path: str
     steps: list[StepDef]
     validator_role: str | None = None
-    slash: int = 0
+    slash: int = DEFAULT_STAKE
+    validation_timeout: int = 0
+    on_validation_timeout: str = "retry"
 
     @property
     def names(self) -> list[str]:
@@ -134,7 +146,8 @@ class Workflow:
             }
             steps.append(tuple(values.get(name, _zero(typ)) for name, typ in fields))
         vrole = role_id(self.validator_role) if self.validator_role else b"\x00" * 32
-        return (vrole, self.slash, steps)
+        return (vrole, self.slash, self.validation_timeout,
+                ON_VALIDATION_TIMEOUT[self.on_validation_timeout], steps)
 
     def definition_id(self, chain_id: int) -> bytes:
         return definition_id(self.definition(chain_id))
@@ -342,8 +355,21 @@ def parse_workflow(text: str, path: str = "workflow.yaml", *,
                         else Path(path).stem, path=path, steps=ordered)
     if "validator_role" in top:
         workflow.validator_role = c.text(top["validator_role"][1], "validator_role")
-    if "slash" in top:
-        workflow.slash = c.amount(top["slash"][1], "slash", 2**128 - 1)
+    if "slash" in top and "stake" in top:
+        raise c.err(top["slash"][0], "'slash' and 'stake' are the same setting; keep 'stake'")
+    for key in ("stake", "slash"):
+        if key in top:
+            workflow.slash = c.amount(top[key][1], key, 2**128 - 1)
+    if "validation_timeout" in top:
+        workflow.validation_timeout = c.integer(top["validation_timeout"][1],
+                                                "validation_timeout (seconds)", 0, 2**32 - 1)
+    if "on_validation_timeout" in top:
+        node = top["on_validation_timeout"][1]
+        value = c.scalar(node, "on_validation_timeout")
+        if value not in ON_VALIDATION_TIMEOUT:
+            raise c.err(node, f"on_validation_timeout must be one of "
+                              f"{', '.join(ON_VALIDATION_TIMEOUT)}, not {value!r}")
+        workflow.on_validation_timeout = str(value)
     _check_compensations(c, workflow, nodes)
     return workflow
 

@@ -7,6 +7,7 @@ import {InteroperableAddress} from "@openzeppelin/contracts/utils/draft-Interope
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {IRemoteStepRouter} from "../interfaces/IRemoteStepRouter.sol";
 import {IWorkflowCoordinator} from "../interfaces/IWorkflowCoordinator.sol";
+import {IWorkflowCoordinatorTypes} from "../interfaces/IWorkflowCoordinatorTypes.sol";
 import {Bitmask64} from "./libraries/Bitmask64.sol";
 
 /// @title RemoteStepRouter
@@ -123,19 +124,19 @@ contract RemoteStepRouter is IRemoteStepRouter, Ownable, ReentrancyGuardTransien
         address home = _routers[homeChainId];
         if (home == address(0)) revert RouterUnknownChain(homeChainId);
         uint256 runId = q.remoteRunId;
-        IWorkflowCoordinator.RunState rs = _coordinator.runState(runId);
+        IWorkflowCoordinatorTypes.RunState rs = _coordinator.runState(runId);
         Result memory res = Result({
             runId: q.homeRunId,
             step: q.step,
             attempt: q.attempt,
             resultHash: bytes32(0),
             resultURI: "",
-            success: rs == IWorkflowCoordinator.RunState.Completed
+            success: rs == IWorkflowCoordinatorTypes.RunState.Completed
         });
         bool cancel;
         if (res.success) {
             (res.resultHash, res.resultURI) = _coordinator.result(runId, 0);
-        } else if (rs != IWorkflowCoordinator.RunState.Failed && rs != IWorkflowCoordinator.RunState.Cancelled) {
+        } else if (rs != IWorkflowCoordinatorTypes.RunState.Failed && rs != IWorkflowCoordinatorTypes.RunState.Cancelled) {
             if (block.timestamp < q.deadline) revert RouterRunNotFinished(requestId, uint8(rs));
             cancel = true; // past the deadline the home chain no longer waits: stop and report
         }
@@ -192,8 +193,8 @@ contract RemoteStepRouter is IRemoteStepRouter, Ownable, ReentrancyGuardTransien
     /// @dev The TASK for `step` of `runId`: its spec, and as input the result of its
     /// lowest-index Done dependency (a root step gets none).
     function _task(uint256 runId, uint8 step, uint8 attempt, uint64 deadline) private view returns (Task memory t) {
-        IWorkflowCoordinator.RunInfo memory info = _coordinator.runInfo(runId);
-        IWorkflowCoordinator.StepSpec memory s = _coordinator.definitionStep(info.definitionId, step);
+        IWorkflowCoordinatorTypes.RunInfo memory info = _coordinator.runInfo(runId);
+        IWorkflowCoordinatorTypes.StepSpec memory s = _coordinator.definitionStep(info.definitionId, step);
         t.homeChainId = block.chainid;
         t.homeCoordinator = address(_coordinator);
         t.runId = runId;
@@ -268,9 +269,9 @@ contract RemoteStepRouter is IRemoteStepRouter, Ownable, ReentrancyGuardTransien
 
     /// @dev The one-step definition a task runs as: same role, lease, attempts, quorum and
     /// reward; no backoff, no dependencies; validators hold the coordinator's global role.
-    function _oneStep(Task memory t) private view returns (IWorkflowCoordinator.WorkflowDefinition memory def) {
-        IWorkflowCoordinator.StepSpec[] memory steps = new IWorkflowCoordinator.StepSpec[](1);
-        steps[0] = IWorkflowCoordinator.StepSpec({
+    function _oneStep(Task memory t) private view returns (IWorkflowCoordinatorTypes.WorkflowDefinition memory def) {
+        IWorkflowCoordinatorTypes.StepSpec[] memory steps = new IWorkflowCoordinatorTypes.StepSpec[](1);
+        steps[0] = IWorkflowCoordinatorTypes.StepSpec({
             role: t.role,
             deps: 0,
             join: 0,

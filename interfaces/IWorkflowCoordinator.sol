@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
+import {IWorkflowCoordinatorTypes} from "./IWorkflowCoordinatorTypes.sol";
+
 /// @title IWorkflowCoordinator
 /// @notice DAG workflows of role-gated steps: immutable content-addressed definitions, runs
 /// with an escrowed budget, claims with leases, retries with backoff, validation quorum
@@ -25,265 +27,25 @@ pragma solidity ^0.8.24;
 /// to the run's creator: the remote executor is paid on the remote chain). A deadline that
 /// passes, or a failure reported by the remote chain, uses an attempt like a lapsed lease:
 /// Ready again (dispatch again) or Failed.
-interface IWorkflowCoordinator {
-    // ---------------------------------------------------------------- types
-    /// @notice Lifecycle of a run.
-    enum RunState {
-        None,
-        Running,
-        Paused,
-        Completed,
-        Failed,
-        Cancelled
-    }
-
-    /// @notice Effective (derived) state of a step in a run.
-    /// @dev Backoff: rejected, waiting until its retry time, then Ready.
-    enum StepState {
-        Blocked,
-        Ready,
-        Claimed,
-        Submitted,
-        Backoff,
-        Done,
-        Failed,
-        Skipped,
-        Cancelled,
-        Dispatched
-    }
-
-    /// @notice One step of a workflow definition.
-    /// @param role AgentRoles role an executor must be eligible for.
-    /// @param deps Bitmask of earlier steps this step depends on (bit i = step i).
-    /// @param join How many deps must be Done (0 = all of them). Ignored when deps == 0.
-    /// @param leaseSeconds Lease length of a claim; a heartbeat extends it, up to
-    /// `LEASE_CAP_FACTOR` x leaseSeconds after the claim.
-    /// @param maxAttempts Attempts allowed (lapsed leases and rejections each use one).
-    /// @param backoffInitial Delay after the first rejection before the step is Ready again.
-    /// @param backoffMultiplier Each further rejection multiplies the delay (>= 1).
-    /// @param backoffCap Upper bound of the delay (>= backoffInitial).
-    /// @param quorum Validator approvals needed (0 = Done on submit). The same number of
-    /// rejections rejects the attempt.
-    /// @param reward Wei credited to the executor's operator when the step is Done.
-    /// @param compensation Index of this step's compensation step, or `NO_STEP`.
-    /// @param decision When true the submitted result selects which direct dependents run.
-    /// @param chainId Chain the step runs on: block.chainid, or a chain the coordinator's
-    /// router knows (a remote step; it may not be a decision or a compensation step).
-    struct StepSpec {
-        bytes32 role;
-        uint64 deps;
-        uint8 join;
-        uint32 leaseSeconds;
-        uint8 maxAttempts;
-        uint32 backoffInitial;
-        uint8 backoffMultiplier;
-        uint32 backoffCap;
-        uint8 quorum;
-        uint96 reward;
-        uint8 compensation;
-        bool decision;
-        uint64 chainId;
-    }
-
-    /// @notice A workflow definition; its id is keccak256(abi.encode(definition)).
-    /// @param validatorRole Role validators must hold (0 = the coordinator's global role).
-    /// @param slashAmount Bond slashed from an executor whose lease lapses (0 = none).
-    struct WorkflowDefinition {
-        bytes32 validatorRole;
-        uint128 slashAmount;
-        StepSpec[] steps;
-    }
-
-    /// @notice Stored facts of a run (see `runState`/`stepState` for the lifecycle).
-    struct RunInfo {
-        bytes32 definitionId;
-        address creator;
-        RunState state;
-        uint256 escrow;
-        uint64 doneMask;
-        uint64 skippedMask;
-        uint64 compensationPending;
-        uint64 compensationOpen;
-    }
-
-    // ---------------------------------------------------------------- errors
-    /// @notice No definition with `definitionId` was registered.
-    error CoordinatorUnknownDefinition(bytes32 definitionId);
-    /// @notice A definition must have 1..64 steps; it had `count`.
-    error CoordinatorInvalidStepCount(uint256 count);
-    /// @notice `step` depends on itself or a later step (`deps`).
-    error CoordinatorDependencyNotEarlier(uint8 step, uint64 deps);
-    /// @notice `step` asks for `join` done inputs but has only `depCount` deps.
-    error CoordinatorInvalidJoin(uint8 step, uint8 join, uint256 depCount);
-    /// @notice `step` has a zero lease.
-    error CoordinatorZeroLease(uint8 step);
-    /// @notice `step` allows zero attempts.
-    error CoordinatorZeroAttempts(uint8 step);
-    /// @notice `step` has a zero backoff multiplier or a cap below the initial delay.
-    error CoordinatorInvalidBackoff(uint8 step);
-    /// @notice `step` runs on `chainId`, which the router does not know (or no router is set),
-    /// or the remote step is a decision or a compensation step.
-    error CoordinatorRemoteStepUnsupported(uint8 step, uint64 chainId);
-    /// @notice `step` runs on `chainId`: it is dispatched, never claimed, on this chain.
-    error CoordinatorStepIsRemote(uint256 runId, uint8 step, uint64 chainId);
-    /// @notice `dispatch` needs a Ready remote step; `step` runs on this chain.
-    error CoordinatorStepNotRemote(uint256 runId, uint8 step);
-    /// @notice A remote step cannot be dispatched: no router is set.
-    error CoordinatorNoRouter();
-    /// @notice Only the router may report remote results; `caller` is not it.
-    error CoordinatorNotRouter(address caller);
-    /// @notice `expireRemote` needs a Dispatched step past its deadline; `step` is `state`.
-    error CoordinatorRemoteNotExpired(uint256 runId, uint8 step, StepState state);
-    /// @notice `compensation` cannot compensate `step` (out of range, itself, has deps or
-    /// dependents, is a decision, compensates another step, or `step` is a compensation).
-    error CoordinatorInvalidCompensation(uint8 step, uint8 compensation);
-    /// @notice No run with `runId`.
-    error CoordinatorUnknownRun(uint256 runId);
-    /// @notice `sent` does not cover the definition's rewards `required`.
-    error CoordinatorInsufficientBudget(uint256 sent, uint256 required);
-    /// @notice The budget does not fit the escrow's uint88.
-    error CoordinatorBudgetTooLarge(uint256 sent);
-    /// @notice `caller` is not the creator of `runId`.
-    error CoordinatorNotCreator(uint256 runId, address caller);
-    /// @notice The action needs a Running run; `runId` is `state`.
-    error CoordinatorRunNotRunning(uint256 runId, RunState state);
-    /// @notice Resume needs a Paused run; `runId` is `state`.
-    error CoordinatorRunNotPaused(uint256 runId, RunState state);
-    /// @notice Cancel needs a Running or Paused run, or a Failed run still compensating.
-    error CoordinatorRunNotCancellable(uint256 runId, RunState state);
-    /// @notice `step` is not a step of the run's definition.
-    error CoordinatorInvalidStep(uint256 runId, uint8 step);
-    /// @notice Claim needs a Ready step; `step` is `state`.
-    error CoordinatorStepNotReady(uint256 runId, uint8 step, StepState state);
-    /// @notice Submit/heartbeat need a Claimed step with a live lease; `step` is `state`.
-    error CoordinatorStepNotClaimed(uint256 runId, uint8 step, StepState state);
-    /// @notice Validation needs a Submitted step; `step` is `state`.
-    error CoordinatorStepNotSubmitted(uint256 runId, uint8 step, StepState state);
-    /// @notice `expireLease` needs a Claimed step whose lease has lapsed; `step` is `state`.
-    error CoordinatorLeaseNotExpired(uint256 runId, uint8 step, StepState state);
-    /// @notice `caller` does not hold the lease of `step`.
-    error CoordinatorNotLeaseHolder(uint256 runId, uint8 step, address caller);
-    /// @notice The lease of `step` already reaches its cap `leaseCap`.
-    error CoordinatorLeaseCapReached(uint256 runId, uint8 step, uint64 leaseCap);
-    /// @notice `operator` may not act for `agentId` in `role` (AgentRoles.isEligible false).
-    error CoordinatorNotEligible(uint256 agentId, address operator, bytes32 role);
-    /// @notice agentIds above 2**96 - 1 are not supported (they share a slot with the operator).
-    error CoordinatorAgentIdTooLarge(uint256 agentId);
-    /// @notice The executor `agentId` cannot validate its own result.
-    error CoordinatorExecutorCannotValidate(uint256 runId, uint8 step, uint256 agentId);
-    /// @notice `agentId` already voted on this attempt of `step`.
-    error CoordinatorAlreadyVoted(uint256 runId, uint8 step, uint256 agentId);
-    /// @notice Validation responses are 0..100; got `response`.
-    error CoordinatorInvalidResponse(uint8 response);
-    /// @notice `branches` is not a subset of `allowed` (the decision's direct dependents;
-    /// 0 for a step that is not a decision).
-    error CoordinatorInvalidBranches(uint256 runId, uint8 step, uint64 branches, uint64 allowed);
-    /// @notice `account` has nothing to withdraw.
-    error CoordinatorNothingToWithdraw(address account);
-    /// @notice Sending `amount` to `to` failed.
-    error CoordinatorTransferFailed(address to, uint256 amount);
-
-    // ---------------------------------------------------------------- events
-    /// @notice A new definition `definitionId` with `stepCount` steps was registered.
-    event DefinitionRegistered(bytes32 indexed definitionId, address indexed registrant, uint8 stepCount);
-    /// @notice `creator` started `runId` of `definitionId` with `budget` wei escrowed.
-    event RunStarted(
-        uint256 indexed runId,
-        bytes32 indexed definitionId,
-        address indexed creator,
-        bytes32 inputHash,
-        string inputURI,
-        uint256 budget
-    );
-    /// @notice The creator paused `runId` (no new claims).
-    event RunPaused(uint256 indexed runId);
-    /// @notice The creator resumed `runId`.
-    event RunResumed(uint256 indexed runId);
-    /// @notice Every sink step is Done or Skipped; `refund` was credited to the creator.
-    event RunCompleted(uint256 indexed runId, uint256 refund);
-    /// @notice `step` ran out of attempts; `refund` (budget minus compensation rewards) was
-    /// credited to the creator.
-    event RunFailed(uint256 indexed runId, uint8 indexed step, uint256 refund);
-    /// @notice The creator cancelled `runId`; `refund` was credited to the creator.
-    event RunCancelled(uint256 indexed runId, uint256 refund);
-    /// @notice The last compensation step of a failed run finished (Done or Failed).
-    event RunCompensated(uint256 indexed runId);
-    /// @notice `step` became Ready (its inputs are done, or it is an opened compensation).
-    event StepReady(uint256 indexed runId, uint8 indexed step);
-    /// @notice `agentId` (operated by `operator`) claimed `step` until `leaseEnd`.
-    event StepClaimed(
-        uint256 indexed runId,
-        uint8 indexed step,
-        uint256 indexed agentId,
-        address operator,
-        uint64 leaseEnd,
-        uint8 attempt
-    );
-    /// @notice The lease of `agentId` on `step` now ends at `leaseEnd`.
-    event LeaseExtended(uint256 indexed runId, uint8 indexed step, uint256 indexed agentId, uint64 leaseEnd);
-    /// @notice The lease of `agentId` on `step` lapsed; `attempt` counts failed attempts so
-    /// far. Emitted by the transaction that materialises the lapse (the next claim or
-    /// `expireLease`).
-    event LeaseExpired(uint256 indexed runId, uint8 indexed step, uint256 indexed agentId, uint8 attempt);
-    /// @notice `agentId` submitted `resultHash` (and `branches` for a decision) for `step`.
-    event StepSubmitted(
-        uint256 indexed runId,
-        uint8 indexed step,
-        uint256 indexed agentId,
-        bytes32 resultHash,
-        string resultURI,
-        uint64 branches
-    );
-    /// @notice Validator `agentId` answered `response` on `step`; tallies after the vote.
-    event StepValidated(
-        uint256 indexed runId,
-        uint8 indexed step,
-        uint256 indexed agentId,
-        uint8 response,
-        uint8 approvals,
-        uint8 rejections
-    );
-    /// @notice `step` is Done; `reward` was credited to `payee`, the executor's operator.
-    event StepDone(uint256 indexed runId, uint8 indexed step, uint256 indexed agentId, address payee, uint256 reward);
-    /// @notice Validators rejected the result of `agentId`; `step` is Ready again from
-    /// `retryAt`; `attempt` counts failed attempts so far.
-    event StepRejected(uint256 indexed runId, uint8 indexed step, uint256 indexed agentId, uint8 attempt, uint64 retryAt);
-    /// @notice The backoff of `step` elapsed (materialised by the claim that follows).
-    event StepBackoffElapsed(uint256 indexed runId, uint8 indexed step, uint8 attempt);
-    /// @notice `step` used its last attempt (last executor `agentId`).
-    event StepFailed(uint256 indexed runId, uint8 indexed step, uint256 indexed agentId, uint8 attempts);
-    /// @notice `step` will not run: a decision did not select it or its inputs cannot be met.
-    event StepSkipped(uint256 indexed runId, uint8 indexed step);
-    /// @notice `step` will not run or finish: its run was cancelled, failed or completed.
-    event StepCancelled(uint256 indexed runId, uint8 indexed step);
-    /// @notice Slashing `amount` from `agentId` after a lapsed lease failed (progress went on).
-    event SlashFailed(uint256 indexed runId, uint8 indexed step, uint256 indexed agentId, uint256 amount);
-    /// @notice Compensation step `step` opened for the Done step `compensates`.
-    event CompensationOpened(uint256 indexed runId, uint8 indexed step, uint8 compensates);
-    /// @notice `account` withdrew `amount`.
-    event Withdrawn(address indexed account, uint256 amount);
-    /// @notice The owner set the remote-step router to `router` (zero: none).
-    event RouterSet(address indexed router);
-    /// @notice Remote `step` was sent to `chainId` (attempt `attempt`); a result must arrive
-    /// before `deadline`.
-    event StepDispatched(uint256 indexed runId, uint8 indexed step, uint64 chainId, uint8 attempt, uint64 deadline);
-    /// @notice The deadline of a dispatched `step` passed; `attempt` counts failed attempts so far.
-    /// Emitted by the transaction that materialises it (`expireRemote` or the next `dispatch`).
-    event RemoteStepExpired(uint256 indexed runId, uint8 indexed step, uint8 attempt);
-    /// @notice The remote chain reported `attempt` of `step`: Done when `success`, otherwise
-    /// the attempt failed (Ready again, or Failed when it was the last).
-    event RemoteResultReceived(
-        uint256 indexed runId,
-        uint8 indexed step,
-        uint8 attempt,
-        bytes32 resultHash,
-        string resultURI,
-        bool success
-    );
-    /// @notice A remote result for `attempt` of `step` came too late or for another attempt
-    /// (the step is `state`); it changed nothing.
-    event RemoteResultIgnored(uint256 indexed runId, uint8 indexed step, uint8 attempt, StepState state);
-
+///
+/// Trust rules (see docs/threat-model.md):
+/// - A vote counts only from a validator whose owner and operator are neither the executor
+///   agent's owner nor one of its operators, and once per validator owner per attempt (not per
+///   agentId). Each vote locks the definition's `stake` of the validator's bond in AgentRoles
+///   until the verdict of that attempt is final (`releaseVoteStake`, anyone, afterwards).
+/// - A claim locks `stake` of the executor's bond: released when the attempt settles, slashed
+///   when the lease lapses.
+/// - Every Submitted attempt has a validation deadline (`validationSeconds` after the submit,
+///   default LEASE_CAP_FACTOR x leaseSeconds); after it anyone calls `expireValidation` and the
+///   definition's `onValidationTimeout` decides: Retry (a new attempt), Accept (Done) or Fail.
+/// - No transition calls the ERC-8004 Reputation or Validation registries: outcomes are
+///   events, mirrored into ERC-8004 later by anyone (`publishOutcomes`, `publishValidation`),
+///   where a refusal is an event, never a revert. An agent whose registry refuses its record
+///   (it made the coordinator its operator) cannot claim or vote until a publish succeeds.
+/// - Cancelling a run never takes back the reward of work in flight: a Submitted step is still
+///   judged, and a Claimed step's holder may still submit until its lease ends (the verdict
+///   decides); their rewards stay in escrow until then, the rest is refunded at once.
+interface IWorkflowCoordinator is IWorkflowCoordinatorTypes {
     // ---------------------------------------------------------------- definitions
     /// @notice Register an immutable definition; returns its id (keccak256 of the ABI
     /// encoding). Registering an existing one returns the same id without an event.
@@ -303,13 +65,17 @@ interface IWorkflowCoordinator {
     /// @notice Resume a Paused run (creator only).
     function resumeRun(uint256 runId) external;
 
-    /// @notice Cancel a run (creator only): unearned budget is credited back to the creator,
-    /// every unfinished step becomes Cancelled.
+    /// @notice Cancel a run (creator only). Steps in flight keep going: a Submitted step is
+    /// still judged, and the holder of a Claimed step may still submit until its lease ends
+    /// (no new claims); Done pays the executor, anything else refunds the creator. Their
+    /// rewards stay in escrow until then; the rest of the budget is credited back at once and
+    /// every other unfinished step becomes Cancelled.
     function cancelRun(uint256 runId) external;
 
     // ---------------------------------------------------------------- steps
     /// @notice Claim a Ready step for `agentId`; the caller must be eligible for the step's
-    /// role (AgentRoles.isEligible) and becomes the lease holder and payee.
+    /// role (AgentRoles.lockStake, which locks the definition's stake) and becomes the lease
+    /// holder and payee.
     function claim(uint256 runId, uint8 step, uint256 agentId) external;
 
     /// @notice Extend the caller's lease by leaseSeconds, capped at LEASE_CAP_FACTOR x
@@ -323,11 +89,31 @@ interface IWorkflowCoordinator {
 
     /// @notice Validator `agentId` answers 0..100 on a Submitted step; >= APPROVAL_THRESHOLD
     /// approves. A quorum of approvals makes the step Done, a quorum of rejections retries it.
+    /// The validator must be independent of the executor and its owner must not have voted on
+    /// this attempt; the vote locks the stake until the verdict is final.
     function respond(uint256 runId, uint8 step, uint256 agentId, uint8 response) external;
 
     /// @notice Materialise a lapsed lease (anyone): Ready again, or Failed (and the run Failed)
-    /// when it was the last attempt.
+    /// when it was the last attempt; the executor's stake is slashed. For a claim its ended run
+    /// made moot (the step shows Cancelled), it frees the executor's stake without a slash.
     function expireLease(uint256 runId, uint8 step) external;
+
+    /// @notice Apply the definition's `onValidationTimeout` to a Submitted step past its
+    /// validation deadline (anyone).
+    function expireValidation(uint256 runId, uint8 step) external;
+
+    /// @notice Free the stake the validator of `owner` locked by voting on `attempt` of `step`,
+    /// once that verdict is final (anyone).
+    function releaseVoteStake(uint256 runId, uint8 step, uint8 attempt, address owner) external;
+
+    // ---------------------------------------------------------------- ERC-8004 records
+    /// @notice Record the outcomes of `agentId` in an ended, settled run as one ERC-8004
+    /// feedback (anyone, once per agent per run). A refusal by the registry is an event.
+    function publishOutcomes(uint256 runId, uint256 agentId) external;
+
+    /// @notice Record the quorum's verdict on a Done `step` in the ERC-8004 Validation
+    /// Registry (anyone, until it succeeds). A refusal by the registry is an event.
+    function publishValidation(uint256 runId, uint8 step) external;
 
     // ---------------------------------------------------------------- remote steps
     /// @notice Set the remote-step router (owner only; zero disables remote steps). Results of
@@ -376,7 +162,8 @@ interface IWorkflowCoordinator {
     /// @notice Bitmask of the steps whose effective state is Ready (O(steps)).
     function readySteps(uint256 runId) external view returns (uint64 mask);
 
-    /// @notice Last lease of `step` and its current (derived) attempt number.
+    /// @notice Last lease of `step` and its current (derived) attempt number. While the step
+    /// is Submitted, `leaseEnd` is its validation deadline; while Dispatched, its remote deadline.
     function lease(uint256 runId, uint8 step)
         external
         view
@@ -388,7 +175,7 @@ interface IWorkflowCoordinator {
     /// @notice Validation tallies of the current attempt of `step`.
     function tallies(uint256 runId, uint8 step) external view returns (uint8 approvals, uint8 rejections);
 
-    /// @notice Whether validator `agentId` voted on the current attempt of `step`.
+    /// @notice Whether the owner of validator `agentId` voted on the current attempt of `step`.
     function hasVoted(uint256 runId, uint8 step, uint256 agentId) external view returns (bool);
 
     /// @notice Header of a definition.
@@ -403,6 +190,12 @@ interface IWorkflowCoordinator {
             bytes32 validatorRole,
             uint256 slashAmount
         );
+
+    /// @notice Steps of `runId` still in flight after a cancel (their rewards stay in escrow).
+    function inflight(uint256 runId) external view returns (uint64 mask);
+
+    /// @notice Whether the registry refused the record of `agentId` (it cannot claim or vote).
+    function recordBlocked(uint256 agentId) external view returns (bool);
 
     /// @notice Step `step` of a definition, as registered.
     function definitionStep(bytes32 definitionId, uint8 step) external view returns (StepSpec memory);

@@ -2,7 +2,7 @@
 pragma solidity 0.8.30;
 
 import {IRemoteStepRouter} from "../../interfaces/IRemoteStepRouter.sol";
-import {IWorkflowCoordinator} from "../../interfaces/IWorkflowCoordinator.sol";
+import {IWorkflowCoordinatorTypes} from "../../interfaces/IWorkflowCoordinatorTypes.sol";
 import {Bitmask64} from "./Bitmask64.sol";
 
 /// @title WorkflowDefinitions
@@ -27,10 +27,12 @@ library WorkflowDefinitions {
         uint120 totalReward; // <= 64 * 2**96
     }
 
-    /// @dev Second slot: forward steps Ready at start, and the lease-lapse slash.
+    /// @dev Second slot: forward steps Ready at start, the stake, the validation timeout.
     struct Extra {
         uint64 rootMask;
         uint128 slashAmount;
+        uint32 validationSeconds;
+        IWorkflowCoordinatorTypes.ValidationTimeout onValidationTimeout;
     }
 
     /// @dev One step, three slots: role | flow and retry config | money, chain and backoff.
@@ -62,17 +64,17 @@ library WorkflowDefinitions {
 
     /// @notice Validate `def` and write it into `d` (which must be empty). Remote steps need a
     /// `router` that knows their chain.
-    function store(Definition storage d, IWorkflowCoordinator.WorkflowDefinition calldata def, address router)
+    function store(Definition storage d, IWorkflowCoordinatorTypes.WorkflowDefinition calldata def, address router)
         internal
     {
         uint256 n = def.steps.length;
-        if (n == 0 || n > MAX_STEPS) revert IWorkflowCoordinator.CoordinatorInvalidStepCount(n);
+        if (n == 0 || n > MAX_STEPS) revert IWorkflowCoordinatorTypes.CoordinatorInvalidStepCount(n);
         uint64[MAX_STEPS] memory dependents;
         uint64 compMask;
         uint256 total;
         // Pass 1: per-step checks, dependents, compensation set.
         for (uint256 i; i < n; ++i) {
-            IWorkflowCoordinator.StepSpec calldata s = def.steps[i];
+            IWorkflowCoordinatorTypes.StepSpec calldata s = def.steps[i];
             _checkStep(uint8(i), s, router);
             uint64 deps = s.deps;
             while (deps != 0) {
@@ -83,7 +85,7 @@ library WorkflowDefinitions {
             if (s.compensation != NO_STEP) {
                 uint8 c = s.compensation;
                 if (c >= n || c == i || compMask.has(c)) {
-                    revert IWorkflowCoordinator.CoordinatorInvalidCompensation(uint8(i), c);
+                    revert IWorkflowCoordinatorTypes.CoordinatorInvalidCompensation(uint8(i), c);
                 }
                 compMask |= Bitmask64.bit(c);
             }
@@ -93,18 +95,18 @@ library WorkflowDefinitions {
         uint64 sinks;
         uint64 roots;
         for (uint256 i; i < n; ++i) {
-            IWorkflowCoordinator.StepSpec calldata s = def.steps[i];
+            IWorkflowCoordinatorTypes.StepSpec calldata s = def.steps[i];
             uint8 c = s.compensation;
             if (c != NO_STEP) {
-                IWorkflowCoordinator.StepSpec calldata cs = def.steps[c];
+                IWorkflowCoordinatorTypes.StepSpec calldata cs = def.steps[c];
                 if (
                     compMask.has(uint8(i)) || cs.deps != 0 || dependents[c] != 0 || cs.decision
                         || cs.compensation != NO_STEP
-                ) revert IWorkflowCoordinator.CoordinatorInvalidCompensation(uint8(i), c);
+                ) revert IWorkflowCoordinatorTypes.CoordinatorInvalidCompensation(uint8(i), c);
             }
             if (compMask.has(uint8(i))) {
                 if (s.chainId != block.chainid) {
-                    revert IWorkflowCoordinator.CoordinatorRemoteStepUnsupported(uint8(i), s.chainId);
+                    revert IWorkflowCoordinatorTypes.CoordinatorRemoteStepUnsupported(uint8(i), s.chainId);
                 }
             } else {
                 if (dependents[i] == 0) sinks |= Bitmask64.bit(uint8(i));
@@ -119,11 +121,16 @@ library WorkflowDefinitions {
             totalReward: uint120(total) // <= 64 * (2**96 - 1) < 2**120
         });
         if (def.validatorRole != bytes32(0)) d.validatorRole = def.validatorRole;
-        d.extra = Extra({rootMask: roots, slashAmount: def.slashAmount});
+        d.extra = Extra({
+            rootMask: roots,
+            slashAmount: def.slashAmount,
+            validationSeconds: def.validationSeconds,
+            onValidationTimeout: def.onValidationTimeout
+        });
     }
 
     /// @notice The step as registered.
-    function spec(Step storage st) internal view returns (IWorkflowCoordinator.StepSpec memory s) {
+    function spec(Step storage st) internal view returns (IWorkflowCoordinatorTypes.StepSpec memory s) {
         s.role = st.role;
         s.deps = st.deps;
         s.join = st.join;
@@ -159,22 +166,22 @@ library WorkflowDefinitions {
         if (delay > cap) delay = cap;
     }
 
-    function _checkStep(uint8 i, IWorkflowCoordinator.StepSpec calldata s, address router) private view {
-        if (s.deps >> i != 0) revert IWorkflowCoordinator.CoordinatorDependencyNotEarlier(i, s.deps);
+    function _checkStep(uint8 i, IWorkflowCoordinatorTypes.StepSpec calldata s, address router) private view {
+        if (s.deps >> i != 0) revert IWorkflowCoordinatorTypes.CoordinatorDependencyNotEarlier(i, s.deps);
         uint256 depCount = s.deps.count();
-        if (s.join > depCount) revert IWorkflowCoordinator.CoordinatorInvalidJoin(i, s.join, depCount);
-        if (s.leaseSeconds == 0) revert IWorkflowCoordinator.CoordinatorZeroLease(i);
-        if (s.maxAttempts == 0) revert IWorkflowCoordinator.CoordinatorZeroAttempts(i);
+        if (s.join > depCount) revert IWorkflowCoordinatorTypes.CoordinatorInvalidJoin(i, s.join, depCount);
+        if (s.leaseSeconds == 0) revert IWorkflowCoordinatorTypes.CoordinatorZeroLease(i);
+        if (s.maxAttempts == 0) revert IWorkflowCoordinatorTypes.CoordinatorZeroAttempts(i);
         if (s.backoffMultiplier == 0 || s.backoffCap < s.backoffInitial) {
-            revert IWorkflowCoordinator.CoordinatorInvalidBackoff(i);
+            revert IWorkflowCoordinatorTypes.CoordinatorInvalidBackoff(i);
         }
         if (
             s.chainId != block.chainid
                 && (s.decision || router == address(0) || !IRemoteStepRouter(router).knowsChain(s.chainId))
-        ) revert IWorkflowCoordinator.CoordinatorRemoteStepUnsupported(i, s.chainId);
+        ) revert IWorkflowCoordinatorTypes.CoordinatorRemoteStepUnsupported(i, s.chainId);
     }
 
-    function _write(Step storage st, IWorkflowCoordinator.StepSpec calldata s, uint64 dependents) private {
+    function _write(Step storage st, IWorkflowCoordinatorTypes.StepSpec calldata s, uint64 dependents) private {
         st.role = s.role;
         st.deps = s.deps;
         st.dependents = dependents;

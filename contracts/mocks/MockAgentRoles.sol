@@ -5,7 +5,8 @@ import {IAgentRoles} from "../../interfaces/IAgentRoles.sol";
 
 /// @title MockAgentRoles
 /// @notice Test-only IAgentRoles: eligibility set directly per (agentId, operator, role);
-/// slashes are recorded (or refused when `setSlashReverts(true)`).
+/// locks are tracked per (agentId, role) against an optional bond cap (`setBond`; unset =
+/// unlimited); slashes are recorded.
 contract MockAgentRoles is IAgentRoles {
     struct SlashRecord {
         uint256 agentId;
@@ -15,21 +16,19 @@ contract MockAgentRoles is IAgentRoles {
         address slasher;
     }
 
-    /// @notice The mock refuses to slash.
-    error MockSlashRefused();
-
     mapping(bytes32 => bool) private _eligible;
+    mapping(bytes32 => uint256) private _locked;
+    mapping(bytes32 => uint256) private _bondCap; // cap + 1; 0 = unlimited
     SlashRecord[] private _slashes;
-    bool private _slashReverts;
 
     /// @notice Make `operator` eligible (or not) to act for `agentId` in `role`.
     function setEligible(uint256 agentId, address operator, bytes32 role, bool eligible) external {
         _eligible[keccak256(abi.encode(agentId, operator, role))] = eligible;
     }
 
-    /// @notice Make every `slash` revert (to prove slashing never blocks progress).
-    function setSlashReverts(bool reverts) external {
-        _slashReverts = reverts;
+    /// @notice Cap the bond of (`agentId`, `role`) at `active` (locks beyond it are refused).
+    function setBond(uint256 agentId, bytes32 role, uint256 active) external {
+        _bondCap[keccak256(abi.encode(agentId, role))] = active + 1;
     }
 
     /// @notice Number of recorded slashes.
@@ -43,10 +42,90 @@ contract MockAgentRoles is IAgentRoles {
     }
 
     /// @inheritdoc IAgentRoles
-    function slash(uint256 agentId, bytes32 role, uint256 amount, bytes32 reason) external {
-        if (_slashReverts) revert MockSlashRefused();
+    function slash(uint256 agentId, bytes32 role, uint256 amount, bytes32 reason) external returns (uint256) {
         _slashes.push(SlashRecord(agentId, role, amount, reason, msg.sender));
         emit Slashed(agentId, role, msg.sender, amount, reason);
+        return amount;
+    }
+
+    /// @inheritdoc IAgentRoles
+    function lockStake(uint256 agentId, address operator, bytes32 role, uint256 amount) external returns (address) {
+        if (!_eligible[keccak256(abi.encode(agentId, operator, role))]) {
+            revert AgentRolesNotEligible(agentId, operator, role);
+        }
+        bytes32 k = keccak256(abi.encode(agentId, role));
+        uint256 cap = _bondCap[k];
+        uint256 locked = _locked[k];
+        if (cap != 0 && locked + amount > cap - 1) {
+            revert AgentRolesInsufficientFreeBond(agentId, role, cap - 1 - locked, amount);
+        }
+        if (amount != 0) {
+            _locked[k] = locked + amount;
+            emit StakeLocked(agentId, role, msg.sender, amount, locked + amount);
+        }
+        return address(0);
+    }
+
+    /// @inheritdoc IAgentRoles
+    function releaseStake(uint256 agentId, bytes32 role, uint256 amount, uint256 slashAmount, bytes32 reason)
+        external
+        returns (uint256)
+    {
+        bytes32 k = keccak256(abi.encode(agentId, role));
+        uint256 locked = _locked[k];
+        uint256 released = amount > locked ? locked : amount;
+        _locked[k] = locked - released;
+        emit StakeReleased(agentId, role, msg.sender, released, locked - released);
+        if (slashAmount != 0) {
+            _slashes.push(SlashRecord(agentId, role, slashAmount, reason, msg.sender));
+            emit Slashed(agentId, role, msg.sender, slashAmount, reason);
+        }
+        return slashAmount;
+    }
+
+    /// @inheritdoc IAgentRoles
+    function releaseOrphaned(address, uint256, bytes32) external {}
+
+    /// @inheritdoc IAgentRoles
+    function lockedOf(uint256 agentId, bytes32 role) external view returns (uint256) {
+        return _locked[keccak256(abi.encode(agentId, role))];
+    }
+
+    /// @inheritdoc IAgentRoles
+    function lockedBy(address, uint256 agentId, bytes32 role) external view returns (uint256) {
+        return _locked[keccak256(abi.encode(agentId, role))];
+    }
+
+    /// @inheritdoc IAgentRoles
+    function announceSlasher(address) external {}
+
+    /// @inheritdoc IAgentRoles
+    function cancelSlasher(address) external {}
+
+    /// @inheritdoc IAgentRoles
+    function activateSlasher(address) external {}
+
+    /// @inheritdoc IAgentRoles
+    function removeSlasher(address) external {}
+
+    /// @inheritdoc IAgentRoles
+    function isSlasher(address) external pure returns (bool) {
+        return true;
+    }
+
+    /// @inheritdoc IAgentRoles
+    function slasherActiveAt(address) external pure returns (uint64) {
+        return 0;
+    }
+
+    /// @inheritdoc IAgentRoles
+    function slashers() external pure returns (address[] memory) {
+        return new address[](0);
+    }
+
+    /// @inheritdoc IAgentRoles
+    function slasherDelay() external pure returns (uint64) {
+        return 0;
     }
 
     /// @inheritdoc IAgentRoles

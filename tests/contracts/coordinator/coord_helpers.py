@@ -15,11 +15,13 @@ NO_STEP = 255
 REWARD = 10**15
 
 # enum IWorkflowCoordinator.StepState / RunState
-BLOCKED, READY, CLAIMED, SUBMITTED, BACKOFF, DONE, FAILED, SKIPPED, CANCELLED = range(9)
+BLOCKED, READY, CLAIMED, SUBMITTED, BACKOFF, DONE, FAILED, SKIPPED, CANCELLED, DISPATCHED = range(10)
+# enum IWorkflowCoordinator.ValidationTimeout
+ON_TIMEOUT_RETRY, ON_TIMEOUT_ACCEPT, ON_TIMEOUT_FAIL = range(3)
 R_NONE, R_RUNNING, R_PAUSED, R_COMPLETED, R_FAILED, R_CANCELLED = range(6)
 
 STEP_ABI = "(bytes32,uint64,uint8,uint32,uint8,uint32,uint8,uint32,uint8,uint96,uint8,bool,uint64)"
-DEF_ABI = f"(bytes32,uint128,{STEP_ABI}[])"
+DEF_ABI = f"(bytes32,uint128,uint32,uint8,{STEP_ABI}[])"
 
 
 def spec(
@@ -76,8 +78,8 @@ class World:
         return spec(self.chain_id, **kw)
 
     def define(self, steps: list[tuple[Any, ...]], *, validator_role: bytes = b"\x00" * 32,
-               slash: int = 0) -> bytes:
-        defn = (validator_role, slash, steps)
+               slash: int = 0, validation_seconds: int = 0, on_timeout: int = ON_TIMEOUT_RETRY) -> bytes:
+        defn = (validator_role, slash, validation_seconds, on_timeout, steps)
         self.coordinator.registerDefinition(defn, sender=self.creator)
         return definition_id(defn)
 

@@ -10,7 +10,7 @@ from coord_helpers import EXEC, NO_STEP, VALIDATOR, definition_id, mask
 @pytest.mark.covers("WorkflowCoordinator.registerDefinition", "replay")
 def test_register_returns_content_id_and_emits_once(world):
     c = world.coordinator
-    defn = (VALIDATOR, 7, [world.spec(), world.spec(deps=mask(0), quorum=2)])
+    defn = (VALIDATOR, 7, 0, 0, [world.spec(), world.spec(deps=mask(0), quorum=2)])
     tx = c.registerDefinition(defn, sender=world.creator)
     events = tx.events.filter(c.DefinitionRegistered)
     assert len(events) == 1
@@ -59,7 +59,7 @@ def test_definition_step_out_of_range_reverts(world):
 
 def _reverts_define(world, steps, error, **args):
     with ape.reverts(getattr(world.coordinator, error), **args):
-        world.coordinator.registerDefinition((b"\x00" * 32, 0, steps), sender=world.creator)
+        world.coordinator.registerDefinition((b"\x00" * 32, 0, 0, 0, steps), sender=world.creator)
 
 
 @pytest.mark.covers("WorkflowCoordinator.registerDefinition", "bad_arguments")

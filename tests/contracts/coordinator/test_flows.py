@@ -179,21 +179,23 @@ def test_failed_compensation_refunds_its_reward_and_opens_next(world):
 
 @pytest.mark.covers("WorkflowCoordinator.cancelRun", "replay")
 @pytest.mark.covers("WorkflowCoordinator.submit", "wrong_state")
-def test_cancel_refunds_and_cancels_unfinished_steps(world):
+def test_cancel_refunds_unstarted_steps_and_lets_claimed_work_finish(world):
     c = world.coordinator
     run = world.run_of([world.spec(), world.spec(), world.spec(deps=mask(0, 1))])
     world.finish(run, 0)
     world.claim(run, 1)
     tx = c.cancelRun(run, sender=world.creator)
-    assert [e.step for e in tx.events.filter(c.StepCancelled)] == [1, 2]
-    assert tx.events.filter(c.RunCancelled)[0].refund == 2 * REWARD
+    assert [e.step for e in tx.events.filter(c.StepCancelled)] == [2]
+    assert tx.events.filter(c.RunCancelled)[0].refund == REWARD  # step 1's reward stays
     assert c.runState(run) == R_CANCELLED
-    assert [world.state(run, i) for i in range(3)] == [DONE, CANCELLED, CANCELLED]
-    with ape.reverts(c.CoordinatorStepNotClaimed, runId=run, step=1, state=CANCELLED):
-        world.submit(run, 1)
+    assert c.inflight(run) == mask(1)
+    assert [world.state(run, i) for i in range(3)] == [DONE, CLAIMED, CANCELLED]
     with ape.reverts(c.CoordinatorRunNotCancellable, runId=run, state=R_CANCELLED):
         c.cancelRun(run, sender=world.creator)
-    assert c.owed(world.creator) == 2 * REWARD and c.owed(world.operators[0]) == REWARD
+    world.submit(run, 1)  # the holder finishes within its lease and is paid
+    assert world.state(run, 1) == DONE and c.inflight(run) == 0
+    assert c.owed(world.creator) == REWARD and c.owed(world.operators[0]) == 2 * REWARD
+    assert c.totalEscrowed() == 0
 
 
 @pytest.mark.covers("WorkflowCoordinator.cancelRun", "replay")
@@ -204,11 +206,16 @@ def test_cancel_during_compensation_refunds_the_reserve(world):
     end = int(world.claim(run, 1).events.filter(c.StepClaimed)[0].leaseEnd)
     world.chain.pending_timestamp = end
     c.expireLease(run, 1, sender=world.outsider)
-    world.claim(run, 2)
+    end = int(world.claim(run, 2).events.filter(c.StepClaimed)[0].leaseEnd)
     tx = c.cancelRun(run, sender=world.creator)
-    assert [e.step for e in tx.events.filter(c.StepCancelled)] == [2]
-    assert tx.events.filter(c.RunCancelled)[0].refund == REWARD
+    assert not tx.events.filter(c.StepCancelled)  # the claimed compensation stays in flight
+    assert tx.events.filter(c.RunCancelled)[0].refund == 0
+    assert world.state(run, 2) == CLAIMED
+    world.chain.pending_timestamp = end
+    tx = c.expireLease(run, 2, sender=world.outsider)  # abandoned: its reward goes back
+    assert tx.events.filter(c.InflightRefunded)[0].refund == REWARD
     assert world.state(run, 2) == CANCELLED
+    assert c.owed(world.creator) == 2 * REWARD  # step 1's at the failure, step 2's now
     with ape.reverts(c.CoordinatorRunNotCancellable, runId=run, state=R_CANCELLED):
         c.cancelRun(run, sender=world.creator)
 

@@ -1,0 +1,259 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {IAgentRoles} from "../../interfaces/IAgentRoles.sol";
+import {IIdentityCalls, IReputationCalls, IValidationCalls} from "../../interfaces/IERC8004Calls.sol";
+import {IRemoteStepRouter} from "../../interfaces/IRemoteStepRouter.sol";
+import {CoordinatorBase} from "./CoordinatorBase.sol";
+import {Bitmask64} from "../libraries/Bitmask64.sol";
+import {WorkflowDefinitions} from "../libraries/WorkflowDefinitions.sol";
+
+/// @title WorkflowCoordinatorExtension
+/// @notice The colder half of WorkflowCoordinator: definitions, pause/resume/cancel, validation
+/// timeouts, vote-stake release, remote steps and the ERC-8004 records. Deployed by the
+/// coordinator's constructor and only ever run by DELEGATECALL from it, on its storage (the
+/// functions are documented in IWorkflowCoordinator).
+/// @dev Called directly it refuses every function (`CoordinatorNotDelegated`): its own storage
+/// is empty and must stay so.
+contract WorkflowCoordinatorExtension is CoordinatorBase {
+    using Bitmask64 for uint64;
+    using WorkflowDefinitions for WorkflowDefinitions.Definition;
+    using WorkflowDefinitions for WorkflowDefinitions.Step;
+
+    address private immutable _self;
+
+    /// @notice Called by the WorkflowCoordinator constructor with its own wiring.
+    constructor(
+        IIdentityCalls identityRegistry,
+        IAgentRoles agentRoles,
+        IReputationCalls reputationRegistry,
+        IValidationCalls validationRegistry,
+        bytes32 validatorRole,
+        address admin
+    ) CoordinatorBase(identityRegistry, agentRoles, reputationRegistry, validationRegistry, validatorRole, admin) {
+        _self = address(this);
+    }
+
+    modifier onlyDelegated() {
+        if (address(this) == _self) revert CoordinatorNotDelegated();
+        _;
+    }
+
+
+    // ---------------------------------------------------------------- definitions
+    /// @dev See IWorkflowCoordinator.
+    function registerDefinition(WorkflowDefinition calldata definition) external onlyDelegated returns (bytes32 definitionId) {
+        definitionId = keccak256(abi.encode(definition));
+        WorkflowDefinitions.Definition storage d = _defs[definitionId];
+        if (d.header.stepCount != 0) return definitionId;
+        d.store(definition, _router);
+        emit DefinitionRegistered(definitionId, msg.sender, d.header.stepCount);
+    }
+
+    /// @dev See IWorkflowCoordinator.
+    function pauseRun(uint256 runId) external onlyDelegated {
+        Run storage r = _creatorRun(runId);
+        if (r.state != RunState.Running) revert CoordinatorRunNotRunning(runId, r.state);
+        r.state = RunState.Paused;
+        emit RunPaused(runId);
+    }
+
+    /// @dev See IWorkflowCoordinator.
+    function resumeRun(uint256 runId) external onlyDelegated {
+        Run storage r = _creatorRun(runId);
+        if (r.state != RunState.Paused) revert CoordinatorRunNotPaused(runId, r.state);
+        r.state = RunState.Running;
+        emit RunResumed(runId);
+    }
+
+    /// @dev See IWorkflowCoordinator.
+    function cancelRun(uint256 runId) external onlyDelegated {
+        Run storage r = _creatorRun(runId);
+        RunState s = r.state;
+        uint64 open = r.compOpen;
+        bool compensating = s == RunState.Failed && open != 0;
+        if (s != RunState.Running && s != RunState.Paused && !compensating) {
+            revert CoordinatorRunNotCancellable(runId, s);
+        }
+        WorkflowDefinitions.Definition storage d = _defs[r.definitionId];
+        r.state = RunState.Cancelled;
+        uint64 unfinished = compensating ? open : _forwardUnfinished(r, d.header);
+        uint64 flying;
+        uint256 reserved;
+        for (; unfinished != 0; unfinished &= unfinished - 1) {
+            uint8 j = unfinished.lowest();
+            StepRun storage sr = _steps[runId][j];
+            uint8 st = sr.status;
+            if (st == SUBMITTED || (st == CLAIMED && block.timestamp < sr.leaseEnd)) {
+                flying |= Bitmask64.bit(j); // work delivered or under way: the verdict decides
+                reserved += d.steps[j].reward;
+            } else {
+                emit StepCancelled(runId, j);
+            }
+        }
+        r.inflight = flying;
+        uint256 refund = _refundEscrow(r, r.escrow - reserved);
+        emit RunCancelled(runId, refund);
+    }
+
+    /// @dev See IWorkflowCoordinator.
+    function expireValidation(uint256 runId, uint8 step) external onlyDelegated {
+        (Run storage r, WorkflowDefinitions.Definition storage d, WorkflowDefinitions.Step storage cfg,
+            StepRun storage sr, StepState s) = _locate(runId, step);
+        uint64 deadline = sr.leaseEnd;
+        if (s != StepState.Submitted || block.timestamp < deadline) {
+            revert CoordinatorValidationNotExpired(runId, step, s, deadline);
+        }
+        ValidationTimeout policy = d.extra.onValidationTimeout;
+        emit ValidationExpired(runId, step, sr.attempt, policy);
+        if (policy == ValidationTimeout.Accept) {
+            _done(runId, step, r, d, cfg, sr);
+        } else {
+            _releaseExecutor(d, cfg, sr, false);
+            _attemptFailed(runId, step, r, d, cfg, sr, false, policy == ValidationTimeout.Fail);
+        }
+    }
+
+    /// @dev See IWorkflowCoordinator.
+    function releaseVoteStake(uint256 runId, uint8 step, uint8 attempt, address owner_) external onlyDelegated {
+        (, WorkflowDefinitions.Definition storage d, , StepRun storage sr, StepState s) = _locate(runId, step);
+        bytes32 key = _voteKey(runId, step, attempt, owner_);
+        uint256 v = _votes[key];
+        if (v == 0 || v == RELEASED) revert CoordinatorNoVoteStake(runId, step, attempt, owner_);
+        if (attempt == sr.attempt && s == StepState.Submitted) revert CoordinatorVerdictPending(runId, step, attempt);
+        _votes[key] = RELEASED;
+        uint256 agentId = v - 1;
+        emit VoteStakeReleased(runId, step, agentId, attempt, owner_);
+        uint256 stake = d.extra.slashAmount;
+        if (stake != 0) _roles.releaseStake(agentId, _judgeRole(d), stake, 0, bytes32(0));
+    }
+
+    // ---------------------------------------------------------------- remote steps
+    /// @dev See IWorkflowCoordinator.
+    function setRouter(address router_) external onlyDelegated onlyOwner {
+        _router = router_;
+        emit RouterSet(router_);
+    }
+
+    /// @dev See IWorkflowCoordinator.
+    function dispatch(uint256 runId, uint8 step) external onlyDelegated {
+        // CHECKS
+        (Run storage r, , WorkflowDefinitions.Step storage cfg, StepRun storage sr, StepState s) =
+            _locate(runId, step);
+        if (r.state != RunState.Running) revert CoordinatorRunNotRunning(runId, r.state);
+        if (!cfg.remote) revert CoordinatorStepNotRemote(runId, step);
+        if (s != StepState.Ready) revert CoordinatorStepNotReady(runId, step, s);
+        address router_ = _router;
+        if (router_ == address(0)) revert CoordinatorNoRouter();
+        // EFFECTS (a remote step is never in Backoff: a failed attempt makes it Ready at once)
+        uint8 attempt = sr.attempt;
+        if (sr.status == DISPATCHED) {
+            ++attempt; // < maxAttempts <= 255, else the derived state would be Failed
+            emit RemoteStepExpired(runId, step, attempt);
+        }
+        uint64 deadline = uint64(block.timestamp + REMOTE_DEADLINE_FACTOR * cfg.leaseSeconds);
+        uint64 chainId = cfg.chainId;
+        sr.leaseEnd = uint40(deadline);
+        sr.status = DISPATCHED;
+        sr.attempt = attempt;
+        emit StepDispatched(runId, step, chainId, attempt, deadline);
+        // INTERACTIONS
+        IRemoteStepRouter(router_).sendTask(runId, step, chainId, attempt, deadline);
+    }
+
+    /// @dev See IWorkflowCoordinator.
+    function expireRemote(uint256 runId, uint8 step) external onlyDelegated {
+        (Run storage r, WorkflowDefinitions.Definition storage d, , StepRun storage sr, StepState s) =
+            _locate(runId, step);
+        if (sr.status != DISPATCHED || (s != StepState.Ready && s != StepState.Failed)) {
+            revert CoordinatorRemoteNotExpired(runId, step, s);
+        }
+        uint8 attempt = sr.attempt + 1; // < 256: attempt < maxAttempts <= 255 while Dispatched
+        sr.attempt = attempt;
+        emit RemoteStepExpired(runId, step, attempt);
+        if (s == StepState.Failed) {
+            _failStep(runId, step, r, d, sr);
+        } else {
+            sr.status = IDLE;
+        }
+    }
+
+    /// @dev See IWorkflowCoordinator.
+    function completeRemote(
+        uint256 runId,
+        uint8 step,
+        uint8 attempt,
+        uint64 chainId,
+        bytes32 resultHash,
+        string calldata resultURI,
+        bool success
+    ) external onlyDelegated {
+        if (msg.sender != _router) revert CoordinatorNotRouter(msg.sender);
+        (Run storage r, WorkflowDefinitions.Definition storage d, WorkflowDefinitions.Step storage cfg,
+            StepRun storage sr, StepState s) = _locate(runId, step);
+        if (s != StepState.Dispatched || sr.attempt != attempt || cfg.chainId != chainId) {
+            emit RemoteResultIgnored(runId, step, attempt, s);
+            return;
+        }
+        if (success) {
+            sr.resultHash = resultHash;
+            sr.resultURI = resultURI;
+        }
+        emit RemoteResultReceived(runId, step, attempt, resultHash, resultURI, success);
+        _remoteOutcome(runId, step, r, d, cfg, sr, success);
+    }
+
+    // ---------------------------------------------------------------- ERC-8004 records
+    /// @dev See IWorkflowCoordinator.
+    function publishOutcomes(uint256 runId, uint256 agentId) external onlyDelegated nonReentrant {
+        // CHECKS
+        Run storage r = _run(runId);
+        RunState rs = r.state;
+        if (rs < RunState.Completed || r.inflight != 0 || r.compOpen != 0) revert CoordinatorRunNotSettled(runId, rs);
+        bytes32 key = keccak256(abi.encode(runId, agentId));
+        if (_published[key]) revert CoordinatorAlreadyPublished(runId, agentId);
+        uint256 done;
+        uint8 n = _defs[r.definitionId].header.stepCount;
+        for (uint8 i; i < n; ++i) {
+            StepRun storage sr = _steps[runId][i];
+            if (sr.status == DONE && sr.agentId == agentId) ++done;
+        }
+        uint256 failed = _failures[runId][agentId];
+        if (done + failed == 0) revert CoordinatorNothingToPublish(runId, agentId);
+        // casts: done <= 64 steps; failed <= 64 * 255 attempts
+        int128 value = int128(int256(done * 100 / (done + failed)));
+        // INTERACTIONS (a refusal is recorded, never a revert)
+        try _reputation.giveFeedback(agentId, value, 0, "accord", "run", "", "", bytes32(runId)) {
+            _published[key] = true;
+            _blocked[agentId] = false;
+            emit OutcomesPublished(runId, agentId, uint8(done), uint8(failed > 255 ? 255 : failed), value);
+        } catch {
+            _blocked[agentId] = true;
+            emit OutcomesRefused(runId, agentId);
+        }
+    }
+
+    /// @dev See IWorkflowCoordinator.
+    function publishValidation(uint256 runId, uint8 step) external onlyDelegated nonReentrant {
+        // CHECKS
+        (, , WorkflowDefinitions.Step storage cfg, StepRun storage sr,) = _locate(runId, step);
+        bytes32 key = keccak256(abi.encode(runId, step, true));
+        uint8 approvals = sr.approvals;
+        if (sr.status != DONE || cfg.quorum == 0 || approvals == 0 || _published[key]) {
+            revert CoordinatorNoVerdictToPublish(runId, step);
+        }
+        // EFFECTS: a fresh hash per try, so a squatted one costs the squatter, not the run
+        uint256 nonce = ++_publishNonce;
+        bytes32 requestHash = keccak256(abi.encode(address(this), runId, step, nonce, block.prevrandao));
+        uint8 response = uint8(sr.approvalSum / approvals); // mean of 50..100
+        // INTERACTIONS (a refusal is an event, never a revert)
+        try _validation.validationRequest(address(this), _agentId, sr.resultURI, requestHash) {
+            try _validation.validationResponse(requestHash, response, "", sr.resultHash, "accord") {
+                _published[key] = true;
+                emit ValidationPublished(runId, step, requestHash, response);
+                return;
+            } catch {}
+        } catch {}
+        emit ValidationRefused(runId, step, requestHash);
+    }
+}
