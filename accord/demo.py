@@ -29,7 +29,6 @@ STEP_STATES = ("Blocked", "Ready", "Claimed", "Submitted", "Backoff", "Done", "F
 RUN_STATES = ("None", "Running", "Paused", "Completed", "Failed", "Cancelled")
 ADMIN, KEEPER, RELAYER, ACTOR = 0, 2, 3, 4
 VALIDATOR_KEYS = (5, 6)  # 2 of the 3 linked validators run: a quorum
-ROUTER_FUNDING = 10**18
 RECIPIENT_GAS = 2_000_000
 DEMO_INPUT = b"Should the cooperative buy the solar array? Budget 120k, 20-year horizon."
 
@@ -209,8 +208,6 @@ def run_demo(echo: Callable[[str], None] = print, timeout: float = 120.0,
             [dev_account(i).address for i in (5, 6, 7)], 2)
         echo(f"linked: {len(changed)} settings (gateways trust each other, 2-of-3 validators, "
              "routers)")
-        router_b = cb.contract("RemoteStepRouter", addr_b["router"])
-        cb.transact(router_b.functions.fund(), admin, value=ROUTER_FUNDING)
         action_log, _ = cb.deploy("ActionLog", sender=admin)
         env = {"ACCORD_DEMO_RPC": b.rpc_url, "ACCORD_DEMO_ACTION_LOG": action_log.address,
                "ACCORD_DEMO_ACTOR_KEY": "0x" + dev_account(ACTOR).key.hex()}
@@ -220,6 +217,12 @@ def run_demo(echo: Callable[[str], None] = print, timeout: float = 120.0,
 
         def_id, wf = define(ca, addr_a["coordinator"], project_root() / "examples" / "demo.yaml",
                             admin, home_chain="chaina")
+        # the run's creator pays its chainb step from its own deposit on chainb's router
+        # (every attempt may open a remote run; unpaid rewards come back to the deposit)
+        remote = sum(s.reward * s.attempts for s in wf.steps if s.chain not in (None, "chaina"))
+        router_b = cb.contract("RemoteStepRouter", addr_b["router"])
+        cb.transact(router_b.functions.deposit(admin.address), admin, value=remote)
+        echo(f"deposited {remote} wei for the run's creator on chainb's router")
         store = default_store()  # the agents' default store: the demo's state dir
         run_id, _ = start(ca, addr_a["coordinator"], def_id, DEMO_INPUT, wf.total_reward(),
                           admin, store)

@@ -3,16 +3,18 @@
 Nothing here is trusted: every call it makes anyone may make, and the contracts check it.
 Home side, per coordinator: ``dispatch`` Ready steps that run on another chain, and
 ``expireRemote`` Dispatched steps whose deadline passed. Remote side, per router: ``report``
-tasks whose local run ended (or whose deadline passed), and ``open`` unfunded tasks once the
-router is funded. Losing a race to another keeper is normal (the call reverts on estimate and
-is skipped).
+tasks whose local run ended (or whose deadline passed), and ``open`` unfunded tasks once their
+creator's deposit covers the reward. Losing a race to another keeper is normal (the call
+reverts on estimate and is skipped, logged at debug); a task waiting for its creator's deposit
+is logged at warning, once per shortfall, naming the creator and the wei missing.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from eth_account.signers.local import LocalAccount
 
@@ -37,17 +39,22 @@ class Keeper:
     _runs: dict[int, bytes] = field(default_factory=dict)          # runId -> definitionId
     _remote_steps: dict[bytes, list[int]] = field(default_factory=dict)  # defId -> steps
     _requests: set[bytes] = field(default_factory=set)
+    _short: dict[bytes, int] = field(default_factory=dict)  # requestId -> wei last warned short
     _cursor: int = 0
 
     def __post_init__(self) -> None:
         self.c = self.client.contract("WorkflowCoordinator", self.coordinator)
         self.r = self.client.contract("RemoteStepRouter", self.router)
 
-    def _try(self, fn: Any, what: str) -> bool:
+    def _try(self, fn: Any, what: str,
+             explain: Callable[[ContractRevert], bool] | None = None) -> bool:
+        """Send ``fn``; a revert is skipped (``explain`` may log it louder and return True,
+        otherwise it is logged at debug: usually a race lost to another keeper)."""
         try:
             self.client.transact(fn, self.account)
         except ContractRevert as exc:
-            log.debug("%s skipped: %s", what, exc)
+            if explain is None or not explain(exc):
+                log.debug("%s skipped: %s", what, exc)
             return False
         except ChainError as exc:
             log.warning("%s failed: %s", what, exc)
@@ -55,6 +62,23 @@ class Keeper:
         self.actions += 1
         log.info("%s", what)
         return True
+
+    def _unfunded(self, rid: bytes) -> Callable[[ContractRevert], bool]:
+        """Explain an ``open`` that reverted because the creator's deposit is short."""
+        def explain(exc: ContractRevert) -> bool:
+            if exc.name != "RouterUnfunded":
+                return False
+            _, creator, have, need = exc.args_
+            balance, needed = int(cast(int, have)), int(cast(int, need))
+            missing = needed - balance
+            if self._short.get(rid) != missing:
+                self._short[rid] = missing
+                log.warning("request 0x%s waits for its creator's deposit: creator %s has %d wei "
+                            "on router %s, the task needs %d, %d wei missing (anyone may "
+                            "deposit(%s) on that router)", rid.hex(), creator, balance,
+                            self.router, needed, missing, creator)
+            return True
+        return explain
 
     def _remote(self, definition_id: bytes) -> list[int]:
         if definition_id not in self._remote_steps:
@@ -98,13 +122,20 @@ class Keeper:
             req = self.r.functions.request(rid).call()
             state, deadline, remote_run = int(req[0]), int(req[3]), int(req[7])
             if state == REQ_UNFUNDED:
-                self._try(self.r.functions.open(rid), f"open request 0x{rid.hex()}")
+                if now >= deadline:  # expired: it can never open
+                    self._requests.discard(rid)
+                    self._short.pop(rid, None)
+                    continue
+                if self._try(self.r.functions.open(rid), f"open request 0x{rid.hex()}",
+                             self._unfunded(rid)):
+                    self._short.pop(rid, None)
             elif state == REQ_OPEN:
                 run_state = int(self.c.functions.runInfo(remote_run).call()[2])
                 if run_state not in (RUNNING, PAUSED) or now > deadline:
                     self._try(self.r.functions.report(rid), f"report request 0x{rid.hex()}")
             else:
                 self._requests.discard(rid)
+                self._short.pop(rid, None)
         return self.actions - before
 
     def run(self, poll_s: float = 0.2, stop_after_s: float | None = None,

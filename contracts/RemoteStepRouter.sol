@@ -14,8 +14,10 @@ import {Bitmask64} from "./libraries/Bitmask64.sol";
 /// @notice Carries remote workflow steps between the coordinators of two chains over an
 /// ERC-7786 gateway (see {IRemoteStepRouter} for the roles, the messages and the trust rules).
 /// @dev The coordinator and the gateway are trusted (fixed at deployment); trusted remote
-/// routers are set by the owner. The router's native balance funds remote tasks; it only
-/// grows by `fund` and by refunds pulled from the coordinator (`reclaim`), never by a message.
+/// routers are set by the owner. Remote tasks are paid from per-creator deposits: a task
+/// charges only the deposit of its home run's creator, and whatever its remote run did not
+/// pay out goes back to that deposit at `report`. The native balance only grows by `deposit`
+/// and by refunds pulled from the coordinator, never by a message.
 contract RemoteStepRouter is IRemoteStepRouter, Ownable, ReentrancyGuardTransient {
     using Bitmask64 for uint64;
     using InteroperableAddress for bytes;
@@ -32,6 +34,8 @@ contract RemoteStepRouter is IRemoteStepRouter, Ownable, ReentrancyGuardTransien
     IERC7786GatewaySource private immutable _gateway;
     mapping(uint256 chainId => address router) private _routers;
     mapping(bytes32 requestId => Request) private _requests;
+    mapping(address creator => uint256) private _deposits;
+    uint256 private _totalDeposits;
 
     /// @param coordinator_ This chain's WorkflowCoordinator (its `setRouter` must name this router).
     /// @param gateway_ This chain's ERC-7786 gateway (AccordGateway).
@@ -41,7 +45,7 @@ contract RemoteStepRouter is IRemoteStepRouter, Ownable, ReentrancyGuardTransien
         _gateway = gateway_;
     }
 
-    /// @notice Accepts refunds from the coordinator only (`reclaim`); sponsors use `fund`.
+    /// @notice Accepts refunds from the coordinator only (`reclaim`); creators use `deposit`.
     receive() external payable {
         if (msg.sender != address(_coordinator)) revert RouterUnexpectedValue(msg.sender);
     }
@@ -96,9 +100,36 @@ contract RemoteStepRouter is IRemoteStepRouter, Ownable, ReentrancyGuardTransien
 
     // ---------------------------------------------------------------- remote side
     /// @inheritdoc IRemoteStepRouter
-    function fund() external payable {
-        if (msg.value == 0) revert RouterZeroFunding();
-        emit Funded(msg.sender, msg.value, address(this).balance);
+    function deposit(address creator) external payable {
+        // CHECKS
+        if (msg.value == 0) revert RouterZeroAmount();
+        if (creator == address(0)) revert RouterInvalidCreator(creator);
+        // EFFECTS
+        uint256 balance = _deposits[creator] + msg.value;
+        _deposits[creator] = balance;
+        _totalDeposits += msg.value;
+        emit Deposited(creator, msg.sender, msg.value, balance);
+    }
+
+    /// @inheritdoc IRemoteStepRouter
+    function withdrawDeposit(uint256 amount, address payable to) external nonReentrant {
+        // CHECKS
+        if (amount == 0) revert RouterZeroAmount();
+        if (to == address(0)) revert RouterInvalidRecipient(to);
+        uint256 balance = _deposits[msg.sender];
+        if (balance < amount) revert RouterInsufficientDeposit(msg.sender, balance, amount);
+        // EFFECTS
+        // unchecked: amount <= balance (checked above) and <= _totalDeposits (a sum including it)
+        unchecked {
+            balance -= amount;
+            _totalDeposits -= amount;
+        }
+        _deposits[msg.sender] = balance;
+        emit DepositWithdrawn(msg.sender, to, amount, balance);
+        // INTERACTIONS
+        _cover(amount);
+        (bool ok, ) = to.call{value: amount}("");
+        if (!ok) revert RouterTransferFailed(to, amount);
     }
 
     /// @inheritdoc IRemoteStepRouter
@@ -108,7 +139,8 @@ contract RemoteStepRouter is IRemoteStepRouter, Ownable, ReentrancyGuardTransien
         if (st == RequestState.None) revert RouterUnknownRequest(requestId);
         if (st != RequestState.Unfunded) revert RouterRequestNotUnfunded(requestId, st);
         if (block.timestamp >= q.deadline) revert RouterRequestExpired(requestId, q.deadline);
-        if (address(this).balance < q.reward) revert RouterUnfunded(requestId, address(this).balance, q.reward);
+        uint256 balance = _deposits[q.creator];
+        if (balance < q.reward) revert RouterUnfunded(requestId, q.creator, balance, q.reward);
         _open(requestId, q);
     }
 
@@ -124,26 +156,39 @@ contract RemoteStepRouter is IRemoteStepRouter, Ownable, ReentrancyGuardTransien
         address home = _routers[homeChainId];
         if (home == address(0)) revert RouterUnknownChain(homeChainId);
         uint256 runId = q.remoteRunId;
-        IWorkflowCoordinatorTypes.RunState rs = _coordinator.runState(runId);
+        IWorkflowCoordinatorTypes.RunInfo memory info = _coordinator.runInfo(runId);
+        if (_live(info.state)) {
+            if (block.timestamp < q.deadline) revert RouterRunNotFinished(requestId, uint8(info.state), info.escrow);
+            // Past the deadline the home chain no longer waits: stop the run. The callee is
+            // this chain's immutable, trusted coordinator and this function is nonReentrant.
+            // slither-disable-next-line reentrancy-no-eth
+            _coordinator.cancelRun(runId);
+            info = _coordinator.runInfo(runId);
+            if (info.escrow != 0) {
+                // a step in flight keeps its reward in escrow until it settles: keep the cancel
+                // (no new claims) and report once the escrow is 0
+                emit RemoteRunStopped(requestId, runId, info.escrow);
+                return;
+            }
+        } else if (info.escrow != 0) {
+            revert RouterRunNotFinished(requestId, uint8(info.state), info.escrow);
+        }
+        // The run is over and its escrow settled: its one step was paid (Done) or its whole
+        // budget, the reward, was credited back to this router.
+        bool paid = _coordinator.stepState(runId, 0) == IWorkflowCoordinatorTypes.StepState.Done;
         Result memory res = Result({
             runId: q.homeRunId,
             step: q.step,
             attempt: q.attempt,
             resultHash: bytes32(0),
             resultURI: "",
-            success: rs == IWorkflowCoordinatorTypes.RunState.Completed
+            success: paid
         });
-        bool cancel;
-        if (res.success) {
-            (res.resultHash, res.resultURI) = _coordinator.result(runId, 0);
-        } else if (rs != IWorkflowCoordinatorTypes.RunState.Failed && rs != IWorkflowCoordinatorTypes.RunState.Cancelled) {
-            if (block.timestamp < q.deadline) revert RouterRunNotFinished(requestId, uint8(rs));
-            cancel = true; // past the deadline the home chain no longer waits: stop and report
-        }
+        if (paid) (res.resultHash, res.resultURI) = _coordinator.result(runId, 0);
         // EFFECTS
         q.state = RequestState.Reported;
+        if (!paid) _refund(requestId, q);
         // INTERACTIONS
-        if (cancel) _coordinator.cancelRun(runId);
         bytes32 messageId = _gateway.sendMessage(
             InteroperableAddress.formatEvmV1(homeChainId, home),
             abi.encode(RESULT, res),
@@ -154,9 +199,7 @@ contract RemoteStepRouter is IRemoteStepRouter, Ownable, ReentrancyGuardTransien
 
     /// @inheritdoc IRemoteStepRouter
     function reclaim() external nonReentrant {
-        uint256 before = address(this).balance;
-        _coordinator.withdraw();
-        emit Reclaimed(address(this).balance - before);
+        _reclaim();
     }
 
     // ---------------------------------------------------------------- views
@@ -173,6 +216,16 @@ contract RemoteStepRouter is IRemoteStepRouter, Ownable, ReentrancyGuardTransien
     /// @inheritdoc IRemoteStepRouter
     function request(bytes32 requestId) external view returns (Request memory) {
         return _requests[requestId];
+    }
+
+    /// @inheritdoc IRemoteStepRouter
+    function depositOf(address creator) external view returns (uint256) {
+        return _deposits[creator];
+    }
+
+    /// @inheritdoc IRemoteStepRouter
+    function totalDeposits() external view returns (uint256) {
+        return _totalDeposits;
     }
 
     /// @inheritdoc IRemoteStepRouter
@@ -206,12 +259,13 @@ contract RemoteStepRouter is IRemoteStepRouter, Ownable, ReentrancyGuardTransien
         t.maxAttempts = s.maxAttempts;
         t.reward = s.reward;
         t.deadline = deadline;
+        t.creator = info.creator;
         uint64 inputs = s.deps & info.doneMask;
         if (inputs != 0) (t.inputHash, t.inputURI) = _coordinator.result(runId, inputs.lowest());
     }
 
     /// @dev Remote side: record the task, register its one-step definition, open it if the
-    /// balance covers the reward and the deadline has not passed.
+    /// creator's deposit covers the reward and the deadline has not passed.
     function _receiveTask(uint256 fromChain, bytes calldata payload) private {
         (, Task memory t) = abi.decode(payload, (uint256, Task));
         if (t.homeChainId != fromChain) revert RouterTaskChainMismatch(t.homeChainId, fromChain);
@@ -228,28 +282,74 @@ contract RemoteStepRouter is IRemoteStepRouter, Ownable, ReentrancyGuardTransien
         q.homeRunId = t.runId;
         q.inputHash = t.inputHash;
         q.inputURI = t.inputURI;
+        q.creator = t.creator;
         emit TaskReceived(requestId, t.runId, t.step, t.homeChainId, t.attempt, t.deadline);
         // INTERACTIONS (the trusted coordinator; content-addressed, so idempotent)
         q.definitionId = _coordinator.registerDefinition(_oneStep(t));
         if (block.timestamp >= t.deadline) {
             emit TaskExpired(requestId, t.runId, t.step, t.deadline);
-        } else if (address(this).balance < t.reward) {
-            emit TaskUnfunded(requestId, t.runId, t.step, address(this).balance, t.reward);
+        } else if (_deposits[t.creator] < t.reward) {
+            emit TaskUnfunded(requestId, t.runId, t.step, t.creator, _deposits[t.creator], t.reward);
         } else {
             _open(requestId, q);
         }
     }
 
-    /// @dev Start the remote run with the request's reward as its budget.
+    /// @dev Charge the creator's deposit (the caller checked it covers the reward) and start
+    /// the remote run with the request's reward as its budget.
     function _open(bytes32 requestId, Request storage q) private {
+        address creator = q.creator;
+        uint256 reward = q.reward;
+        // EFFECTS
+        // unchecked: the caller checked reward <= _deposits[creator] <= _totalDeposits
+        uint256 left;
+        unchecked {
+            left = _deposits[creator] - reward;
+            _totalDeposits -= reward;
+        }
+        _deposits[creator] = left;
         q.state = RequestState.Open;
+        emit DepositCharged(creator, requestId, reward, left);
+        // INTERACTIONS
         // The callee is this chain's immutable, trusted coordinator; every entry point that
         // reaches here is nonReentrant and the request is Open before the call; only the id
         // it returns is written after it.
+        _cover(reward);
         // slither-disable-next-line reentrancy-eth
-        uint256 remoteRunId = _coordinator.startRun{value: q.reward}(q.definitionId, q.inputHash, q.inputURI);
+        uint256 remoteRunId = _coordinator.startRun{value: reward}(q.definitionId, q.inputHash, q.inputURI);
         q.remoteRunId = remoteRunId;
         emit TaskOpened(requestId, q.homeRunId, q.step, remoteRunId);
+    }
+
+    /// @dev The request's run ended without paying its step: its whole budget (the reward)
+    /// was credited to this router by the coordinator; it belongs to the creator's deposit.
+    function _refund(bytes32 requestId, Request storage q) private {
+        address creator = q.creator;
+        uint256 reward = q.reward;
+        if (reward == 0) return;
+        uint256 balance = _deposits[creator] + reward;
+        _deposits[creator] = balance;
+        _totalDeposits += reward;
+        emit DepositRefunded(creator, requestId, reward, balance);
+    }
+
+    /// @dev Make the native balance cover `amount`: refunds credited to deposits at `report`
+    /// may still sit with the coordinator (balance + owed >= totalDeposits, see the ledger in
+    /// {IRemoteStepRouter}, so pulling them always suffices).
+    function _cover(uint256 amount) private {
+        if (address(this).balance < amount) _reclaim();
+    }
+
+    /// @dev Pull everything the coordinator owes this router.
+    function _reclaim() private {
+        uint256 before = address(this).balance;
+        _coordinator.withdraw();
+        emit Reclaimed(address(this).balance - before);
+    }
+
+    /// @dev Whether a run may still change (claims, submissions).
+    function _live(IWorkflowCoordinatorTypes.RunState s) private pure returns (bool) {
+        return s == IWorkflowCoordinatorTypes.RunState.Running || s == IWorkflowCoordinatorTypes.RunState.Paused;
     }
 
     /// @dev Home side: hand the verdict to the coordinator (it ignores stale attempts).

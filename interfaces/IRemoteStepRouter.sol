@@ -13,11 +13,21 @@ import {IERC7786Recipient} from "@openzeppelin/contracts/interfaces/draft-IERC77
 ///
 /// Remote side: a TASK opens a one-step run of the local coordinator (its definition is
 /// registered on the fly; definitions are content-addressed so one shape is stored once),
-/// funded from the router's balance (`fund`). A message never creates value: when the
-/// balance is short the request is Unfunded and anyone may `open` it after funding. Agents
-/// claim, submit and validate that run as any other. When it ends, anyone calls `report`,
-/// which sends the RESULT back (a run still unfinished at the task's deadline is cancelled
-/// and reported as a failure).
+/// paid from the deposit of the home run's creator (`deposit`), never from anyone else's.
+/// A message never creates value: when that deposit is short the request is Unfunded and
+/// anyone may `open` it once the creator's deposit covers the reward. Agents claim, submit
+/// and validate that run as any other. When it is over (terminal, nothing left in escrow)
+/// anyone calls `report`, which credits what the run did not pay out back to the creator's
+/// deposit and sends the RESULT home; a run still unfinished at the task's deadline is
+/// cancelled first and reported as a failure once its escrow has settled.
+///
+/// Ledger (remote side; the router is the creator of every run it opens, so the coordinator
+/// credits those runs' refunds to the router):
+///   balance + coordinator.owed(router) + sum(escrow of Open requests' runs)
+///     == totalDeposits() + sum(reward - paid over Open requests)
+/// where `paid` is the reward if the request's step is Done, else 0. Hence
+/// balance + coordinator.owed(router) >= totalDeposits(): every deposit is always covered.
+/// (Value forced in by selfdestruct only makes the left side larger.)
 ///
 /// Messages (ERC-7786 payloads), each `abi.encode(uint8 kind, <struct>)`:
 /// - kind 1 TASK, home -> remote: `Task`
@@ -32,6 +42,7 @@ interface IRemoteStepRouter is IERC7786Recipient {
     /// @param deadline Home-chain time after which the home step no longer accepts a result.
     /// @param inputHash Result hash of the step's lowest-index Done dependency (0 for a root).
     /// @param inputURI Result URI of that dependency ("" for a root).
+    /// @param creator The home run's creator: its deposit on the remote router pays the task.
     struct Task {
         uint256 homeChainId;
         address homeCoordinator;
@@ -46,6 +57,7 @@ interface IRemoteStepRouter is IERC7786Recipient {
         uint64 deadline;
         bytes32 inputHash;
         string inputURI;
+        address creator;
     }
 
     /// @notice What the remote chain reports back for one attempt of a step.
@@ -67,6 +79,7 @@ interface IRemoteStepRouter is IERC7786Recipient {
     }
 
     /// @notice Remote side: a received task and the local run that executes it.
+    /// @param creator The home run's creator, whose deposit pays (and gets refunds of) it.
     struct Request {
         RequestState state;
         uint8 step;
@@ -79,6 +92,7 @@ interface IRemoteStepRouter is IERC7786Recipient {
         bytes32 definitionId;
         bytes32 inputHash;
         string inputURI;
+        address creator;
     }
 
     // ---------------------------------------------------------------- errors
@@ -101,18 +115,28 @@ interface IRemoteStepRouter is IERC7786Recipient {
     error RouterUnknownRequest(bytes32 requestId);
     /// @notice `open` needs an Unfunded request; `requestId` is `state`.
     error RouterRequestNotUnfunded(bytes32 requestId, RequestState state);
-    /// @notice The router holds `balance`, the request needs `needed`; `fund` it first.
-    error RouterUnfunded(bytes32 requestId, uint256 balance, uint256 needed);
+    /// @notice The deposit of `creator` is `balance`, the request needs `needed`; `deposit`
+    /// for the creator first.
+    error RouterUnfunded(bytes32 requestId, address creator, uint256 balance, uint256 needed);
     /// @notice The task's deadline `deadline` has passed; it can no longer be opened.
     error RouterRequestExpired(bytes32 requestId, uint64 deadline);
     /// @notice `report` needs an Open request; `requestId` was reported already.
     error RouterAlreadyReported(bytes32 requestId);
     /// @notice `report` needs an Open request; `requestId` is `state`.
     error RouterRequestNotOpen(bytes32 requestId, RequestState state);
-    /// @notice The remote run of `requestId` is `runState` and its deadline has not passed.
-    error RouterRunNotFinished(bytes32 requestId, uint8 runState);
-    /// @notice `fund` was called without value.
-    error RouterZeroFunding();
+    /// @notice The remote run of `requestId` is not over: it is `runState` (Running or Paused
+    /// before the deadline), or it ended but `escrow` is still held for a step in flight.
+    error RouterRunNotFinished(bytes32 requestId, uint8 runState, uint256 escrow);
+    /// @notice `deposit` without value, or `withdrawDeposit` of zero.
+    error RouterZeroAmount();
+    /// @notice `deposit` for the zero address.
+    error RouterInvalidCreator(address creator);
+    /// @notice `withdrawDeposit` to the zero address.
+    error RouterInvalidRecipient(address to);
+    /// @notice `creator` has a deposit of `balance`, less than the `needed` it asked for.
+    error RouterInsufficientDeposit(address creator, uint256 balance, uint256 needed);
+    /// @notice Sending `amount` to `to` failed.
+    error RouterTransferFailed(address to, uint256 amount);
     /// @notice Only the coordinator pays the router through `receive`; `caller` is not it.
     error RouterUnexpectedValue(address caller);
 
@@ -134,14 +158,33 @@ interface IRemoteStepRouter is IERC7786Recipient {
     );
     /// @notice Remote side: `requestId` arrived after its `deadline`; it will not be opened.
     event TaskExpired(bytes32 indexed requestId, uint256 indexed runId, uint8 indexed step, uint64 deadline);
-    /// @notice Remote side: `requestId` waits for funding (`balance` < `needed`).
-    event TaskUnfunded(bytes32 indexed requestId, uint256 indexed runId, uint8 indexed step, uint256 balance, uint256 needed);
+    /// @notice Remote side: `requestId` waits until the deposit of `creator` (`balance`)
+    /// covers its reward (`needed`).
+    event TaskUnfunded(
+        bytes32 indexed requestId,
+        uint256 indexed runId,
+        uint8 indexed step,
+        address creator,
+        uint256 balance,
+        uint256 needed
+    );
     /// @notice Remote side: `requestId` runs as `remoteRunId` of the local coordinator.
     event TaskOpened(bytes32 indexed requestId, uint256 indexed runId, uint8 indexed step, uint256 remoteRunId);
     /// @notice Remote side: the outcome of `requestId` was sent home as `messageId`.
     event ResultSent(bytes32 indexed requestId, uint256 indexed runId, uint8 indexed step, bool success, bytes32 messageId);
-    /// @notice `from` added `amount`; the router now holds `balance`.
-    event Funded(address indexed from, uint256 amount, uint256 balance);
+    /// @notice Remote side: past its deadline the run of `requestId` was cancelled, but
+    /// `escrow` is still held for a step in flight; `report` again once it settled.
+    event RemoteRunStopped(bytes32 indexed requestId, uint256 indexed remoteRunId, uint256 escrow);
+    /// @notice `payer` added `amount` to the deposit of `creator`, now `balance`.
+    event Deposited(address indexed creator, address indexed payer, uint256 amount, uint256 balance);
+    /// @notice `creator` withdrew `amount` of its deposit to `to`; `balance` is left.
+    event DepositWithdrawn(address indexed creator, address indexed to, uint256 amount, uint256 balance);
+    /// @notice Opening `requestId` took its reward `amount` from the deposit of `creator`
+    /// (`balance` left).
+    event DepositCharged(address indexed creator, bytes32 indexed requestId, uint256 amount, uint256 balance);
+    /// @notice Reporting `requestId` gave back `amount` its run did not pay out to the
+    /// deposit of `creator` (now `balance`).
+    event DepositRefunded(address indexed creator, bytes32 indexed requestId, uint256 amount, uint256 balance);
     /// @notice The router pulled `amount` of refunds from the coordinator.
     event Reclaimed(uint256 amount);
 
@@ -154,19 +197,26 @@ interface IRemoteStepRouter is IERC7786Recipient {
     function sendTask(uint256 runId, uint8 step, uint256 chainId, uint8 attempt, uint64 deadline) external;
 
     // ---------------------------------------------------------------- remote side
-    /// @notice Add `msg.value` to the balance that funds remote tasks (anyone).
-    function fund() external payable;
+    /// @notice Add `msg.value` to the deposit of `creator` (anyone may top it up); it only
+    /// ever pays tasks of runs `creator` started, and only `creator` withdraws it.
+    function deposit(address creator) external payable;
 
-    /// @notice Open an Unfunded request once the balance covers its reward (anyone).
+    /// @notice Withdraw `amount` of the caller's own deposit to `to`.
+    function withdrawDeposit(uint256 amount, address payable to) external;
+
+    /// @notice Open an Unfunded request once its creator's deposit covers its reward (anyone).
     function open(bytes32 requestId) external;
 
-    /// @notice Send the outcome of an Open request home (anyone): its run Completed (success,
-    /// with the run's result), Failed or Cancelled (failure); a run unfinished at the deadline
-    /// is cancelled first and reported as a failure.
+    /// @notice Send the outcome of an Open request home (anyone) once its run is over: ended
+    /// (Completed, Failed or Cancelled) with no escrow left. Success iff the step is Done (the
+    /// executor was paid); otherwise the reward goes back to the creator's deposit. Past the
+    /// deadline a Running or Paused run is cancelled first; if a step in flight still holds
+    /// escrow after that, the request stays Open (`RemoteRunStopped`) until it settles.
     function report(bytes32 requestId) external;
 
     /// @notice Pull the router's refunds (failed or cancelled remote runs) from the coordinator
-    /// back into its balance (anyone).
+    /// into its balance (anyone). They already belong to creators' deposits (credited at
+    /// `report`); withdrawals and openings also pull them when the balance alone is short.
     function reclaim() external;
 
     // ---------------------------------------------------------------- views
@@ -178,6 +228,12 @@ interface IRemoteStepRouter is IERC7786Recipient {
 
     /// @notice A received request.
     function request(bytes32 requestId) external view returns (Request memory);
+
+    /// @notice The deposit of `creator`: what its tasks can still be paid from.
+    function depositOf(address creator) external view returns (uint256);
+
+    /// @notice The sum of all deposits.
+    function totalDeposits() external view returns (uint256);
 
     /// @notice The id a request gets on the remote chain.
     function requestIdOf(uint256 homeChainId, address homeCoordinator, uint256 runId, uint8 step, uint8 attempt)

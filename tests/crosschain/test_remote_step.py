@@ -150,8 +150,8 @@ def world(chaina: Chain, chainb: Chain, tmp_path: Path) -> World:
     _agent(b, agent, [EXECUTE])
     for v in validators:
         _agent(b, v, [VALIDATE])
-    sponsor = dev_account(9)
-    b.tx(b.router.functions.fund(), sponsor, value=10 * REWARD)
+    # the run's creator pays its remote steps from its own deposit on chainb's router
+    b.tx(b.router.functions.deposit(creator.address), creator, value=10 * REWARD)
     return World(a, b, admin, creator, agent, validators, SqliteStore(tmp_path / "relay.sqlite"))
 
 
@@ -163,7 +163,7 @@ def _step(role: bytes, chain_id: int, deps: int = 0, quorum: int = 0,
 def _start(w: World) -> int:
     """research@chaina -> execute@chainb (quorum 2) -> report@chaina."""
     ca, cb = w.a.client.chain_id, w.b.client.chain_id
-    defn = (b"\x00" * 32, 0, [_step(RESEARCH, ca), _step(EXECUTE, cb, deps=1, quorum=2),
+    defn = (b"\x00" * 32, 0, 0, 0, [_step(RESEARCH, ca), _step(EXECUTE, cb, deps=1, quorum=2),
                               _step(REPORT, ca, deps=2)])
     coord = w.a.coordinator
     receipt = w.a.tx(coord.functions.registerDefinition(defn), w.creator)
@@ -200,6 +200,9 @@ def test_middle_step_on_chainb_completes_the_run_on_chaina(world: World) -> None
     assert w.pump(w.a, w.b) == 1
     rid = w.request_id(run, 1, 0)
     req = w.b.router.functions.request(rid).call()
+    # opened from the run creator's own deposit on chainb
+    assert req[11] == w.creator.address
+    assert w.b.router.functions.depositOf(w.creator.address).call() == 9 * REWARD
     # the remote run's input is the result of the home step it depends on
     assert (req[9], req[10]) == (b"\x01" * 32, "ipfs://research")
     remote_run = w.run_remote(rid, b"\x02" * 32, "ipfs://executed")
@@ -263,3 +266,5 @@ def test_a_passed_deadline_redispatches_and_the_stale_result_is_ignored(world: W
     assert coord.functions.stepState(run, 1).call() == DONE
     assert tuple(coord.functions.result(run, 1).call()) == (b"\x02" * 32, "ipfs://executed")
     _finish_on_a(w, run)
+    # both attempts ran and were paid, each from the creator's deposit
+    assert w.b.router.functions.depositOf(w.creator.address).call() == 8 * REWARD

@@ -286,6 +286,35 @@ def test_keeper_loop_outlives_failing_passes(monkeypatch: pytest.MonkeyPatch) ->
     assert len(passes) > 4
 
 
+
+def test_keeper_warns_naming_the_creator_when_its_deposit_is_short(
+        caplog: pytest.LogCaptureFixture) -> None:
+    """An open that reverts RouterUnfunded is a warning (once per shortfall) naming the creator
+    and the wei missing; any other revert stays at debug (a race lost to another keeper)."""
+    from accord.keeper import Keeper
+
+    rid, creator = b"\x01" * 32, "0x" + "ab" * 20
+    reverts = [ContractRevert("RouterUnfunded", (rid, creator, 5, 12), "0x")] * 2 + [
+        ContractRevert("RouterRequestNotUnfunded", (rid, 2), "0x"),
+        ContractRevert("RouterUnfunded", (rid, creator, 10, 12), "0x")]
+
+    class FakeClient:
+        def transact(self, fn: Any, account: Any) -> None:
+            raise reverts.pop(0)
+
+    keeper = Keeper.__new__(Keeper)  # no chain: only _try and its explanation
+    keeper.client, keeper.account, keeper.router = FakeClient(), None, "0xrouter"  # type: ignore
+    keeper.actions, keeper._short = 0, {}
+    with caplog.at_level(logging.DEBUG, logger="accord.keeper"):
+        for _ in range(4):
+            assert not keeper._try(None, "open", keeper._unfunded(rid))
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 2  # 7 wei short (twice: warned once), then 2 wei short
+    assert creator in warnings[0] and "7 wei missing" in warnings[0]
+    assert "2 wei missing" in warnings[1]
+    assert any("RouterRequestNotUnfunded" in r.getMessage() for r in caplog.records
+               if r.levelno == logging.DEBUG)
+
 def test_service_loop_backs_off_doubling_to_a_cap_and_resets_after_a_good_pass() -> None:
     from accord.service_loop import run_service
 

@@ -5,9 +5,11 @@ exactly what it owes plus what it escrows, computed from the contracts' own gett
 - WorkflowCoordinator: ``balance == totalOwed() + totalEscrowed()``.
 - AgentRoles: ``balance == sum(active + unbonding over every bonded (agent, role)) +
   treasuryBalance()`` (slashed value stays as treasury until swept).
-- RemoteStepRouter: a pool with no debts of its own; its balance moves only by ``Funded``
-  (in), the reward of every ``TaskOpened`` request (out, into a remote run's escrow) and
-  ``Reclaimed`` (in), so ``balance == opening + funded - opened rewards + reclaimed``.
+- RemoteStepRouter: per-creator deposits. Its balance moves only by ``Deposited`` (in),
+  ``DepositWithdrawn`` (out), ``DepositCharged`` (out, a reward into a remote run's escrow)
+  and ``Reclaimed`` (in); ``totalDeposits`` by those deposit events plus ``DepositRefunded``;
+  and exactly: ``balance + coordinator.owed(router) + escrow of its Open runs ==
+  totalDeposits + sum(reward - paid over Open requests)`` (so every deposit is covered).
 - AccordGateway: rejects value on every entry point, so its balance stays 0.
 """
 
@@ -37,19 +39,42 @@ def assert_roles_solvent(w3: Web3, roles: Any, bonds: Iterable[tuple[int, bytes]
     assert balance == held + treasury, ("roles", balance, held, treasury)
 
 
-def assert_router_ledger(w3: Web3, router: Any, from_block: int, opening: int) -> None:
-    """The router's balance now against ``opening`` (its balance before ``from_block``, read
-    then: anvil may no longer serve old state after snapshots and reverts) and its own
-    events since ``from_block``."""
-    funded = sum(int(e["args"]["amount"]) for e in
-                 router.events.Funded().get_logs(from_block=from_block))
-    opened = sum(int(router.functions.request(e["args"]["requestId"]).call()[4]) for e in
-                 router.events.TaskOpened().get_logs(from_block=from_block))
-    reclaimed = sum(int(e["args"]["amount"]) for e in
-                    router.events.Reclaimed().get_logs(from_block=from_block))
+REQ_OPEN, STEP_DONE = 2, 5
+
+
+def _sum(router: Any, event: str, from_block: int) -> int:
+    return sum(int(e["args"]["amount"]) for e in
+               getattr(router.events, event)().get_logs(from_block=from_block))
+
+
+def assert_router_ledger(w3: Web3, router: Any, coordinator: Any, from_block: int,
+                         opening: tuple[int, int]) -> None:
+    """The router's balance and ``totalDeposits`` now against ``opening`` (both read before
+    ``from_block``: anvil may no longer serve old state after snapshots and reverts) and its
+    own events since ``from_block``; then the exact ledger against its coordinator."""
+    deposited = _sum(router, "Deposited", from_block)
+    withdrawn = _sum(router, "DepositWithdrawn", from_block)
+    charged = _sum(router, "DepositCharged", from_block)
+    refunded = _sum(router, "DepositRefunded", from_block)
+    reclaimed = _sum(router, "Reclaimed", from_block)
     balance = w3.eth.get_balance(router.address)
-    assert balance == opening + funded - opened + reclaimed, (
-        "router", balance, opening, funded, opened, reclaimed)
+    deposits = int(router.functions.totalDeposits().call())
+    assert balance == opening[0] + deposited - withdrawn - charged + reclaimed, (
+        "router balance", balance, opening[0], deposited, withdrawn, charged, reclaimed)
+    assert deposits == opening[1] + deposited - withdrawn - charged + refunded, (
+        "router deposits", deposits, opening[1], deposited, withdrawn, charged, refunded)
+    held = balance + int(coordinator.functions.owed(router.address).call())
+    assert held >= deposits, ("router deposits not covered", held, deposits)
+    owed = deposits
+    for e in router.events.DepositCharged().get_logs(from_block=from_block):
+        q = router.functions.request(e["args"]["requestId"]).call()
+        if int(q[0]) != REQ_OPEN:
+            continue
+        run = int(q[7])
+        held += int(coordinator.functions.runInfo(run).call()[3])
+        paid = int(coordinator.functions.stepState(run, 0).call()) == STEP_DONE
+        owed += 0 if paid else int(q[4])
+    assert held == owed, ("router ledger", held, owed)
 
 
 def assert_gateway_holds_nothing(w3: Web3, gateway: str) -> None:

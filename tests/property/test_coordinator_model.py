@@ -34,7 +34,7 @@ SHAPES: list[Definition] = [
 
 
 def _tuple(d: Definition, chain_id: int) -> tuple[Any, ...]:
-    return (b"\x00" * 32, 0, [(EXEC, s.deps, s.join, s.lease, s.attempts, s.backoff_initial,
+    return (b"\x00" * 32, 0, 0, 0, [(EXEC, s.deps, s.join, s.lease, s.attempts, s.backoff_initial,
                                s.backoff_multiplier, s.backoff_cap, s.quorum, s.reward,
                                s.compensation, s.decision, chain_id) for s in d.steps])
 

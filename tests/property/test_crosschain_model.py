@@ -6,7 +6,11 @@ sending but before recording, restarts from the SQLite store, replays of deliver
 origin reorgs within the confirmation depth, and workflows whose middle step runs on the other
 chain. Invariants after every step: at-most-once delivery, nothing delivered that the origin
 does not hold, the store never claims a delivery the chain lacks, step dependencies hold on
-both chains, every value-holding contract is solvent. At the end of every example everything
+both chains, every value-holding contract is solvent, every router's ledger holds exactly, and
+per creator across both chains: what its runs paid out (home executors, and remote executors
+paid from its deposits) never exceeds what it put in (run budgets and deposits, less
+withdrawals), and what it put in and did not pay out is all still held for it. Two creators
+start runs and deposit, so one creator's deposit paying another's task would show. At the end of every example everything
 is driven to quiescence: every message that survived is delivered, every workflow completes,
 and the home step is Done exactly when the remote run is.
 
@@ -62,6 +66,7 @@ R_RUNNING, R_COMPLETED = 1, 3
 Q_NONE, Q_UNFUNDED, Q_OPEN, Q_REPORTED = 0, 1, 2, 3
 M_DELIVERED = 1
 SIDES = ("a", "b")
+CREATORS = (1, 9)  # dev accounts that start runs and deposit for their remote steps
 
 
 def _other(side: str) -> str:
@@ -121,7 +126,7 @@ def xenv(chaina: Chain, chainb: Chain, tmp_path_factory: pytest.TempPathFactory
             s.bonds.append((s.agent_id, role))
         here = client.chain_id
         there = Client(suites[_other(side)].chain.rpc_url).chain_id
-        defn = (b"\x00" * 32, 0, [_step(RESEARCH, here), _step(EXECUTE, there, deps=1),
+        defn = (b"\x00" * 32, 0, 0, 0, [_step(RESEARCH, here), _step(EXECUTE, there, deps=1),
                                   _step(REPORT, here, deps=2)])
         coord = client.contract("WorkflowCoordinator", s.addresses["coordinator"])
         receipt = client.transact(coord.functions.registerDefinition(defn), creator)
@@ -147,7 +152,12 @@ class End:
         self.counter = c("MockCountingRecipient", a["counter"])
         self.start = self.w3.eth.block_number + 1
         # read now: anvil may no longer serve the state of old blocks after reverts
-        self.router_opening = int(self.w3.eth.get_balance(self.router.address))
+        self.router_opening = (int(self.w3.eth.get_balance(self.router.address)),
+                               int(self.router.functions.totalDeposits().call()))
+        self.creator_opening = {
+            i: int(self.coordinator.functions.owed(dev_account(i).address).call())
+            + int(self.router.functions.depositOf(dev_account(i).address).call())
+            for i in CREATORS}
 
     def mine(self, blocks: int = 1) -> None:
         for _ in range(blocks):
@@ -175,8 +185,8 @@ class CrossChainMachine(RuleBasedStateMachine):
     tmp: Path
 
     @initialize(a_to_b=st.integers(0, 3), b_to_a=st.integers(0, 3),
-                home=st.sampled_from([*SIDES, None]))
-    def setup(self, a_to_b: int, b_to_a: int, home: str | None) -> None:
+                home=st.sampled_from([*SIDES, None]), who=st.sampled_from(CREATORS))
+    def setup(self, a_to_b: int, b_to_a: int, home: str | None, who: int) -> None:
         """Snapshot both chains, start services on a fresh store, and put some traffic in
         flight (so even a short example ends with messages and a run to drive home)."""
         self.snapshots = {s: str(rpc(self.env[s].chain.rpc_url, "evm_snapshot")) for s in SIDES}
@@ -186,6 +196,7 @@ class CrossChainMachine(RuleBasedStateMachine):
         self.store_path = self.tmp / f"store-{CrossChainMachine.examples}.sqlite"
         self.tag = 1
         self.runs: list[tuple[str, int]] = []  # (home side, run id)
+        self.creators: dict[tuple[str, int], int] = {}  # (home side, run id) -> dev account
         # The example's first block, on both chains at the same time: the session's chains
         # are shared with tests that warp one of them, and a skew beyond the remote deadline
         # would expire every remote task on arrival.
@@ -198,7 +209,7 @@ class CrossChainMachine(RuleBasedStateMachine):
             if count:
                 self._send_bulk(origin, count)
         if home is not None:
-            self.start_run(home)
+            self.start_run(home, who)
 
     def teardown(self) -> None:
         if not hasattr(self, "snapshots"):
@@ -346,10 +357,10 @@ class CrossChainMachine(RuleBasedStateMachine):
         e.mine(CONFIRMATIONS + 1)  # the other branch is longer
 
     # -------------------------------------------------------------- workflow rules
-    @rule(home=st.sampled_from(SIDES))
-    def start_run(self, home: str) -> None:
+    @rule(home=st.sampled_from(SIDES), who=st.sampled_from(CREATORS))
+    def start_run(self, home: str, who: int) -> None:
         """research@home (done at once) -> execute@other chain -> report@home."""
-        e, creator, agent = self.ends[home], dev_account(1), dev_account(2)
+        e, creator, agent = self.ends[home], dev_account(who), dev_account(2)
         receipt = e.client.transact(e.coordinator.functions.startRun(
             e.suite.def_id, b"\x11" * 32, "ipfs://in"), creator, value=3 * REWARD)
         run = int(_events(e.coordinator, "RunStarted", receipt)[0]["runId"])
@@ -357,6 +368,7 @@ class CrossChainMachine(RuleBasedStateMachine):
         e.client.transact(e.coordinator.functions.claim(run, 0, e.suite.agent_id), agent)
         e.client.transact(e.coordinator.functions.submit(run, 0, b"\x01" * 32, "r", 0), agent)
         self.runs.append((home, run))
+        self.creators[(home, run)] = who
 
     @rule(data=st.data())
     def advance_home(self, data: Any) -> None:
@@ -368,10 +380,20 @@ class CrossChainMachine(RuleBasedStateMachine):
         if self.runs:
             self._advance_remote(*data.draw(st.sampled_from(self.runs)))
 
-    @rule(side=st.sampled_from(SIDES))
-    def fund_router(self, side: str) -> None:
-        e = self.ends[side]
-        e.client.transact(e.router.functions.fund(), dev_account(9), value=REWARD)
+    @rule(side=st.sampled_from(SIDES), who=st.sampled_from(CREATORS))
+    def deposit(self, side: str, who: int) -> None:
+        """A creator tops up its own deposit on ``side``'s router."""
+        e, creator = self.ends[side], dev_account(who)
+        e.client.transact(e.router.functions.deposit(creator.address), creator, value=REWARD)
+
+    @rule(side=st.sampled_from(SIDES), who=st.sampled_from(CREATORS))
+    def withdraw_deposit(self, side: str, who: int) -> None:
+        """A creator takes back up to one reward of its deposit (never more than it has)."""
+        e, creator = self.ends[side], dev_account(who)
+        amount = min(REWARD, int(e.router.functions.depositOf(creator.address).call()))
+        if amount:
+            e.client.transact(e.router.functions.withdrawDeposit(amount, creator.address),
+                              creator)
 
     @rule(side=st.sampled_from(SIDES))
     def reclaim(self, side: str) -> None:
@@ -409,7 +431,9 @@ class CrossChainMachine(RuleBasedStateMachine):
         r, agent = self.ends[_other(home)], dev_account(2)
         rid, req = self._request(home, run)
         if req[0] == Q_UNFUNDED:
-            if r.w3.eth.get_balance(r.router.address) < req[4] or r.now() + 1 >= req[3]:
+            assert req[11] == dev_account(self.creators[(home, run)]).address
+            if (r.router.functions.depositOf(req[11]).call() < req[4]
+                    or r.now() + 1 >= req[3]):
                 return False  # unfunded, or expired: only the home deadline moves it on
             r.client.transact(r.router.functions.open(rid), agent)
             return True
@@ -480,8 +504,51 @@ class CrossChainMachine(RuleBasedStateMachine):
             return
         for e in self.ends.values():
             assert_coordinator_solvent(e.w3, e.coordinator)
-            assert_router_ledger(e.w3, e.router, e.start, e.router_opening)
+            assert_router_ledger(e.w3, e.router, e.coordinator, e.start, e.router_opening)
             assert_gateway_holds_nothing(e.w3, e.gateway.address)
+
+    @invariant()
+    def no_creator_pays_out_more_than_it_put_in(self) -> None:
+        """Per creator, across both chains, from the chains alone: paid out <= put in, and
+        put in - paid out == what is still held for it (credits, run escrow, deposits, and
+        its Open remote runs' unpaid rewards)."""
+        if not hasattr(self, "ends"):
+            return
+        for who in CREATORS:
+            x = dev_account(who).address
+            put_in = paid_out = held = 0
+            for e in self.ends.values():
+                c, r = e.coordinator, e.router
+                runs = [int(ev["args"]["runId"]) for ev in
+                        c.events.RunStarted().get_logs(from_block=e.start)
+                        if ev["args"]["creator"] == x]
+                put_in += sum(int(ev["args"]["budget"]) for ev in
+                              c.events.RunStarted().get_logs(from_block=e.start)
+                              if ev["args"]["creator"] == x)
+                for name, sign in (("Deposited", 1), ("DepositWithdrawn", -1)):
+                    put_in += sign * sum(int(ev["args"]["amount"]) for ev in
+                                         getattr(r.events, name)().get_logs(from_block=e.start)
+                                         if ev["args"]["creator"] == x)
+                held += (int(c.functions.owed(x).call()) + int(r.functions.depositOf(x).call())
+                         - e.creator_opening[who])
+                held += sum(int(c.functions.runInfo(run).call()[3]) for run in runs)
+                # its home runs: rewards paid to executors (a remote step's reward comes back
+                # to the creator itself: its executor was paid from the creator's deposit)
+                paid_out += sum(int(ev["args"]["reward"]) for ev in
+                                c.events.StepDone().get_logs(from_block=e.start)
+                                if int(ev["args"]["runId"]) in runs and ev["args"]["payee"] != x)
+                # its remote runs here: paid from its deposit
+                for ev in r.events.DepositCharged().get_logs(from_block=e.start):
+                    if ev["args"]["creator"] != x:
+                        continue
+                    q = r.functions.request(ev["args"]["requestId"]).call()
+                    paid = int(c.functions.stepState(q[7], 0).call()) == DONE
+                    paid_out += int(q[4]) if paid else 0
+                    if q[0] == Q_OPEN:
+                        held += 0 if paid else int(q[4])
+            assert paid_out <= put_in, ("creator paid out more than it put in", x, paid_out,
+                                        put_in)
+            assert held == put_in - paid_out, ("creator ledger", x, held, put_in, paid_out)
 
     # -------------------------------------------------------------- quiescence
     def _quiesce_and_check(self) -> None:
@@ -499,7 +566,7 @@ class CrossChainMachine(RuleBasedStateMachine):
                 if self._advance_remote(home, run):
                     progressed = True
                 elif self._fundable(home, run):
-                    self.fund_router(_other(home))  # a sponsor tops the router up
+                    self.deposit(_other(home), self.creators[(home, run)])  # its creator pays
                     progressed = True
             if progressed or not self._all_delivered():
                 continue
@@ -509,10 +576,11 @@ class CrossChainMachine(RuleBasedStateMachine):
                 break
             self.deadline_passes()  # an expired unfunded request: the home deadline passes
         for side in SIDES:
-            self.reclaim(side)  # whatever cancelled runs refunded goes back to the pool
+            self.reclaim(side)  # refunds of cancelled runs (already in creators' deposits)
         assert self._all_delivered(), "a sent message was never delivered"
         self.delivered_at_most_once_and_only_what_was_sent()
         self.value_is_conserved()
+        self.no_creator_pays_out_more_than_it_put_in()
         for e in self.ends.values():  # bonds move only by slashing here: checked once
             assert_roles_solvent(e.w3, e.roles, e.suite.bonds)
         for home, run in self.runs:

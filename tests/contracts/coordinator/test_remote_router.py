@@ -1,17 +1,34 @@
 """Remote steps on one chain: two coordinators (home and remote), a RemoteStepRouter each, and a
 MockGateway that records sends and lets the test deliver any payload with any sender. The
 remote router is reached as chain FAR from home; home is this chain's id. Every revert path of
-the router and of the coordinator's remote hooks."""
+the router and of the coordinator's remote hooks, the per-creator deposits that pay remote
+tasks (and the drain attack they stop), and the router's ledger after every test:
+
+    balance + coordinator.owed(router) + sum(escrow of Open requests' runs)
+        == totalDeposits() + sum(reward - paid over Open requests)
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import ape
 import pytest
-from coord_helpers import DONE, FAILED, R_CANCELLED, R_COMPLETED, R_FAILED, READY, REWARD, mask
+from coord_helpers import (
+    DONE,
+    FAILED,
+    R_CANCELLED,
+    R_COMPLETED,
+    R_FAILED,
+    R_RUNNING,
+    READY,
+    REWARD,
+    mask,
+)
 from eth_abi import decode, encode
+from eth_utils import keccak
 
 from accord.messages import encode_interop_address
 
@@ -19,7 +36,7 @@ FAR = 999_999  # the chain id the home router uses for the remote router
 DISPATCHED = 9
 Q_NONE, Q_UNFUNDED, Q_OPEN, Q_REPORTED = range(4)
 TASK_ABI = ("(uint256,address,uint256,uint8,uint8,bytes32,uint8,uint32,uint8,uint96,uint64,"
-            "bytes32,string)")
+            "bytes32,string,address)")
 RESULT_ABI = "(uint256,uint8,uint8,bytes32,string,bool)"
 LEASE = 100
 
@@ -40,11 +57,14 @@ class RR:
     def remote_id(self) -> bytes:
         return encode_interop_address(FAR, self.remote.address)
 
-    def start(self, quorum: int = 0, attempts: int = 3) -> int:
-        """local 0 -> remote 1 -> local 2, with step 0 done."""
+    def start(self, quorum: int = 0, attempts: int = 3, reward: int = REWARD,
+              creator: Any = None) -> int:
+        """local 0 -> remote 1 -> local 2, with step 0 done; started by ``creator`` (default
+        the world's creator)."""
         w = self.w
-        run = w.run_of([w.spec(), _remote(w, deps=mask(0), quorum=quorum, attempts=attempts),
-                        w.spec(deps=mask(1))])
+        defn = w.define([w.spec(), _remote(w, deps=mask(0), quorum=quorum, attempts=attempts,
+                                           reward=reward), w.spec(deps=mask(1))])
+        run = w.start(defn, sender=creator)
         w.finish(run, 0)
         return run
 
@@ -64,8 +84,9 @@ class RR:
         return self.remote.requestIdOf(self.w.chain_id, self.w.coordinator.address, run, 1, attempt)
 
     def opened(self, run: int, attempt: int = 0) -> tuple[bytes, int]:
-        """Dispatch (funded) and deliver: the request id and the remote run."""
-        self.remote.fund(value=REWARD, sender=self.w.creator)
+        """Dispatch (the creator deposits the reward first) and deliver: the request id and
+        the remote run."""
+        self.remote.deposit(self.w.creator, value=REWARD, sender=self.w.creator)
         self.deliver_task(self.dispatch(run))
         rid = self.rid(run, attempt)
         return rid, int(self.remote.request(rid).remoteRunId)
@@ -80,6 +101,36 @@ class RR:
     def report(self, rid: bytes) -> bytes:
         tx = self.remote.report(rid, sender=self.w.outsider)
         return bytes(tx.events.filter(self.gateway.Sent)[-1].payload)
+
+    def held(self, router: Any = None, coordinator: Any = None) -> int:
+        router, coordinator = router or self.remote, coordinator or self.rcoord
+        return (int(self.w.chain.provider.get_balance(router.address))
+                + int(coordinator.owed(router.address)))
+
+    def assert_ledger(self, router: Any = None, coordinator: Any = None) -> None:
+        """The router's ledger, exactly: what it holds (balance, credit with the coordinator,
+        the escrow of its Open runs) is every deposit plus what its Open runs have not paid."""
+        router, coordinator = router or self.remote, coordinator or self.rcoord
+        head = self.w.chain.blocks.head.number
+        rids = {bytes(e.requestId) for e in router.TaskReceived.range(0, head + 1)}
+        held, owed = self.held(router, coordinator), int(router.totalDeposits())
+        assert held >= owed, ("deposits not covered", held, owed)
+        for rid in rids:
+            q = router.request(rid)
+            if q.state != Q_OPEN:
+                continue
+            held += int(coordinator.runInfo(q.remoteRunId).escrow)
+            paid = int(coordinator.stepState(q.remoteRunId, 0)) == DONE
+            owed += 0 if paid else int(q.reward)
+        assert held == owed, ("router ledger", held, owed)
+
+
+@pytest.fixture(autouse=True)
+def _router_ledgers(rr: RR) -> Iterator[None]:
+    """Both routers' ledgers hold after every test."""
+    yield
+    rr.assert_ledger()
+    rr.assert_ledger(rr.home, rr.w.coordinator)
 
 
 def _remote(w: Any, **kw: Any) -> tuple[Any, ...]:
@@ -160,7 +211,8 @@ def test_dispatch_sends_the_task_with_spec_and_input(rr):
     assert kind == 1
     assert (task[0], task[1].lower(), task[2:5]) == (w.chain_id, c.address.lower(), (run, 1, 0))
     assert task[6:11] == (2, LEASE, 3, REWARD, ev.deadline)
-    assert task[11:] == (b"\x22" * 32, "ipfs://result")  # step 0's result is the input
+    assert task[11:13] == (b"\x22" * 32, "ipfs://result")  # step 0's result is the input
+    assert task[13].lower() == w.creator.address.lower()  # the home run's creator pays on the remote chain
     assert tx.events.filter(rr.home.TaskSent)[0].chainId == FAR
 
 
@@ -213,14 +265,18 @@ def test_send_task_is_coordinator_only(rr):
 def test_funded_task_opens_a_one_step_remote_run(rr):
     w = rr.w
     run = rr.start(quorum=1)
-    rr.remote.fund(value=REWARD, sender=w.creator)
+    rr.remote.deposit(w.creator, value=REWARD, sender=w.creator)
     tx = rr.deliver_task(rr.dispatch(run))
     rid = rr.rid(run)
     opened = tx.events.filter(rr.remote.TaskOpened)[0]
     assert (opened.requestId, opened.runId, opened.step) == (rid, run, 1)
+    charged = tx.events.filter(rr.remote.DepositCharged)[0]
+    assert (charged.creator, charged.requestId, charged.amount, charged.balance) == (
+        w.creator.address, rid, REWARD, 0)
     req = rr.remote.request(rid)
-    assert (req.state, req.homeRunId, req.homeChainId, req.reward) == (Q_OPEN, run, w.chain_id,
-                                                                       REWARD)
+    assert (req.state, req.homeRunId, req.homeChainId, req.reward, req.creator) == (
+        Q_OPEN, run, w.chain_id, REWARD, w.creator.address)
+    assert rr.remote.depositOf(w.creator) == 0 and rr.remote.totalDeposits() == 0
     remote_run = req.remoteRunId
     assert rr.rcoord.runInfo(remote_run).creator == rr.remote.address
     assert rr.rcoord.stepState(remote_run, 0) == READY
@@ -272,20 +328,20 @@ def test_a_task_delivered_twice_reverts(rr):
 
 
 @pytest.mark.covers("RemoteStepRouter.open", "wrong_state", "bad_arguments", "replay")
-@pytest.mark.covers("RemoteStepRouter.fund", "bad_arguments")
-def test_unfunded_task_waits_then_anyone_opens_it_after_funding(rr):
+def test_unfunded_task_waits_then_anyone_opens_it_after_the_creator_deposits(rr):
     w = rr.w
     run = rr.start()
+    rr.remote.deposit(w.creator, value=REWARD - 1, sender=w.creator)
     tx = rr.deliver_task(rr.dispatch(run))
     rid = rr.rid(run)
     ev = tx.events.filter(rr.remote.TaskUnfunded)[0]
-    assert (ev.balance, ev.needed) == (0, REWARD)
+    assert (ev.creator, ev.balance, ev.needed) == (w.creator.address, REWARD - 1, REWARD)
     assert rr.remote.request(rid).state == Q_UNFUNDED
-    with ape.reverts(rr.remote.RouterUnfunded, requestId=rid, balance=0, needed=REWARD):
+    rr.assert_ledger()
+    with ape.reverts(rr.remote.RouterUnfunded, requestId=rid, creator=w.creator.address,
+                     balance=REWARD - 1, needed=REWARD):
         rr.remote.open(rid, sender=w.outsider)
-    with ape.reverts(rr.remote.RouterZeroFunding):
-        rr.remote.fund(sender=w.creator)
-    rr.remote.fund(value=REWARD, sender=w.creator)
+    rr.remote.deposit(w.creator, value=1, sender=w.outsider)  # anyone may top it up
     tx = rr.remote.open(rid, sender=w.outsider)
     assert tx.events.filter(rr.remote.TaskOpened)[0].requestId == rid
     with ape.reverts(rr.remote.RouterRequestNotUnfunded, requestId=rid, state=Q_OPEN):
@@ -301,7 +357,7 @@ def test_open_reverts_after_the_deadline(rr):
     payload = rr.dispatch(run)
     _, task = decode(["uint256", TASK_ABI], payload)
     rr.deliver_task(payload)
-    rr.remote.fund(value=REWARD, sender=w.creator)
+    rr.remote.deposit(w.creator, value=REWARD, sender=w.creator)
     w.warp_to(task[10])
     with ape.reverts(rr.remote.RouterRequestExpired, requestId=rr.rid(run), deadline=task[10]):
         rr.remote.open(rr.rid(run), sender=w.outsider)
@@ -312,7 +368,7 @@ def test_a_task_arriving_after_its_deadline_is_not_opened(rr):
     w = rr.w
     run = rr.start()
     payload = rr.dispatch(run)
-    rr.remote.fund(value=REWARD, sender=w.creator)
+    rr.remote.deposit(w.creator, value=REWARD, sender=w.creator)
     w.warp_to(w.now() + 8 * LEASE + 1)
     tx = rr.deliver_task(payload)
     assert tx.events.filter(rr.remote.TaskExpired)[0].requestId == rr.rid(run)
@@ -330,7 +386,8 @@ def test_report_sends_the_result_once(rr):
     w = rr.w
     run = rr.start(quorum=1)
     rid, remote_run = rr.opened(run)
-    with ape.reverts(rr.remote.RouterRunNotFinished, requestId=rid, runState=1):
+    with ape.reverts(rr.remote.RouterRunNotFinished, requestId=rid, runState=R_RUNNING,
+                     escrow=REWARD):
         rr.remote.report(rid, sender=w.outsider)
     rr.work(remote_run, quorum=1)
     assert rr.rcoord.runState(remote_run) == R_COMPLETED
@@ -351,17 +408,72 @@ def test_report_reverts_for_an_unfunded_request(rr):
         rr.remote.report(rr.rid(run), sender=rr.w.outsider)
 
 
-def test_report_after_the_deadline_cancels_the_run_and_reports_failure(rr):
+def test_report_after_the_deadline_cancels_the_run_and_refunds_the_creators_deposit(rr):
     w = rr.w
     run = rr.start()
     rid, remote_run = rr.opened(run)
+    rr.remote.deposit(w.outsider, value=3 * REWARD, sender=w.outsider)  # a bystander
+    rr.assert_ledger()
     w.warp_to(int(rr.remote.request(rid).deadline))
-    _, res = decode(["uint256", RESULT_ABI], rr.report(rid))
+    tx = rr.remote.report(rid, sender=w.outsider)
+    _, res = decode(["uint256", RESULT_ABI], bytes(tx.events.filter(rr.gateway.Sent)[-1].payload))
     assert res[5] is False
     assert rr.rcoord.runState(remote_run) == R_CANCELLED
+    refunded = tx.events.filter(rr.remote.DepositRefunded)[0]
+    assert (refunded.creator, refunded.requestId, refunded.amount, refunded.balance) == (
+        w.creator.address, rid, REWARD, REWARD)
+    assert rr.remote.depositOf(w.creator) == REWARD
+    assert rr.remote.depositOf(w.outsider) == 3 * REWARD
+    rr.assert_ledger()
     tx = rr.remote.reclaim(sender=w.outsider)
     assert tx.events.filter(rr.remote.Reclaimed)[0].amount == REWARD
-    assert w.chain.provider.get_balance(rr.remote.address) == REWARD
+    assert w.chain.provider.get_balance(rr.remote.address) == 4 * REWARD
+    rr.assert_ledger()
+
+
+def test_failed_remote_run_refunds_the_creators_deposit_and_reports_failure(rr):
+    w, c = rr.w, rr.rcoord
+    run = rr.start(quorum=1, attempts=1)
+    rid, remote_run = rr.opened(run)
+    rr.remote.deposit(w.outsider, value=REWARD, sender=w.outsider)  # a bystander
+    c.claim(remote_run, 0, w.agents[1], sender=w.operators[1])
+    c.submit(remote_run, 0, b"\x66" * 32, "ipfs://bad", 0, sender=w.operators[1])
+    rr.assert_ledger()
+    c.respond(remote_run, 0, w.validator_agents[0], 10, sender=w.validators[0])  # rejected
+    assert c.runState(remote_run) == R_FAILED
+    rr.assert_ledger()  # the refund is credited to the router, not yet to a deposit
+    tx = rr.remote.report(rid, sender=w.outsider)
+    _, res = decode(["uint256", RESULT_ABI], bytes(tx.events.filter(rr.gateway.Sent)[-1].payload))
+    assert res == (run, 1, 0, b"\x00" * 32, "", False)
+    refunded = tx.events.filter(rr.remote.DepositRefunded)[0]
+    assert (refunded.creator, refunded.amount) == (w.creator.address, REWARD)
+    assert (rr.remote.depositOf(w.creator), rr.remote.depositOf(w.outsider)) == (REWARD, REWARD)
+    assert c.owed(w.operators[1]) == 0
+    rr.assert_ledger()
+    # the refund still sits with the coordinator: the balance pays the first withdrawal,
+    # the second pulls the refund
+    tx = rr.remote.withdrawDeposit(REWARD, w.creator.address, sender=w.creator)
+    assert not tx.events.filter(rr.remote.Reclaimed)
+    rr.assert_ledger()
+    before = w.outsider.balance
+    tx = rr.remote.withdrawDeposit(REWARD, w.outsider.address, sender=w.outsider)
+    assert tx.events.filter(rr.remote.Reclaimed)[0].amount == REWARD
+    assert w.outsider.balance == before + REWARD - tx.total_fees_paid
+    assert rr.remote.totalDeposits() == 0 and rr.held() == 0
+    rr.assert_ledger()
+
+
+def test_completed_remote_run_refunds_nothing_and_the_executor_keeps_the_reward(rr):
+    w = rr.w
+    run = rr.start(quorum=1)
+    rid, remote_run = rr.opened(run)
+    rr.work(remote_run, quorum=1)
+    rr.assert_ledger()
+    tx = rr.remote.report(rid, sender=w.outsider)
+    assert not tx.events.filter(rr.remote.DepositRefunded)
+    assert rr.remote.depositOf(w.creator) == 0
+    assert rr.rcoord.owed(w.operators[1]) == REWARD
+    rr.assert_ledger()
 
 
 # ---------------------------------------------------------------- results (home)
@@ -546,3 +658,195 @@ def test_renounce_ownership_is_owner_only_and_final(rr, which):
     with ape.reverts(c.OwnableUnauthorizedAccount, account=w.admin.address):
         c.renounceOwnership(sender=w.admin)
     assert c.owner() == ZERO
+
+
+# ---------------------------------------------------------------- deposits (remote)
+def test_attacker_cannot_drain_other_creators_deposits(rr, project):
+    """The old pool attack, performed: the attacker defines a remote step whose reward equals
+    the victim's deposit and would execute it with its own agent. Its task waits Unfunded (its
+    own deposit is empty) and the victim's deposit is untouched."""
+    w = rr.w
+    attacker, victim, mine = w.outsider, w.creator, 2  # operators[2] runs the attacker's agent
+    pot = 7 * REWARD
+    rr.remote.deposit(victim, value=pot, sender=victim)
+    run = rr.start(reward=pot, creator=attacker)
+    held = rr.held()
+    tx = rr.deliver_task(rr.dispatch(run))
+    rid = rr.rid(run)
+    ev = tx.events.filter(rr.remote.TaskUnfunded)[0]
+    assert (ev.requestId, ev.creator, ev.balance, ev.needed) == (rid, attacker.address, 0, pot)
+    assert not tx.events.filter(rr.remote.TaskOpened)
+    assert rr.remote.request(rid).creator == attacker.address
+    rr.assert_ledger()
+    with ape.reverts(rr.remote.RouterUnfunded, requestId=rid, creator=attacker.address,
+                     balance=0, needed=pot):
+        rr.remote.open(rid, sender=attacker)
+    # nothing to claim: no remote run exists for the attacker's agent
+    assert rr.remote.request(rid).remoteRunId == 0
+    assert rr.rcoord.owed(w.operators[mine]) == 0
+    assert (rr.remote.depositOf(victim), rr.remote.totalDeposits(), rr.held()) == (pot, pot, held)
+    # the victim's own task still opens from its own deposit
+    vrun = rr.start()
+    rr.deliver_task(rr.dispatch(vrun))
+    assert rr.remote.request(rr.rid(vrun)).state == Q_OPEN
+    assert rr.remote.depositOf(victim) == pot - REWARD
+    rr.assert_ledger()
+    # paying for it with its own deposit gains the attacker nothing on the remote chain
+    rr.remote.deposit(attacker, value=pot, sender=attacker)
+    rr.remote.open(rid, sender=attacker)
+    remote_run = int(rr.remote.request(rid).remoteRunId)
+    rr.rcoord.claim(remote_run, 0, w.agents[mine], sender=w.operators[mine])
+    rr.rcoord.submit(remote_run, 0, b"\x77" * 32, "ipfs://x", 0, sender=w.operators[mine])
+    assert rr.rcoord.owed(w.operators[mine]) == pot  # exactly what the attacker deposited
+    assert (rr.remote.depositOf(attacker), rr.remote.depositOf(victim)) == (0, pot - REWARD)
+    rr.report(rid)
+    rr.assert_ledger()
+
+
+@pytest.mark.covers("RemoteStepRouter.deposit", "bad_arguments")
+def test_deposit_rejects_zero_value_and_zero_creator(rr):
+    w = rr.w
+    with ape.reverts(rr.remote.RouterZeroAmount):
+        rr.remote.deposit(w.creator, sender=w.creator)
+    with ape.reverts(rr.remote.RouterInvalidCreator, creator=ZERO):
+        rr.remote.deposit(ZERO, value=REWARD, sender=w.creator)
+    assert rr.remote.totalDeposits() == 0
+
+
+def test_anyone_may_top_up_a_deposit_that_only_its_creator_withdraws(rr):
+    w = rr.w
+    tx = rr.remote.deposit(w.creator, value=REWARD, sender=w.outsider)
+    ev = tx.events.filter(rr.remote.Deposited)[0]
+    assert (ev.creator, ev.payer, ev.amount, ev.balance) == (w.creator.address,
+                                                             w.outsider.address, REWARD, REWARD)
+    tx = rr.remote.deposit(w.creator, value=2 * REWARD, sender=w.creator)
+    assert tx.events.filter(rr.remote.Deposited)[0].balance == 3 * REWARD
+    assert (rr.remote.depositOf(w.creator), rr.remote.totalDeposits()) == (3 * REWARD, 3 * REWARD)
+    rr.assert_ledger()
+    before = w.outsider.balance
+    tx = rr.remote.withdrawDeposit(2 * REWARD, w.outsider.address, sender=w.creator)
+    ev = tx.events.filter(rr.remote.DepositWithdrawn)[0]
+    assert (ev.creator, ev.to, ev.amount, ev.balance) == (w.creator.address, w.outsider.address,
+                                                          2 * REWARD, REWARD)
+    assert w.outsider.balance == before + 2 * REWARD
+    assert (rr.remote.depositOf(w.creator), rr.remote.totalDeposits()) == (REWARD, REWARD)
+    rr.assert_ledger()
+
+
+@pytest.mark.covers("RemoteStepRouter.withdrawDeposit", "wrong_caller")
+def test_withdraw_deposit_of_someone_else_reverts(rr):
+    w = rr.w
+    rr.remote.deposit(w.creator, value=REWARD, sender=w.creator)
+    # the caller's own deposit is the only one it can touch: the stranger has none
+    with ape.reverts(rr.remote.RouterInsufficientDeposit, creator=w.outsider.address, balance=0,
+                     needed=REWARD):
+        rr.remote.withdrawDeposit(REWARD, w.outsider.address, sender=w.outsider)
+    assert rr.remote.depositOf(w.creator) == REWARD
+
+
+@pytest.mark.covers("RemoteStepRouter.withdrawDeposit", "bad_arguments")
+def test_withdraw_deposit_rejects_zero_too_much_and_zero_recipient(rr, project):
+    w = rr.w
+    rr.remote.deposit(w.creator, value=REWARD, sender=w.creator)
+    with ape.reverts(rr.remote.RouterZeroAmount):
+        rr.remote.withdrawDeposit(0, w.creator.address, sender=w.creator)
+    with ape.reverts(rr.remote.RouterInsufficientDeposit, creator=w.creator.address,
+                     balance=REWARD, needed=REWARD + 1):
+        rr.remote.withdrawDeposit(REWARD + 1, w.creator.address, sender=w.creator)
+    with ape.reverts(rr.remote.RouterInvalidRecipient, to=ZERO):
+        rr.remote.withdrawDeposit(REWARD, ZERO, sender=w.creator)
+    refuser = project.RejectingReceiverMock.deploy(sender=w.admin)
+    with ape.reverts(rr.remote.RouterTransferFailed, to=refuser.address, amount=REWARD):
+        rr.remote.withdrawDeposit(REWARD, refuser.address, sender=w.creator)
+    assert rr.remote.depositOf(w.creator) == REWARD
+
+
+@pytest.mark.covers("RemoteStepRouter.withdrawDeposit", "wrong_state")
+def test_withdraw_deposit_reverts_for_what_an_open_task_took(rr):
+    w = rr.w
+    run = rr.start()
+    rr.remote.deposit(w.creator, value=2 * REWARD, sender=w.creator)
+    rr.deliver_task(rr.dispatch(run))  # opens: the reward is charged
+    rr.assert_ledger()
+    with ape.reverts(rr.remote.RouterInsufficientDeposit, creator=w.creator.address,
+                     balance=REWARD, needed=2 * REWARD):
+        rr.remote.withdrawDeposit(2 * REWARD, w.creator.address, sender=w.creator)
+
+
+@pytest.mark.covers("RemoteStepRouter.withdrawDeposit", "replay")
+def test_withdraw_deposit_twice_pays_once_and_a_reentrant_creator_gets_nothing_more(rr, project):
+    w = rr.w
+    rr.remote.deposit(w.creator, value=REWARD, sender=w.creator)
+    rr.remote.withdrawDeposit(REWARD, w.creator.address, sender=w.creator)
+    with ape.reverts(rr.remote.RouterInsufficientDeposit, creator=w.creator.address, balance=0,
+                     needed=REWARD):
+        rr.remote.withdrawDeposit(REWARD, w.creator.address, sender=w.creator)
+    thief = project.MockReentrantDepositor.deploy(rr.remote.address, sender=w.admin)
+    thief.depositSelf(value=2 * REWARD, sender=w.outsider)
+    thief.arm(True, sender=w.outsider)
+    thief.withdraw(REWARD, sender=w.outsider)
+    assert thief.reentered()
+    guard = "0x" + keccak(text="ReentrancyGuardReentrantCall()")[:4].hex()
+    assert "0x" + bytes(thief.reentryError()).hex() == guard
+    assert (thief.received(), rr.remote.depositOf(thief.address)) == (REWARD, REWARD)
+    rr.assert_ledger()
+
+
+@pytest.mark.covers("RemoteStepRouter.report", "wrong_state")
+def test_report_reverts_while_the_step_is_claimed_before_the_deadline(rr):
+    w = rr.w
+    run = rr.start()
+    rid, remote_run = rr.opened(run)
+    rr.rcoord.claim(remote_run, 0, w.agents[1], sender=w.operators[1])
+    with ape.reverts(rr.remote.RouterRunNotFinished, requestId=rid, runState=R_RUNNING,
+                     escrow=REWARD):
+        rr.remote.report(rid, sender=w.outsider)
+    rr.assert_ledger()
+
+
+# ---------------------------------------------------------------- a v2 coordinator (remote)
+@pytest.fixture
+def v2(rr, project) -> tuple[Any, Any]:
+    """A remote router in front of a coordinator whose cancel leaves a claimed step in flight."""
+    w = rr.w
+    coord = project.MockV2Coordinator.deploy(sender=w.admin)
+    router = project.RemoteStepRouter.deploy(coord.address, rr.gateway.address, w.admin.address,
+                                             sender=w.admin)
+    router.setRemoteRouter(w.chain_id, rr.home.address, sender=w.admin)
+    rr.home.setRemoteRouter(FAR, router.address, sender=w.admin)
+    return router, coord
+
+
+@pytest.mark.parametrize("done", [True, False])
+def test_report_past_the_deadline_waits_for_a_step_in_flight_after_the_cancel(rr, v2, done):
+    w = rr.w
+    router, coord = v2
+    run = rr.start()
+    router.deposit(w.creator, value=REWARD, sender=w.creator)
+    payload = rr.dispatch(run)
+    rr.gateway.deliver(router.address, b"\x01" * 32, rr.home_id, payload, sender=w.outsider)
+    rid = rr.rid(run)
+    remote_run = int(router.request(rid).remoteRunId)
+    coord.claimStep(remote_run, sender=w.outsider)
+    rr.assert_ledger(router, coord)
+    w.warp_to(int(router.request(rid).deadline))
+    tx = router.report(rid, sender=w.outsider)  # cancels; the claimed step keeps its escrow
+    ev = tx.events.filter(router.RemoteRunStopped)[0]
+    assert (ev.requestId, ev.remoteRunId, ev.escrow) == (rid, remote_run, REWARD)
+    assert not tx.events.filter(router.ResultSent)
+    assert router.request(rid).state == Q_OPEN and coord.runInfo(remote_run).state == R_CANCELLED
+    rr.assert_ledger(router, coord)
+    with ape.reverts(router.RouterRunNotFinished, requestId=rid, runState=R_CANCELLED,
+                     escrow=REWARD):
+        router.report(rid, sender=w.outsider)
+    coord.settle(remote_run, done, w.operators[1].address, sender=w.outsider)
+    rr.assert_ledger(router, coord)
+    tx = router.report(rid, sender=w.outsider)
+    assert tx.events.filter(router.ResultSent)[0].success == done
+    assert bool(tx.events.filter(router.DepositRefunded)) == (not done)
+    assert router.depositOf(w.creator) == (0 if done else REWARD)
+    assert coord.owed(w.operators[1]) == (REWARD if done else 0)
+    rr.assert_ledger(router, coord)
+    if not done:
+        router.withdrawDeposit(REWARD, w.creator.address, sender=w.creator)  # pulls the refund
+        rr.assert_ledger(router, coord)
