@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
+import {Multicall} from "@openzeppelin/contracts/utils/Multicall.sol";
 import {IAgentRoles} from "../interfaces/IAgentRoles.sol";
 import {IIdentityCalls, IReputationCalls, IValidationCalls} from "../interfaces/IERC8004Calls.sol";
 import {IWorkflowCoordinator} from "../interfaces/IWorkflowCoordinator.sol";
@@ -17,7 +18,10 @@ import {WorkflowDefinitions} from "./libraries/WorkflowDefinitions.sol";
 /// remote steps and the ERC-8004 records run in WorkflowCoordinatorExtension, which this
 /// contract deploys in its constructor and DELEGATECALLs (same storage: both inherit
 /// CoordinatorBase), so each stays well under the 24 KB code limit. The extension is fixed.
-contract WorkflowCoordinator is IWorkflowCoordinator, CoordinatorBase {
+/// An agent batches its claims and submits (and a validator its votes and stake releases) in
+/// one transaction with OpenZeppelin's `multicall` (each call keeps msg.sender; any failure
+/// reverts the batch, so callers batch what the views show they can do).
+contract WorkflowCoordinator is IWorkflowCoordinator, CoordinatorBase, Multicall {
     using Bitmask64 for uint64;
     using WorkflowDefinitions for WorkflowDefinitions.Definition;
     using WorkflowDefinitions for WorkflowDefinitions.Step;
