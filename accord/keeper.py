@@ -1,8 +1,9 @@
-"""The keeper: pokes the permissionless transitions that move remote workflow steps along.
+"""The keeper: pokes the permissionless transitions that move workflow steps along.
 
 Nothing here is trusted: every call it makes anyone may make, and the contracts check it.
-Home side, per coordinator: ``dispatch`` Ready steps that run on another chain, and
-``expireRemote`` Dispatched steps whose deadline passed. Remote side, per router: ``report``
+Home side, per coordinator: ``dispatch`` Ready steps that run on another chain,
+``expireRemote`` Dispatched steps whose deadline passed, and ``expireValidation`` Submitted
+steps nobody decided by their validation deadline (the definition says what happens then). Remote side, per router: ``report``
 tasks whose local run ended (or whose deadline passed), and ``open`` unfunded tasks once their
 creator's deposit covers the reward. Losing a race to another keeper is normal (the call
 reverts on estimate and is skipped, logged at debug); a task waiting for its creator's deposit
@@ -25,7 +26,7 @@ from accord.service_loop import run_service, until
 log = logging.getLogger("accord.keeper")
 
 RUNNING, PAUSED = 1, 2
-DISPATCHED = 9
+SUBMITTED, DISPATCHED = 3, 9
 REQ_UNFUNDED, REQ_OPEN = 1, 2
 
 
@@ -39,6 +40,7 @@ class Keeper:
     _runs: dict[int, bytes] = field(default_factory=dict)          # runId -> definitionId
     _remote_steps: dict[bytes, list[int]] = field(default_factory=dict)  # defId -> steps
     _requests: set[bytes] = field(default_factory=set)
+    _submitted: set[tuple[int, int]] = field(default_factory=set)  # (runId, step) to watch
     _short: dict[bytes, int] = field(default_factory=dict)  # requestId -> wei last warned short
     _cursor: int = 0
 
@@ -100,8 +102,19 @@ class Keeper:
             for ev in self.r.events.TaskReceived().get_logs(from_block=self._cursor,
                                                             to_block=head):
                 self._requests.add(bytes(ev["args"]["requestId"]))
+            for ev in self.c.events.StepSubmitted().get_logs(from_block=self._cursor,
+                                                             to_block=head):
+                self._submitted.add((int(ev["args"]["runId"]), int(ev["args"]["step"])))
             self._cursor = head + 1
         now = int(self.client.w3.eth.get_block("latest")["timestamp"])
+        for run_id, step in list(self._submitted):
+            if int(self.c.functions.stepState(run_id, step).call()) != SUBMITTED:
+                self._submitted.discard((run_id, step))
+                continue
+            deadline = int(self.c.functions.lease(run_id, step).call()[2])
+            if now >= deadline and self._try(self.c.functions.expireValidation(run_id, step),
+                                             f"expireValidation run {run_id} step {step}"):
+                self._submitted.discard((run_id, step))
         for run_id, def_id in list(self._runs.items()):
             state = int(self.c.functions.runInfo(run_id).call()[2])
             if state not in (RUNNING, PAUSED):

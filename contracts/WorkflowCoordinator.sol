@@ -149,7 +149,7 @@ contract WorkflowCoordinator is IWorkflowCoordinator, CoordinatorBase, Multicall
             sr.rejections = ++rejections;
             sr.rejectionSum += response;
         }
-        emit StepValidated(runId, step, agentId, response, approvals, rejections);
+        emit StepValidated(runId, step, agentId, response, approvals, rejections, sr.attempt, owner_);
         // INTERACTIONS: the vote's stake is locked (this also checks the validator's
         // eligibility and reverts the vote when it is not eligible or its bond is not free).
         _roles.lockStake(agentId, msg.sender, _judgeRole(d), d.extra.slashAmount);

@@ -247,14 +247,17 @@ interface IWorkflowCoordinatorTypes {
         string resultURI,
         uint64 branches
     );
-    /// @notice Validator `agentId` answered `response` on `step`; tallies after the vote.
+        /// @notice Validator `agentId` (of `owner`) answered `response` on `attempt` of `step`;
+    /// tallies after the vote. Its stake stays locked until that verdict is final.
     event StepValidated(
         uint256 indexed runId,
         uint8 indexed step,
         uint256 indexed agentId,
         uint8 response,
         uint8 approvals,
-        uint8 rejections
+        uint8 rejections,
+        uint8 attempt,
+        address owner
     );
     /// @notice `step` is Done; `reward` was credited to `payee`, the executor's operator.
     event StepDone(uint256 indexed runId, uint8 indexed step, uint256 indexed agentId, address payee, uint256 reward);

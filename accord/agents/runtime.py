@@ -15,7 +15,10 @@ serves a list of agents on one chain with one web3-free JSON-RPC session:
   content-addressed and submits the commitment (hash + URI);
 - validators check submitted results with their own handler and answer through
   ``respond``; a handler that raises or times out leaves the lease to lapse, after which the
-  step goes preferably to another agent.
+  step goes preferably to another agent;
+- a vote locks the definition's stake of the validator's bond until the verdict is final:
+  the host frees it (``releaseVoteStake``) as soon as an event shows the verdict, and
+  retries on every rescan until it is free, so a validator's bond is never tied up for good.
 """
 
 from __future__ import annotations
@@ -54,11 +57,28 @@ RACE_ERRORS = frozenset({
     "CoordinatorStepNotReady", "CoordinatorStepNotSubmitted", "CoordinatorAlreadyVoted",
     "CoordinatorRunNotRunning", "CoordinatorStepNotClaimed", "CoordinatorNotLeaseHolder",
 })
+# Reverts that mean "this validator may not judge this step" (it shares an owner or operator
+# with the executor): expected, never retried.
+NOT_MINE_ERRORS = frozenset({"CoordinatorValidatorNotIndependent"})
+# What to tell the operator when its bond cannot back a claim or a vote.
+BOND_HINTS = {
+    "AgentRolesInsufficientFreeBond": "its free bond (active minus what open claims and votes "
+                                      "lock) is below the workflow's stake: bond more, or wait "
+                                      "for its open steps and votes to settle",
+    "AgentRolesNotEligible": "it is not eligible for the role (bond below the minimum, no "
+                             "recent heartbeat, or the key is not its owner/operator)",
+    "CoordinatorRecordBlocked": "the reputation registry refused its record because it made "
+                                "the coordinator its operator: revoke that approval, then "
+                                "publish its outcomes again (publishOutcomes)",
+}
+# Events after which the verdict on a step's earlier attempts is final.
+VERDICT_EVENTS = frozenset({"StepDone", "StepRejected", "StepFailed", "ValidationExpired",
+                            "InflightRefunded", "StepCancelled", "StepClaimed"})
 
 # Gas limits (generous: an unused limit costs nothing; submit/respond may propagate to every
 # dependent of a 64-step definition and write reputation).
 GAS = {"claim": 400_000, "submit": 1_500_000, "respond": 1_500_000, "heartbeatLease": 120_000,
-       "expireLease": 600_000, "heartbeat": 120_000}
+       "expireLease": 600_000, "heartbeat": 120_000, "releaseVoteStake": 200_000}
 
 STEP_DONE = 5
 
@@ -150,6 +170,9 @@ class AgentHost:
         self._decoder = EventDecoder("WorkflowCoordinator")
         self._global_validator_role = b""
         self._roles_address = ""
+        # votes whose stake is still locked: (run, step) -> [(attempt, agent)]
+        self.votes: dict[tuple[int, int], list[tuple[int, Agent]]] = {}
+        self._owners: dict[int, str] = {}
 
     # ------------------------------------------------------------------ lifecycle
     async def run(self, stop: asyncio.Event | None = None) -> None:
@@ -158,6 +181,12 @@ class AgentHost:
         regs = self.abi.decode("registries", await self.chain.call(
             self.coordinator, self.abi.encode("registries")))
         self._roles_address, self._global_validator_role = regs[1], bytes(regs[4])
+        identity = Abi("IdentityRegistry")
+        for agent in self.agents:
+            if agent.validator is not None:
+                (owner,) = identity.decode("ownerOf", await self.chain.call(
+                    regs[0], identity.encode("ownerOf", agent.agent_id)))
+                self._owners[agent.agent_id] = str(owner)
         await self._liveness_once()
         loops = [asyncio.ensure_future(self.follower.run(self._on_event)),
                  asyncio.ensure_future(self._rescan_loop()),
@@ -188,6 +217,8 @@ class AgentHost:
             self.runs[a["runId"]] = RunView(a["runId"], defn, bytes(a["inputHash"]),
                                             a["inputURI"])
             return
+        if name in VERDICT_EVENTS and (a["runId"], a["step"]) in self.votes:
+            self._spawn(self._release_votes(a["runId"], a["step"]))
         run = self.runs.get(a.get("runId", -1))
         if run is None:
             return
@@ -211,6 +242,8 @@ class AgentHost:
             for key in [k for k in self.queue if k[0] == run.run_id]:
                 self.queue.pop(key, None)
             self.runs.pop(run.run_id, None)
+            for key in [k for k in self.votes if k[0] == run.run_id]:
+                self._spawn(self._release_votes(*key))
 
     async def _definition(self, def_id: bytes) -> DefinitionView:
         if def_id in self.definitions:
@@ -276,6 +309,8 @@ class AgentHost:
                 for step in range(len(run.definition.steps)):
                     if mask >> step & 1:
                         self._enqueue(run.run_id, step)
+            for key in list(self.votes):
+                await self._release_votes(*key)
             await asyncio.sleep(self.rescan_s)
 
     # ------------------------------------------------------------------ executing
@@ -302,8 +337,9 @@ class AgentHost:
                     log.debug("%s: %s/%s taken by another agent (%s)", agent.name, run.run_id,
                               name, exc.name)
                 else:
-                    log.warning("%s cannot claim run %s step %s: %s", agent.name, run.run_id,
-                                name, exc)
+                    hint = BOND_HINTS.get(exc.name or "")
+                    log.warning("%s cannot claim run %s step %s: %s%s", agent.name, run.run_id,
+                                name, exc, f"; {hint}" if hint else "")
                 return
             agent.stats["claimed"] += 1
             attempt = self._claimed_attempt(rcpt)
@@ -368,6 +404,42 @@ class AgentHost:
             if ev is not None and ev.name == "StepClaimed":
                 return int(ev.args["attempt"])
         return 0
+
+    def _voted_attempt(self, rcpt: dict[str, Any]) -> int | None:
+        """The attempt a vote was cast on (StepValidated of the vote's receipt)."""
+        for raw in rcpt.get("logs", []):
+            ev = self._decoder.decode(raw)
+            if ev is not None and ev.name == "StepValidated":
+                return int(ev.args["attempt"])
+        return None
+
+    async def _release_votes(self, run_id: int, step: int) -> None:
+        """Free the stakes this host's validators locked on `step`, where the verdict is final.
+        A vote whose verdict is still pending stays listed (the rescan retries it)."""
+        pending = self.votes.get((run_id, step), [])
+        if not pending:
+            return
+        keep: list[tuple[int, Agent]] = []
+        for voted_on, agent in pending:
+            owner = self._owners.get(agent.agent_id, agent.operator.address)
+            try:
+                await self._tx(agent, "releaseVoteStake", run_id, step, voted_on, owner,
+                               precheck=True)
+                agent.stats["vote_stakes_released"] += 1
+            except ContractRevert as exc:
+                if exc.name == "CoordinatorVerdictPending":
+                    keep.append((voted_on, agent))
+                elif exc.name != "CoordinatorNoVoteStake":  # already freed by someone
+                    log.warning("%s: cannot free its vote stake on run %s step %s: %s",
+                                agent.name, run_id, step, exc)
+            except (ChainError, AccordError) as exc:
+                log.warning("%s: freeing its vote stake on run %s step %s: %s", agent.name,
+                            run_id, step, exc)
+                keep.append((voted_on, agent))
+        if keep:
+            self.votes[(run_id, step)] = keep
+        else:
+            self.votes.pop((run_id, step), None)
 
     def _branch_mask(self, run: RunView, step: int, branches: tuple[str | int, ...]) -> int:
         mask = 0
@@ -453,16 +525,20 @@ class AgentHost:
                                 agent.name, run.run_id, name, exc)
                     return
             try:
-                await self._tx(agent, "respond", run.run_id, step, agent.agent_id, response,
-                               precheck=True)
+                rcpt = await self._tx(agent, "respond", run.run_id, step, agent.agent_id,
+                                      response, precheck=True)
             except ContractRevert as exc:
-                if exc.name in RACE_ERRORS:
+                if exc.name in RACE_ERRORS or exc.name in NOT_MINE_ERRORS:
                     log.debug("%s: vote on %s/%s not needed (%s)", agent.name, run.run_id,
                               name, exc.name)
                     return
-                log.warning("%s cannot validate run %s step %s: %s", agent.name, run.run_id,
-                            name, exc)
+                hint = BOND_HINTS.get(exc.name or "")
+                log.warning("%s cannot validate run %s step %s: %s%s", agent.name, run.run_id,
+                            name, exc, f"; {hint}" if hint else "")
                 return
+            attempt = self._voted_attempt(rcpt)
+            if attempt is not None:
+                self.votes.setdefault((run.run_id, step), []).append((attempt, agent))
             agent.stats["validated"] += 1
             self.stats["validated"] += 1
             log.info("%s answered %d on run %s step %s", agent.name, response, run.run_id, name)
