@@ -43,10 +43,11 @@ contract MockAgentRoles is IAgentRoles {
     }
 
     /// @inheritdoc IAgentRoles
-    function slash(uint256 agentId, bytes32 role, uint256 amount, bytes32 reason) external {
+    function slash(uint256 agentId, bytes32 role, uint256 amount, bytes32 reason) external returns (uint256) {
         if (_slashReverts) revert MockSlashRefused();
         _slashes.push(SlashRecord(agentId, role, amount, reason, msg.sender));
         emit Slashed(agentId, role, msg.sender, amount, reason);
+        return amount;
     }
 
     /// @inheritdoc IAgentRoles
@@ -106,5 +107,63 @@ contract MockAgentRoles is IAgentRoles {
     /// @inheritdoc IAgentRoles
     function timing() external pure returns (uint64, uint64) {
         return (0, 0);
+    }
+
+    // Stubs for the IAgentRoles v2 surface (compile-only; the coordinator v2 branch owns this
+    // mock and replaces them).
+
+    /// @inheritdoc IAgentRoles
+    function announceSlasher(address) external {}
+
+    /// @inheritdoc IAgentRoles
+    function cancelSlasher(address) external {}
+
+    /// @inheritdoc IAgentRoles
+    function activateSlasher(address) external {}
+
+    /// @inheritdoc IAgentRoles
+    function removeSlasher(address) external {}
+
+    /// @inheritdoc IAgentRoles
+    function lockStake(uint256, address, bytes32, uint256) external pure returns (address) {
+        return address(0);
+    }
+
+    /// @inheritdoc IAgentRoles
+    function releaseStake(uint256, bytes32, uint256, uint256, bytes32) external pure returns (uint256) {
+        return 0;
+    }
+
+    /// @inheritdoc IAgentRoles
+    function releaseOrphaned(address, uint256, bytes32) external {}
+
+    /// @inheritdoc IAgentRoles
+    function lockedOf(uint256, bytes32) external pure returns (uint256) {
+        return 0;
+    }
+
+    /// @inheritdoc IAgentRoles
+    function lockedBy(address, uint256, bytes32) external pure returns (uint256) {
+        return 0;
+    }
+
+    /// @inheritdoc IAgentRoles
+    function isSlasher(address) external pure returns (bool) {
+        return true;
+    }
+
+    /// @inheritdoc IAgentRoles
+    function slasherActiveAt(address) external pure returns (uint64) {
+        return 0;
+    }
+
+    /// @inheritdoc IAgentRoles
+    function slashers() external pure returns (address[] memory) {
+        return new address[](0);
+    }
+
+    /// @inheritdoc IAgentRoles
+    function slasherDelay() external pure returns (uint64) {
+        return 1;
     }
 }
