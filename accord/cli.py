@@ -252,7 +252,8 @@ def doctor(networks: tuple[str, ...]) -> None:
     for f in findings:
         click.echo(f.line())
     errors = sum(1 for f in findings if f.level == "error")
-    click.echo(f"{errors} errors, {len(findings) - errors} warnings")
+    warnings = sum(1 for f in findings if f.level == "warning")
+    click.echo(f"{errors} errors, {warnings} warnings")
     if errors:
         sys.exit(1)
 

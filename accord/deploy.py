@@ -50,6 +50,14 @@ class WireStep:
     apply: Callable[[Client, dict[str, str], LocalAccount], Any]
 
 
+@dataclass(frozen=True)
+class Pending:
+    """What a wiring step's ``apply`` returns when the change is under way but waits on the
+    chain (an announced slasher's delay): reported, not failed; a later run completes it."""
+
+    message: str
+
+
 @dataclass
 class Plan:
     contracts: list[ContractStep]
@@ -63,6 +71,7 @@ class Report:
     redeployed: list[str] = field(default_factory=list)
     wired: list[str] = field(default_factory=list)
     wiring_ok: list[str] = field(default_factory=list)
+    pending: list[str] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
@@ -72,7 +81,8 @@ class Report:
         out = [f"deployed {k}" for k in self.deployed]
         out += [f"redeployed {k} (code changed)" for k in self.redeployed]
         out += [f"wired {k}" for k in self.wired]
-        if not self.changed:
+        out += [f"pending {p}" for p in self.pending]
+        if not self.changed and not self.pending:
             out.append(f"nothing to do: {len(self.unchanged)} contracts and "
                        f"{len(self.wiring_ok)} wiring checks match the chain")
         return out
@@ -166,8 +176,11 @@ def run_plan(client: Client, sender: LocalAccount, plan: Plan, path: Path, *,
             report.wiring_ok.append(wire.key)
             continue
         log(f"wiring {wire.key}")
-        wire.apply(client, addresses, sender)
-        report.wired.append(wire.key)
+        result = wire.apply(client, addresses, sender)
+        if isinstance(result, Pending):
+            report.pending.append(f"{wire.key}: {result.message}")
+        else:
+            report.wired.append(wire.key)
     manifest.setdefault("git_commit", git_commit())
     _write(path, manifest)
     return report

@@ -1,15 +1,18 @@
 """`accord doctor`: lint a deployment and its links to other chains.
 
 Every finding is one line that says what is wrong and how to fix it. Errors make the command
-exit non-zero; warnings do not. Misconfiguration between chains (an unset trusted remote,
-validator sets that disagree) is what leaves messages stuck, so it is checked across chains.
+exit non-zero; warnings do not; info lines only report (who can slash bonds). Misconfiguration
+between chains (an unset trusted remote, validator sets that disagree) is what leaves messages
+stuck, so it is checked across chains.
 """
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 from web3 import Web3
+from web3.exceptions import Web3Exception
 
 from accord.chain import Client
 
@@ -20,7 +23,7 @@ TESTNET_CHAIN_IDS = {11155111, 84532, 17000, 560048, 421614, 11155420, 80002}
 
 @dataclass(frozen=True)
 class Finding:
-    level: str  # "error" | "warning"
+    level: str  # "error" | "warning" | "info"
     network: str
     message: str
 
@@ -70,6 +73,61 @@ def check_admin(d: Deployed) -> list[Finding]:
         return [Finding(level, d.network, f"the gateway admin {owner} is a single EOA on a "
                         "live network; transfer ownership to a multisig or timelock")]
     return []
+
+
+def _when(ts: int) -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(ts))
+
+
+def check_slashers(d: Deployed) -> list[Finding]:
+    """Who can lock and slash bonds on AgentRoles (info), whether the deployment's coordinator
+    is one of them (error if not, warning while its announcement is pending), slashers that are
+    not this deployment's coordinator, and pending announcements of anyone (warnings: each
+    becomes a slasher when its delay ends unless the admin cancels it)."""
+    roles_addr, coord = d.address("roles"), d.address("coordinator")
+    if roles_addr is None:
+        return []
+    roles = d.client.contract("AgentRoles", roles_addr)
+    fns = roles.functions
+    coord = Web3.to_checksum_address(coord) if coord else None
+    slashers = [Web3.to_checksum_address(a) for a in fns.slashers().call()]
+    names = [f"{a} (coordinator)" if a == coord else a for a in slashers]
+    out = [Finding("info", d.network, "who can lock and slash bonds on roles: "
+                   + (", ".join(names) or "nobody"))]
+    for a in slashers:
+        if a != coord:
+            out.append(Finding("warning", d.network, f"{a} can lock and slash bonds on roles but "
+                               "is not this deployment's coordinator; if it is retired, the admin "
+                               "should call AgentRoles.removeSlasher"))
+    announced: set[str] = set()
+    contracts = d.manifest.get("contracts") or {}
+    rec = contracts.get("roles") if isinstance(contracts, dict) else None
+    from_block = int(rec.get("block", 0)) if isinstance(rec, dict) else 0
+    try:
+        logs = roles.events.SlasherAnnounced().get_logs(from_block=from_block)
+        announced = {Web3.to_checksum_address(log["args"]["slasher"]) for log in logs}
+    except (Web3Exception, ValueError) as exc:  # RPCs that cap log ranges
+        out.append(Finding("info", d.network, f"could not scan SlasherAnnounced events from block "
+                           f"{from_block} ({exc}); only the coordinator's announcement is checked"))
+    if coord is not None:
+        announced.add(coord)
+    for who in sorted(announced):
+        active_at = int(fns.slasherActiveAt(who).call())
+        if active_at == 0:
+            continue
+        if who == coord:
+            out.append(Finding("warning", d.network, f"the coordinator {who} is announced as a "
+                               f"slasher but cannot lock or slash bonds before {_when(active_at)}; "
+                               "rerun 'accord deploy' after that time"))
+        else:
+            out.append(Finding("warning", d.network, f"{who} is announced as a slasher and can be "
+                               f"activated by anyone from {_when(active_at)}; if unexpected, the "
+                               "admin should call AgentRoles.cancelSlasher"))
+    if coord is not None and coord not in slashers and int(fns.slasherActiveAt(coord).call()) == 0:
+        out.append(Finding("error", d.network, f"the coordinator {coord} is not a slasher on "
+                           "roles: claims cannot lock stake; run 'accord deploy --network "
+                           f"{d.network}' to announce it"))
+    return out
 
 
 def check_links(deployments: list[Deployed]) -> list[Finding]:
@@ -124,6 +182,7 @@ def diagnose(deployments: list[Deployed]) -> list[Finding]:
     for d in deployments:
         findings += check_code(d)
         findings += check_admin(d)
+        findings += check_slashers(d)
     if len(deployments) > 1:
         findings += check_links(deployments)
     return findings

@@ -33,7 +33,15 @@ class Settings:
     validator_role: str = "validator"
     unbonding_delay: int = 86_400
     heartbeat_expiry: int = 3_600
+    #: Seconds between announcing a slasher on AgentRoles and its activation (0 = the
+    #: unbonding delay). Longer than the unbonding delay lets agents leave before a new
+    #: slasher takes effect.
+    slasher_delay: int = 0
     networks: dict[str, NetworkSettings] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.slasher_delay == 0:
+            self.slasher_delay = self.unbonding_delay
 
     def network(self, name: str) -> NetworkSettings:
         """Settings of a devnet name or ape network choice (``ethereum:sepolia:node`` looks up
@@ -56,6 +64,7 @@ def load() -> Settings:
         return Settings(roles=roles, validator_role=str(raw.get("validator_role", "validator")),
                         unbonding_delay=int(raw.get("unbonding_delay", 86_400)),
                         heartbeat_expiry=int(raw.get("heartbeat_expiry", 3_600)),
+                        slasher_delay=int(raw.get("slasher_delay") or 0),
                         networks=nets)
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"the 'accord:' section of ape-config.yaml is invalid: {exc}") from exc

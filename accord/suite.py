@@ -4,16 +4,17 @@ wiring. Trust between chains (gateways and routers) is set by accord.links.link.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
 from accord.chain import Client
-from accord.deploy import ContractStep, Plan, Ref, WireStep
+from accord.deploy import ContractStep, Pending, Plan, Ref, WireStep
 from accord.settings import Settings, role_id
 
-SLASHER_ROLE = bytes(Web3.keccak(text="SLASHER_ROLE"))
+SLASHER_WIRE = "roles: coordinator may lock and slash bonds"
 
 
 def plan(settings: Settings, network: str, admin: str) -> Plan:
@@ -27,7 +28,7 @@ def plan(settings: Settings, network: str, admin: str) -> Plan:
         ContractStep("reputation", "ReputationRegistry", [identity]),
         ContractStep("validation", "ValidationRegistry", [identity]),
         ContractStep("roles", "AgentRoles", [identity, admin, settings.unbonding_delay,
-                                             settings.heartbeat_expiry]),
+                                             settings.heartbeat_expiry, settings.slasher_delay]),
         ContractStep("coordinator", "WorkflowCoordinator",
                      [identity, Ref("roles"), Ref("reputation"), Ref("validation"),
                       role_id(settings.validator_role), admin]),
@@ -36,11 +37,10 @@ def plan(settings: Settings, network: str, admin: str) -> Plan:
     ]
     wiring = [_role_wire(name, bond) for name, bond in sorted(settings.roles.items())]
     wiring.append(WireStep(
-        "roles: coordinator may slash",
-        check=lambda c, a: bool(c.contract("AgentRoles", a["roles"]).functions.hasRole(
-            SLASHER_ROLE, a["coordinator"]).call()),
-        apply=lambda c, a, s: c.transact(c.contract("AgentRoles", a["roles"]).functions.grantRole(
-            SLASHER_ROLE, a["coordinator"]), s)))
+        SLASHER_WIRE,
+        check=lambda c, a: bool(c.contract("AgentRoles", a["roles"]).functions.isSlasher(
+            a["coordinator"]).call()),
+        apply=_register_coordinator))
     wiring.append(WireStep(
         "coordinator: remote steps go through the router",
         check=lambda c, a: _same(c.contract("WorkflowCoordinator", a["coordinator"])
@@ -48,6 +48,29 @@ def plan(settings: Settings, network: str, admin: str) -> Plan:
         apply=lambda c, a, s: c.transact(c.contract("WorkflowCoordinator", a["coordinator"])
                                          .functions.setRouter(a["router"]), s)))
     return Plan(contracts, wiring)
+
+
+def _register_coordinator(c: Client, a: dict[str, str], s: LocalAccount) -> Pending | None:
+    """Announce the coordinator as a slasher and activate it once its delay has passed. On a
+    fresh AgentRoles (no bond yet) the announcement registers it at once; otherwise the
+    announcement starts the public delay and the deploy reports it pending (rerun to finish)."""
+    roles = c.contract("AgentRoles", a["roles"]).functions
+    coordinator = a["coordinator"]
+    active_at = int(roles.slasherActiveAt(coordinator).call())
+    if active_at == 0:
+        c.transact(roles.announceSlasher(coordinator), s)
+        if roles.isSlasher(coordinator).call():
+            return None
+        active_at = int(roles.slasherActiveAt(coordinator).call())
+    now = int(c.w3.eth.get_block("latest")["timestamp"])
+    if now >= active_at:
+        c.transact(roles.activateSlasher(coordinator), s)
+        return None
+    when = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(active_at))
+    return Pending(f"coordinator {coordinator} is announced as a slasher and can be activated "
+                   f"at {when} (in {active_at - now} s); until then it cannot lock or slash "
+                   "bonds. Rerun 'accord deploy' after that time (or anyone may call "
+                   "AgentRoles.activateSlasher)")
 
 
 def _same(x: str, y: str) -> bool:

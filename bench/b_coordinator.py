@@ -87,11 +87,12 @@ def _step_life_real(ctx: BenchContext) -> int:
     identity, _ = c.deploy("IdentityRegistry", sender=admin)
     reputation, _ = c.deploy("ReputationRegistry", identity.address, sender=admin)
     validation, _ = c.deploy("ValidationRegistry", identity.address, sender=admin)
-    roles, _ = c.deploy("AgentRoles", identity.address, admin.address, 86400, 3600, sender=admin)
+    roles, _ = c.deploy("AgentRoles", identity.address, admin.address, 86400, 3600, 86400,
+                        sender=admin)
     coord, _ = c.deploy("WorkflowCoordinator", identity.address, roles.address,
                         reputation.address, validation.address, VALIDATOR, admin.address,
                         sender=admin)
-    c.transact(roles.functions.grantRole(keccak(text="SLASHER_ROLE"), coord.address), admin)
+    c.transact(roles.functions.announceSlasher(coord.address), admin)  # no bond yet: at once
     for role in (EXEC, VALIDATOR):
         c.transact(roles.functions.configureRole(role, bond), admin)
     agents = {}

@@ -92,7 +92,7 @@ def run(ctx: BenchContext) -> dict[str, dict[str, Any]]:
 
     # -- roles ---------------------------------------------------------------------------
     roles, _ = c.deploy("AgentRoles", reg.address, deployer.address, 7 * 86400, 3600,
-                        sender=deployer)
+                        7 * 86400, sender=deployer)
     c.transact(roles.functions.configureRole(ROLE, 10**17), deployer)
     out["bond"] = gas(c.transact(roles.functions.bond(agent_id, ROLE), agent_owner, value=10**17))
     out["heartbeat"] = gas(c.transact(roles.functions.heartbeat(agent_id), agent_owner))

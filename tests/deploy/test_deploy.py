@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from eth_account import Account
+from web3.logs import DISCARD
 
 from accord import settings, suite
 from accord.chain import Client, dev_account
@@ -38,8 +39,10 @@ def test_deploy_records_every_contract_with_code_hash_block_args_and_commit(
         assert rec["address"].startswith("0x") and rec["block"] > 0
         assert rec["code_hash"] and "constructor_args" in rec
     roles = Client(chain.rpc_url).contract("AgentRoles", m["contracts"]["roles"]["address"])
-    assert roles.functions.hasRole(suite.SLASHER_ROLE,
-                                   m["contracts"]["coordinator"]["address"]).call()
+    coordinator = m["contracts"]["coordinator"]["address"]
+    assert roles.functions.isSlasher(coordinator).call()   # fresh roles: registered at once
+    assert roles.functions.slashers().call() == [coordinator]
+    assert roles.functions.slasherDelay().call() == settings.load().slasher_delay
 
 
 def test_deploying_again_changes_nothing_and_says_so(chain: Chain, tmp_path: Path) -> None:
@@ -80,12 +83,48 @@ def test_changed_wiring_is_repaired_and_reported(chain: Chain, tmp_path: Path) -
     m = read_manifest(path)
     client = Client(chain.rpc_url)
     roles = client.contract("AgentRoles", m["contracts"]["roles"]["address"])
-    client.transact(roles.functions.revokeRole(suite.SLASHER_ROLE,
-                                               m["contracts"]["coordinator"]["address"]),
+    client.transact(roles.functions.removeSlasher(m["contracts"]["coordinator"]["address"]),
                     dev_account(0))
     report = _deploy(chain, path)
-    assert report.wired == ["roles: coordinator may slash"]  # type: ignore[attr-defined]
+    assert report.wired == [suite.SLASHER_WIRE]  # type: ignore[attr-defined]
     assert report.deployed == [] and report.redeployed == []  # type: ignore[attr-defined]
+
+
+def test_slasher_wiring_after_a_bond_is_pending_then_completes(chain: Chain, tmp_path: Path) -> None:
+    """Once a bond exists, registering the coordinator again waits the public slasher delay:
+    the deploy says so and succeeds; a rerun after the delay activates it."""
+    path = tmp_path / "ethereum_chaina.json"
+    _deploy(chain, path)
+    m = read_manifest(path)
+    client = Client(chain.rpc_url)
+    identity = client.contract("IdentityRegistry", m["contracts"]["identity"]["address"])
+    roles = client.contract("AgentRoles", m["contracts"]["roles"]["address"])
+    coordinator = m["contracts"]["coordinator"]["address"]
+    agent = dev_account(10)
+    receipt = client.transact(identity.functions.register(), agent)
+    agent_id = identity.events.Registered().process_receipt(receipt, errors=DISCARD)[0]["args"]["agentId"]
+    role = settings.role_id("research")
+    client.transact(roles.functions.bond(agent_id, role), agent,
+                    value=settings.load().roles["research"])
+    client.transact(roles.functions.removeSlasher(coordinator), dev_account(0))
+
+    report = _deploy(chain, path)
+    assert report.wired == [] and len(report.pending) == 1  # type: ignore[attr-defined]
+    line = [x for x in report.lines() if x.startswith("pending")]  # type: ignore[attr-defined]
+    assert line and suite.SLASHER_WIRE in line[0] and "activateSlasher" in line[0]
+    assert not roles.functions.isSlasher(coordinator).call()
+    active_at = roles.functions.slasherActiveAt(coordinator).call()
+    assert active_at > 0
+
+    again = _deploy(chain, path)                       # still pending: no second announcement
+    assert len(again.pending) == 1  # type: ignore[attr-defined]
+    assert roles.functions.slasherActiveAt(coordinator).call() == active_at
+
+    client.w3.provider.make_request("evm_setNextBlockTimestamp", [active_at])  # type: ignore[arg-type]
+    client.w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
+    done = _deploy(chain, path)
+    assert done.wired == [suite.SLASHER_WIRE] and done.pending == []  # type: ignore[attr-defined]
+    assert roles.functions.isSlasher(coordinator).call()
 
 
 def test_sepolia_rehearsal_deploys_with_confirmations_through_the_cli(

@@ -9,8 +9,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from web3.logs import DISCARD
 
-from accord.devnet import Devnet
+from accord import doctor, settings, suite
+from accord.chain import Client, dev_account
+from accord.deploy import read_manifest, run_plan
+from accord.devnet import Chain, Devnet
 
 
 def _accord(*args: str) -> subprocess.CompletedProcess[str]:
@@ -68,3 +72,40 @@ def test_doctor_without_a_manifest_says_to_deploy(manifests: Path, fresh_devnet:
     out = _accord("doctor", "--network", "chaina")
     assert out.returncode == 1 and chain.rpc_url
     assert out.stderr.count("\n") == 1 and "accord deploy --network chaina" in out.stderr
+
+
+def test_doctor_reports_who_can_slash_and_pending_announcements(chain: Chain, tmp_path: Path) -> None:
+    """Info: the slasher list; warnings: a pending announcement (the admin announcing itself
+    after agents bonded) and a slasher that is not the coordinator; error: a coordinator that
+    cannot lock stake."""
+    path = tmp_path / "ethereum_chaina.json"
+    client = Client(chain.rpc_url)
+    admin = dev_account(0)
+    run_plan(client, admin, suite.plan(settings.load(), "chaina", admin.address), path,
+             network="chaina")
+
+    def findings() -> list[doctor.Finding]:
+        return doctor.check_slashers(doctor.Deployed("chaina", client, read_manifest(path),
+                                                     live=False))
+
+    m = read_manifest(path)
+    coordinator = m["contracts"]["coordinator"]["address"]
+    roles = client.contract("AgentRoles", m["contracts"]["roles"]["address"])
+    clean = findings()
+    assert [f.level for f in clean] == ["info"]
+    assert clean[0].line() == (f"info: [chaina] who can lock and slash bonds on roles: "
+                               f"{coordinator} (coordinator)")
+
+    agent = dev_account(10)
+    identity = client.contract("IdentityRegistry", m["contracts"]["identity"]["address"])
+    receipt = client.transact(identity.functions.register(), agent)
+    agent_id = identity.events.Registered().process_receipt(receipt, errors=DISCARD)[0]["args"]["agentId"]
+    client.transact(roles.functions.bond(agent_id, settings.role_id("research")), agent,
+                    value=settings.load().roles["research"])
+    client.transact(roles.functions.announceSlasher(admin.address), admin)
+    warned = [f.line() for f in findings() if f.level == "warning"]
+    assert len(warned) == 1 and admin.address in warned[0] and "cancelSlasher" in warned[0]
+
+    client.transact(roles.functions.removeSlasher(coordinator), admin)
+    errors = [f.line() for f in findings() if f.level == "error"]
+    assert len(errors) == 1 and "is not a slasher" in errors[0] and "accord deploy" in errors[0]

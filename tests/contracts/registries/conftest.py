@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 from eth_account import Account
 from eth_account.messages import encode_typed_data
-from registry_constants import AGENT_URI, HEARTBEAT_EXPIRY, MIN_BOND, ROLE, UNBONDING_DELAY
+from registry_constants import (AGENT_URI, HEARTBEAT_EXPIRY, MIN_BOND, ROLE, SLASHER_DELAY,
+                                UNBONDING_DELAY)
 
 
 @pytest.fixture(scope="session")
@@ -67,16 +68,20 @@ def validation(project: Any, deployer: Any, identity: Any) -> Any:
 def roles(project: Any, deployer: Any, identity: Any) -> Any:
     """AgentRoles administered by `deployer`, ROLE configured with MIN_BOND."""
     contract = project.AgentRoles.deploy(identity.address, deployer.address, UNBONDING_DELAY,
-                                         HEARTBEAT_EXPIRY, sender=deployer)
+                                         HEARTBEAT_EXPIRY, SLASHER_DELAY, sender=deployer)
     contract.configureRole(ROLE, MIN_BOND, sender=deployer)
     return contract
 
 
 @pytest.fixture(scope="session")
-def slasher(accounts: Any, roles: Any, deployer: Any) -> Any:
-    """An account holding SLASHER_ROLE (stands in for the coordinator)."""
+def slasher(accounts: Any, chain: Any, roles: Any, deployer: Any) -> Any:
+    """A registered slasher (stands in for the coordinator): announced before any bond, so
+    registered at once (genesis); activated after the delay should a bond exist already."""
     account = accounts[5]
-    roles.grantRole(roles.SLASHER_ROLE(), account.address, sender=deployer)
+    roles.announceSlasher(account.address, sender=deployer)
+    if not roles.isSlasher(account.address):
+        chain.pending_timestamp = roles.slasherActiveAt(account.address)
+        roles.activateSlasher(account.address, sender=deployer)
     return account
 
 

@@ -10,3 +10,7 @@ ROLE = keccak(text="accord.role.translator")
 MIN_BOND = 10**17
 UNBONDING_DELAY = 7 * 86400
 HEARTBEAT_EXPIRY = 3600
+SLASHER_DELAY = 8 * 86400
+OTHER_ROLE = keccak(text="accord.role.verifier")
+REASON = keccak(text="missed-lease")
+ZERO = "0x0000000000000000000000000000000000000000"

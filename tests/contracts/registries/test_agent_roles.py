@@ -6,12 +6,10 @@ from typing import Any
 
 import ape
 import pytest
-from registry_constants import HEARTBEAT_EXPIRY, MIN_BOND, ROLE, UNBONDING_DELAY
 from eth_utils import keccak
+from registry_constants import (HEARTBEAT_EXPIRY, MIN_BOND, OTHER_ROLE, REASON, ROLE, SLASHER_DELAY,
+                                UNBONDING_DELAY, ZERO)
 
-ZERO = "0x0000000000000000000000000000000000000000"
-OTHER_ROLE = keccak(text="accord.role.verifier")
-REASON = keccak(text="missed-lease")
 UINT96_MAX = 2**96 - 1
 
 
@@ -28,14 +26,18 @@ def test_constructor_stores_configuration(roles: Any, identity: Any, deployer: A
     assert roles.hasRole(roles.DEFAULT_ADMIN_ROLE(), deployer.address)
     assert roles.roleMinBond(ROLE) == (MIN_BOND, True)
     assert roles.roleMinBond(OTHER_ROLE) == (0, False)
+    assert roles.slasherDelay() == SLASHER_DELAY
+    assert roles.MAX_SLASHERS() == 8
 
 
-@pytest.mark.parametrize("bad", ["identity", "admin", "delay", "expiry"])
+@pytest.mark.parametrize("bad", ["identity", "admin", "delay", "expiry", "slasher_delay"])
 def test_constructor_rejects_zero_arguments(project: Any, roles: Any, identity: Any, deployer: Any, bad: str) -> None:
-    args = {"identity": identity.address, "admin": deployer.address, "delay": 10, "expiry": 10}
+    args = {"identity": identity.address, "admin": deployer.address, "delay": 10, "expiry": 10,
+            "slasher_delay": 10}
     args[bad] = ZERO if bad in ("identity", "admin") else 0
     with ape.reverts(roles.AgentRolesInvalidArgument):
-        project.AgentRoles.deploy(args["identity"], args["admin"], args["delay"], args["expiry"], sender=deployer)
+        project.AgentRoles.deploy(args["identity"], args["admin"], args["delay"], args["expiry"],
+                                  args["slasher_delay"], sender=deployer)
 
 
 def test_configure_role_by_admin_emits(roles: Any, deployer: Any) -> None:
@@ -148,7 +150,7 @@ def test_request_unbond_rejects_zero_and_more_than_active(roles: Any, alice: Any
     _bonded(roles, alice)
     with ape.reverts(roles.AgentRolesInvalidArgument):
         roles.requestUnbond(0, ROLE, 0, sender=alice)
-    with ape.reverts(roles.AgentRolesInsufficientBond, agentId=0, role=ROLE, available=MIN_BOND,
+    with ape.reverts(roles.AgentRolesInsufficientFreeBond, agentId=0, role=ROLE, free=MIN_BOND,
                      requested=MIN_BOND + 1):
         roles.requestUnbond(0, ROLE, MIN_BOND + 1, sender=alice)
 
@@ -241,22 +243,19 @@ def test_slash_during_unbonding_delay_still_reaches_the_bond(roles: Any, chain: 
         roles.withdraw(0, ROLE, alice.address, sender=alice)
 
 
-@pytest.mark.covers("AgentRoles.slash", "wrong_state", "bad_arguments")
-def test_slash_rejects_more_than_bonded_and_zero(roles: Any, alice: Any, slasher: Any) -> None:
+@pytest.mark.covers("AgentRoles.slash", "bad_arguments")
+def test_slash_rejects_zero(roles: Any, alice: Any, slasher: Any) -> None:
     _bonded(roles, alice)
-    with ape.reverts(roles.AgentRolesInsufficientBond, agentId=0, role=ROLE, available=MIN_BOND,
-                     requested=MIN_BOND + 1):
-        roles.slash(0, ROLE, MIN_BOND + 1, REASON, sender=slasher)
     with ape.reverts(roles.AgentRolesInvalidArgument):
         roles.slash(0, ROLE, 0, REASON, sender=slasher)
 
 
 @pytest.mark.covers("AgentRoles.slash", "wrong_caller")
-def test_slash_rejects_non_slasher(roles: Any, alice: Any, deployer: Any) -> None:
+def test_slash_rejects_non_slasher(roles: Any, alice: Any, deployer: Any, carol: Any) -> None:
     _bonded(roles, alice)
-    with ape.reverts(roles.AccessControlUnauthorizedAccount, account=deployer.address,
-                     neededRole=roles.SLASHER_ROLE()):
-        roles.slash(0, ROLE, 1, REASON, sender=deployer)
+    for caller in (deployer, carol):
+        with ape.reverts(roles.AgentRolesNotSlasher, caller=caller.address):
+            roles.slash(0, ROLE, 1, REASON, sender=caller)
 
 
 def test_withdraw_treasury_pays_admin_chosen_recipient(roles: Any, alice: Any, slasher: Any, deployer: Any,
@@ -435,7 +434,7 @@ def test_previous_owner_cannot_heartbeat_bond_or_withdraw_after_transfer(
 def test_request_unbond_repeated_beyond_the_bond_reverts(roles: Any, alice: Any) -> None:
     _bonded(roles, alice)
     roles.requestUnbond(0, ROLE, MIN_BOND, sender=alice)
-    with ape.reverts(roles.AgentRolesInsufficientBond, agentId=0, role=ROLE, available=0, requested=MIN_BOND):
+    with ape.reverts(roles.AgentRolesInsufficientFreeBond, agentId=0, role=ROLE, free=0, requested=MIN_BOND):
         roles.requestUnbond(0, ROLE, MIN_BOND, sender=alice)
 
 
@@ -458,46 +457,53 @@ def test_withdraw_treasury_twice_pays_once(roles: Any, alice: Any, slasher: Any,
         roles.withdrawTreasury(deployer.address, sender=deployer)
 
 
-@pytest.mark.covers("AgentRoles.slash", "replay")
+@pytest.mark.covers("AgentRoles.slash", "replay", "wrong_state")
 def test_repeated_slash_cannot_take_more_than_the_bond(roles: Any, alice: Any, slasher: Any) -> None:
     _bonded(roles, alice)
     roles.slash(0, ROLE, MIN_BOND, REASON, sender=slasher)
-    with ape.reverts(roles.AgentRolesInsufficientBond, agentId=0, role=ROLE, available=0, requested=MIN_BOND):
-        roles.slash(0, ROLE, MIN_BOND, REASON, sender=slasher)
+    tx = roles.slash(0, ROLE, MIN_BOND, REASON, sender=slasher)  # nothing left: takes 0, says so
+    assert tx.events.filter(roles.Slashed) == [roles.Slashed(
+        agentId=0, role=ROLE, slasher=slasher.address, amount=0, reason=REASON)]
+    assert tx.return_value == 0
+    assert roles.treasuryBalance() == MIN_BOND
+    assert roles.bondOf(0, ROLE) == (0, 0, 0)
 
 
 # ------------------------------------------------------------------ inherited AccessControl
+# Only DEFAULT_ADMIN_ROLE is checked anywhere; any other role id (v1's SLASHER_ROLE included)
+# can be granted and grants nothing (test_admin_cannot_grant_itself_slashing).
 
 
 @pytest.mark.covers("AgentRoles.grantRole", "wrong_caller")
 @pytest.mark.covers("AgentRoles.revokeRole", "wrong_caller")
-def test_grant_and_revoke_reject_non_admin(roles: Any, slasher: Any, carol: Any) -> None:
+def test_grant_and_revoke_reject_non_admin(roles: Any, deployer: Any, carol: Any) -> None:
     admin_role = roles.DEFAULT_ADMIN_ROLE()
-    slasher_role = roles.SLASHER_ROLE()
     with ape.reverts(roles.AccessControlUnauthorizedAccount, account=carol.address, neededRole=admin_role):
-        roles.grantRole(slasher_role, carol.address, sender=carol)
+        roles.grantRole(admin_role, carol.address, sender=carol)
     with ape.reverts(roles.AccessControlUnauthorizedAccount, account=carol.address, neededRole=admin_role):
-        roles.revokeRole(slasher_role, slasher.address, sender=carol)
+        roles.revokeRole(admin_role, deployer.address, sender=carol)
 
 
 @pytest.mark.covers("AgentRoles.renounceRole", "wrong_caller", "bad_arguments")
-def test_renounce_for_another_account_reverts(roles: Any, slasher: Any, carol: Any) -> None:
+def test_renounce_for_another_account_reverts(roles: Any, deployer: Any, carol: Any) -> None:
+    admin_role = roles.DEFAULT_ADMIN_ROLE()
     with ape.reverts(roles.AccessControlBadConfirmation):
-        roles.renounceRole(roles.SLASHER_ROLE(), slasher.address, sender=carol)
-    assert roles.hasRole(roles.SLASHER_ROLE(), slasher.address)
+        roles.renounceRole(admin_role, deployer.address, sender=carol)
+    assert roles.hasRole(admin_role, deployer.address)
 
 
 @pytest.mark.covers("AgentRoles.grantRole", "replay")
 @pytest.mark.covers("AgentRoles.revokeRole", "replay")
 @pytest.mark.covers("AgentRoles.renounceRole", "replay")
-def test_repeated_grant_revoke_and_renounce_change_nothing(roles: Any, slasher: Any, deployer: Any) -> None:
-    role = roles.SLASHER_ROLE()
-    tx = roles.grantRole(role, slasher.address, sender=deployer)
+def test_repeated_grant_revoke_and_renounce_change_nothing(roles: Any, deployer: Any, dave: Any) -> None:
+    role = roles.DEFAULT_ADMIN_ROLE()
+    roles.grantRole(role, dave.address, sender=deployer)
+    tx = roles.grantRole(role, dave.address, sender=deployer)
     assert not tx.events.filter(roles.RoleGranted)
-    roles.revokeRole(role, slasher.address, sender=deployer)
-    tx = roles.revokeRole(role, slasher.address, sender=deployer)
+    roles.revokeRole(role, dave.address, sender=deployer)
+    tx = roles.revokeRole(role, dave.address, sender=deployer)
     assert not tx.events.filter(roles.RoleRevoked)
-    tx = roles.renounceRole(role, slasher.address, sender=slasher)
+    tx = roles.renounceRole(role, dave.address, sender=dave)
     assert not tx.events.filter(roles.RoleRevoked)
-    with ape.reverts(roles.AccessControlUnauthorizedAccount, account=slasher.address, neededRole=role):
-        roles.slash(0, ROLE, 1, REASON, sender=slasher)
+    with ape.reverts(roles.AccessControlUnauthorizedAccount, account=dave.address, neededRole=role):
+        roles.configureRole(ROLE, 1, sender=dave)
