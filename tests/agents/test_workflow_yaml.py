@@ -8,6 +8,7 @@ import pytest
 
 from accord.settings import role_id
 from accord.workflow_yaml import (
+    DEFAULT_STAKE,
     NO_STEP,
     WorkflowFileError,
     load_workflow,
@@ -32,8 +33,8 @@ def test_example_compiles_to_the_definition_struct() -> None:
     wf = load_workflow(ROOT / "examples" / "research.yaml", known_roles=ROLES)
     assert wf.names == ["research", "analyze-market", "analyze-risks", "analyze-costs",
                         "synthesis", "report"]
-    vrole, slash, steps = wf.definition(31337001)
-    assert vrole == b"\x00" * 32 and slash == 0
+    vrole, stake, window, policy, steps = wf.definition(31337001)
+    assert vrole == b"\x00" * 32 and stake == DEFAULT_STAKE and (window, policy) == (0, 0)
     assert steps[0][0] == role_id("research") and steps[0][8] == 1  # quorum
     assert [s[1] for s in steps] == [0, 1, 1, 1, 0b1110, 0b10000]
     assert steps[4][2] == 2  # join 2 of 3
@@ -45,7 +46,7 @@ def test_example_compiles_to_the_definition_struct() -> None:
 def test_steps_are_sorted_so_dependencies_come_first() -> None:
     wf = parse_workflow("steps:\n  - {name: b, role: x, depends_on: a}\n  - {name: a, role: x}\n")
     assert wf.names == ["a", "b"]
-    assert wf.definition(1)[2][1][1] == 1
+    assert wf.definition(1)[4][1][1] == 1
 
 
 def test_unknown_dependency_points_at_its_line() -> None:
@@ -101,7 +102,28 @@ def test_a_step_on_another_chain_compiles_to_that_chains_id() -> None:
     wf = parse_workflow("steps:\n  - {name: a, role: research}\n"
                         "  - {name: b, role: execute, depends_on: [a], chain: chainb}\n")
     home = devnet_spec("chaina").chain_id
-    steps = wf.definition(home)[2]
+    steps = wf.definition(home)[-1]
     chain_field = [name for name, _ in _step_fields()].index("chainId")
     assert steps[0][chain_field] == home
     assert steps[1][chain_field] == devnet_spec("chainb").chain_id
+
+
+def test_stake_and_validation_timeout_compile_into_the_definition() -> None:
+    wf = parse_workflow("stake: 0.002 ether\nvalidation_timeout: 300\n"
+                        "on_validation_timeout: accept\nsteps:\n  - {name: a, role: x}\n")
+    assert wf.definition(1)[1:4] == (2 * 10**15, 300, 1)
+    assert parse_workflow("slash: 7\nsteps:\n  - {name: a, role: x}\n").definition(1)[1] == 7
+
+
+def test_default_stake_makes_abandoning_a_claim_cost_something() -> None:
+    assert parse_workflow("steps:\n  - {name: a, role: x}\n").definition(1)[1] == DEFAULT_STAKE > 0
+
+
+def test_unknown_validation_timeout_policy_points_at_its_line() -> None:
+    assert _err("on_validation_timeout: maybe\nsteps:\n  - {name: a, role: x}\n") == (
+        "workflow.yaml:1: on_validation_timeout must be one of retry, accept, fail, not 'maybe'")
+
+
+def test_slash_and_stake_together_are_refused() -> None:
+    assert _err("slash: 1\nstake: 2\nsteps:\n  - {name: a, role: x}\n") == (
+        "workflow.yaml:1: 'slash' and 'stake' are the same setting; keep 'stake'")
