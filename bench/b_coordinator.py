@@ -2,8 +2,15 @@
 quorum of two. Most keys use the test mocks of the ERC-8004 registries and AgentRoles
 (contracts/mocks/Mock*), which isolates the coordinator's own cost; `step_life_q2_real` is the
 same step life against the real IdentityRegistry, ReputationRegistry, ValidationRegistry and
-AgentRoles (bonded, live agents), which adds the registries' storage and the real
-isEligible."""
+AgentRoles (bonded, live agents, a stake locked per claim and per vote), which adds the
+registries' storage and AgentRoles' eligibility checks and locks.
+
+A step's life is everything the step costs until nothing of it is left open: claim, submit,
+two votes (the second decides and pays) and, since each vote locks the judge's stake until the
+verdict is final, the two `releaseVoteStake` calls that free those stakes. The ERC-8004 records
+(`publish_outcomes`, `publish_validation`) are off the hot path and measured on their own.
+
+Also the runtime size of every deployable (`bytecode_size`): each must stay <= 20,480 bytes."""
 
 from __future__ import annotations
 
@@ -17,16 +24,20 @@ from bench.common import BenchContext, gas
 EXEC = keccak(text="accord.role.executor")
 VALIDATOR = keccak(text="accord.role.validator")
 REWARD = 10**15
+STAKE = 10**15  # the YAML default stake
+DEPLOYABLES = ("WorkflowCoordinator", "WorkflowCoordinatorExtension", "AgentRoles",
+               "RemoteStepRouter", "AccordGateway", "IdentityRegistry", "ReputationRegistry",
+               "ValidationRegistry")
 
 
 def _step(chain_id: int, deps: int = 0, quorum: int = 0) -> tuple[Any, ...]:
     return (EXEC, deps, 0, 600, 3, 10, 2, 100, quorum, REWARD, 255, False, chain_id)
 
 
-def _chain_def(chain_id: int, n: int, quorum0: int = 0) -> tuple[Any, ...]:
+def _chain_def(chain_id: int, n: int, quorum0: int = 0, stake: int = 0) -> tuple[Any, ...]:
     steps = [_step(chain_id, quorum=quorum0)] + [_step(chain_id, deps=1 << (i - 1))
                                                  for i in range(1, n)]
-    return (b"\x00" * 32, 0, steps)
+    return (b"\x00" * 32, stake, 0, 0, steps)
 
 
 def run(ctx: BenchContext) -> dict[str, dict[str, int]]:
@@ -67,19 +78,33 @@ def run(ctx: BenchContext) -> dict[str, dict[str, int]]:
         run_id, 0, b"\x22" * 32, "ipfs://bafy-result-0", 0), op))
     first = gas(c.transact(coord.functions.respond(run_id, 0, agents[v1.address], 90), v1))
     quorum = gas(c.transact(coord.functions.respond(run_id, 0, agents[v2.address], 100), v2))
+    released = sum(gas(c.transact(coord.functions.releaseVoteStake(run_id, 0, 0, v.address), v))
+                   for v in (v1, v2))
     out["claim"] = claim
     out["submit"] = submit
     out["validation_quorum"] = quorum
     out["withdraw"] = gas(c.transact(coord.functions.withdraw(), op))
-    out["step_life_q2"] = claim + submit + first + quorum
-    out["step_life_q2_real"] = _step_life_real(ctx)
+    out["step_life_q2"] = claim + submit + first + quorum + released
+    out["publish_validation"] = gas(c.transact(coord.functions.publishValidation(run_id, 0), op))
+    out.update(_step_life_real(ctx))
     for key, value in out.items():
-        print(f"   {key:<18} {value:>10,}")
-    return {"gas": out}
+        print(f"   {key:<22} {value:>10,}")
+    sizes = {name: _runtime_size(name) for name in DEPLOYABLES}
+    for name, size in sizes.items():
+        print(f"   {name:<30} {size:>7,} bytes")
+    return {"gas": out, "bytecode_size": sizes}
 
 
-def _step_life_real(ctx: BenchContext) -> int:
-    """claim + submit + two validator responses with the real registries and AgentRoles."""
+def _runtime_size(name: str) -> int:
+    from accord.artifacts import artifact
+
+    code = artifact(name).runtime_bytecode.removeprefix("0x")
+    return len(code) // 2
+
+
+def _step_life_real(ctx: BenchContext) -> dict[str, int]:
+    """A step's life (see the module docs) with the real registries and AgentRoles, then the
+    ERC-8004 records of its run published by anyone."""
     c = ctx.client
     admin, creator, op = ctx.account(0), ctx.account(1), ctx.account(2)
     v1, v2 = ctx.account(3), ctx.account(4)
@@ -103,22 +128,32 @@ def _step_life_real(ctx: BenchContext) -> int:
         agents[acct.address] = agent_id
         c.transact(roles.functions.bond(agent_id, role), acct, value=bond)
         c.transact(roles.functions.heartbeat(agent_id), acct)
-    defn = _chain_def(c.chain_id, 4, quorum0=2)
+    defn = _chain_def(c.chain_id, 1, quorum0=2, stake=STAKE)
     c.transact(coord.functions.registerDefinition(defn), creator)
     def_id = keccak(_encode_def(defn))
     total = coord.functions.definitionInfo(def_id).call()[3]
     receipt = c.transact(coord.functions.startRun(def_id, b"\x11" * 32, "ipfs://input"),
                          creator, value=total)
     run_id = coord.events.RunStarted().process_receipt(receipt)[0]["args"]["runId"]
-    used = gas(c.transact(coord.functions.claim(run_id, 0, agents[op.address]), op))
-    used += gas(c.transact(coord.functions.submit(
-        run_id, 0, b"\x22" * 32, "ipfs://bafy-result-0", 0), op))
-    used += gas(c.transact(coord.functions.respond(run_id, 0, agents[v1.address], 90), v1))
-    used += gas(c.transact(coord.functions.respond(run_id, 0, agents[v2.address], 100), v2))
-    return used
+    out = {"claim_real": gas(c.transact(coord.functions.claim(run_id, 0, agents[op.address]),
+                                        op)),
+           "submit_real": gas(c.transact(coord.functions.submit(
+               run_id, 0, b"\x22" * 32, "ipfs://bafy-result-0", 0), op)),
+           "vote_real": gas(c.transact(coord.functions.respond(run_id, 0, agents[v1.address],
+                                                               90), v1)),
+           "vote_deciding_real": gas(c.transact(coord.functions.respond(
+               run_id, 0, agents[v2.address], 100), v2))}
+    out["release_vote_stake_real"] = sum(
+        gas(c.transact(coord.functions.releaseVoteStake(run_id, 0, 0, v.address), v))
+        for v in (v1, v2)) // 2
+    out["step_life_q2_real"] = (out["claim_real"] + out["submit_real"] + out["vote_real"]
+                                + out["vote_deciding_real"] + 2 * out["release_vote_stake_real"])
+    out["publish_outcomes"] = gas(c.transact(coord.functions.publishOutcomes(
+        run_id, agents[op.address]), creator))
+    return out
 
 
 def _encode_def(defn: tuple[Any, ...]) -> bytes:
     from eth_abi import encode
     step = "(bytes32,uint64,uint8,uint32,uint8,uint32,uint8,uint32,uint8,uint96,uint8,bool,uint64)"
-    return encode([f"(bytes32,uint128,{step}[])"], [defn])
+    return encode([f"(bytes32,uint128,uint32,uint8,{step}[])"], [defn])
