@@ -1,6 +1,8 @@
-"""Model-based test of AgentRoles' money: random bonds, unbond requests, withdrawals before
-and after the delay, slashes (active first, then unbonding) and treasury sweeps against a
-Python model; after every step every bond and the treasury match the model, and the
+"""Model-based test of AgentRoles' money: random bonds, unbond requests (free bond only),
+withdrawals before and after the delay, stake locks and releases by two slashers (and
+strangers), partial slashes (active first, then unbonding; the aggregate lock capped at what
+stays active) and treasury sweeps against a Python model; after every step every bond, lock
+and the treasury match the model, the aggregate lock never exceeds the active bond, and the
 contract's balance equals what it holds for agents plus the slashed-not-swept treasury.
 
 (The coordinator's `balance == totalOwed + totalEscrowed` is checked after every step of
@@ -9,7 +11,8 @@ test_crosschain_model.py.)"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import copy
+from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
@@ -26,6 +29,7 @@ ROLE_B = keccak(text="accord.role.b")      # min bond 0 (any amount)
 UNKNOWN = keccak(text="accord.role.none")  # never configured
 MIN_BOND = {ROLE_A: 100, ROLE_B: 0}
 DELAY = 100
+SLASHER_DELAY = 1000
 AMOUNTS = [0, 1, 40, 100, 250]
 STRANGER = st.sampled_from([False, False, False, True])  # mostly the authorised caller
 
@@ -35,6 +39,8 @@ class Bond:
     active: int = 0
     unbonding: int = 0
     ready_at: int = 0
+    locked: int = 0
+    locked_by: dict[str, int] = field(default_factory=dict)
 
 
 class Revert(Exception):
@@ -43,21 +49,25 @@ class Revert(Exception):
 
 @pytest.fixture(scope="module")
 def roles_env(project, accounts, chain) -> dict[str, Any]:
-    admin, slasher = accounts[0], accounts[3]
+    admin, slashers = accounts[0], [accounts[3], accounts[4]]
     owners = [accounts[1], accounts[2]]
     identity = project.IdentityRegistry.deploy(sender=admin)
-    roles = project.AgentRoles.deploy(identity.address, admin.address, DELAY, 10**9, sender=admin)
+    roles = project.AgentRoles.deploy(identity.address, admin.address, DELAY, 10**9, SLASHER_DELAY,
+                                      sender=admin)
     for role, minimum in MIN_BOND.items():
         roles.configureRole(role, minimum, sender=admin)
-    roles.grantRole(roles.SLASHER_ROLE(), slasher.address, sender=admin)
+    for slasher in slashers:  # before any bond: registered at once
+        roles.announceSlasher(slasher.address, sender=admin)
     agents = []
     for owner in owners:
         tx = identity.register(sender=owner)
         agents.append(int(tx.events.filter(identity.Registered)[0].agentId))
+        roles.heartbeat(agents[-1], sender=owner)  # live for the whole run (expiry 1e9 s)
     w3 = plain_web3(chain)
     c = w3.eth.contract(address=roles.address, abi=[a.model_dump(by_alias=True, mode="json")
                                                      for a in roles.contract_type.abi])
-    return {"w3": w3, "c": c, "admin": admin.address, "slasher": slasher.address,
+    return {"w3": w3, "c": c, "admin": admin.address,
+            "slashers": [x.address for x in slashers],
             "owners": [o.address for o in owners], "agents": agents}
 
 
@@ -78,7 +88,7 @@ class RolesMachine(OneChainMachine):
     def _both(self, model_op: Any, fn: Any, sender: str, value: int = 0) -> None:
         """Apply ``model_op`` (may raise Revert) and the transaction; both succeed or both
         revert, and the model changes only when both succeed."""
-        snapshot = ({k: Bond(**vars(b)) for k, b in self.bonds.items()}, self.treasury)
+        snapshot = (copy.deepcopy(self.bonds), self.treasury)
         try:
             model_op(self.now + 1)
             expected = True
@@ -115,7 +125,7 @@ class RolesMachine(OneChainMachine):
 
         def model(now: int) -> None:
             b = self._bond(agent, role)
-            if amount == 0 or amount > b.active:
+            if amount == 0 or amount > b.active - b.locked:  # only free bond unbonds
                 raise Revert
             b.active -= amount
             b.unbonding += amount
@@ -136,26 +146,69 @@ class RolesMachine(OneChainMachine):
 
         self._both(model, self.c.functions.withdraw(agent, role, owner), owner)
 
+    def _slash_model(self, b: Bond, amount: int) -> None:
+        """Partial slash: what is there, at most ``amount``; active first; lock capped."""
+        from_active = min(amount, b.active)
+        b.active -= from_active
+        b.locked = min(b.locked, b.active)
+        from_unbonding = min(amount - from_active, b.unbonding)
+        b.unbonding -= from_unbonding
+        if from_unbonding and b.unbonding == 0:
+            b.ready_at = 0
+        self.treasury += from_active + from_unbonding
+
+    def _caller(self, slasher: int, who: int) -> str:
+        """Slasher 0 or 1, or (2) the agent's owner, who is no slasher."""
+        return self.env["slashers"][slasher] if slasher < 2 else self.env["owners"][who]
+
     @rule(who=st.integers(0, 1), role=st.sampled_from([ROLE_A, ROLE_B]),
-          amount=st.sampled_from(AMOUNTS + [140, 350]), stranger=STRANGER)
-    def slash(self, who: int, role: bytes, amount: int, stranger: bool) -> None:
-        as_slasher = not stranger
+          amount=st.sampled_from(AMOUNTS + [140, 350]), slasher=st.sampled_from([0, 0, 1, 2]))
+    def slash(self, who: int, role: bytes, amount: int, slasher: int) -> None:
         agent = self.env["agents"][who]
 
         def model(now: int) -> None:
-            b = self._bond(agent, role)
-            if not as_slasher or amount == 0 or amount > b.active + b.unbonding:
+            if slasher == 2 or amount == 0:
                 raise Revert
-            from_active = min(amount, b.active)
-            b.active -= from_active
-            if amount > from_active:
-                b.unbonding -= amount - from_active
-                if b.unbonding == 0:
-                    b.ready_at = 0
-            self.treasury += amount
+            self._slash_model(self._bond(agent, role), amount)
 
-        sender = self.env["slasher"] if as_slasher else self.env["owners"][who]
-        self._both(model, self.c.functions.slash(agent, role, amount, b"\x00" * 32), sender)
+        self._both(model, self.c.functions.slash(agent, role, amount, b"\x00" * 32),
+                   self._caller(slasher, who))
+
+    @rule(who=st.integers(0, 1), role=st.sampled_from([ROLE_A, ROLE_A, ROLE_B, UNKNOWN]),
+          amount=st.sampled_from(AMOUNTS), slasher=st.sampled_from([0, 0, 1, 2]), stranger=STRANGER)
+    def lock(self, who: int, role: bytes, amount: int, slasher: int, stranger: bool) -> None:
+        agent = self.env["agents"][who]
+        operator = self.env["owners"][1 - who if stranger else who]
+        caller = self._caller(slasher, who)
+
+        def model(now: int) -> None:
+            if slasher == 2 or role not in MIN_BOND or stranger:
+                raise Revert
+            b = self._bond(agent, role)
+            if b.active < MIN_BOND[role] or amount > b.active - b.locked:
+                raise Revert
+            b.locked += amount
+            b.locked_by[caller] = b.locked_by.get(caller, 0) + amount
+
+        self._both(model, self.c.functions.lockStake(agent, operator, role, amount), caller)
+
+    @rule(who=st.integers(0, 1), role=st.sampled_from([ROLE_A, ROLE_B]),
+          amount=st.sampled_from(AMOUNTS + [2**256 - 1]), slash=st.sampled_from([0, 0, 1, 40, 350]),
+          slasher=st.sampled_from([0, 0, 1, 2]))
+    def release(self, who: int, role: bytes, amount: int, slash: int, slasher: int) -> None:
+        agent = self.env["agents"][who]
+        caller = self._caller(slasher, who)
+
+        def model(now: int) -> None:  # never reverts
+            b = self._bond(agent, role)
+            released = min(amount, b.locked_by.get(caller, 0))
+            b.locked_by[caller] = b.locked_by.get(caller, 0) - released
+            b.locked = max(0, b.locked - released)
+            if slash and slasher < 2:
+                self._slash_model(b, slash)
+
+        self._both(model, self.c.functions.releaseStake(agent, role, amount, slash, b"\x00" * 32),
+                   caller)
 
     @rule()
     def sweep(self) -> None:
@@ -179,15 +232,20 @@ class RolesMachine(OneChainMachine):
         for (agent, role), b in self.bonds.items():
             assert tuple(self.c.functions.bondOf(agent, role).call()) == (
                 b.active, b.unbonding, b.ready_at), (agent, role)
+            locked = self.c.functions.lockedOf(agent, role).call()
+            assert locked == b.locked <= b.active, (agent, role, locked, b.active)
+            for slasher in self.env["slashers"]:
+                assert self.c.functions.lockedBy(slasher, agent, role).call() == b.locked_by.get(
+                    slasher, 0), (agent, role, slasher)
         assert self.c.functions.treasuryBalance().call() == self.treasury
         every = [(a, r) for a in self.env["agents"] for r in MIN_BOND]
         assert_roles_solvent(self.w3, self.c, every)
 
 
-def test_agent_roles_bonds_unbonds_slashes_and_sweeps_conserve_value(roles_env) -> None:
+def test_agent_roles_bonds_locks_unbonds_slashes_and_sweeps_conserve_value(roles_env) -> None:
     run_machine(RolesMachine, 15, 20, env=roles_env)
 
 
 @pytest.mark.slow
-def test_agent_roles_bonds_unbonds_slashes_and_sweeps_conserve_value_long(roles_env) -> None:
+def test_agent_roles_bonds_locks_unbonds_slashes_and_sweeps_conserve_value_long(roles_env) -> None:
     run_machine(RolesMachine, 500, 40, env=roles_env)
