@@ -33,15 +33,15 @@ class Settings:
     validator_role: str = "validator"
     unbonding_delay: int = 86_400
     heartbeat_expiry: int = 3_600
-    #: Seconds between announcing a slasher on AgentRoles and its activation (0 = the
-    #: unbonding delay). Longer than the unbonding delay lets agents leave before a new
-    #: slasher takes effect.
+    #: Seconds between announcing a slasher on AgentRoles and its activation (0 = twice the
+    #: unbonding delay). Longer than the unbonding delay lets an agent that starts unbonding
+    #: when it sees the announcement leave before the new slasher takes effect.
     slasher_delay: int = 0
     networks: dict[str, NetworkSettings] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.slasher_delay == 0:
-            self.slasher_delay = self.unbonding_delay
+            self.slasher_delay = 2 * self.unbonding_delay
 
     def network(self, name: str) -> NetworkSettings:
         """Settings of a devnet name or ape network choice (``ethereum:sepolia:node`` looks up

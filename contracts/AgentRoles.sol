@@ -35,8 +35,6 @@ contract AgentRoles is IAgentRoles, AccessControl, ReentrancyGuardTransient {
     /// @notice At most this many slashers are registered at once (keeps `slashers()` short).
     uint256 public constant MAX_SLASHERS = 8;
 
-    /// @notice The slasher registry already holds MAX_SLASHERS (`max`) slashers.
-    error AgentRolesTooManySlashers(uint256 max);
 
     /// @dev Two slots per (agent, role): the first is read and written by every lock, release
     /// and slash; the second only by unbonding, withdrawing and slashing past the active bond.

@@ -38,6 +38,8 @@ interface IAgentRoles {
     error AgentRolesSlasherNotAnnounced(address slasher);
     /// @notice The announcement of `slasher` takes effect at `activeAt`, not before.
     error AgentRolesSlasherNotReady(address slasher, uint64 activeAt);
+    /// @notice The slasher registry already holds its maximum of `max` slashers.
+    error AgentRolesTooManySlashers(uint256 max);
     /// @notice `slasher` is already registered (or already announced).
     error AgentRolesSlasherAlreadyRegistered(address slasher);
 
