@@ -338,6 +338,7 @@ def relay(origin: str, dest: str, key_env: str | None, dev_account: int | None,
 
     from accord import context
     from accord.chain import Client, with_retries
+    from accord.contract_types import OriginConfig
     from accord.relayer import Relayer, RelayerConfig, serve_metrics
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
@@ -345,8 +346,9 @@ def relay(origin: str, dest: str, key_env: str | None, dev_account: int | None,
     origin_id = Client(context.rpc_url(origin)).chain_id
     client = Client(context.rpc_url(dest))
     gateway = context.deployed(client, dest, "gateway", gateway, "--gateway")
-    threshold = with_retries(lambda: client.contract("AccordGateway", gateway).functions
-                             .originConfig(origin_id).call()[1], "reading the gateway's quorum")
+    threshold = with_retries(lambda: OriginConfig.from_abi(
+        client.contract("AccordGateway", gateway).functions.originConfig(origin_id).call())
+        .threshold, "reading the gateway's quorum")
     cfg = RelayerConfig(gateway=gateway, origin_chain=origin_id, threshold=threshold,
                         batch_size=batch_size, recipient_gas=recipient_gas)
     db = _open_store(store)

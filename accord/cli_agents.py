@@ -211,10 +211,11 @@ def workflow_start(definition: str, network: str, rpc: str | None, input_path: s
 
 def _total_reward(coord: Any, def_id: bytes) -> int:
     from accord.chain import decode_revert
+    from accord.contract_types import DefinitionInfo
     from accord.errors import ConfigError
 
     try:
-        return int(coord.functions.definitionInfo(def_id).call()[3])
+        return DefinitionInfo.from_abi(coord.functions.definitionInfo(def_id).call()).totalReward
     except Exception as exc:
         data = getattr(exc, "data", None)
         if isinstance(data, str) and decode_revert(data).name == "CoordinatorUnknownDefinition":

@@ -21,12 +21,10 @@ from typing import Any
 
 from accord.chain import Client, dev_account
 from accord.config import project_root, state_dir
+from accord.contract_types import RunState, StepState
 from accord.devnet import Chain, Devnet
 from accord.errors import AccordError
 
-STEP_STATES = ("Blocked", "Ready", "Claimed", "Submitted", "Backoff", "Done", "Failed",
-               "Skipped", "Cancelled", "Dispatched")
-RUN_STATES = ("None", "Running", "Paused", "Completed", "Failed", "Cancelled")
 ADMIN, KEEPER, RELAYER, ACTOR = 0, 2, 3, 4
 VALIDATOR_KEYS = (5, 6)  # 2 of the 3 linked validators run: a quorum
 RECIPIENT_GAS = 2_000_000
@@ -131,10 +129,10 @@ class Progress:
             if self.last.get(i) == st:
                 continue
             self.last[i] = st
-            if first and st == 0:
+            if first and st == StepState.BLOCKED:
                 continue  # Blocked at the start is not news
             self.echo(f"  {time.monotonic() - self.started:5.1f}s  {self.names[i]:<15} "
-                      f"{STEP_STATES[st]}")
+                      f"{StepState(st).label}")
 
 
 def _dashboard(opts: DashboardOptions | None, root: Path,
@@ -231,12 +229,12 @@ def run_demo(echo: Callable[[str], None] = print, timeout: float = 120.0,
         coord = ca.contract("WorkflowCoordinator", addr_a["coordinator"])
         progress = Progress(wf.names, echo)
         deadline = time.monotonic() + timeout
-        state = 1
-        while state in (0, 1, 2):
+        state = RunState.RUNNING
+        while state in (RunState.NONE, RunState.RUNNING, RunState.PAUSED):
             states = [int(coord.functions.stepState(run_id, i).call())
                       for i in range(len(wf.names))]
             progress.update(states)
-            state = int(coord.functions.runState(run_id).call())
+            state = RunState(int(coord.functions.runState(run_id).call()))
             if time.monotonic() > deadline:
                 dead = [n for n in sup.procs if not sup.alive(n)]
                 raise DemoError(f"run {run_id} did not finish in {timeout:.0f}s"
@@ -246,8 +244,8 @@ def run_demo(echo: Callable[[str], None] = print, timeout: float = 120.0,
         progress.update([int(coord.functions.stepState(run_id, i).call())
                          for i in range(len(wf.names))])
         summary.run_id = run_id
-        summary.state = RUN_STATES[state]
-        summary.steps = {wf.names[i]: STEP_STATES[s] for i, s in progress.last.items()}
+        summary.state = state.label
+        summary.steps = {wf.names[i]: StepState(s).label for i, s in progress.last.items()}
         report_hash, report_uri = coord.functions.result(run_id, len(wf.names) - 1).call()
         try:
             summary.report = json.loads(store.get(report_uri, bytes(report_hash)))
@@ -265,17 +263,18 @@ def run_demo(echo: Callable[[str], None] = print, timeout: float = 120.0,
         echo("stopping services and chains")
     if not printed:
         _print_summary(summary, echo)
-    if summary.state != "Completed":
+    if summary.state != RunState.COMPLETED.label:
         raise DemoError(f"run {summary.run_id} ended {summary.state}; logs in {root / 'logs'}")
     return summary
 
 
 def _print_summary(s: Summary, echo: Callable[[str], None]) -> None:
-    done = sum(1 for v in s.steps.values() if v == "Done")
+    done_label = StepState.DONE.label
+    done = sum(1 for v in s.steps.values() if v == done_label)
     echo("")
     echo(f"run {s.run_id}: {s.state} in {s.seconds}s")
     echo(f"  steps      {done} done of {len(s.steps)} "
-         f"({', '.join(f'{k}={v}' for k, v in s.steps.items() if v != 'Done') or 'all done'})")
+         f"({', '.join(f'{k}={v}' for k, v in s.steps.items() if v != done_label) or 'all done'})")
     echo(f"  agents     {s.agents} (5 workers + 2 validators on chaina, 1 executor + "
          "2 validators on chainb)")
     echo(f"  messages   {sum(s.messages.values())} cross-chain "

@@ -3,11 +3,12 @@
 Nothing here is trusted: every call it makes anyone may make, and the contracts check it.
 Home side, per coordinator: ``dispatch`` Ready steps that run on another chain,
 ``expireRemote`` Dispatched steps whose deadline passed, and ``expireValidation`` Submitted
-steps nobody decided by their validation deadline (the definition says what happens then). Remote side, per router: ``report``
-tasks whose local run ended (or whose deadline passed), and ``open`` unfunded tasks once their
-creator's deposit covers the reward. Losing a race to another keeper is normal (the call
-reverts on estimate and is skipped, logged at debug); a task waiting for its creator's deposit
-is logged at warning, once per shortfall, naming the creator and the wei missing.
+steps nobody decided by their validation deadline (the definition says what happens then).
+Remote side, per router: ``report`` tasks whose local run ended (or whose deadline passed), and
+``open`` unfunded tasks once their creator's deposit covers the reward. Losing a race to another
+keeper is normal (the call reverts on estimate and is skipped, logged at debug); a task waiting
+for its creator's deposit is logged at warning, once per shortfall, naming the creator and the
+wei missing.
 """
 
 from __future__ import annotations
@@ -20,14 +21,19 @@ from typing import Any, cast
 from eth_account.signers.local import LocalAccount
 
 from accord.chain import Client
+from accord.contract_types import (
+    DefinitionInfo,
+    Lease,
+    Request,
+    RequestState,
+    RunInfo,
+    StepSpec,
+    StepState,
+)
 from accord.errors import ChainError, ContractRevert
 from accord.service_loop import run_service, until
 
 log = logging.getLogger("accord.keeper")
-
-RUNNING, PAUSED = 1, 2
-SUBMITTED, DISPATCHED = 3, 9
-REQ_UNFUNDED, REQ_OPEN = 1, 2
 
 
 @dataclass
@@ -84,12 +90,13 @@ class Keeper:
 
     def _remote(self, definition_id: bytes) -> list[int]:
         if definition_id not in self._remote_steps:
-            count = int(self.c.functions.definitionInfo(definition_id).call()[0])
+            count = DefinitionInfo.from_abi(
+                self.c.functions.definitionInfo(definition_id).call()).stepCount
             here = self.client.chain_id
             self._remote_steps[definition_id] = [
                 i for i in range(count)
-                if int(self.c.functions.definitionStep(definition_id, i).call()[12])
-                not in (0, here)]
+                if StepSpec.from_abi(self.c.functions.definitionStep(definition_id, i).call())
+                .chainId not in (0, here)]
         return self._remote_steps[definition_id]
 
     def step(self) -> int:
@@ -108,16 +115,16 @@ class Keeper:
             self._cursor = head + 1
         now = int(self.client.w3.eth.get_block("latest")["timestamp"])
         for run_id, step in list(self._submitted):
-            if int(self.c.functions.stepState(run_id, step).call()) != SUBMITTED:
+            if int(self.c.functions.stepState(run_id, step).call()) != StepState.SUBMITTED:
                 self._submitted.discard((run_id, step))
                 continue
-            deadline = int(self.c.functions.lease(run_id, step).call()[2])
+            deadline = Lease.from_abi(self.c.functions.lease(run_id, step).call()).leaseEnd
             if now >= deadline and self._try(self.c.functions.expireValidation(run_id, step),
                                              f"expireValidation run {run_id} step {step}"):
                 self._submitted.discard((run_id, step))
         for run_id, def_id in list(self._runs.items()):
-            state = int(self.c.functions.runInfo(run_id).call()[2])
-            if state not in (RUNNING, PAUSED):
+            state = RunInfo.from_abi(self.c.functions.runInfo(run_id).call()).state
+            if not state.active:
                 del self._runs[run_id]
                 continue
             remote = self._remote(def_id)
@@ -128,23 +135,22 @@ class Keeper:
                 if ready >> s & 1:
                     self._try(self.c.functions.dispatch(run_id, s), f"dispatch run {run_id} "
                               f"step {s}")
-                elif int(self.c.functions.stepState(run_id, s).call()) == DISPATCHED:
+                elif int(self.c.functions.stepState(run_id, s).call()) == StepState.DISPATCHED:
                     self._try(self.c.functions.expireRemote(run_id, s),
                               f"expireRemote run {run_id} step {s}")
         for rid in list(self._requests):
-            req = self.r.functions.request(rid).call()
-            state, deadline, remote_run = int(req[0]), int(req[3]), int(req[7])
-            if state == REQ_UNFUNDED:
-                if now >= deadline:  # expired: it can never open
+            req = Request.from_abi(self.r.functions.request(rid).call())
+            if req.state is RequestState.UNFUNDED:
+                if now >= req.deadline:  # expired: it can never open
                     self._requests.discard(rid)
                     self._short.pop(rid, None)
                     continue
                 if self._try(self.r.functions.open(rid), f"open request 0x{rid.hex()}",
                              self._unfunded(rid)):
                     self._short.pop(rid, None)
-            elif state == REQ_OPEN:
-                run_state = int(self.c.functions.runInfo(remote_run).call()[2])
-                if run_state not in (RUNNING, PAUSED) or now > deadline:
+            elif req.state is RequestState.OPEN:
+                run = RunInfo.from_abi(self.c.functions.runInfo(req.remoteRunId).call())
+                if not run.state.active or now > req.deadline:
                     self._try(self.r.functions.report(rid), f"report request 0x{rid.hex()}")
             else:
                 self._requests.discard(rid)

@@ -29,6 +29,7 @@ from eth_utils import function_signature_to_4byte_selector
 from web3 import Web3
 
 from accord.chain import Client, with_retries
+from accord.contract_types import MessageStatus, MessageStatusInfo
 from accord.errors import ChainError, ContractRevert
 from accord.service_loop import run_service
 from accord.store import SqliteStore, StoredMessage
@@ -301,12 +302,12 @@ class Relayer:
                 log.warning("route=%s status of %s unknown for now", self.route, mid)
                 continue
             status, reason = statuses[mid]
-            if status == 1:
+            if status is MessageStatus.DELIVERED:
                 self.store.mark([mid], "delivered")
                 self.counters.already += 1
-            elif status == 2:
+            elif status is MessageStatus.FAILED:
                 self.store.mark([mid], "failed", reason="0x" + bytes(reason).hex())
-            elif status == 3:
+            elif status is MessageStatus.EXPIRED:
                 self.store.mark([mid], "expired")
 
     def _status_call(self, m: StoredMessage) -> Any:
@@ -315,10 +316,10 @@ class Relayer:
             int(b["originChainId"]), Web3.to_checksum_address(b["originGateway"]),
             int(b["nonce"]), bytes.fromhex(m.id[2:]))
 
-    def _statuses(self, msgs: list[StoredMessage]) -> dict[str, tuple[int, bytes]]:
+    def _statuses(self, msgs: list[StoredMessage]) -> dict[str, tuple[MessageStatus, bytes]]:
         """(status, reason) per id, from the destination gateway; ids it could not read
         are missing."""
-        out: dict[str, tuple[int, bytes]] = {}
+        out: dict[str, tuple[MessageStatus, bytes]] = {}
         if len(msgs) > 1:
             def batched() -> list[Any]:
                 with self.client.w3.batch_requests() as batch:
@@ -330,18 +331,19 @@ class Relayer:
                 replies = with_retries(batched, "batched status read", attempts=4,
                                        first_wait_s=0.02)
                 for m, reply in zip(msgs, replies, strict=True):
-                    out[m.id] = (int(reply[0]), bytes(reply[1]))
+                    got = MessageStatusInfo.from_abi(reply)
+                    out[m.id] = (got.status, got.reasonHash)
                 return out
             except ChainError as exc:  # a flaky link: read them one by one
                 log.info("route=%s %s; reading singly", self.route, exc)
         for m in msgs:
             try:
-                status, reason, _ = with_retries(self._status_call(m).call,
-                                                 f"status of {m.id}", attempts=4,
-                                                 first_wait_s=0.02)
+                got = MessageStatusInfo.from_abi(with_retries(
+                    self._status_call(m).call, f"status of {m.id}", attempts=4,
+                    first_wait_s=0.02))
             except ChainError:
                 continue
-            out[m.id] = (int(status), bytes(reason))
+            out[m.id] = (got.status, got.reasonHash)
         return out
 
     def _backoff(self, batch: Batch, why: str) -> None:

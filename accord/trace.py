@@ -14,10 +14,9 @@ from web3 import Web3
 
 from accord import messages
 from accord.chain import Client
+from accord.contract_types import MessageStatus, MessageStatusInfo, Request
 from accord.errors import ConfigError
 from accord.store import SqliteStore
-
-STATUS = ("unknown", "delivered", "failed", "expired")
 
 
 @dataclass
@@ -128,12 +127,13 @@ def message_life(message_id: str, chains: list[ChainView],
             ts = int(dest.client.w3.eth.get_block(entry["blockNumber"])["timestamp"])
             life.events.append((name, "0x" + bytes(entry["transactionHash"]).hex(), ts))
     life.events.sort(key=lambda e: e[2])
-    status, reason, attempts = gw.functions.messageStatus(
+    got = MessageStatusInfo.from_abi(gw.functions.messageStatus(
         origin_msg.origin_chain_id, origin_msg.origin_gateway, origin_msg.nonce,
-        bytes.fromhex(message_id[2:])).call()
-    life.status = STATUS[int(status)]
-    life.attempts = int(attempts)
-    life.reason_hash = "0x" + bytes(reason).hex() if int(status) == 2 else None
+        bytes.fromhex(message_id[2:])).call())
+    life.status = got.status.label.lower()
+    life.attempts = got.attempts
+    life.reason_hash = ("0x" + got.reasonHash.hex() if got.status is MessageStatus.FAILED
+                        else None)
     delivered = [ts for what, _, ts in life.events if what == "delivered"]
     if delivered and life.sent_at is not None:
         life.latency_s = delivered[0] - life.sent_at
@@ -164,7 +164,8 @@ def run_messages(run_id: int, home: ChainView, others: list[ChainView]) -> list[
                                                      argument_filters={"runId": run_id}):
             a = ev["args"]
             if bytes(a["requestId"]) in homes:
-                attempt = int(router.functions.request(bytes(a["requestId"])).call()[2])
+                attempt = Request.from_abi(
+                    router.functions.request(bytes(a["requestId"])).call()).attempt
                 found.append(((int(a["step"]), attempt, 1), f"result step {a['step']} "
                               f"({'success' if a['success'] else 'failure'}) from {view.name}",
                               "0x" + bytes(a["messageId"]).hex()))

@@ -19,6 +19,7 @@ from typing import Any
 from eth_utils import keccak
 from web3.logs import DISCARD
 
+from accord.contract_types import DefinitionInfo, ValidationTimeout, WorkflowDefinition, abi_type
 from bench.common import BenchContext, gas
 
 EXEC = keccak(text="accord.role.executor")
@@ -37,7 +38,7 @@ def _step(chain_id: int, deps: int = 0, quorum: int = 0) -> tuple[Any, ...]:
 def _chain_def(chain_id: int, n: int, quorum0: int = 0, stake: int = 0) -> tuple[Any, ...]:
     steps = [_step(chain_id, quorum=quorum0)] + [_step(chain_id, deps=1 << (i - 1))
                                                  for i in range(1, n)]
-    return (b"\x00" * 32, stake, 0, 0, steps)
+    return (b"\x00" * 32, stake, 0, ValidationTimeout.RETRY, steps)
 
 
 def run(ctx: BenchContext) -> dict[str, dict[str, int]]:
@@ -64,7 +65,7 @@ def run(ctx: BenchContext) -> dict[str, dict[str, int]]:
     out["define_16"] = gas(c.transact(coord.functions.registerDefinition(
         _chain_def(chain_id, 16)), creator))
     def_id = keccak(_encode_def(_chain_def(chain_id, 4, quorum0=2)))
-    total = coord.functions.definitionInfo(def_id).call()[3]
+    total = DefinitionInfo.from_abi(coord.functions.definitionInfo(def_id).call()).totalReward
     receipt = c.transact(coord.functions.startRun(def_id, b"\x11" * 32, "ipfs://input"),
                          creator, value=total)
     out["start_run"] = gas(receipt)
@@ -131,7 +132,7 @@ def _step_life_real(ctx: BenchContext) -> dict[str, int]:
     defn = _chain_def(c.chain_id, 1, quorum0=2, stake=STAKE)
     c.transact(coord.functions.registerDefinition(defn), creator)
     def_id = keccak(_encode_def(defn))
-    total = coord.functions.definitionInfo(def_id).call()[3]
+    total = DefinitionInfo.from_abi(coord.functions.definitionInfo(def_id).call()).totalReward
     receipt = c.transact(coord.functions.startRun(def_id, b"\x11" * 32, "ipfs://input"),
                          creator, value=total)
     run_id = coord.events.RunStarted().process_receipt(receipt)[0]["args"]["runId"]
@@ -155,5 +156,4 @@ def _step_life_real(ctx: BenchContext) -> dict[str, int]:
 
 def _encode_def(defn: tuple[Any, ...]) -> bytes:
     from eth_abi import encode
-    step = "(bytes32,uint64,uint8,uint32,uint8,uint32,uint8,uint32,uint8,uint96,uint8,bool,uint64)"
-    return encode([f"(bytes32,uint128,uint32,uint8,{step}[])"], [defn])
+    return encode([abi_type(WorkflowDefinition)], [defn])

@@ -5,17 +5,18 @@ from ape import project
 from ape.cli import ConnectedProviderCommand
 
 from accord import context
-from accord.demo import RUN_STATES, STEP_STATES
+from accord.contract_types import DefinitionInfo, RunInfo, RunState, StepResult, StepState
 
 
 @click.command(cls=ConnectedProviderCommand)
 @click.argument("run_id", type=int)
 def cli(network, run_id):
     coordinator = project.WorkflowCoordinator.at(context.address(network.name, "coordinator"))
-    info = coordinator.runInfo(run_id)
-    click.echo(f"run {run_id}: {RUN_STATES[coordinator.runState(run_id)]}, escrow {info.escrow}")
-    count = coordinator.definitionInfo(info.definitionId)[0]
+    info = RunInfo.from_abi(coordinator.runInfo(run_id))
+    click.echo(f"run {run_id}: {RunState(coordinator.runState(run_id)).label}, "
+               f"escrow {info.escrow}")
+    count = DefinitionInfo.from_abi(coordinator.definitionInfo(info.definitionId)).stepCount
     for step in range(count):
-        state = STEP_STATES[coordinator.stepState(run_id, step)]
-        result_hash, uri = coordinator.result(run_id, step)
+        state = StepState(coordinator.stepState(run_id, step)).label
+        uri = StepResult.from_abi(coordinator.result(run_id, step)).resultURI
         click.echo(f"  step {step}: {state:<10} {uri or '-'}")

@@ -13,6 +13,7 @@ from eth_account.signers.local import LocalAccount
 from web3.logs import DISCARD
 
 from accord.chain import Client
+from accord.contract_types import Bond
 from accord.errors import ConfigError
 from accord.settings import role_id
 
@@ -39,7 +40,7 @@ def bond_roles(client: Client, roles_address: str, owner: LocalAccount, agent_id
                               f"{roles_address}; add it under accord.roles in ape-config.yaml "
                               "and rerun 'accord deploy'")
         want = int((bonds or {}).get(name, min_bond))
-        active = int(roles_c.functions.bondOf(agent_id, rid).call()[0])
+        active = Bond.from_abi(roles_c.functions.bondOf(agent_id, rid).call()).active
         if active < want:
             client.transact(roles_c.functions.bond(agent_id, rid), owner, value=want - active)
 

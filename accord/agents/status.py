@@ -9,10 +9,17 @@ from typing import Any
 
 from accord.agents import catalog
 from accord.chain import Client
+from accord.contract_types import (
+    DefinitionInfo,
+    Lease,
+    RunInfo,
+    RunState,
+    StepResult,
+    StepSpec,
+    StepState,
+    Tallies,
+)
 
-RUN_STATES = ["None", "Running", "Paused", "Completed", "Failed", "Cancelled"]
-STEP_STATES = ["Blocked", "Ready", "Claimed", "Submitted", "Backoff", "Done", "Failed",
-               "Skipped", "Cancelled", "Dispatched"]
 ZERO = "0x" + "00" * 20
 
 
@@ -45,7 +52,7 @@ class RunSnapshot:
 
     @property
     def finished(self) -> bool:
-        return self.state not in ("Running", "Paused")
+        return self.state not in (RunState.RUNNING.label, RunState.PAUSED.label)
 
 
 def snapshot(client: Client, coordinator: str, run_id: int,
@@ -56,7 +63,7 @@ def snapshot(client: Client, coordinator: str, run_id: int,
 
     c = client.contract("WorkflowCoordinator", coordinator).functions
     try:
-        info = c.runInfo(run_id).call()
+        info = RunInfo.from_abi(c.runInfo(run_id).call())
     except Exception as exc:  # web3 wraps the revert; decode it
         data = getattr(exc, "data", None)
         if isinstance(data, str):
@@ -69,28 +76,29 @@ def snapshot(client: Client, coordinator: str, run_id: int,
                                   "'accord workflow start'") from None
             raise rev from None
         raise
-    def_id = bytes(info[0])
-    count, _, _, _, _, _ = c.definitionInfo(def_id).call()
+    def_id = info.definitionId
+    count = DefinitionInfo.from_abi(c.definitionInfo(def_id).call()).stepCount
     now = int(client.w3.eth.get_block("latest")["timestamp"])
     names = catalog.names(def_id, count, names_root)
     rows: list[StepRow] = []
     for i in range(count):
-        spec: Any = c.definitionStep(def_id, i).call()
-        state = STEP_STATES[int(c.stepState(run_id, i).call())]
-        agent_id, operator, lease_end, attempt = c.lease(run_id, i).call()
-        rhash, _ = c.result(run_id, i).call()
-        approvals, rejections = c.tallies(run_id, i).call()
-        quorum = int(spec[8])
-        claimed = operator != ZERO
+        spec = StepSpec.from_abi(c.definitionStep(def_id, i).call())
+        state = StepState(int(c.stepState(run_id, i).call()))
+        lease = Lease.from_abi(c.lease(run_id, i).call())
+        rhash = StepResult.from_abi(c.result(run_id, i).call()).resultHash
+        votes = Tallies.from_abi(c.tallies(run_id, i).call())
+        claimed = lease.operator != ZERO
         rows.append(StepRow(
-            index=i, name=names[i], state=state,
-            agent=str(agent_id) if claimed else "-",
-            lease_left=f"{max(0, lease_end - now)}s" if state == "Claimed" else "-",
-            attempts=f"{attempt}/{spec[4]}",
-            result=("0x" + bytes(rhash).hex()[:10]) if any(rhash) else "-",
-            votes=f"+{approvals} -{rejections} /{quorum}" if quorum else "-",
+            index=i, name=names[i], state=state.label,
+            agent=str(lease.agentId) if claimed else "-",
+            lease_left=(f"{max(0, lease.leaseEnd - now)}s" if state is StepState.CLAIMED
+                        else "-"),
+            attempts=f"{lease.attempt}/{spec.maxAttempts}",
+            result=("0x" + rhash.hex()[:10]) if any(rhash) else "-",
+            votes=(f"+{votes.approvals} -{votes.rejections} /{spec.quorum}" if spec.quorum
+                   else "-"),
         ))
-    return RunSnapshot(run_id, RUN_STATES[int(info[2])], def_id, int(info[3]), rows)
+    return RunSnapshot(run_id, info.state.label, def_id, info.escrow, rows)
 
 
 def render_text(snap: RunSnapshot) -> list[str]:
@@ -103,12 +111,15 @@ def render_text(snap: RunSnapshot) -> list[str]:
     return lines
 
 
+_COLOURS = {StepState.DONE: "green", StepState.CLAIMED: "yellow", StepState.SUBMITTED: "cyan",
+            StepState.READY: "blue", StepState.DISPATCHED: "cyan", StepState.FAILED: "red",
+            StepState.BACKOFF: "magenta", StepState.SKIPPED: "dim", StepState.CANCELLED: "dim"}
+
+
 def render_rich(snap: RunSnapshot) -> Any:
     from rich.table import Table
 
-    colours = {"Done": "green", "Claimed": "yellow", "Submitted": "cyan", "Ready": "blue",
-               "Dispatched": "cyan",
-               "Failed": "red", "Backoff": "magenta", "Skipped": "dim", "Cancelled": "dim"}
+    colours = {s.label: c for s, c in _COLOURS.items()}
     table = Table(title=f"run {snap.run_id}: {snap.state}", title_justify="left")
     for h in HEADERS:
         table.add_column(h)

@@ -19,11 +19,20 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
+from accord.contract_types import (
+    Bond,
+    DefinitionInfo,
+    Lease,
+    RunInfo,
+    StepResult,
+    StepSpec,
+    StepState,
+    Tallies,
+)
 from accord.dashboard.source import ChainSource, Source
 
 log = logging.getLogger("accord.dashboard")
 
-RUN_STATES = ("None", "Running", "Paused", "Completed", "Failed", "Cancelled")
 SCAN_BLOCKS = 5_000  # blocks per eth_getLogs (public RPCs limit the range)
 FINAL_MESSAGE = ("delivered",)
 
@@ -65,7 +74,7 @@ class ChainReader:
     runs: dict[int, dict[str, Any]] = field(default_factory=dict)
     agents: dict[int, dict[str, Any]] = field(default_factory=dict)
     message_ids: list[str] = field(default_factory=list)
-    defs: dict[bytes, list[Any]] = field(default_factory=dict)  # definition id -> StepSpecs
+    defs: dict[bytes, list[StepSpec]] = field(default_factory=dict)  # definition id -> steps
 
     def contract(self, name: str, key: str) -> Any:
         addr = self.src.contracts.get(key)
@@ -144,12 +153,13 @@ class ChainReader:
                 self.message_ids.append(_hex(ev["args"]["sendId"]))
         self.cursor = hi
 
-    def steps(self, definition: bytes) -> list[Any]:
+    def steps(self, definition: bytes) -> list[StepSpec]:
         """A definition's step specs (immutable: read once)."""
         if definition not in self.defs:
             c = self.contract("WorkflowCoordinator", "coordinator").functions
-            count = int(c.definitionInfo(definition).call()[0])
-            self.defs[definition] = [c.definitionStep(definition, i).call() for i in range(count)]
+            count = DefinitionInfo.from_abi(c.definitionInfo(definition).call()).stepCount
+            self.defs[definition] = [StepSpec.from_abi(c.definitionStep(definition, i).call())
+                                     for i in range(count)]
         return self.defs[definition]
 
 
@@ -216,14 +226,14 @@ class Dashboard:
         c = reader.contract("WorkflowCoordinator", "coordinator")
         out = []
         for run_id, info in sorted(reader.runs.items()):
-            run = c.functions.runInfo(run_id).call()
+            run = RunInfo.from_abi(c.functions.runInfo(run_id).call())
             steps = reader.steps(info["definition"])
             meta = self._workflow_meta(info["definition"])
             router = reader.src.contracts.get("router", "")
-            out.append({"chain": reader.src.name, "id": run_id, "state": RUN_STATES[int(run[2])],
+            out.append({"chain": reader.src.name, "id": run_id, "state": run.state.label,
                         "definition": _hex(info["definition"]),
                         "workflow": str(meta.get("workflow", "")), "steps": len(steps),
-                        "done": bin(int(run[4])).count("1"), "creator": info["creator"],
+                        "done": bin(run.doneMask).count("1"), "creator": info["creator"],
                         # opened by the router: a remote step of a run on another chain
                         "remote": str(info["creator"]).lower() == router.lower(),
                         "budget": str(info["budget"]), "block": info["block"],
@@ -259,23 +269,22 @@ class Dashboard:
         by_id = {r.chain_id: n for n, r in self.readers.items()}
         steps = []
         for row, spec in zip(snap.rows, specs, strict=True):
-            agent_id, _, lease_end, attempt = c.lease(run_id, row.index).call()
-            rhash, _ = c.result(run_id, row.index).call()
-            approvals, rejections = c.tallies(run_id, row.index).call()
-            deps = int(spec[1])
-            chain_id = int(spec[12])
+            lease = Lease.from_abi(c.lease(run_id, row.index).call())
+            rhash = StepResult.from_abi(c.result(run_id, row.index).call()).resultHash
+            votes = Tallies.from_abi(c.tallies(run_id, row.index).call())
+            chain_id = spec.chainId
             steps.append({
                 "index": row.index, "name": row.name, "state": row.state,
-                "deps": [i for i in range(64) if deps >> i & 1],
-                "role": self.roles.get(bytes(spec[0]), _hex(spec[0])),
+                "deps": [i for i in range(64) if spec.deps >> i & 1],
+                "role": self.roles.get(spec.role, _hex(spec.role)),
                 "chain": reader.src.name if chain_id == reader.chain_id
                 else by_id.get(chain_id, f"chain {chain_id}"),
-                "agent": None if row.agent == "-" else int(agent_id),
-                "leaseEnd": int(lease_end) if row.state == "Claimed" else None,
-                "attempt": int(attempt), "maxAttempts": int(spec[4]),
-                "result": _hex(rhash) if any(bytes(rhash)) else None,
-                "approvals": int(approvals), "rejections": int(rejections),
-                "quorum": int(spec[8])})
+                "agent": None if row.agent == "-" else lease.agentId,
+                "leaseEnd": lease.leaseEnd if row.state == StepState.CLAIMED.label else None,
+                "attempt": lease.attempt, "maxAttempts": spec.maxAttempts,
+                "result": _hex(rhash) if any(rhash) else None,
+                "approvals": votes.approvals, "rejections": votes.rejections,
+                "quorum": spec.quorum})
         meta = self._workflow_meta(info["definition"])
         return {"chain": reader.src.name, "id": run_id, "state": snap.state,
                 "definition": _hex(info["definition"]),
@@ -389,8 +398,8 @@ class Dashboard:
         for agent_id, a in sorted(reader.agents.items()):
             bonds = []
             for role in sorted(a["roles"]):
-                active = int(roles_c.functions.bondOf(agent_id, role).call()[0]) if roles_c \
-                    else 0
+                active = Bond.from_abi(roles_c.functions.bondOf(agent_id, role).call()).active \
+                    if roles_c else 0
                 bonds.append({"role": self.roles.get(role, _hex(role)), "bond": str(active)})
             live_until = int(roles_c.functions.liveUntil(agent_id).call()) if roles_c else 0
             reputation = None

@@ -14,6 +14,7 @@ from eth_keys.datatypes import PrivateKey
 from web3.logs import DISCARD
 
 from accord.chain import Client, dev_account
+from accord.contract_types import RequestState, RunState, StepState
 from accord.deploy import run_plan
 from accord.devnet import Chain
 from accord.links import GatewayEnd, link
@@ -31,9 +32,9 @@ VALIDATOR_KEYS = (5, 6, 7)
 RESEARCH, EXECUTE, REPORT, VALIDATE = (role_id(n) for n in ("research", "execute", "report",
                                                              "validator"))
 # StepState / RunState / RequestState numbering
-READY, DONE, DISPATCHED = 1, 5, 9
-R_COMPLETED = 3
-Q_OPEN, Q_REPORTED = 2, 3
+READY, DONE, DISPATCHED = StepState.READY, StepState.DONE, StepState.DISPATCHED
+R_COMPLETED = RunState.COMPLETED
+Q_OPEN, Q_REPORTED = RequestState.OPEN, RequestState.REPORTED
 
 
 @dataclass

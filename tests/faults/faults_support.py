@@ -20,6 +20,7 @@ from types import ModuleType
 from typing import Any
 
 from accord.chain import dev_account
+from accord.contract_types import MessageStatusInfo
 from accord.devnet import Chain
 from accord.faultproxy import fetch_counts
 from accord.links import GatewayEnd, link
@@ -140,7 +141,8 @@ def received_ids(side: Any) -> list[str]:
 
 
 def gateway_statuses(origin: Any, dest: Any, ids: dict[str, int]) -> dict[int, int]:
-    """How many of ``ids`` the destination gateway reports in each status (1 = delivered)."""
+    """How many of ``ids`` the destination gateway reports in each status (a MessageStatus,
+    1 = delivered)."""
     gw = dest.client.contract("AccordGateway", dest.gateway)
     counts: dict[int, int] = {}
     items = list(ids.items())
@@ -149,8 +151,9 @@ def gateway_statuses(origin: Any, dest: Any, ids: dict[str, int]) -> dict[int, i
             for mid, nonce in items[start:start + 200]:
                 batch.add(gw.functions.messageStatus(origin.client.chain_id, origin.gateway,
                                                      nonce, bytes.fromhex(mid[2:])))
-            for status, _, _ in batch.execute():
-                counts[int(status)] = counts.get(int(status), 0) + 1
+            for reply in batch.execute():
+                status = MessageStatusInfo.from_abi(reply).status
+                counts[status] = counts.get(status, 0) + 1
     return counts
 
 

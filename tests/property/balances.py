@@ -20,6 +20,8 @@ from typing import Any
 
 from web3 import Web3
 
+from accord.contract_types import Request, RequestState, RunInfo, StepState
+
 
 def assert_coordinator_solvent(w3: Web3, coordinator: Any) -> None:
     balance = w3.eth.get_balance(coordinator.address)
@@ -37,9 +39,6 @@ def assert_roles_solvent(w3: Web3, roles: Any, bonds: Iterable[tuple[int, bytes]
     treasury = roles.functions.treasuryBalance().call()
     balance = w3.eth.get_balance(roles.address)
     assert balance == held + treasury, ("roles", balance, held, treasury)
-
-
-REQ_OPEN, STEP_DONE = 2, 5
 
 
 def _sum(router: Any, event: str, from_block: int) -> int:
@@ -67,13 +66,13 @@ def assert_router_ledger(w3: Web3, router: Any, coordinator: Any, from_block: in
     assert held >= deposits, ("router deposits not covered", held, deposits)
     owed = deposits
     for e in router.events.DepositCharged().get_logs(from_block=from_block):
-        q = router.functions.request(e["args"]["requestId"]).call()
-        if int(q[0]) != REQ_OPEN:
+        q = Request.from_abi(router.functions.request(e["args"]["requestId"]).call())
+        if q.state is not RequestState.OPEN:
             continue
-        run = int(q[7])
-        held += int(coordinator.functions.runInfo(run).call()[3])
-        paid = int(coordinator.functions.stepState(run, 0).call()) == STEP_DONE
-        owed += 0 if paid else int(q[4])
+        run = q.remoteRunId
+        held += RunInfo.from_abi(coordinator.functions.runInfo(run).call()).escrow
+        paid = int(coordinator.functions.stepState(run, 0).call()) == StepState.DONE
+        owed += 0 if paid else q.reward
     assert held == owed, ("router ledger", held, owed)
 
 

@@ -31,6 +31,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 from web3.logs import DISCARD
 
 from accord.chain import Client, dev_account
+from accord.contract_types import MessageStatus
 from accord.deploy import run_plan
 from accord.devnet import Chain, rpc
 from accord.errors import ContractRevert
@@ -64,7 +65,6 @@ RESEARCH, EXECUTE, REPORT = (role_id(n) for n in ("research", "execute", "report
 BLOCKED, READY, DONE, DISPATCHED = 0, 1, 5, 9
 R_RUNNING, R_COMPLETED = 1, 3
 Q_NONE, Q_UNFUNDED, Q_OPEN, Q_REPORTED = 0, 1, 2, 3
-M_DELIVERED = 1
 SIDES = ("a", "b")
 CREATORS = (1, 9)  # dev accounts that start runs and deposit for their remote steps
 
@@ -610,7 +610,7 @@ class CrossChainMachine(RuleBasedStateMachine):
                 status = d.gateway.functions.messageStatus(
                     self.chain_ids[origin], o.gateway.address, nonce,
                     bytes.fromhex(mid[2:])).call()[0]
-                if status != M_DELIVERED:
+                if status != MessageStatus.DELIVERED:
                     return False
         return True
 

@@ -9,19 +9,21 @@ from typing import Any
 from eth_abi import encode
 from eth_utils import keccak
 
+from accord.contract_types import RunState, StepSpec, StepState, ValidationTimeout, WorkflowDefinition, abi_type
+
 EXEC = keccak(text="accord.role.executor")
 VALIDATOR = keccak(text="accord.role.validator")
 NO_STEP = 255
 REWARD = 10**15
 
-# enum IWorkflowCoordinator.StepState / RunState
-BLOCKED, READY, CLAIMED, SUBMITTED, BACKOFF, DONE, FAILED, SKIPPED, CANCELLED, DISPATCHED = range(10)
-# enum IWorkflowCoordinator.ValidationTimeout
-ON_TIMEOUT_RETRY, ON_TIMEOUT_ACCEPT, ON_TIMEOUT_FAIL = range(3)
-R_NONE, R_RUNNING, R_PAUSED, R_COMPLETED, R_FAILED, R_CANCELLED = range(6)
+# Short names the tests use, from the one mirror (accord.contract_types).
+(BLOCKED, READY, CLAIMED, SUBMITTED, BACKOFF, DONE, FAILED, SKIPPED, CANCELLED,
+ DISPATCHED) = StepState
+ON_TIMEOUT_RETRY, ON_TIMEOUT_ACCEPT, ON_TIMEOUT_FAIL = ValidationTimeout
+R_NONE, R_RUNNING, R_PAUSED, R_COMPLETED, R_FAILED, R_CANCELLED = RunState
 
-STEP_ABI = "(bytes32,uint64,uint8,uint32,uint8,uint32,uint8,uint32,uint8,uint96,uint8,bool,uint64)"
-DEF_ABI = f"(bytes32,uint128,uint32,uint8,{STEP_ABI}[])"
+STEP_ABI = abi_type(StepSpec)
+DEF_ABI = abi_type(WorkflowDefinition)
 
 
 def spec(

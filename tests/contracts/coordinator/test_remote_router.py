@@ -17,6 +17,7 @@ from typing import Any
 import ape
 import pytest
 from coord_helpers import (
+    DISPATCHED,
     DONE,
     FAILED,
     R_CANCELLED,
@@ -30,14 +31,13 @@ from coord_helpers import (
 from eth_abi import decode, encode
 from eth_utils import keccak
 
+from accord.contract_types import RequestState, Result, Task, abi_type
 from accord.messages import encode_interop_address
 
 FAR = 999_999  # the chain id the home router uses for the remote router
-DISPATCHED = 9
-Q_NONE, Q_UNFUNDED, Q_OPEN, Q_REPORTED = range(4)
-TASK_ABI = ("(uint256,address,uint256,uint8,uint8,bytes32,uint8,uint32,uint8,uint96,uint64,"
-            "bytes32,string,address)")
-RESULT_ABI = "(uint256,uint8,uint8,bytes32,string,bool)"
+Q_NONE, Q_UNFUNDED, Q_OPEN, Q_REPORTED = RequestState
+TASK_ABI = abi_type(Task)
+RESULT_ABI = abi_type(Result)
 LEASE = 100
 
 

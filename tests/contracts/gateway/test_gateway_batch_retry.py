@@ -6,10 +6,11 @@ import ape
 import pytest
 from eth_utils import keccak
 
+from accord.contract_types import MessageStatus
 from accord.messages import RECEIVE_MESSAGE_SELECTOR, batch_root
 
 GAS_LIMIT = 200_000  # gas the relayer gives each recipient call
-DELIVERED, FAILED, EXPIRED, UNKNOWN = 1, 2, 3, 0
+UNKNOWN, DELIVERED, FAILED, EXPIRED = MessageStatus
 REFUSED = keccak(text="MockRecipientRefused(bytes32)")[:4]
 
 

@@ -6,11 +6,12 @@ import ape
 import pytest
 from eth_utils import to_checksum_address
 
+from accord.contract_types import MessageStatus
 from accord.messages import attestation_digest, encode_interop_address, sign_digest
 
 GAS_LIMIT = 200_000  # gas the relayer gives each recipient call
 
-DELIVERED, FAILED, EXPIRED, UNKNOWN = 1, 2, 3, 0
+UNKNOWN, DELIVERED, FAILED, EXPIRED = MessageStatus
 
 
 def _status(dst, m):

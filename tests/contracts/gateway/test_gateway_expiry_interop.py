@@ -8,10 +8,11 @@ import pytest
 from eth_abi import encode
 from eth_utils import keccak
 
+from accord.contract_types import MessageStatus
 from accord.messages import EXPIRY_NOTICE, expiry_notice_payload
 
 GAS_LIMIT = 200_000  # gas the relayer gives each recipient call
-DELIVERED, FAILED, EXPIRED, UNKNOWN = 1, 2, 3, 0
+UNKNOWN, DELIVERED, FAILED, EXPIRED = MessageStatus
 
 
 def _status(dst, m):
