@@ -42,6 +42,7 @@ from eth_abi import encode as abi_encode
 from eth_utils import keccak
 
 from accord.config import devnet_specs
+from accord.contract_types import StepSpec, ValidationTimeout, WorkflowDefinition, abi_type
 from accord.errors import ConfigError
 from accord.settings import role_id
 
@@ -57,8 +58,8 @@ TOP_KEYS = {"workflow", "description", "validator_role", "slash", "stake", "vali
 #: Stake locked per claim and per vote when a workflow names none: abandoning a claim costs
 #: something by default (a role's minimum bond backs several concurrent claims).
 DEFAULT_STAKE = 10**15
-#: enum IWorkflowCoordinator.ValidationTimeout, by YAML name.
-ON_VALIDATION_TIMEOUT = {"retry": 0, "accept": 1, "fail": 2}
+#: enum ValidationTimeout, by YAML name (retry, accept, fail).
+ON_VALIDATION_TIMEOUT = {m.name.lower(): m for m in ValidationTimeout}
 BACKOFF_KEYS = {"initial", "multiplier", "cap"}
 
 
@@ -125,29 +126,29 @@ class Workflow:
     def names(self) -> list[str]:
         return [s.name for s in self.steps]
 
-    def definition(self, chain_id: int) -> tuple[Any, ...]:
-        """The ``WorkflowDefinition`` tuple for ``registerDefinition`` on ``chain_id`` (steps
-        with a ``chain`` of their own run there: remote steps)."""
+    def definition(self, chain_id: int) -> WorkflowDefinition:
+        """The ``WorkflowDefinition`` for ``registerDefinition`` on ``chain_id`` (steps with a
+        ``chain`` of their own run there: remote steps)."""
         index = {s.name: i for i, s in enumerate(self.steps)}
-        fields = _step_fields()
         steps = []
         for s in self.steps:
             deps = 0
             for d in s.depends_on:
                 deps |= 1 << index[d]
-            values = {
-                "role": role_id(s.role), "deps": deps, "join": s.join,
-                "leaseSeconds": s.lease, "maxAttempts": s.attempts,
-                "backoffInitial": s.backoff_initial, "backoffMultiplier": s.backoff_multiplier,
-                "backoffCap": s.backoff_cap, "quorum": s.quorum, "reward": s.reward,
-                "compensation": index[s.compensation] if s.compensation else NO_STEP,
-                "decision": s.decision,
-                "chainId": chain_id if s.chain is None else (chain_id_of(s.chain) or chain_id),
-            }
-            steps.append(tuple(values.get(name, _zero(typ)) for name, typ in fields))
+            steps.append(StepSpec(
+                role=role_id(s.role), deps=deps, join=s.join, leaseSeconds=s.lease,
+                maxAttempts=s.attempts, backoffInitial=s.backoff_initial,
+                backoffMultiplier=s.backoff_multiplier, backoffCap=s.backoff_cap,
+                quorum=s.quorum, reward=s.reward,
+                compensation=index[s.compensation] if s.compensation else NO_STEP,
+                decision=s.decision,
+                chainId=chain_id if s.chain is None else (chain_id_of(s.chain) or chain_id)))
         vrole = role_id(self.validator_role) if self.validator_role else b"\x00" * 32
-        return (vrole, self.slash, self.validation_timeout,
-                ON_VALIDATION_TIMEOUT[self.on_validation_timeout], steps)
+        return WorkflowDefinition(validatorRole=vrole, slashAmount=self.slash,
+                                  validationSeconds=self.validation_timeout,
+                                  onValidationTimeout=ON_VALIDATION_TIMEOUT[
+                                      self.on_validation_timeout],
+                                  steps=tuple(steps))
 
     def definition_id(self, chain_id: int) -> bytes:
         return definition_id(self.definition(chain_id))
@@ -156,39 +157,9 @@ class Workflow:
         return sum(s.reward for s in self.steps)
 
 
-def _zero(typ: str) -> Any:
-    if typ == "bool":
-        return False
-    if typ.startswith("bytes"):
-        return b"\x00" * int(typ[5:] or 0)
-    if typ == "address":
-        return "0x" + "00" * 20
-    return 0
-
-
-def _definition_abi() -> dict[str, Any]:
-    from accord.artifacts import artifact
-
-    for item in artifact("WorkflowCoordinator").abi:
-        if item.get("name") == "registerDefinition":
-            return dict(item["inputs"][0])
-    raise ConfigError("the compiled WorkflowCoordinator has no registerDefinition; recompile")
-
-
-def _step_fields() -> list[tuple[str, str]]:
-    steps = next(c for c in _definition_abi()["components"] if c["name"] == "steps")
-    return [(c["name"], c["type"]) for c in steps["components"]]
-
-
-def _abi_type(item: dict[str, Any]) -> str:
-    if item["type"].startswith("tuple"):
-        return "(" + ",".join(_abi_type(c) for c in item["components"]) + ")" + item["type"][5:]
-    return str(item["type"])
-
-
 def definition_id(definition: tuple[Any, ...]) -> bytes:
     """keccak256(abi.encode(definition)), as the coordinator computes it."""
-    return bytes(keccak(abi_encode([_abi_type(_definition_abi())], [definition])))
+    return bytes(keccak(abi_encode([abi_type(WorkflowDefinition)], [definition])))
 
 
 # ---------------------------------------------------------------------- parsing

@@ -13,7 +13,6 @@ from accord.workflow_yaml import (
     WorkflowFileError,
     load_workflow,
     parse_amount,
-    _step_fields,
     parse_workflow,
 )
 
@@ -102,10 +101,9 @@ def test_a_step_on_another_chain_compiles_to_that_chains_id() -> None:
     wf = parse_workflow("steps:\n  - {name: a, role: research}\n"
                         "  - {name: b, role: execute, depends_on: [a], chain: chainb}\n")
     home = devnet_spec("chaina").chain_id
-    steps = wf.definition(home)[-1]
-    chain_field = [name for name, _ in _step_fields()].index("chainId")
-    assert steps[0][chain_field] == home
-    assert steps[1][chain_field] == devnet_spec("chainb").chain_id
+    steps = wf.definition(home).steps
+    assert steps[0].chainId == home
+    assert steps[1].chainId == devnet_spec("chainb").chain_id
 
 
 def test_stake_and_validation_timeout_compile_into_the_definition() -> None:

@@ -255,14 +255,21 @@ def test_a_vote_locks_stake_until_the_verdict_is_final(real):
 
 
 def test_a_validator_without_free_bond_cannot_vote(real):
+    stake = BOND // 2 + 1  # one vote at a time per bond
+    runs = [real.run([spec(real.chain_id, quorum=1)], stake) for _ in range(2)]
     c = real.coordinator
-    run = real.run([spec(real.chain_id, quorum=1)], BOND)  # the whole bond per vote
-    real.submitted(run)
+    c.claim(runs[0], 0, real.exec_agent, sender=real.executor)
+    c.submit(runs[0], 0, b"\x22" * 32, "ipfs://a", 0, sender=real.executor)
+    real.roles.bond(real.exec_agent, EXEC, value=BOND, sender=real.executor)  # room for two
+    c.claim(runs[1], 0, real.exec_agent, sender=real.executor)
+    c.submit(runs[1], 0, b"\x22" * 32, "ipfs://b", 0, sender=real.executor)
     v0 = real.validator_agents[0]
-    real.roles.requestUnbond(v0, VALIDATOR, 1, sender=real.validators[0])
-    with ape.reverts(real.roles.AgentRolesNotEligible, agentId=v0,
-                     operator=real.validators[0].address, role=VALIDATOR):
-        real.vote(run, 0, 100)  # below the role's minimum now
+    real.vote(runs[0], 0, 0)  # a rejection: the vote locks the stake either way
+    with ape.reverts(real.roles.AgentRolesInsufficientFreeBond, agentId=v0, role=VALIDATOR,
+                     free=BOND - stake, requested=stake):
+        real.vote(runs[1], 0, 100)
+    c.releaseVoteStake(runs[0], 0, 0, real.validators[0].address, sender=real.spare[0])
+    real.vote(runs[1], 0, 100)  # free again once the first verdict is final
 
 
 # ---------------------------------------------------------------- attack 2: frozen steps
