@@ -3,7 +3,9 @@
 Nothing here is trusted: every call it makes anyone may make, and the contracts check it.
 Home side, per coordinator: ``dispatch`` Ready steps that run on another chain,
 ``expireRemote`` Dispatched steps whose deadline passed, and ``expireValidation`` Submitted
-steps nobody decided by their validation deadline (the definition says what happens then).
+steps nobody decided by their validation deadline (the definition says what happens then);
+once a run has ended and settled, ``publishOutcomes`` for each agent that worked on it and
+``publishValidation`` for each quorum verdict (the ERC-8004 records, kept off the hot path).
 Remote side, per router: ``report`` tasks whose local run ended (or whose deadline passed), and
 ``open`` unfunded tasks once their creator's deposit covers the reward. Losing a race to another
 keeper is normal (the call reverts on estimate and is skipped, logged at debug); a task waiting
@@ -47,6 +49,10 @@ class Keeper:
     _remote_steps: dict[bytes, list[int]] = field(default_factory=dict)  # defId -> steps
     _requests: set[bytes] = field(default_factory=set)
     _submitted: set[tuple[int, int]] = field(default_factory=set)  # (runId, step) to watch
+    publish: bool = True  # publish the ERC-8004 records of ended runs
+    _workers: dict[int, set[int]] = field(default_factory=dict)  # runId -> agentIds that claimed
+    _verdicts: dict[int, set[int]] = field(default_factory=dict)  # runId -> steps a quorum decided
+    _ended: set[int] = field(default_factory=set)  # runs whose records are still to publish
     _short: dict[bytes, int] = field(default_factory=dict)  # requestId -> wei last warned short
     _cursor: int = 0
 
@@ -99,6 +105,19 @@ class Keeper:
                 .chainId not in (0, here)]
         return self._remote_steps[definition_id]
 
+    def _publish(self, run_id: int) -> None:
+        """The ERC-8004 records of an ended run, once it has settled (no step in flight)."""
+        info = RunInfo.from_abi(self.c.functions.runInfo(run_id).call())
+        if info.compensationOpen or int(self.c.functions.inflight(run_id).call()):
+            return  # compensating, or a step still in flight after a cancel
+        for agent_id in sorted(self._workers.pop(run_id, set())):
+            self._try(self.c.functions.publishOutcomes(run_id, agent_id),
+                      f"publishOutcomes run {run_id} agent {agent_id}")
+        for step in sorted(self._verdicts.pop(run_id, set())):
+            self._try(self.c.functions.publishValidation(run_id, step),
+                      f"publishValidation run {run_id} step {step}")
+        self._ended.discard(run_id)
+
     def step(self) -> int:
         """One pass over new events and open work; returns the calls it made."""
         before = self.actions
@@ -112,6 +131,15 @@ class Keeper:
             for ev in self.c.events.StepSubmitted().get_logs(from_block=self._cursor,
                                                              to_block=head):
                 self._submitted.add((int(ev["args"]["runId"]), int(ev["args"]["step"])))
+            if self.publish:
+                for ev in self.c.events.StepClaimed().get_logs(from_block=self._cursor,
+                                                               to_block=head):
+                    self._workers.setdefault(int(ev["args"]["runId"]), set()).add(
+                        int(ev["args"]["agentId"]))
+                for ev in self.c.events.StepValidated().get_logs(from_block=self._cursor,
+                                                                 to_block=head):
+                    self._verdicts.setdefault(int(ev["args"]["runId"]), set()).add(
+                        int(ev["args"]["step"]))
             self._cursor = head + 1
         now = int(self.client.w3.eth.get_block("latest")["timestamp"])
         for run_id, step in list(self._submitted):
@@ -126,6 +154,8 @@ class Keeper:
             state = RunInfo.from_abi(self.c.functions.runInfo(run_id).call()).state
             if not state.active:
                 del self._runs[run_id]
+                if self.publish:
+                    self._ended.add(run_id)
                 continue
             remote = self._remote(def_id)
             if not remote:
@@ -138,6 +168,8 @@ class Keeper:
                 elif int(self.c.functions.stepState(run_id, s).call()) == StepState.DISPATCHED:
                     self._try(self.c.functions.expireRemote(run_id, s),
                               f"expireRemote run {run_id} step {s}")
+        for run_id in list(self._ended):
+            self._publish(run_id)
         for rid in list(self._requests):
             req = Request.from_abi(self.r.functions.request(rid).call())
             if req.state is RequestState.UNFUNDED:

@@ -1,0 +1,71 @@
+"""The off-chain side of the v2 trust rules on a deployed suite: validators free their vote
+stakes once the verdict is final, the keeper applies the validation-timeout policy to a step
+nobody judged, and it publishes the ERC-8004 records of ended runs."""
+
+from __future__ import annotations
+
+import asyncio
+
+from agent_helpers import Suite, drive
+
+from accord.agents.handlers import StepInput, ValidationInput
+from accord.contract_types import RunState, StepState
+from accord.keeper import Keeper
+from accord.settings import role_id
+
+
+def _work(inp: StepInput) -> bytes:
+    return b"work of " + inp.name.encode()
+
+
+def _approve(_: ValidationInput) -> int:
+    return 100
+
+
+def _keeper(suite: Suite) -> Keeper:
+    return Keeper(suite.client, suite.addresses["coordinator"], suite.addresses["router"],
+                  suite.fund())
+
+
+def _locked(suite: Suite, agent_id: int, role: str) -> int:
+    roles = suite.client.contract("AgentRoles", suite.addresses["roles"])
+    return int(roles.functions.lockedOf(agent_id, role_id(role)).call())
+
+
+def test_validators_free_their_vote_stakes_and_the_keeper_publishes_the_records(
+        suite: Suite) -> None:
+    worker = suite.agent("worker", {"research": _work})
+    judges = [suite.agent(f"judge{i}", validator=_approve) for i in range(2)]
+    run = suite.start("stake: 0.002 ether\nsteps:\n"
+                      "  - {name: r, role: research, quorum: 2, reward: 1000}\n")
+    host = suite.host([worker, *judges])
+    asyncio.run(drive([host], lambda: suite.run_state(run) == RunState.COMPLETED and all(
+        _locked(suite, j.agent_id, "validator") == 0 for j in judges)))
+    assert _locked(suite, worker.agent_id, "research") == 0
+    assert {e["agentId"] for e in suite.events("VoteStakeReleased", run)} == {
+        j.agent_id for j in judges}
+
+    keeper = _keeper(suite)
+    keeper.step()
+    keeper.step()
+    published = suite.events("OutcomesPublished", run)
+    assert [(e["agentId"], e["done"], e["failed"]) for e in published] == [
+        (worker.agent_id, 1, 0)]
+    assert [e["response"] for e in suite.events("ValidationPublished", run)] == [100]
+
+
+def test_the_keeper_applies_the_timeout_policy_to_a_step_nobody_judged(suite: Suite) -> None:
+    worker = suite.agent("worker", {"research": _work})
+    run = suite.start("validation_timeout: 60\non_validation_timeout: accept\nsteps:\n"
+                      "  - {name: r, role: research, quorum: 1, reward: 1000}\n")
+    host = suite.host([worker])  # no validator serves this run
+    coord = suite.coordinator.functions
+    asyncio.run(drive([host], lambda: coord.stepState(run, 0).call() == StepState.SUBMITTED))
+    keeper = _keeper(suite)
+    keeper.step()
+    assert coord.stepState(run, 0).call() == StepState.SUBMITTED  # the deadline is ahead
+    suite.travel(61)
+    keeper.step()
+    assert coord.stepState(run, 0).call() == StepState.DONE
+    assert [e["policy"] for e in suite.events("ValidationExpired", run)] == [1]  # Accept
+    assert suite.run_state(run) == RunState.COMPLETED
