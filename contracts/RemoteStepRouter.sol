@@ -144,6 +144,9 @@ contract RemoteStepRouter is IRemoteStepRouter, Ownable, ReentrancyGuardTransien
         _open(requestId, q);
     }
 
+    // The refund below depends on the run's state after the cancel; the callee is this chain's
+    // immutable, trusted coordinator and `report` is nonReentrant.
+    // slither-disable-start reentrancy-no-eth
     /// @inheritdoc IRemoteStepRouter
     function report(bytes32 requestId) external nonReentrant {
         // CHECKS
@@ -159,9 +162,7 @@ contract RemoteStepRouter is IRemoteStepRouter, Ownable, ReentrancyGuardTransien
         IWorkflowCoordinatorTypes.RunInfo memory info = _coordinator.runInfo(runId);
         if (_live(info.state)) {
             if (block.timestamp < q.deadline) revert RouterRunNotFinished(requestId, uint8(info.state), info.escrow);
-            // Past the deadline the home chain no longer waits: stop the run. The callee is
-            // this chain's immutable, trusted coordinator and this function is nonReentrant.
-            // slither-disable-next-line reentrancy-no-eth
+            // Past the deadline the home chain no longer waits: stop the run.
             _coordinator.cancelRun(runId);
             info = _coordinator.runInfo(runId);
             if (info.escrow != 0) {
@@ -196,6 +197,7 @@ contract RemoteStepRouter is IRemoteStepRouter, Ownable, ReentrancyGuardTransien
         );
         emit ResultSent(requestId, res.runId, res.step, res.success, messageId);
     }
+    // slither-disable-end reentrancy-no-eth
 
     /// @inheritdoc IRemoteStepRouter
     function reclaim() external nonReentrant {

@@ -75,6 +75,9 @@ contract WorkflowCoordinator is IWorkflowCoordinator, CoordinatorBase, Multicall
     }
 
     // ---------------------------------------------------------------- steps
+    // The AgentRoles calls below return what they slashed (reported by its Slashed event)
+    // or the agent's owner (read before the vote with ownerOf): not needed here.
+    // slither-disable-start unused-return
     /// @inheritdoc IWorkflowCoordinator
     function claim(uint256 runId, uint8 step, uint256 agentId) external {
         // CHECKS
@@ -150,17 +153,20 @@ contract WorkflowCoordinator is IWorkflowCoordinator, CoordinatorBase, Multicall
             sr.rejectionSum += response;
         }
         emit StepValidated(runId, step, agentId, response, approvals, rejections, sr.attempt, owner_);
-        // INTERACTIONS: the vote's stake is locked (this also checks the validator's
-        // eligibility and reverts the vote when it is not eligible or its bond is not free).
-        _roles.lockStake(agentId, msg.sender, _judgeRole(d), d.extra.slashAmount);
         uint8 quorum = cfg.quorum;
+        bool decided = approvals == quorum || rejections == quorum;
         if (approvals == quorum) {
-            _done(runId, step, r, d, cfg, sr);
+            _markDone(runId, step, r, d, cfg, sr, sr.operator);
         } else if (rejections == quorum) {
-            _releaseExecutor(d, cfg, sr, false);
             _attemptFailed(runId, step, r, d, cfg, sr, true, false);
         }
+        // INTERACTIONS: the vote's stake is locked (this also checks the validator's
+        // eligibility and reverts the vote when it is not eligible or its bond is not free);
+        // a verdict frees the executor's stake.
+        _roles.lockStake(agentId, msg.sender, _judgeRole(d), d.extra.slashAmount);
+        if (decided) _releaseExecutor(d, cfg, sr, false);
     }
+    // slither-disable-end unused-return
 
     /// @inheritdoc IWorkflowCoordinator
     function expireLease(uint256 runId, uint8 step) external {
@@ -179,8 +185,8 @@ contract WorkflowCoordinator is IWorkflowCoordinator, CoordinatorBase, Multicall
             revert CoordinatorLeaseNotExpired(runId, step, s);
         }
         emit LeaseExpired(runId, step, sr.agentId, sr.attempt + 1); // < 256 while Claimed
-        _releaseExecutor(d, cfg, sr, true);
         _attemptFailed(runId, step, r, d, cfg, sr, false, false);
+        _releaseExecutor(d, cfg, sr, true);
     }
 
     /// @inheritdoc IWorkflowCoordinator

@@ -105,6 +105,9 @@ abstract contract CoordinatorBase is IWorkflowCoordinatorTypes, Ownable, Reentra
     IReputationCalls internal immutable _reputation;
     IValidationCalls internal immutable _validation;
     bytes32 internal immutable _validatorRole;
+    // Written by the other half of the coordinator (its constructor or its DELEGATECALLed
+    // extension; both share this storage), so slither sees each half never write them.
+    // slither-disable-start uninitialized-state
     uint256 internal _agentId; // set once by the coordinator's constructor
 
     mapping(bytes32 definitionId => WorkflowDefinitions.Definition) internal _defs;
@@ -119,6 +122,7 @@ abstract contract CoordinatorBase is IWorkflowCoordinatorTypes, Ownable, Reentra
     Totals internal _totals;
     uint256 internal _runCount;
     address internal _router;
+    // slither-disable-end uninitialized-state
 
     // ---------------------------------------------------------------- internal: lookups
     function _locate(uint256 runId, uint8 step)
@@ -547,6 +551,7 @@ abstract contract CoordinatorBase is IWorkflowCoordinatorTypes, Ownable, Reentra
         if (role == bytes32(0)) role = _validatorRole;
     }
 
+    // slither-disable-start unused-return
     /// @dev Frees the executor's claim stake; `slash` takes it (a lapsed lease). AgentRoles is
     /// fixed at deployment and `releaseStake` never reverts, so settling cannot be blocked.
     function _releaseExecutor(
@@ -558,6 +563,7 @@ abstract contract CoordinatorBase is IWorkflowCoordinatorTypes, Ownable, Reentra
         uint256 stake = d.extra.slashAmount;
         if (stake != 0) _roles.releaseStake(sr.agentId, cfg.role, stake, slash ? stake : 0, slash ? LAPSED : bytes32(0));
     }
+    // slither-disable-end unused-return
 
     /// @param admin Owner (sets the remote-step router).
     constructor(
