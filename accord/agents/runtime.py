@@ -452,12 +452,16 @@ class AgentHost:
     def _step_events(self, rcpt: dict[str, Any], key: tuple[int, int]) -> dict[str, Event]:
         """The coordinator's events of a receipt about step ``key`` (a batch's receipt holds
         the events of every step it carried), by name."""
+        # Step events index (runId, step) first: compare topics, decode only the matches.
+        want = ["0x" + n.to_bytes(32, "big").hex() for n in key]
+        coordinator = self.coordinator.lower()
         found: dict[str, Event] = {}
         for raw in rcpt.get("logs", []):
-            if raw.get("address", "").lower() != self.coordinator.lower():
+            topics = [t.lower() for t in raw.get("topics", [])[1:3]]
+            if topics != want or raw.get("address", "").lower() != coordinator:
                 continue
             ev = self._decoder.decode(raw)
-            if ev is not None and (ev.args.get("runId"), ev.args.get("step")) == key:
+            if ev is not None:
                 found.setdefault(ev.name, ev)
         return found
 
