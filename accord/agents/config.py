@@ -7,7 +7,11 @@ agents:
     key_env: ANALYST1_KEY         # env var holding the operator key, or on devnets:
     dev_account: 2                # an anvil dev account index
     agent_id: 7                   # optional: an existing ERC-8004 identity
-    max_concurrent: 2             # optional: steps in flight at once (default 1)
+    max_concurrent: 2             # optional: steps held at once (default 8; 1 for a handler
+                                  #   that must run alone; each claim locks the workflow's
+                                  #   stake, so bond max_concurrent x stake to hold them all)
+    batch: 8                      # optional: claims, and submits, per transaction (default 8,
+                                  #   at most 16; 1 sends one transaction per call)
     timeout: 120                  # optional: handler timeout, seconds
     roles:                        # role name -> handler import path
       analysis: accord.agents.demo_handlers:analyze
@@ -26,8 +30,9 @@ import yaml
 
 from accord.workflow_yaml import WorkflowFileError, _Ctx
 
-AGENT_KEYS = {"name", "key_env", "dev_account", "agent_id", "max_concurrent", "timeout",
-              "roles", "validates", "validator_role", "agent_uri"}
+AGENT_KEYS = {"name", "key_env", "dev_account", "agent_id", "max_concurrent", "batch",
+              "timeout", "roles", "validates", "validator_role", "agent_uri"}
+MAX_BATCH = 16  # 16 submits at 1.5M gas each stay under a 30M block
 
 
 @dataclass
@@ -37,7 +42,8 @@ class AgentConfig:
     key_env: str | None = None
     dev_account: int | None = None
     agent_id: int | None = None
-    max_concurrent: int = 1
+    max_concurrent: int = 8
+    batch: int = 8
     timeout: float | None = None
     roles: dict[str, str] = field(default_factory=dict)
     validates: str | None = None
@@ -97,6 +103,8 @@ def load_agents(path: str | Path) -> AgentsFile:
         if "max_concurrent" in m:
             a.max_concurrent = c.integer(m["max_concurrent"][1], f"max_concurrent of {what}",
                                          1, 1024)
+        if "batch" in m:
+            a.batch = c.integer(m["batch"][1], f"batch of {what}", 1, MAX_BATCH)
         if "timeout" in m:
             a.timeout = float(c.integer(m["timeout"][1], f"timeout of {what}", 1, 10**7))
         if "agent_uri" in m:

@@ -40,26 +40,28 @@ class EventDecoder:
     """topic0 -> event, decoded with eth_abi (no web3 formatting on the hot path)."""
 
     def __init__(self, contract_name: str) -> None:
-        self.events: dict[bytes, tuple[str, list[dict[str, Any]]]] = {}
+        # topic0 -> (name, indexed (name, type), the others' names, the others' types)
+        self.events: dict[bytes, tuple[str, list[tuple[str, str]], list[str], list[str]]] = {}
         for item in artifact(contract_name).abi:
             if item.get("type") == "event":
                 topic = bytes(event_abi_to_log_topic(item))  # type: ignore[arg-type]
-                self.events[topic] = (item["name"], item["inputs"])
+                inputs = item["inputs"]
+                indexed = [(i["name"], _type(i)) for i in inputs if i.get("indexed")]
+                plain = [i for i in inputs if not i.get("indexed")]
+                self.events[topic] = (item["name"], indexed, [i["name"] for i in plain],
+                                      [_type(i) for i in plain])
 
     def decode(self, raw: dict[str, Any]) -> Event | None:
         topics = [bytes.fromhex(t[2:]) for t in raw["topics"]]
         if not topics or topics[0] not in self.events:
             return None
-        name, inputs = self.events[topics[0]]
-        indexed = [i for i in inputs if i.get("indexed")]
-        plain = [i for i in inputs if not i.get("indexed")]
+        name, indexed, plain_names, plain_types = self.events[topics[0]]
         args: dict[str, Any] = {}
-        for item, topic in zip(indexed, topics[1:], strict=False):
-            args[item["name"]] = abi_decode([_type(item)], topic)[0] if _type(
-                item) not in ("string", "bytes") else topic
+        for (arg, typ), topic in zip(indexed, topics[1:], strict=False):
+            args[arg] = abi_decode([typ], topic)[0] if typ not in ("string", "bytes") else topic
         data = bytes.fromhex(raw["data"][2:])
-        for item, value in zip(plain, abi_decode([_type(i) for i in plain], data), strict=True):
-            args[item["name"]] = value
+        for arg, value in zip(plain_names, abi_decode(plain_types, data), strict=True):
+            args[arg] = value
         return Event(name, args, int(raw["blockNumber"], 16), int(raw["logIndex"], 16),
                       raw.get("transactionHash", ""))
 

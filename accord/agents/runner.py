@@ -84,7 +84,7 @@ def _agent(a: AgentConfig, operator: object, agent_id: int) -> Agent:
     validator = load_handler(a.validates) if a.validates else None
     return Agent(a.name, operator, agent_id, handlers, validator=validator,  # type: ignore[arg-type]
                  validator_role=a.validator_role, max_concurrent=a.max_concurrent,
-                 timeout_s=a.timeout)
+                 batch=a.batch, timeout_s=a.timeout)
 
 
 async def serve(host: AgentHost, client: Client, coordinator: str, *,

@@ -7,9 +7,14 @@ serves a list of agents on one chain with one web3-free JSON-RPC session:
 - it follows the coordinator's events (WebSocket or polling, :mod:`accord.agents.events`)
   and rescans ``readySteps`` of the active runs (lapsed leases and elapsed backoffs are
   derived on chain and emit no event until someone acts);
-- it hands each ready step to ONE of its idle agents holding the step's role (so agents of
-  one host never race each other; agents of different hosts or processes do, and the loser's
-  claim reverts with ``CoordinatorStepNotReady``, which is logged at debug and skipped);
+- it hands each ready step to ONE of its agents holding the step's role and room for it (so
+  agents of one host never race each other; agents of different hosts or processes do, and the
+  loser's claim reverts with ``CoordinatorStepNotReady``, which is logged at debug and
+  skipped). An agent holds up to ``max_concurrent`` steps (default 8), as far as its free bond
+  covers their stakes; a step goes preferably to an agent whose next claim is not sent yet;
+- an agent's claims, and its submits, are coalesced into one ``multicall`` transaction (up to
+  ``batch`` calls, :mod:`accord.agents._batch`); a batch that loses a race is split and its
+  other steps go out again in one more transaction;
 - the winner fetches the run input and its dependencies' results (hash-checked), runs the
   handler in a thread with a timeout while heartbeating the lease, stores the result
   content-addressed and submits the commitment (hash + URI);
@@ -35,6 +40,7 @@ from typing import Any
 from eth_account.signers.local import LocalAccount
 
 from accord.agents import catalog
+from accord.agents._batch import CallBatcher, PendingCall
 from accord.agents.events import Cursor, Event, EventDecoder, EventFollower
 from accord.agents.handlers import (
     Handler,
@@ -93,15 +99,24 @@ class Agent:
     handlers: dict[str, Handler] = field(default_factory=dict)
     validator: ValidatorHandler | None = None
     validator_role: str | None = None  # default: the coordinator's global validator role
-    max_concurrent: int = 1
+    max_concurrent: int = 8  # steps held at once (handlers run concurrently, in threads)
+    batch: int = 8  # claims (and submits) per transaction; 1: no multicall
     timeout_s: float | None = None  # default: the lease cap (LEASE_CAP_FACTOR x lease)
     # runtime state
-    active: int = 0
+    active: int = 0  # steps handed to it and not released yet
+    held: int = 0  # steps whose claim locks its stake (claimed, submit not mined yet)
+    bond_cap: int | None = None  # steps its free bond was found to back (reset by liveness)
     failed: set[tuple[int, int]] = field(default_factory=set)
     stats: Counter[str] = field(default_factory=Counter)
 
     def role_ids(self) -> dict[bytes, str]:
         return {role_id(name): name for name in self.handlers}
+
+    def room(self) -> int:
+        """How many more steps it may take now."""
+        cap = self.max_concurrent if self.bond_cap is None else min(self.max_concurrent,
+                                                                     self.bond_cap)
+        return cap - self.active
 
 
 @dataclass
@@ -173,6 +188,15 @@ class AgentHost:
         # votes whose stake is still locked: (run, step) -> [(attempt, agent)]
         self.votes: dict[tuple[int, int], list[tuple[int, Agent]]] = {}
         self._owners: dict[int, str] = {}
+        # per agent name: its claims and its submits, coalesced into multicalls
+        self._claims = {a.name: self._batcher(a, "claim", wait_mined=True) for a in agents}
+        self._submits = {a.name: self._batcher(a, "submit", wait_mined=False) for a in agents}
+
+    def _batcher(self, agent: Agent, fn: str, *, wait_mined: bool) -> CallBatcher:
+        return CallBatcher(self.chain, self.coordinator, agent.operator, self.abi, fn=fn,
+                           gas=GAS[fn], limit=agent.batch, wait_mined=wait_mined,
+                           spawn=self._spawn, stats=self.stats,
+                           precheck=self._precheck if fn == "claim" else lambda: False)
 
     # ------------------------------------------------------------------ lifecycle
     async def run(self, stop: asyncio.Event | None = None) -> None:
@@ -285,17 +309,25 @@ class AgentHost:
             if not candidates:
                 self.queue.pop(key)
                 continue
-            free = [a for a in candidates if a.active < a.max_concurrent]
+            free = [a for a in candidates if a.room() > 0]
             if not free:
                 continue
             fresh = [a for a in free if key not in a.failed]
-            agent = min(fresh or free, key=lambda a: (a.active, a.stats["claimed"]))
+            agent = min(fresh or free, key=self._preference)
             if not fresh and len(free) < len(candidates):
                 continue  # wait for an agent that has not failed this step
             self.queue.pop(key)
             self.inflight.add(key)
             agent.active += 1
-            self._spawn(self._execute(agent, run, key[1]))
+            claim = self._claims[agent.name].add(key, self.abi.encode(
+                "claim", key[0], key[1], agent.agent_id))
+            self._spawn(self._execute(agent, run, key[1], claim))
+
+    def _preference(self, agent: Agent) -> tuple[bool, int, int]:
+        """Fill an agent's open claim batch first (one transaction for several steps), then
+        the least busy agent."""
+        open_batch = 0 < len(self._claims[agent.name].pending) < agent.batch
+        return not open_batch, agent.active, agent.stats["claimed"]
 
     async def _rescan_loop(self) -> None:
         await self.follower.caught_up.wait()
@@ -320,29 +352,21 @@ class AgentHost:
                                          self.abi.encode(fn, *args), gas=GAS[fn],
                                          precheck=precheck)
 
-    async def _execute(self, agent: Agent, run: RunView, step: int) -> None:
+    async def _execute(self, agent: Agent, run: RunView, step: int, claim: PendingCall) -> None:
         key = (run.run_id, step)
         info = run.definition.steps[step]
         name = run.definition.names[step]
-        released = False
+        released = claimed = False
         try:
             try:
-                rcpt = await self._tx(agent, "claim", run.run_id, step, agent.agent_id,
-                                      precheck=self._precheck())
+                rcpt = await claim.done
             except ContractRevert as exc:
-                if exc.name in RACE_ERRORS:
-                    self._contested()
-                    agent.stats["lost_race"] += 1
-                    self.stats["lost_race"] += 1
-                    log.debug("%s: %s/%s taken by another agent (%s)", agent.name, run.run_id,
-                              name, exc.name)
-                else:
-                    hint = BOND_HINTS.get(exc.name or "")
-                    log.warning("%s cannot claim run %s step %s: %s%s", agent.name, run.run_id,
-                                name, exc, f"; {hint}" if hint else "")
+                self._claim_refused(agent, run, step, exc)
                 return
             agent.stats["claimed"] += 1
-            attempt = self._claimed_attempt(rcpt)
+            agent.held += 1
+            claimed = True
+            attempt = self._claimed_attempt(rcpt, key)
             role_name = agent.role_ids()[info.role]
             handler = agent.handlers[role_name]
             try:
@@ -363,30 +387,57 @@ class AgentHost:
                 return
             digest, uri = self.store.put(out.data)
             branches = self._branch_mask(run, step, out.branches)
-            data = self.abi.encode("submit", run.run_id, step, digest, uri, branches)
-            tx_hash = await self.chain.send(agent.operator, self.coordinator, data,
-                                            gas=GAS["submit"])
+            submit = self._submits[agent.name].add(key, self.abi.encode(
+                "submit", run.run_id, step, digest, uri, branches))
+            await submit.sent
             # Sent: this agent may claim its next step while the submit is mined (its nonce
             # orders the two); the step leaves the in-flight set only once we know.
             agent.active -= 1
             released = True
             self._pump()
             try:
-                await self.chain.outcome(agent.operator, self.coordinator, data, tx_hash)
+                rcpt = await submit.done
             except ContractRevert as exc:
                 log.warning("%s: submit of run %s step %s reverted: %s", agent.name,
                             run.run_id, name, exc)
                 return
             agent.stats["submitted"] += 1
             self.stats["submitted"] += 1
-            log.info("%s submitted run %s step %s (%s)", agent.name, run.run_id, name, uri)
+            done = "StepDone" in self._step_events(rcpt, key)
+            log.info("%s submitted run %s step %s (%s)%s", agent.name, run.run_id, name, uri,
+                     "; done" if done else "")
         except (ChainError, AccordError) as exc:
             log.warning("%s: run %s step %s: %s", agent.name, run.run_id, name, exc)
         finally:
             self.inflight.discard(key)
             if not released:
                 agent.active -= 1
+            agent.held -= claimed
             self._pump()
+
+    def _claim_refused(self, agent: Agent, run: RunView, step: int,
+                       exc: ContractRevert) -> None:
+        name = run.definition.names[step]
+        if exc.name in RACE_ERRORS:
+            self._contested()
+            agent.stats["lost_race"] += 1
+            self.stats["lost_race"] += 1
+            log.debug("%s: %s/%s taken by another agent (%s)", agent.name, run.run_id, name,
+                      exc.name)
+            return
+        if exc.name == "AgentRolesInsufficientFreeBond" and agent.held > 0:
+            # Its bond backs fewer steps than it may hold: hold only what it backs (until the
+            # next liveness round); the step goes back to the queue with the next rescan.
+            if agent.bond_cap == agent.held:
+                return
+            agent.bond_cap = agent.held
+            log.warning("%s: its free bond backs only %d step(s) at once (max_concurrent %d): "
+                        "bond more for the role to hold more; holding %d meanwhile", agent.name,
+                        agent.bond_cap, agent.max_concurrent, agent.bond_cap)
+            return
+        hint = BOND_HINTS.get(exc.name or "")
+        log.warning("%s cannot claim run %s step %s: %s%s", agent.name, run.run_id, name, exc,
+                    f"; {hint}" if hint else "")
 
     def _precheck(self) -> bool:
         """eth_call each claim first (no gas burnt on lost races) when told to, or, by
@@ -398,12 +449,25 @@ class AgentHost:
     def _contested(self) -> None:
         self._contested_until = time.monotonic() + 60.0
 
-    def _claimed_attempt(self, rcpt: dict[str, Any]) -> int:
+    def _step_events(self, rcpt: dict[str, Any], key: tuple[int, int]) -> dict[str, Event]:
+        """The coordinator's events of a receipt about step ``key`` (a batch's receipt holds
+        the events of every step it carried), by name."""
+        # Step events index (runId, step) first: compare topics, decode only the matches.
+        want = ["0x" + n.to_bytes(32, "big").hex() for n in key]
+        coordinator = self.coordinator.lower()
+        found: dict[str, Event] = {}
         for raw in rcpt.get("logs", []):
+            topics = [t.lower() for t in raw.get("topics", [])[1:3]]
+            if topics != want or raw.get("address", "").lower() != coordinator:
+                continue
             ev = self._decoder.decode(raw)
-            if ev is not None and ev.name == "StepClaimed":
-                return int(ev.args["attempt"])
-        return 0
+            if ev is not None:
+                found.setdefault(ev.name, ev)
+        return found
+
+    def _claimed_attempt(self, rcpt: dict[str, Any], key: tuple[int, int]) -> int:
+        ev = self._step_events(rcpt, key).get("StepClaimed")
+        return int(ev.args["attempt"]) if ev is not None else 0
 
     def _voted_attempt(self, rcpt: dict[str, Any]) -> int | None:
         """The attempt a vote was cast on (StepValidated of the vote's receipt)."""
@@ -555,9 +619,11 @@ class AgentHost:
                 log.warning("liveness heartbeat failed: %s", exc)
 
     async def _liveness_once(self) -> None:
-        """Send AgentRoles.heartbeat for agents whose liveness ends within 2 x liveness_s."""
+        """Send AgentRoles.heartbeat for agents whose liveness ends within 2 x liveness_s;
+        forget what a claim refused for lack of bond taught (the bond may have grown)."""
         now = await self.chain.block_timestamp()
         for agent in self.agents:
+            agent.bond_cap = None
             (until,) = self.roles_abi.decode("liveUntil", await self.chain.call(
                 self._roles_address, self.roles_abi.encode("liveUntil", agent.agent_id)))
             if until - now < 2 * self.liveness_s + 60:
