@@ -1,5 +1,7 @@
 """The `ape run` examples against a devnet chain: register an agent, start a workflow,
-inspect the run (ape connects through ape-config.yaml's `chaina` node URI)."""
+inspect the run. The chain runs on a free port; ape reaches it as the `chaina` network with
+the node's URI in the network choice (`ethereum:chaina:http://...`), never the default
+devnet port."""
 
 from __future__ import annotations
 
@@ -7,10 +9,8 @@ import os
 import subprocess
 from pathlib import Path
 
-import pytest
 
-from accord.config import devnet_spec
-from accord.devnet import Devnet, port_is_free
+from accord.devnet import Devnet
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -21,18 +21,14 @@ def _ape(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_ape_run_examples_register_start_and_inspect(fresh_devnet: Devnet, manifests: Path) -> None:
-    uri = devnet_spec("chaina").default_uri or ""
-    port = int(uri.rsplit(":", 1)[1])
-    if not port_is_free(port):
-        pytest.fail(f"port {port} (chaina's URI in ape-config.yaml) is taken; free it")
-    fresh_devnet.start("chaina", port=port)
+    chain = fresh_devnet.start("chaina")
     state = Path(os.environ["ACCORD_STATE_DIR"])
     state.mkdir(parents=True, exist_ok=True)
     fresh_devnet.write_manifest(state / "devnet.json")
     deployed = subprocess.run(["accord", "deploy", "--network", "chaina"], cwd=ROOT,
                               capture_output=True, text=True, timeout=300, env=dict(os.environ))
     assert deployed.returncode == 0, deployed.stderr
-    net = ["--network", "ethereum:chaina:node"]
+    net = ["--network", f"ethereum:chaina:{chain.rpc_url}"]
     out = _ape("register_agent", *net, "--account", "TEST::1", "--uri", "ipfs://agent")
     assert out.returncode == 0, out.stdout + out.stderr
     assert "registered agent 1 owned by" in out.stdout
