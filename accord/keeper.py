@@ -3,11 +3,12 @@
 Nothing here is trusted: every call it makes anyone may make, and the contracts check it.
 Home side, per coordinator: ``dispatch`` Ready steps that run on another chain,
 ``expireRemote`` Dispatched steps whose deadline passed, and ``expireValidation`` Submitted
-steps nobody decided by their validation deadline (the definition says what happens then). Remote side, per router: ``report``
-tasks whose local run ended (or whose deadline passed), and ``open`` unfunded tasks once their
-creator's deposit covers the reward. Losing a race to another keeper is normal (the call
-reverts on estimate and is skipped, logged at debug); a task waiting for its creator's deposit
-is logged at warning, once per shortfall, naming the creator and the wei missing.
+steps nobody decided by their validation deadline (the definition says what happens then).
+Remote side, per router: ``report`` tasks whose local run ended (or whose deadline passed),
+and ``open`` unfunded tasks once their creator's deposit covers the reward. Losing a race to
+another keeper is normal (the call reverts on estimate and is skipped, logged at debug); a task
+waiting for its creator's deposit is logged at warning, once per shortfall, naming the creator
+and the wei missing.
 """
 
 from __future__ import annotations

@@ -255,7 +255,6 @@ def test_a_vote_locks_stake_until_the_verdict_is_final(real):
 
 
 def test_a_validator_without_free_bond_cannot_vote(real):
-    c = real.coordinator
     run = real.run([spec(real.chain_id, quorum=1)], BOND)  # the whole bond per vote
     real.submitted(run)
     v0 = real.validator_agents[0]
