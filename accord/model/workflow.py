@@ -9,8 +9,8 @@ Time-based states are derived exactly as the contract derives them: a lease is v
 ``now < lease_end``; a backoff elapses at ``now >= retry_at``; a validation deadline passes at
 ``now >= lease_end`` (while Submitted, ``lease_end`` is the deadline).
 
-Remote steps, pausing aside, and the ERC-8004 publishing (``publishOutcomes``) are out of scope;
-failures per (run, agent) are counted as the contract counts them for ``publishOutcomes``.
+Remote steps (``dispatch``) and the ERC-8004 publishing (``publish*``) are out of scope; failures
+per (run, agent) are counted as the contract counts them for ``publishOutcomes``.
 """
 
 from __future__ import annotations
