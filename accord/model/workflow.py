@@ -1,9 +1,16 @@
 """Pure-Python reference model of the WorkflowCoordinator's definitions and step state
-machine (contracts/WorkflowCoordinator.sol). Used by the property tests to compare every
-observable state and balance with the contract after each operation.
+machine (contracts/WorkflowCoordinator.sol, contracts/coordinator/CoordinatorBase.sol and
+WorkflowCoordinatorExtension.sol) and of the stake locks it takes in AgentRoles (as
+contracts/mocks/MockAgentRoles.sol keeps them: per (agentId, role), against an optional bond
+cap). Used by the property tests to compare every observable state, balance and lock with the
+contracts after each operation.
 
 Time-based states are derived exactly as the contract derives them: a lease is valid while
-``now < lease_end``; a backoff elapses at ``now >= retry_at``.
+``now < lease_end``; a backoff elapses at ``now >= retry_at``; a validation deadline passes at
+``now >= lease_end`` (while Submitted, ``lease_end`` is the deadline).
+
+Remote steps (``dispatch``) and the ERC-8004 publishing (``publish*``) are out of scope; failures
+per (run, agent) are counted as the contract counts them for ``publishOutcomes``.
 """
 
 from __future__ import annotations
@@ -14,6 +21,9 @@ from enum import IntEnum
 NO_STEP = 255
 LEASE_CAP_FACTOR = 4
 APPROVAL_THRESHOLD = 50
+ZERO_ROLE = b"\x00" * 32
+LAPSED = b"accord.lease-lapsed".ljust(32, b"\x00")
+RELEASED = -1  # a vote whose stake was released
 
 
 class RunState(IntEnum):
@@ -37,6 +47,14 @@ class StepState(IntEnum):
     CANCELLED = 8
 
 
+class ValidationTimeout(IntEnum):
+    """What an undecided Submitted attempt becomes at its validation deadline."""
+
+    RETRY = 0  # attempt + 1, Ready at once (Failed when attempts are exhausted)
+    ACCEPT = 1  # Done and paid
+    FAIL = 2  # the step fails now
+
+
 class ModelRevert(Exception):
     """The contract would revert with the custom error ``name``."""
 
@@ -58,6 +76,7 @@ class Step:
     reward: int = 0
     compensation: int = NO_STEP
     decision: bool = False
+    role: bytes = ZERO_ROLE
 
     def need(self) -> int:
         return self.join if self.join else bin(self.deps).count("1")
@@ -75,6 +94,10 @@ class Step:
 @dataclass(frozen=True)
 class Definition:
     steps: tuple[Step, ...]
+    slash: int = 0  # slashAmount: the stake each claim and each vote locks
+    validation_seconds: int = 0  # 0 = LEASE_CAP_FACTOR x the step's lease
+    on_timeout: ValidationTimeout = ValidationTimeout.RETRY
+    validator_role: bytes = ZERO_ROLE  # zero = the coordinator's global validator role
 
     @property
     def n(self) -> int:
@@ -96,19 +119,25 @@ class Definition:
     def total_reward(self) -> int:
         return sum(s.reward for s in self.steps)
 
+    def validation_window(self, i: int) -> int:
+        return self.validation_seconds or LEASE_CAP_FACTOR * self.steps[i].lease
+
+    @property
+    def forward_mask(self) -> int:
+        return ((1 << self.n) - 1) & ~self.comp_mask
+
 
 @dataclass
 class StepRun:
-    status: str = "idle"  # idle, claimed, submitted, backoff, done, failed
+    status: str = "idle"  # idle, claimed, submitted, backoff, done, failed, settled
     attempt: int = 0
     operator: str = ""
     agent: int = 0
-    lease_end: int = 0
+    lease_end: int = 0  # while submitted: the validation deadline
     lease_cap: int = 0
     retry_at: int = 0
     approvals: int = 0
     rejections: int = 0
-    voters: set[int] = field(default_factory=set)
     branches: int = 0
     done_seq: int = 0
 
@@ -123,16 +152,55 @@ class Run:
     skipped: int = 0
     comp_pending: int = 0
     comp_open: int = 0
+    inflight: int = 0  # after a cancel: Claimed (live) / Submitted steps, rewards escrowed
     steps: list[StepRun] = field(default_factory=list)
+    votes: dict[tuple[int, int, str], int] = field(default_factory=dict)  # (step, attempt, owner)
+    failures: dict[int, int] = field(default_factory=dict)  # agent -> failed attempts
+
+
+class Roles:
+    """AgentRoles as MockAgentRoles keeps it: eligibility per (agent, operator, role), locks
+    per (agent, role) against an optional bond cap, slashes recorded (never taken)."""
+
+    def __init__(self) -> None:
+        self.eligible: set[tuple[int, str, bytes]] = set()
+        self.caps: dict[tuple[int, bytes], int] = {}
+        self.locked: dict[tuple[int, bytes], int] = {}
+        self.slashes: list[tuple[int, bytes, int, bytes]] = []
+
+    def check_lock(self, agent: int, operator: str, role: bytes, amount: int) -> None:
+        if (agent, operator, role) not in self.eligible:
+            raise ModelRevert("AgentRolesNotEligible")
+        cap = self.caps.get((agent, role))
+        if cap is not None and self.locked.get((agent, role), 0) + amount > cap:
+            raise ModelRevert("AgentRolesInsufficientFreeBond")
+
+    def lock(self, agent: int, operator: str, role: bytes, amount: int) -> None:
+        self.check_lock(agent, operator, role, amount)
+        if amount:
+            self.locked[(agent, role)] = self.locked.get((agent, role), 0) + amount
+
+    def release(self, agent: int, role: bytes, amount: int, slash: int = 0,
+                reason: bytes = ZERO_ROLE) -> None:
+        locked = self.locked.get((agent, role), 0)
+        self.locked[(agent, role)] = locked - min(amount, locked)
+        if slash:
+            self.slashes.append((agent, role, slash, reason))
 
 
 class Coordinator:
-    """The model: runs, credits, and the derived step states."""
+    """The model: runs, credits, stake locks (``roles``) and the derived step states.
+    ``owners`` maps agentIds to their identity owner (validator independence)."""
 
-    def __init__(self) -> None:
+    def __init__(self, roles: Roles | None = None, owners: dict[int, str] | None = None,
+                 validator_role: bytes = ZERO_ROLE) -> None:
         self.runs: dict[int, Run] = {}
         self.owed: dict[str, int] = {}
         self.escrowed = 0
+        self.roles = roles if roles is not None else Roles()
+        self.owners = owners if owners is not None else {}
+        self.validator_role = validator_role
+        self.trace: list[str] = []  # names of the contract events of note, in order
 
     # -------------------------------------------------------------- helpers
     def _credit(self, who: str, amount: int) -> None:
@@ -149,6 +217,15 @@ class Coordinator:
             raise ModelRevert("CoordinatorUnknownRun")
         return self.runs[run_id]
 
+    def _located(self, run_id: int, i: int) -> Run:
+        run = self._run(run_id)
+        if i >= run.definition.n:
+            raise ModelRevert("CoordinatorInvalidStep")
+        return run
+
+    def judge_role(self, d: Definition) -> bytes:
+        return d.validator_role if d.validator_role != ZERO_ROLE else self.validator_role
+
     def state(self, run_id: int, i: int, now: int) -> StepState:
         run = self._run(run_id)
         d, sr = run.definition, run.steps[i]
@@ -157,6 +234,12 @@ class Coordinator:
             return StepState.DONE
         if sr.status == "failed":
             return StepState.FAILED
+        if sr.status == "settled":
+            return StepState.CANCELLED
+        if run.state == RunState.CANCELLED and run.inflight >> i & 1:
+            if sr.status == "submitted":
+                return StepState.SUBMITTED
+            return StepState.CLAIMED if now < sr.lease_end else StepState.CANCELLED
         if d.comp_mask >> i & 1:
             if not run.comp_open >> i & 1:
                 return StepState.BLOCKED
@@ -206,13 +289,25 @@ class Coordinator:
             raise ModelRevert("CoordinatorRunNotPaused")
         run.state = RunState.RUNNING
 
-    def cancel(self, run_id: int, sender: str) -> None:
+    def cancel(self, run_id: int, sender: str, now: int) -> None:
+        """Claimed (live lease) and Submitted steps stay in flight with their rewards in
+        escrow; every other unfinished step is Cancelled and the rest refunded at once."""
         run = self._creator_run(run_id, sender)
         compensating = run.state == RunState.FAILED and run.comp_open != 0
         if run.state not in (RunState.RUNNING, RunState.PAUSED) and not compensating:
             raise ModelRevert("CoordinatorRunNotCancellable")
+        d = run.definition
         run.state = RunState.CANCELLED
-        self._refund(run, run.escrow)
+        unfinished = run.comp_open if compensating else d.forward_mask & ~(run.done | run.skipped)
+        flying, reserved = 0, 0
+        for j in range(d.n):
+            sr = run.steps[j]
+            if unfinished >> j & 1 and (sr.status == "submitted" or
+                                        (sr.status == "claimed" and now < sr.lease_end)):
+                flying |= 1 << j
+                reserved += d.steps[j].reward
+        run.inflight = flying
+        self._refund(run, run.escrow - reserved)
 
     def _creator_run(self, run_id: int, sender: str) -> Run:
         run = self._run(run_id)
@@ -221,32 +316,38 @@ class Coordinator:
         return run
 
     # -------------------------------------------------------------- steps
-    def claim(self, run_id: int, i: int, agent: int, operator: str, eligible: bool,
-              now: int) -> None:
-        run = self._run(run_id)
+    def claim(self, run_id: int, i: int, agent: int, operator: str, now: int) -> None:
+        """Materialises a lapse (attempt + 1, the lapsed executor's stake released and
+        slashed), then locks the stake of ``agent`` (eligibility, free bond)."""
+        run = self._located(run_id, i)
         d = run.definition
-        if i >= d.n:
-            raise ModelRevert("CoordinatorInvalidStep")
         is_comp = bool(d.comp_mask >> i & 1)
         if (run.state != RunState.FAILED) if is_comp else (run.state != RunState.RUNNING):
             raise ModelRevert("CoordinatorRunNotRunning")
         if self.state(run_id, i, now) != StepState.READY:
             raise ModelRevert("CoordinatorStepNotReady")
-        if not eligible:
-            raise ModelRevert("CoordinatorNotEligible")
-        sr = run.steps[i]
-        if sr.status == "claimed":
+        sr, st = run.steps[i], d.steps[i]
+        lapsed = sr.status == "claimed"
+        # the lapsed stake is released before the new lock (the same agent may claim again)
+        saved = dict(self.roles.locked), len(self.roles.slashes)
+        if lapsed and d.slash:
+            self.roles.release(sr.agent, st.role, d.slash, d.slash, LAPSED)
+        try:
+            self.roles.check_lock(agent, operator, st.role, d.slash)
+        except ModelRevert:
+            self.roles.locked = saved[0]
+            del self.roles.slashes[saved[1]:]
+            raise
+        if lapsed:
+            run.failures[sr.agent] = run.failures.get(sr.agent, 0) + 1
             sr.attempt += 1
-        lease = d.steps[i].lease
         sr.status, sr.operator, sr.agent = "claimed", operator, agent
-        sr.lease_end, sr.lease_cap = now + lease, now + LEASE_CAP_FACTOR * lease
+        sr.lease_end, sr.lease_cap = now + st.lease, now + LEASE_CAP_FACTOR * st.lease
         sr.approvals = sr.rejections = 0
-        sr.voters = set()
+        self.roles.lock(agent, operator, st.role, d.slash)
 
     def _claimed_by(self, run_id: int, i: int, sender: str, now: int) -> StepRun:
-        run = self._run(run_id)
-        if i >= run.definition.n:
-            raise ModelRevert("CoordinatorInvalidStep")
+        run = self._located(run_id, i)
         if self.state(run_id, i, now) != StepState.CLAIMED:
             raise ModelRevert("CoordinatorStepNotClaimed")
         sr = run.steps[i]
@@ -262,56 +363,105 @@ class Coordinator:
         sr.lease_end = end
 
     def submit(self, run_id: int, i: int, sender: str, branches: int, now: int) -> None:
+        """Quorum 0: Done at once. Otherwise Submitted until the validation deadline."""
         sr = self._claimed_by(run_id, i, sender, now)
         run = self.runs[run_id]
-        st = run.definition.steps[i]
-        allowed = run.definition.dependents(i) if st.decision else 0
+        d = run.definition
+        st = d.steps[i]
+        allowed = d.dependents(i) if st.decision else 0
         if branches & ~allowed:
             raise ModelRevert("CoordinatorInvalidBranches")
         sr.status, sr.branches = "submitted", branches
         if st.quorum == 0:
             self._done(run, i)
+        else:
+            sr.lease_end = now + d.validation_window(i)
 
-    def respond(self, run_id: int, i: int, agent: int, eligible: bool, response: int,
+    def independent(self, owner: str, sender: str, exec_agent: int, exec_operator: str) -> bool:
+        """Neither the validator's owner nor its operator (``sender``) is the executor's
+        operator or owner (the test's identities have no ERC-721 approvals)."""
+        exec_owner = self.owners.get(exec_agent)
+        return (owner != exec_operator and sender != exec_operator
+                and owner != exec_owner and sender != exec_owner)
+
+    def respond(self, run_id: int, i: int, agent: int, sender: str, response: int,
                 now: int) -> None:
+        """A vote of an independent validator, once per owner per attempt; locks the stake
+        of the validator role until ``release_vote``."""
         if response > 100:
             raise ModelRevert("CoordinatorInvalidResponse")
-        run = self._run(run_id)
-        if i >= run.definition.n:
-            raise ModelRevert("CoordinatorInvalidStep")
+        run = self._located(run_id, i)
         if self.state(run_id, i, now) != StepState.SUBMITTED:
             raise ModelRevert("CoordinatorStepNotSubmitted")
-        sr = run.steps[i]
-        if agent == sr.agent:
-            raise ModelRevert("CoordinatorExecutorCannotValidate")
-        if not eligible:
-            raise ModelRevert("CoordinatorNotEligible")
-        if agent in sr.voters:
+        d, sr = run.definition, run.steps[i]
+        owner = self.owners[agent]
+        if not self.independent(owner, sender, sr.agent, sr.operator):
+            raise ModelRevert("CoordinatorValidatorNotIndependent")
+        key = (i, sr.attempt, owner)
+        if key in run.votes:
             raise ModelRevert("CoordinatorAlreadyVoted")
-        sr.voters.add(agent)
+        role = self.judge_role(d)
+        self.roles.check_lock(agent, sender, role, d.slash)
+        run.votes[key] = agent
         if response >= APPROVAL_THRESHOLD:
             sr.approvals += 1
         else:
             sr.rejections += 1
-        quorum = run.definition.steps[i].quorum
+        self.roles.lock(agent, sender, role, d.slash)
+        quorum = d.steps[i].quorum
         if sr.approvals == quorum:
             self._done(run, i)
         elif sr.rejections == quorum:
-            self._reject(run, i, now)
+            self._release_executor(run, i, slash=False)
+            self._attempt_failed(run, i, now, backoff=True, fail=False)
 
     def expire(self, run_id: int, i: int, now: int) -> None:
-        run = self._run(run_id)
-        if i >= run.definition.n:
-            raise ModelRevert("CoordinatorInvalidStep")
+        """``expireLease``: a lapse (slash, attempt + 1), or the no-fault release of a claim
+        its ended run made moot (shows Cancelled, not in flight)."""
+        run = self._located(run_id, i)
         s = self.state(run_id, i, now)
         sr = run.steps[i]
-        if sr.status != "claimed" or s not in (StepState.READY, StepState.FAILED):
+        lapsed = sr.status == "claimed" and now >= sr.lease_end
+        if s == StepState.CANCELLED and sr.status in ("claimed", "submitted"):
+            if not run.inflight >> i & 1:
+                sr.status = "settled"
+                self._release_executor(run, i, slash=False)
+                self.trace.append("MootClaimReleased")
+                return
+        elif not lapsed or s not in (StepState.READY, StepState.FAILED):
             raise ModelRevert("CoordinatorLeaseNotExpired")
-        sr.attempt += 1
-        if s == StepState.FAILED:
-            self._fail_step(run, i)
+        self._release_executor(run, i, slash=True)
+        self._attempt_failed(run, i, now, backoff=False, fail=False)
+
+    def expire_validation(self, run_id: int, i: int, now: int) -> None:
+        """The definition's ``on_timeout`` for a Submitted step past its deadline."""
+        run = self._located(run_id, i)
+        sr = run.steps[i]
+        if self.state(run_id, i, now) != StepState.SUBMITTED or now < sr.lease_end:
+            raise ModelRevert("CoordinatorValidationNotExpired")
+        policy = run.definition.on_timeout
+        self.trace.append(f"ValidationExpired.{policy.name}")
+        if policy == ValidationTimeout.ACCEPT:
+            self._done(run, i)
         else:
-            sr.status = "idle"
+            self._release_executor(run, i, slash=False)
+            self._attempt_failed(run, i, now, backoff=False,
+                                 fail=policy == ValidationTimeout.FAIL)
+
+    def release_vote(self, run_id: int, i: int, attempt: int, owner: str, now: int) -> None:
+        """Frees the stake of ``owner``'s vote on ``attempt`` once that verdict is final."""
+        run = self._located(run_id, i)
+        s = self.state(run_id, i, now)
+        key = (i, attempt, owner)
+        agent = run.votes.get(key, RELEASED)
+        if agent == RELEASED:
+            raise ModelRevert("CoordinatorNoVoteStake")
+        if attempt == run.steps[i].attempt and s == StepState.SUBMITTED:
+            raise ModelRevert("CoordinatorVerdictPending")
+        run.votes[key] = RELEASED
+        d = run.definition
+        if d.slash:
+            self.roles.release(agent, self.judge_role(d), d.slash)
 
     def withdraw(self, sender: str) -> int:
         amount = self.owed.get(sender, 0)
@@ -321,7 +471,18 @@ class Coordinator:
         return amount
 
     # -------------------------------------------------------------- transitions
+    def _release_executor(self, run: Run, i: int, slash: bool) -> None:
+        d, sr = run.definition, run.steps[i]
+        if d.slash:
+            self.roles.release(sr.agent, d.steps[i].role, d.slash, d.slash if slash else 0,
+                               LAPSED if slash else ZERO_ROLE)
+
     def _done(self, run: Run, i: int) -> None:
+        """Done: the executor's operator is paid, the run advances, the stake is freed."""
+        self._mark_done(run, i)
+        self._release_executor(run, i, slash=False)
+
+    def _mark_done(self, run: Run, i: int) -> None:
         d, sr = run.definition, run.steps[i]
         sr.status = "done"
         sr.done_seq = bin(run.done).count("1")
@@ -330,6 +491,10 @@ class Coordinator:
         run.escrow -= reward
         self.escrowed -= reward
         self._credit(sr.operator, reward)
+        if run.state == RunState.CANCELLED:
+            run.inflight &= ~(1 << i)  # finished after the cancel: paid, nothing opens
+            self.trace.append("InflightDone")
+            return
         if d.comp_mask >> i & 1:
             self._comp_finished(run, i, failed=False)
             return
@@ -351,13 +516,23 @@ class Coordinator:
             run.state = RunState.COMPLETED
             self._refund(run, run.escrow)
 
-    def _reject(self, run: Run, i: int, now: int) -> None:
+    def _attempt_failed(self, run: Run, i: int, now: int, backoff: bool, fail: bool) -> None:
+        """A lapse, rejection or validation timeout: attempt + 1, counted against the agent;
+        after a cancel the step settles and its reward goes back to the creator."""
         sr, st = run.steps[i], run.definition.steps[i]
         sr.attempt += 1
-        if sr.attempt >= st.attempts:
+        run.failures[sr.agent] = run.failures.get(sr.agent, 0) + 1
+        if run.state == RunState.CANCELLED:
+            run.inflight &= ~(1 << i)
+            sr.status = "settled"
+            self._refund(run, st.reward)
+            self.trace.append("InflightRefunded")
+        elif fail or sr.attempt >= st.attempts:
             self._fail_step(run, i)
-        else:
+        elif backoff:
             sr.status, sr.retry_at = "backoff", now + st.backoff(sr.attempt)
+        else:
+            sr.status = "idle"
 
     def _fail_step(self, run: Run, i: int) -> None:
         d = run.definition
