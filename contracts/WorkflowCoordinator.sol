@@ -82,11 +82,13 @@ contract WorkflowCoordinator is IWorkflowCoordinator, CoordinatorBase, Multicall
     function claim(uint256 runId, uint8 step, uint256 agentId) external {
         // CHECKS
         (StepRun storage sr, bytes32 role, uint256 leaseSeconds, uint256 stake) = _checkClaim(runId, step, agentId);
+        address owner_ = _identity.ownerOf(agentId); // fixed for the votes on this attempt
         // EFFECTS
         bool lapsed = sr.status == CLAIMED;
         uint256 lapsedAgent = sr.agentId;
         if (lapsed) ++_failures[runId][lapsedAgent];
         _takeLease(runId, step, agentId, sr, leaseSeconds);
+        sr.owner = owner_;
         // INTERACTIONS (AgentRoles is fixed at deployment; releaseStake never reverts)
         if (lapsed && stake != 0) _roles.releaseStake(lapsedAgent, role, stake, stake, LAPSED);
         _roles.lockStake(agentId, msg.sender, role, stake); // eligibility, and the stake is free
@@ -135,7 +137,7 @@ contract WorkflowCoordinator is IWorkflowCoordinator, CoordinatorBase, Multicall
         if (agentId > type(uint96).max) revert CoordinatorAgentIdTooLarge(agentId);
         if (_blocked[agentId]) revert CoordinatorRecordBlocked(agentId);
         address owner_ = _identity.ownerOf(agentId);
-        if (!_independent(owner_, sr.agentId, sr.operator)) {
+        if (!_independent(owner_, sr, r.creator)) {
             revert CoordinatorValidatorNotIndependent(runId, step, agentId);
         }
         bytes32 key = _voteKey(runId, step, sr.attempt, owner_);
@@ -158,7 +160,7 @@ contract WorkflowCoordinator is IWorkflowCoordinator, CoordinatorBase, Multicall
         if (approvals == quorum) {
             _markDone(runId, step, r, d, cfg, sr, sr.operator);
         } else if (rejections == quorum) {
-            _attemptFailed(runId, step, r, d, cfg, sr, true, false);
+            _attemptFailed(runId, step, r, d, cfg, sr, true, false, true);
         }
         // INTERACTIONS: the vote's stake is locked (this also checks the validator's
         // eligibility and reverts the vote when it is not eligible or its bond is not free);
@@ -174,18 +176,25 @@ contract WorkflowCoordinator is IWorkflowCoordinator, CoordinatorBase, Multicall
             StepRun storage sr, StepState s) = _locate(runId, step);
         uint8 status = sr.status;
         bool lapsed = status == CLAIMED && block.timestamp >= sr.leaseEnd;
-        if (s == StepState.Cancelled && (status == CLAIMED || status == SUBMITTED)) {
+        if (s == StepState.Cancelled && (status == CLAIMED || status == SUBMITTED || status == ABANDONED)) {
             bool flying = r.inflight.has(step); // then Claimed and lapsed: Submitted shows Submitted
             if (!flying) {
-                sr.status = SETTLED; // moot: the run ended around it; no fault of the executor
-                _releaseExecutor(d, cfg, sr, false);
+                // moot: the run ended around it. Abandoned (lapsed before the run ended) is the
+                // executor's fault and is slashed; otherwise its stake is simply freed.
+                bool abandoned = status == ABANDONED;
+                sr.status = SETTLED;
+                if (abandoned) {
+                    ++_failures[runId][sr.agentId];
+                    emit LeaseExpired(runId, step, sr.agentId, sr.attempt + 1); // < 256 while Claimed
+                }
+                _releaseExecutor(d, cfg, sr, abandoned);
                 return;
             }
         } else if (!lapsed || (s != StepState.Ready && s != StepState.Failed)) {
             revert CoordinatorLeaseNotExpired(runId, step, s);
         }
         emit LeaseExpired(runId, step, sr.agentId, sr.attempt + 1); // < 256 while Claimed
-        _attemptFailed(runId, step, r, d, cfg, sr, false, false);
+        _attemptFailed(runId, step, r, d, cfg, sr, false, false, true);
         _releaseExecutor(d, cfg, sr, true);
     }
 

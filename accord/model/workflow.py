@@ -129,9 +129,10 @@ class Definition:
 
 @dataclass
 class StepRun:
-    status: str = "idle"  # idle, claimed, submitted, backoff, done, failed, settled
+    status: str = "idle"  # idle, claimed, submitted, backoff, done, failed, settled, abandoned
     attempt: int = 0
     operator: str = ""
+    owner: str = ""  # the executor agent's owner at the claim
     agent: int = 0
     lease_end: int = 0  # while submitted: the validation deadline
     lease_cap: int = 0
@@ -201,6 +202,7 @@ class Coordinator:
         self.owners = owners if owners is not None else {}
         self.validator_role = validator_role
         self.trace: list[str] = []  # names of the contract events of note, in order
+        self.clock = 0  # time of the operation being applied (runs that end mark abandoned claims)
 
     # -------------------------------------------------------------- helpers
     def _credit(self, who: str, amount: int) -> None:
@@ -234,7 +236,7 @@ class Coordinator:
             return StepState.DONE
         if sr.status == "failed":
             return StepState.FAILED
-        if sr.status == "settled":
+        if sr.status in ("settled", "abandoned"):
             return StepState.CANCELLED
         if run.state == RunState.CANCELLED and run.inflight >> i & 1:
             if sr.status == "submitted":
@@ -302,12 +304,23 @@ class Coordinator:
         flying, reserved = 0, 0
         for j in range(d.n):
             sr = run.steps[j]
-            if unfinished >> j & 1 and (sr.status == "submitted" or
-                                        (sr.status == "claimed" and now < sr.lease_end)):
+            if not unfinished >> j & 1:
+                continue
+            if sr.status == "submitted" or (sr.status == "claimed" and now < sr.lease_end):
                 flying |= 1 << j
                 reserved += d.steps[j].reward
+            else:
+                self._cancel_step(run, j, now)
         run.inflight = flying
         self._refund(run, run.escrow - reserved)
+
+    @staticmethod
+    def _cancel_step(run: Run, j: int, now: int) -> None:
+        """A step its run's end cancels: a claim that had already lapsed is abandoned (its
+        stake is still slashed by ``expire``)."""
+        sr = run.steps[j]
+        if sr.status == "claimed" and now >= sr.lease_end:
+            sr.status = "abandoned"
 
     def _creator_run(self, run_id: int, sender: str) -> Run:
         run = self._run(run_id)
@@ -342,6 +355,7 @@ class Coordinator:
             run.failures[sr.agent] = run.failures.get(sr.agent, 0) + 1
             sr.attempt += 1
         sr.status, sr.operator, sr.agent = "claimed", operator, agent
+        sr.owner = self.owners.get(agent, "")
         sr.lease_end, sr.lease_cap = now + st.lease, now + LEASE_CAP_FACTOR * st.lease
         sr.approvals = sr.rejections = 0
         self.roles.lock(agent, operator, st.role, d.slash)
@@ -364,6 +378,7 @@ class Coordinator:
 
     def submit(self, run_id: int, i: int, sender: str, branches: int, now: int) -> None:
         """Quorum 0: Done at once. Otherwise Submitted until the validation deadline."""
+        self.clock = now
         sr = self._claimed_by(run_id, i, sender, now)
         run = self.runs[run_id]
         d = run.definition
@@ -377,17 +392,18 @@ class Coordinator:
         else:
             sr.lease_end = now + d.validation_window(i)
 
-    def independent(self, owner: str, sender: str, exec_agent: int, exec_operator: str) -> bool:
-        """Neither the validator's owner nor its operator (``sender``) is the executor's
-        operator or owner (the test's identities have no ERC-721 approvals)."""
-        exec_owner = self.owners.get(exec_agent)
-        return (owner != exec_operator and sender != exec_operator
-                and owner != exec_owner and sender != exec_owner)
+    @staticmethod
+    def independent(owner: str, sender: str, sr: StepRun, creator: str) -> bool:
+        """Neither the validator's owner nor its operator (``sender``) is the executor's owner
+        at the claim, the operator that claimed, or the run's creator."""
+        barred = {sr.owner, sr.operator, creator}
+        return owner not in barred and sender not in barred
 
     def respond(self, run_id: int, i: int, agent: int, sender: str, response: int,
                 now: int) -> None:
         """A vote of an independent validator, once per owner per attempt; locks the stake
         of the validator role until ``release_vote``."""
+        self.clock = now
         if response > 100:
             raise ModelRevert("CoordinatorInvalidResponse")
         run = self._located(run_id, i)
@@ -395,7 +411,7 @@ class Coordinator:
             raise ModelRevert("CoordinatorStepNotSubmitted")
         d, sr = run.definition, run.steps[i]
         owner = self.owners[agent]
-        if not self.independent(owner, sender, sr.agent, sr.operator):
+        if not self.independent(owner, sender, sr, run.creator):
             raise ModelRevert("CoordinatorValidatorNotIndependent")
         key = (i, sr.attempt, owner)
         if key in run.votes:
@@ -418,15 +434,19 @@ class Coordinator:
     def expire(self, run_id: int, i: int, now: int) -> None:
         """``expireLease``: a lapse (slash, attempt + 1), or the no-fault release of a claim
         its ended run made moot (shows Cancelled, not in flight)."""
+        self.clock = now
         run = self._located(run_id, i)
         s = self.state(run_id, i, now)
         sr = run.steps[i]
         lapsed = sr.status == "claimed" and now >= sr.lease_end
-        if s == StepState.CANCELLED and sr.status in ("claimed", "submitted"):
+        if s == StepState.CANCELLED and sr.status in ("claimed", "submitted", "abandoned"):
             if not run.inflight >> i & 1:
+                abandoned = sr.status == "abandoned"
                 sr.status = "settled"
-                self._release_executor(run, i, slash=False)
-                self.trace.append("MootClaimReleased")
+                if abandoned:
+                    run.failures[sr.agent] = run.failures.get(sr.agent, 0) + 1
+                self._release_executor(run, i, slash=abandoned)
+                self.trace.append("AbandonedClaimSlashed" if abandoned else "MootClaimReleased")
                 return
         elif not lapsed or s not in (StepState.READY, StepState.FAILED):
             raise ModelRevert("CoordinatorLeaseNotExpired")
@@ -435,6 +455,7 @@ class Coordinator:
 
     def expire_validation(self, run_id: int, i: int, now: int) -> None:
         """The definition's ``on_timeout`` for a Submitted step past its deadline."""
+        self.clock = now
         run = self._located(run_id, i)
         sr = run.steps[i]
         if self.state(run_id, i, now) != StepState.SUBMITTED or now < sr.lease_end:
@@ -446,7 +467,7 @@ class Coordinator:
         else:
             self._release_executor(run, i, slash=False)
             self._attempt_failed(run, i, now, backoff=False,
-                                 fail=policy == ValidationTimeout.FAIL)
+                                 fail=policy == ValidationTimeout.FAIL, executors_fault=False)
 
     def release_vote(self, run_id: int, i: int, attempt: int, owner: str, now: int) -> None:
         """Frees the stake of ``owner``'s vote on ``attempt`` once that verdict is final."""
@@ -514,14 +535,20 @@ class Coordinator:
                     affected |= d.dependents(j)
         if (run.done | run.skipped) & d.sink_mask == d.sink_mask:
             run.state = RunState.COMPLETED
+            for j in range(d.n):
+                if (d.forward_mask & ~(run.done | run.skipped)) >> j & 1:
+                    self._cancel_step(run, j, self.clock)
             self._refund(run, run.escrow)
 
-    def _attempt_failed(self, run: Run, i: int, now: int, backoff: bool, fail: bool) -> None:
-        """A lapse, rejection or validation timeout: attempt + 1, counted against the agent;
-        after a cancel the step settles and its reward goes back to the creator."""
+    def _attempt_failed(self, run: Run, i: int, now: int, backoff: bool, fail: bool,
+                        executors_fault: bool = True) -> None:
+        """A lapse, rejection or validation timeout: attempt + 1, counted against the agent
+        unless the judges were silent; after a cancel the step settles and its reward goes
+        back to the creator."""
         sr, st = run.steps[i], run.definition.steps[i]
         sr.attempt += 1
-        run.failures[sr.agent] = run.failures.get(sr.agent, 0) + 1
+        if executors_fault:
+            run.failures[sr.agent] = run.failures.get(sr.agent, 0) + 1
         if run.state == RunState.CANCELLED:
             run.inflight &= ~(1 << i)
             sr.status = "settled"
@@ -541,6 +568,9 @@ class Coordinator:
             self._comp_finished(run, i, failed=True)
             return
         run.state = RunState.FAILED
+        for j in range(d.n):
+            if j != i and (d.forward_mask & ~(run.done | run.skipped)) >> j & 1:
+                self._cancel_step(run, j, self.clock)
         pending, reserved = 0, 0
         for j in range(d.n):
             c = d.steps[j].compensation

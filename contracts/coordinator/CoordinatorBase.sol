@@ -56,6 +56,7 @@ abstract contract CoordinatorBase is IWorkflowCoordinatorTypes, Ownable, Reentra
     uint8 internal constant FAILED = 5;
     uint8 internal constant DISPATCHED = 6;
     uint8 internal constant SETTLED = 7; // a claim its ended run made moot, stake freed (Cancelled)
+    uint8 internal constant ABANDONED = 8; // lapsed before its run ended: stake still to slash
 
     /// @dev `_votes` value of a vote whose stake was released.
     uint256 internal constant RELEASED = type(uint256).max;
@@ -90,6 +91,7 @@ abstract contract CoordinatorBase is IWorkflowCoordinatorTypes, Ownable, Reentra
         uint16 approvalSum;
         uint16 rejectionSum;
         uint64 branches;
+        address owner; // the executor agent's owner at the claim (the votes' independence)
         bytes32 resultHash;
         string resultURI;
     }
@@ -242,7 +244,7 @@ abstract contract CoordinatorBase is IWorkflowCoordinatorTypes, Ownable, Reentra
         if (status == DONE) return StepState.Done;
         if (status == FAILED) return StepState.Failed;
         RunState rs = r.state;
-        if (status == SETTLED) return StepState.Cancelled;
+        if (status >= SETTLED) return StepState.Cancelled;
         if (rs == RunState.Cancelled && r.inflight.has(i)) {
             // in flight at the cancel: Submitted until judged, Claimed until the lease ends
             if (status == SUBMITTED) return StepState.Submitted;
@@ -354,12 +356,13 @@ abstract contract CoordinatorBase is IWorkflowCoordinatorTypes, Ownable, Reentra
         WorkflowDefinitions.Step storage cfg,
         StepRun storage sr,
         bool backoff,
-        bool fail
+        bool fail,
+        bool executorsFault
     ) internal {
         uint8 attempt = sr.attempt + 1; // <= maxAttempts <= 255
         uint256 agentId = sr.agentId;
         sr.attempt = attempt;
-        ++_failures[runId][agentId];
+        if (executorsFault) ++_failures[runId][agentId];
         if (r.state == RunState.Cancelled) {
             r.inflight &= ~Bitmask64.bit(step);
             sr.status = SETTLED;
@@ -457,10 +460,19 @@ abstract contract CoordinatorBase is IWorkflowCoordinatorTypes, Ownable, Reentra
     function _completeRun(uint256 runId, Run storage r, WorkflowDefinitions.Header memory h) internal {
         r.state = RunState.Completed;
         for (uint64 left = _forwardUnfinished(r, h); left != 0; left &= left - 1) {
-            emit StepCancelled(runId, left.lowest());
+            _cancelStep(runId, left.lowest());
         }
         uint256 refund = _refundEscrow(r, r.escrow);
         emit RunCompleted(runId, refund);
+    }
+
+    /// @dev An unfinished step of a run that just ended: Cancelled. A claim whose lease had
+    /// already lapsed is marked ABANDONED, so `expireLease` still slashes it: the run ending
+    /// after the lapse does not excuse the executor.
+    function _cancelStep(uint256 runId, uint8 step) internal {
+        StepRun storage sr = _steps[runId][step];
+        if (sr.status == CLAIMED && block.timestamp >= sr.leaseEnd) sr.status = ABANDONED;
+        emit StepCancelled(runId, step);
     }
 
     /// @dev Run Failed: unfinished forward steps Cancelled, compensation rewards kept in
@@ -469,7 +481,7 @@ abstract contract CoordinatorBase is IWorkflowCoordinatorTypes, Ownable, Reentra
         WorkflowDefinitions.Header memory h = d.header;
         r.state = RunState.Failed;
         for (uint64 left = _forwardUnfinished(r, h) & ~Bitmask64.bit(failed); left != 0; left &= left - 1) {
-            emit StepCancelled(runId, left.lowest());
+            _cancelStep(runId, left.lowest());
         }
         uint64 pending;
         uint256 reserved;
@@ -535,11 +547,15 @@ abstract contract CoordinatorBase is IWorkflowCoordinatorTypes, Ownable, Reentra
 
     // ---------------------------------------------------------------- internal: trust
     /// @dev A validator owned by `owner_`, voting through msg.sender, is independent of the
-    /// executor `execAgent` (claimed through `execOperator`) when neither its owner nor its
-    /// operator is the executor's owner, one of its operators, or the operator that claimed.
-    function _independent(address owner_, uint256 execAgent, address execOperator) internal view returns (bool) {
-        return owner_ != execOperator && msg.sender != execOperator
-            && !_identity.isAuthorizedOrOwner(owner_, execAgent) && !_identity.isAuthorizedOrOwner(msg.sender, execAgent);
+    /// attempt it judges when neither its owner nor its operator is the executor agent's owner
+    /// at the claim, the operator that claimed, or the run's creator. Fixed at the claim on
+    /// purpose: what the executor does to its identity later (a transfer, new ERC-721
+    /// approvals) can neither qualify its own judges nor disqualify honest ones.
+    function _independent(address owner_, StepRun storage sr, address creator) internal view returns (bool) {
+        address execOwner = sr.owner;
+        address execOperator = sr.operator;
+        return owner_ != execOwner && owner_ != execOperator && owner_ != creator && msg.sender != execOwner
+            && msg.sender != execOperator && msg.sender != creator;
     }
 
     function _voteKey(uint256 runId, uint8 step, uint8 attempt, address owner_) internal pure returns (bytes32) {

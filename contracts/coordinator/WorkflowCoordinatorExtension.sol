@@ -88,7 +88,7 @@ contract WorkflowCoordinatorExtension is CoordinatorBase {
                 flying |= Bitmask64.bit(j); // work delivered or under way: the verdict decides
                 reserved += d.steps[j].reward;
             } else {
-                emit StepCancelled(runId, j);
+                _cancelStep(runId, j);
             }
         }
         r.inflight = flying;
@@ -109,7 +109,8 @@ contract WorkflowCoordinatorExtension is CoordinatorBase {
         if (policy == ValidationTimeout.Accept) {
             _markDone(runId, step, r, d, cfg, sr, sr.operator);
         } else {
-            _attemptFailed(runId, step, r, d, cfg, sr, false, policy == ValidationTimeout.Fail);
+            // silent or split judges are not the executor's fault: no failure on its record
+            _attemptFailed(runId, step, r, d, cfg, sr, false, policy == ValidationTimeout.Fail, false);
         }
         _releaseExecutor(d, cfg, sr, false); // INTERACTIONS last
     }
@@ -213,7 +214,10 @@ contract WorkflowCoordinatorExtension is CoordinatorBase {
         // CHECKS
         Run storage r = _run(runId);
         RunState rs = r.state;
-        if (rs < RunState.Completed || r.inflight != 0 || r.compOpen != 0) revert CoordinatorRunNotSettled(runId, rs);
+        // settled: ended, nothing in flight after a cancel, no compensation still open
+        if (rs < RunState.Completed || r.inflight != 0 || (rs == RunState.Failed && r.compOpen != 0)) {
+            revert CoordinatorRunNotSettled(runId, rs);
+        }
         bytes32 key = keccak256(abi.encode(runId, agentId));
         if (_published[key]) revert CoordinatorAlreadyPublished(runId, agentId);
         uint256 done;

@@ -204,15 +204,13 @@ def test_sybil_identities_of_the_executor_cannot_approve_its_work(real):
     for sybil in sybils:
         with ape.reverts(c.CoordinatorValidatorNotIndependent, runId=run, step=0, agentId=sybil):
             c.respond(run, 0, sybil, 100, sender=real.executor)
-    # an operator the executor's owner approved for all its agents is not independent either,
-    # even voting for an identity it owns itself
-    helper = real.spare[0]
-    real.identity.setApprovalForAll(helper.address, True, sender=real.executor)
-    helper_agent = real.agent(helper, VALIDATOR)
-    with ape.reverts(c.CoordinatorValidatorNotIndependent, runId=run, step=0,
-                     agentId=helper_agent):
-        c.respond(run, 0, helper_agent, 100, sender=helper)
-    real.identity.setApprovalForAll(helper.address, False, sender=real.executor)
+    # a validator identity the executor's owner operates for someone else is refused too
+    other_owner = real.spare[0]
+    proxy_agent = real.agent(other_owner, VALIDATOR)
+    real.identity.setApprovalForAll(real.executor.address, True, sender=other_owner)
+    with ape.reverts(c.CoordinatorValidatorNotIndependent, runId=run, step=0, agentId=proxy_agent):
+        c.respond(run, 0, proxy_agent, 100, sender=real.executor)
+    real.identity.setApprovalForAll(real.executor.address, False, sender=other_owner)
     assert c.stepState(run, 0) == SUBMITTED and c.tallies(run, 0) == (0, 0)
 
 
