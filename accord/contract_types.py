@@ -12,6 +12,7 @@ compiled ABIs and the interface sources, so a drift fails there and not in a rel
 from __future__ import annotations
 
 import enum
+import functools
 import typing
 from collections.abc import Sequence
 from typing import Annotated, Any, NamedTuple, TypeVar
@@ -115,7 +116,9 @@ class MessageStatus(SolidityEnum):
 T = TypeVar("T", bound=tuple[Any, ...])
 
 
+@functools.cache
 def _hints(cls: type) -> dict[str, Any]:
+    """The field annotations of a mirror, resolved once per class (hot in the agents)."""
     return typing.get_type_hints(cls, include_extras=True)
 
 

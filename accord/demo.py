@@ -189,6 +189,8 @@ def run_demo(echo: Callable[[str], None] = print, timeout: float = 120.0,
     shutil.rmtree(root, ignore_errors=True)
     root.mkdir(parents=True)
     os.environ["ACCORD_STATE_DIR"] = str(root)  # this process and every child: demo state
+    if dashboard is not None:  # a run people watch: each work step takes a moment
+        os.environ.setdefault("ACCORD_DEMO_PACE_S", "3")
     summary = Summary()
     printed = False
     with _dashboard(dashboard, root, echo) as server, Devnet(log_dir=root / "logs") as net, \

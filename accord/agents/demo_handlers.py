@@ -2,12 +2,17 @@
 
 Each returns bytes that depend only on the step's inputs, so reruns produce the same result
 hashes. Swap any of them for a model call (see the README snippet in the agents docs).
+
+``ACCORD_DEMO_PACE_S`` (set by ``accord demo --dashboard``) makes each work handler take that
+many seconds, as a model call would, so people can watch the graph move; 0 by default.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
+import time
 
 from accord.agents.handlers import StepInput, ValidationInput, Verdict
 
@@ -16,19 +21,28 @@ def _digest(*parts: bytes) -> str:
     return hashlib.sha256(b"\x00".join(parts)).hexdigest()[:16]
 
 
+def _pace() -> None:
+    pace = float(os.environ.get("ACCORD_DEMO_PACE_S") or 0)
+    if pace > 0:
+        time.sleep(pace)
+
+
 def research(inp: StepInput) -> bytes:
+    _pace()
     topic = inp.input.decode(errors="replace").strip() or "an unnamed topic"
     facts = [f"fact {i}: {_digest(topic.encode(), bytes([i]))}" for i in range(3)]
     return json.dumps({"step": inp.name, "topic": topic, "facts": facts}).encode()
 
 
 def analyze(inp: StepInput) -> bytes:
+    _pace()
     sources = {name: _digest(data) for name, data in sorted(inp.deps.items())}
     score = int(_digest(inp.name.encode(), *inp.deps.values()), 16) % 100
     return json.dumps({"step": inp.name, "sources": sources, "score": score}).encode()
 
 
 def report(inp: StepInput) -> bytes:
+    _pace()
     parts = {name: json.loads(data) if data[:1] == b"{" else _digest(data)
              for name, data in sorted(inp.deps.items())}
     return json.dumps({"step": inp.name, "summary": parts, "run": inp.run_id}).encode()
@@ -54,8 +68,6 @@ def execute(inp: StepInput) -> bytes:
     Where: ``ACCORD_DEMO_RPC`` and ``ACCORD_DEMO_ACTION_LOG``; who: the key in
     ``ACCORD_DEMO_ACTOR_KEY``. The result names the transaction, so validators (and people)
     can check the action on-chain."""
-    import os
-
     from eth_account import Account
     from web3 import Web3
 

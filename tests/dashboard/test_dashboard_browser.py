@@ -148,8 +148,9 @@ def test_step_states_change_until_every_step_is_done(seen: dict[str, Any]) -> No
     assert all(s == "Done" for _, s in seen["stepRows"])
     assert all(n["state"] == "Done" for n in seen["graphNodes"])
     changed = [name for name, states in seen["seen"].items() if len(states) > 1]
-    assert changed, f"no state change observed: {seen['seen']}"
-    assert any(s in ("Blocked", "Ready") for states in seen["seen"].values() for s in states)
+    assert changed, f"no state change observed: {seen['seen']} (timeline {seen['timeline']})"
+    assert any(s in ("Blocked", "Ready") for states in seen["seen"].values()
+               for s in states), f"{seen['seen']} (timeline {seen['timeline']})"
 
 
 def test_a_cross_chain_message_shows_delivered(seen: dict[str, Any]) -> None:
