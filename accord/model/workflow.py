@@ -16,7 +16,8 @@ per (run, agent) are counted as the contract counts them for ``publishOutcomes``
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import IntEnum
+
+from accord.contract_types import RunState, StepState, ValidationTimeout
 
 NO_STEP = 255
 LEASE_CAP_FACTOR = 4
@@ -24,35 +25,6 @@ APPROVAL_THRESHOLD = 50
 ZERO_ROLE = b"\x00" * 32
 LAPSED = b"accord.lease-lapsed".ljust(32, b"\x00")
 RELEASED = -1  # a vote whose stake was released
-
-
-class RunState(IntEnum):
-    NONE = 0
-    RUNNING = 1
-    PAUSED = 2
-    COMPLETED = 3
-    FAILED = 4
-    CANCELLED = 5
-
-
-class StepState(IntEnum):
-    BLOCKED = 0
-    READY = 1
-    CLAIMED = 2
-    SUBMITTED = 3
-    BACKOFF = 4
-    DONE = 5
-    FAILED = 6
-    SKIPPED = 7
-    CANCELLED = 8
-
-
-class ValidationTimeout(IntEnum):
-    """What an undecided Submitted attempt becomes at its validation deadline."""
-
-    RETRY = 0  # attempt + 1, Ready at once (Failed when attempts are exhausted)
-    ACCEPT = 1  # Done and paid
-    FAIL = 2  # the step fails now
 
 
 class ModelRevert(Exception):
