@@ -110,6 +110,7 @@ class MessageStatus(SolidityEnum):
     DELIVERED = 1
     FAILED = 2
     EXPIRED = 3
+    CANCELLED = 4
 
 
 # ---------------------------------------------------------------- decoding

@@ -5,8 +5,9 @@ This module mirrors ``interfaces/IAccordGateway.sol`` byte for byte; the validat
 relayer use it, and the gateway tests prove both sides agree.
 
 - ``id = keccak256(abi.encodePacked(uint256 originChainId, address originGateway, uint64 nonce,
-  address sender, uint256 destinationChainId, address recipient, uint64 expiry, bytes payload))``
-  (``expiry`` always included, 0 = none).
+  address sender, uint256 destinationChainId, address recipient, uint64 expiry, uint64 gasLimit,
+  bytes payload))`` (``expiry`` always included, 0 = none; ``gasLimit`` is the recipient's gas,
+  from the ERC-7985 attribute ``minGasLimit(uint256)``, ``DEFAULT_GAS_LIMIT`` without it).
 - Validators sign the EIP-712 digest in the ORIGIN gateway's domain (name "AccordGateway",
   version "1", chainId = origin chain, verifyingContract = origin gateway) of
   ``Attestation(bytes32 id)`` or, for a batch, ``BatchAttestation(bytes32 root)`` with
@@ -26,6 +27,15 @@ from accord.errors import MessageFormatError
 
 EXPIRY_ATTRIBUTE: bytes = keccak(text="expiry(uint64)")[:4]
 """ERC-7786 attribute selector for ``expiry(uint64)``."""
+
+GAS_LIMIT_ATTRIBUTE: bytes = keccak(text="minGasLimit(uint256)")[:4]
+"""ERC-7985 attribute selector for ``minGasLimit(uint256)``: the recipient's gas, set by the sender."""
+
+DEFAULT_GAS_LIMIT = 200_000
+"""``AccordGateway.DEFAULT_GAS_LIMIT``: the recipient's gas of a message sent without ``minGasLimit``."""
+
+MAX_GAS_LIMIT = 10_000_000
+"""``AccordGateway.MAX_GAS_LIMIT``: the largest ``minGasLimit`` a message may ask for."""
 
 EXPIRY_NOTICE: bytes = keccak(text="accordExpired(bytes32,address)")[:4]
 """Tag of the expiry notice payload ``abi.encode(EXPIRY_NOTICE, id, originalSender)``."""
@@ -75,6 +85,7 @@ class Message:
     recipient: str
     expiry: int
     payload: bytes
+    gas_limit: int = DEFAULT_GAS_LIMIT
 
     @property
     def id(self) -> bytes:
@@ -84,7 +95,8 @@ class Message:
         """The struct as web3.py / ape expect it for ``deliver`` and friends."""
         return (self.origin_chain_id, to_checksum_address(self.origin_gateway), self.nonce,
                 to_checksum_address(self.sender), self.destination_chain_id,
-                to_checksum_address(self.recipient), self.expiry, bytes(self.payload))
+                to_checksum_address(self.recipient), self.expiry, self.gas_limit,
+                bytes(self.payload))
 
 
 def message_id(message: Message) -> bytes:
@@ -97,6 +109,7 @@ def message_id(message: Message) -> bytes:
         + _uint(message.destination_chain_id, 256, "destination_chain_id")
         + _address(message.recipient, "recipient")
         + _uint(message.expiry, 64, "expiry")
+        + _uint(message.gas_limit, 64, "gas_limit")
         + bytes(message.payload)
     )
 
@@ -154,18 +167,36 @@ def expiry_attribute(expiry: int) -> bytes:
     return EXPIRY_ATTRIBUTE + _uint(expiry, 64, "expiry").rjust(32, b"\x00")
 
 
-def expiry_from_attributes(attributes: Sequence[bytes]) -> int:
-    """The ``expiry(uint64)`` attribute's value among ERC-7786 ``attributes`` (0 when absent)."""
-    expiry = 0
+def gas_limit_attribute(gas_limit: int) -> bytes:
+    """The ERC-7985 attribute ``minGasLimit(uint256)`` for ``sendMessage``."""
+    if not isinstance(gas_limit, int) or not 0 < gas_limit <= MAX_GAS_LIMIT:
+        raise MessageFormatError(f"gas limit must be an integer in 1..{MAX_GAS_LIMIT:,}, got "
+                                 f"{gas_limit!r}")
+    return GAS_LIMIT_ATTRIBUTE + gas_limit.to_bytes(32, "big")
+
+
+def attributes_of(attributes: Sequence[bytes]) -> tuple[int, int]:
+    """(expiry, gas limit) from ERC-7786 ``attributes`` as AccordGateway reads them: expiry 0
+    and ``DEFAULT_GAS_LIMIT`` when absent."""
+    expiry, gas_limit = 0, DEFAULT_GAS_LIMIT
     for attr in attributes:
         raw = bytes(attr)
-        if raw[:4] != EXPIRY_ATTRIBUTE:
+        if raw[:4] not in (EXPIRY_ATTRIBUTE, GAS_LIMIT_ATTRIBUTE):
             raise MessageFormatError(f"unsupported attribute 0x{raw[:4].hex()}; AccordGateway only "
-                                     "knows expiry(uint64)")
+                                     "knows expiry(uint64) and minGasLimit(uint256)")
         if len(raw) != 36:
-            raise MessageFormatError(f"expiry attribute 0x{raw.hex()} must be 36 bytes")
-        expiry = int.from_bytes(raw[4:], "big")
-    return expiry
+            raise MessageFormatError(f"attribute 0x{raw.hex()} must be 36 bytes")
+        value = int.from_bytes(raw[4:], "big")
+        if raw[:4] == EXPIRY_ATTRIBUTE:
+            expiry = value
+        else:
+            gas_limit = value
+    return expiry, gas_limit
+
+
+def expiry_from_attributes(attributes: Sequence[bytes]) -> int:
+    """The ``expiry(uint64)`` attribute's value among ERC-7786 ``attributes`` (0 when absent)."""
+    return attributes_of(attributes)[0]
 
 
 def message_from_sent(origin_gateway: str, sender: bytes, recipient: bytes, payload: bytes,
@@ -174,9 +205,9 @@ def message_from_sent(origin_gateway: str, sender: bytes, recipient: bytes, payl
     ``MessageNonce`` event that follows it (compare ``.id`` with ``MessageSent.sendId``)."""
     origin_chain_id, sender_address = decode_interop_address(sender)
     destination_chain_id, recipient_address = decode_interop_address(recipient)
+    expiry, gas_limit = attributes_of(attributes)
     return Message(origin_chain_id, to_checksum_address(origin_gateway), nonce, sender_address,
-                   destination_chain_id, recipient_address, expiry_from_attributes(attributes),
-                   bytes(payload))
+                   destination_chain_id, recipient_address, expiry, bytes(payload), gas_limit)
 
 
 def expiry_notice_payload(message_id_: bytes, original_sender: str) -> bytes:

@@ -31,6 +31,7 @@ from web3 import Web3
 from accord.chain import Client, with_retries
 from accord.contract_types import MessageStatus, MessageStatusInfo
 from accord.errors import ChainError, ContractRevert
+from accord.messages import DEFAULT_GAS_LIMIT
 from accord.service_loop import run_service
 from accord.store import SqliteStore, StoredMessage
 from accord.validator import route_name, window_key
@@ -41,7 +42,7 @@ _DELIVERED = "0x" + Web3.keccak(text="MessageDelivered(bytes32)").hex().removepr
 _FAILED = "0x" + Web3.keccak(text="MessageFailed(bytes32,bytes32,uint32)").hex().removeprefix(
     "0x")
 TX_GAS_CAP = 25_000_000  # below anvil's and mainnet's 30M block gas limit
-_MESSAGE = "(uint256,address,uint64,address,uint256,address,uint64,bytes)"
+_MESSAGE = "(uint256,address,uint64,address,uint256,address,uint64,uint64,bytes)"
 _DELIVER = function_signature_to_4byte_selector(f"deliver({_MESSAGE},bytes,uint256)")
 _DELIVER_BATCH = function_signature_to_4byte_selector(
     f"deliverBatch({_MESSAGE}[],bytes32[],bytes,uint256)")
@@ -170,7 +171,8 @@ class Relayer:
         b = m.body
         return (int(b["originChainId"]), _addr(b["originGateway"]), int(b["nonce"]),
                 _addr(b["sender"]), int(b["destinationChainId"]), _addr(b["recipient"]),
-                int(b["expiry"]), bytes.fromhex(b["payload"][2:]))
+                int(b["expiry"]), int(b.get("gasLimit", DEFAULT_GAS_LIMIT)),
+                bytes.fromhex(b["payload"][2:]))
 
     def _calldata(self, batch: Batch) -> bytes:
         """ABI-encoded call, with eth_abi directly (web3's encoder is the hot spot)."""
@@ -204,7 +206,7 @@ class Relayer:
                     or self._next_attempt.get(mid, 0.0) > now):
                 continue
             gas_limit = min(self.config.recipient_gas * 2 ** m.attempts, TX_GAS_CAP // 2)
-            fn = self.gateway.functions.retry(self._tuple(m), gas_limit)
+            fn = self.gateway.functions.retry(self._tuple(m), b"", gas_limit)
             try:
                 receipt = self.client.transact(fn, self.account, gas=gas_limit + 300_000)
             except ContractRevert as exc:

@@ -140,7 +140,8 @@ class Validator:
                 "originChainId": msg.origin_chain_id, "originGateway": msg.origin_gateway,
                 "nonce": msg.nonce, "sender": msg.sender,
                 "destinationChainId": msg.destination_chain_id, "recipient": msg.recipient,
-                "expiry": msg.expiry, "payload": "0x" + msg.payload.hex(),
+                "expiry": msg.expiry, "gasLimit": msg.gas_limit,
+                "payload": "0x" + msg.payload.hex(),
             }
             out.append(StoredMessage(
                 id="0x" + send_id.hex(),

@@ -27,6 +27,17 @@ contract AccordGateway is IAccordGateway, EIP712, Ownable2Step, ReentrancyGuardT
     bytes4 public constant EXPIRY_ATTRIBUTE = bytes4(keccak256("expiry(uint64)"));
     /// @inheritdoc IAccordGateway
     bytes4 public constant EXPIRY_NOTICE = bytes4(keccak256("accordExpired(bytes32,address)"));
+    /// @inheritdoc IAccordGateway
+    bytes4 public constant GAS_LIMIT_ATTRIBUTE = bytes4(keccak256("minGasLimit(uint256)"));
+    /// @inheritdoc IAccordGateway
+    uint64 public constant DEFAULT_GAS_LIMIT = 200_000;
+    /// @inheritdoc IAccordGateway
+    uint64 public constant MAX_GAS_LIMIT = 10_000_000;
+    /// @inheritdoc IAccordGateway
+    uint64 public constant EXPIRY_HOOK_GAS = 100_000;
+    /// @dev Recipient gas of an expiry notice: the hook's budget plus the notice's own work
+    /// (checks, one new storage slot, two events) with room to spare.
+    uint64 private constant _NOTICE_GAS = EXPIRY_HOOK_GAS + 60_000;
 
     /// @dev Revert data beyond this many bytes is not hashed (bounds the copy a recipient can force).
     uint256 private constant _MAX_REASON_BYTES = 1024;
@@ -47,14 +58,16 @@ contract AccordGateway is IAccordGateway, EIP712, Ownable2Step, ReentrancyGuardT
     constructor(address admin) EIP712("AccordGateway", "1") Ownable(admin) {}
 
     // ================================================================ source side
-    /// @notice Whether `selector` is a supported attribute: only `expiry(uint64)`.
+    /// @notice Whether `selector` is a supported attribute: `expiry(uint64)` and (ERC-7985)
+    /// `minGasLimit(uint256)`.
     function supportsAttribute(bytes4 selector) external pure returns (bool) {
-        return selector == EXPIRY_ATTRIBUTE;
+        return selector == EXPIRY_ATTRIBUTE || selector == GAS_LIMIT_ATTRIBUTE;
     }
 
     /// @notice Sends `payload` to `recipient` (ERC-7930 EVM address with chain reference).
-    /// Supports the `expiry(uint64)` attribute. Returns the message id (non-zero: validators
-    /// must attest it and a relayer deliver it).
+    /// Supports the `expiry(uint64)` and `minGasLimit(uint256)` attributes (the recipient's gas
+    /// on the destination; `DEFAULT_GAS_LIMIT` without it). Returns the message id (non-zero:
+    /// validators must attest it and a relayer deliver it).
     function sendMessage(
         bytes calldata recipient,
         bytes calldata payload,
@@ -63,11 +76,11 @@ contract AccordGateway is IAccordGateway, EIP712, Ownable2Step, ReentrancyGuardT
         // CHECKS
         if (msg.value != 0) revert AccordGatewayValueNotSupported(msg.value);
         (uint256 destinationChainId, address to) = _parseRecipient(recipient);
-        uint64 expiry = _parseAttributes(attributes);
+        (uint64 expiry, uint64 gasLimit) = _parseAttributes(attributes);
 
         // EFFECTS
         uint64 nonce = _useNonce();
-        id = _sentId(nonce, destinationChainId, to, expiry, payload);
+        id = AccordMessageCodec.idOfSent(nonce, destinationChainId, to, expiry, gasLimit, payload);
         emit MessageSent(
             id,
             AccordInterop.formatEvm(block.chainid, msg.sender),
@@ -90,9 +103,11 @@ contract AccordGateway is IAccordGateway, EIP712, Ownable2Step, ReentrancyGuardT
     }
 
     /// @notice Receives expiry notices: only from this gateway itself (i.e. delivered by
-    /// `deliver`/`deliverBatch` after attestation) and only with the trusted remote gateway of
-    /// the notice's chain as sender. Records `expiredOnDestination(id)` and calls the optional
-    /// {IAccordExpiryHook} of the original sender, ignoring its failure.
+    /// `deliver`/`deliverBatch`/`retry` after attestation) and only with the trusted remote
+    /// gateway of the notice's chain as sender. Records `expiredOnDestination(id)` and calls the
+    /// optional {IAccordExpiryHook} of the original sender with exactly `EXPIRY_HOOK_GAS` gas,
+    /// reverting (the notice stays retryable) if that much is not left; a hook that reverts is
+    /// reported with `ExpiryHookFailed`.
     function receiveMessage(
         bytes32 /* receiveId */,
         bytes calldata sender,
@@ -111,12 +126,16 @@ contract AccordGateway is IAccordGateway, EIP712, Ownable2Step, ReentrancyGuardT
         _expiredOnDestination[id] = true;
         emit MessageExpiredOnDestination(id, chainId);
 
-        // INTERACTIONS (optional hook; its failure or return data is ignored)
+        // INTERACTIONS (optional hook with a fixed budget; its return data is ignored)
         if (originalSender.code.length != 0) {
             bytes memory data = abi.encodeCall(IAccordExpiryHook.onAccordMessageExpired, (id, chainId));
+            uint256 budget = EXPIRY_HOOK_GAS;
+            _requireGas(budget);
+            bool ok;
             assembly ("memory-safe") {
-                pop(call(gas(), originalSender, 0, add(data, 0x20), mload(data), 0, 0))
+                ok := call(budget, originalSender, 0, add(data, 0x20), mload(data), 0, 0)
             }
+            if (!ok) emit ExpiryHookFailed(id, originalSender);
         }
         return IERC7786Recipient.receiveMessage.selector;
     }
@@ -191,18 +210,28 @@ contract AccordGateway is IAccordGateway, EIP712, Ownable2Step, ReentrancyGuardT
     }
 
     /// @inheritdoc IAccordGateway
-    function retry(Message calldata message, uint256 gasLimit) external nonReentrant {
-        // CHECKS: the failure record (keyed by the recomputed id) proves the attestation
+    function retry(Message calldata message, bytes calldata signatures, uint256 gasLimit) external nonReentrant {
+        // CHECKS: the failure record (keyed by the recomputed id) proves the attestation, while
+        // the route is trusted and its set unchanged; otherwise the current set must re-attest
         bytes32 id = AccordMessageCodec.idOf(message);
         Record storage record = _records[id];
         if (record.status != MessageStatus.Failed) revert AccordGatewayInvalidStatus(id, record.status);
         if (_isExpired(message.expiry)) revert AccordGatewayMessageExpired(id, message.expiry);
+        _checkStillAttested(message, id, record.setCode, signatures);
 
         // EFFECTS: marked delivered before the call; a new failure sets it back to Failed
         record.status = MessageStatus.Delivered;
 
         // INTERACTIONS
         _dispatchToRecipient(message, id, gasLimit);
+    }
+
+    /// @inheritdoc IAccordGateway
+    function cancelFailed(bytes32 id) external onlyOwner {
+        Record storage record = _records[id];
+        if (record.status != MessageStatus.Failed) revert AccordGatewayInvalidStatus(id, record.status);
+        record.status = MessageStatus.Cancelled;
+        emit MessageCancelled(id);
     }
 
     /// @inheritdoc IAccordGateway
@@ -220,7 +249,9 @@ contract AccordGateway is IAccordGateway, EIP712, Ownable2Step, ReentrancyGuardT
             // never seen: must be attested, and its replay bit is consumed
             _consumeAttested(message, id, batchIds, signatures);
         } else if (status == MessageStatus.Failed) {
-            _checkRoute(message); // a failure record proves the attestation
+            // a failure record proves the attestation while its set is still the origin's
+            bytes calldata fresh = batchIds.length == 0 ? signatures : signatures[:0];
+            _checkStillAttested(message, id, record.setCode, fresh);
         } else {
             revert AccordGatewayInvalidStatus(id, status);
         }
@@ -328,35 +359,31 @@ contract AccordGateway is IAccordGateway, EIP712, Ownable2Step, ReentrancyGuardT
         }
     }
 
-    /// @dev Id of a message sent now by `msg.sender` through this gateway.
-    function _sentId(
-        uint64 nonce,
-        uint256 destinationChainId,
-        address to,
-        uint64 expiry,
-        bytes calldata payload
-    ) private view returns (bytes32) {
-        return
-            keccak256(
-                abi.encodePacked(block.chainid, address(this), nonce, msg.sender, destinationChainId, to, expiry, payload)
-            );
-    }
-
-    /// @dev Reads and validates `attributes`; returns the expiry (0 when absent).
-    function _parseAttributes(bytes[] calldata attributes) private view returns (uint64 expiry) {
-        bool seen = false;
+    /// @dev Reads and validates `attributes`; returns the expiry (0 when absent) and the
+    /// recipient gas (`DEFAULT_GAS_LIMIT` when absent).
+    function _parseAttributes(bytes[] calldata attributes) private view returns (uint64 expiry, uint64 gasLimit) {
+        bool seenExpiry = false;
+        bool seenGas = false;
+        gasLimit = DEFAULT_GAS_LIMIT;
         for (uint256 i = 0; i < attributes.length; ++i) {
             bytes calldata attr = attributes[i];
             if (attr.length < 4) revert AccordGatewayInvalidAttribute(attr);
             bytes4 selector = bytes4(attr[:4]);
-            if (selector != EXPIRY_ATTRIBUTE) revert UnsupportedAttribute(selector);
-            if (seen) revert AccordGatewayDuplicateAttribute(selector);
+            bool isExpiry = selector == EXPIRY_ATTRIBUTE;
+            if (!isExpiry && selector != GAS_LIMIT_ATTRIBUTE) revert UnsupportedAttribute(selector);
+            if (isExpiry ? seenExpiry : seenGas) revert AccordGatewayDuplicateAttribute(selector);
             if (attr.length != 36) revert AccordGatewayInvalidAttribute(attr);
             uint256 value = uint256(bytes32(attr[4:36]));
-            if (value > type(uint64).max) revert AccordGatewayInvalidAttribute(attr);
-            if (value <= block.timestamp) revert AccordGatewayInvalidExpiry(uint64(value), block.timestamp);
-            expiry = uint64(value);
-            seen = true;
+            if (isExpiry) {
+                if (value > type(uint64).max) revert AccordGatewayInvalidAttribute(attr);
+                if (value <= block.timestamp) revert AccordGatewayInvalidExpiry(uint64(value), block.timestamp);
+                expiry = uint64(value);
+                seenExpiry = true;
+            } else {
+                if (value == 0 || value > MAX_GAS_LIMIT) revert AccordGatewayInvalidGasLimit(value);
+                gasLimit = uint64(value);
+                seenGas = true;
+            }
         }
     }
 
@@ -504,9 +531,43 @@ contract AccordGateway is IAccordGateway, EIP712, Ownable2Step, ReentrancyGuardT
         _verify(m.originChainId, set, threshold, digest, signatures);
     }
 
-    /// @dev Calls the recipient with exactly `gasLimit` gas (or reverts if that much cannot be
-    /// forwarded); records a failure or emits the delivery.
-    function _dispatchToRecipient(Message calldata m, bytes32 id, uint256 gasLimit) private {
+    /// @dev A failed message may be retried (or expired) while its origin gateway is trusted and
+    /// `setCode` (the set that attested it) is still the origin's set, or with `signatures`, a
+    /// fresh `Attestation` of `id` by the current set (then recorded as the attesting set).
+    function _checkStillAttested(
+        Message calldata m,
+        bytes32 id,
+        address setCode,
+        bytes calldata signatures
+    ) private {
+        (bytes memory set, uint256 threshold) = _checkRoute(m);
+        address current = _origins[m.originChainId].setCode;
+        if (current == setCode) return;
+        if (signatures.length == 0) revert AccordGatewayStaleAttestation(id);
+        _verify(
+            m.originChainId,
+            set,
+            threshold,
+            AccordMessageCodec.digest(m.originChainId, m.originGateway, id, false),
+            signatures
+        );
+        _records[id].setCode = current;
+    }
+
+    /// @dev Reverts unless a call can be given `gasLimit` gas (63/64 rule, plus a reserve for
+    /// the call itself), so a callee is never starved by the transaction's sender.
+    function _requireGas(uint256 gasLimit) private view {
+        if (gasleft() < gasLimit + gasLimit / 63 + _CALL_RESERVE) revert AccordGatewayInsufficientGas(gasLimit);
+    }
+
+    /// @dev Calls the recipient with the larger of `minGas` and the message's own gas limit (or
+    /// reverts if that much cannot be forwarded); records a failure or emits the delivery.
+    function _dispatchToRecipient(Message calldata m, bytes32 id, uint256 minGas) private {
+        uint256 gasLimit = m.gasLimit;
+        if (minGas > gasLimit) {
+            if (minGas > MAX_GAS_LIMIT) revert AccordGatewayInvalidGasLimit(minGas);
+            gasLimit = minGas;
+        }
         uint256 freeMemory;
         assembly ("memory-safe") {
             freeMemory := mload(0x40)
@@ -537,7 +598,7 @@ contract AccordGateway is IAccordGateway, EIP712, Ownable2Step, ReentrancyGuardT
         }
         // 63/64 rule, checked after the calldata is in memory (its expansion is paid): the callee
         // really gets `gasLimit`, so a relayer cannot make a message fail by starving it.
-        if (gasleft() < gasLimit + gasLimit / 63 + _CALL_RESERVE) revert AccordGatewayInsufficientGas(gasLimit);
+        _requireGas(gasLimit);
         bool ok;
         assembly ("memory-safe") {
             // return data is not copied beyond one word: no return-bomb
@@ -547,7 +608,7 @@ contract AccordGateway is IAccordGateway, EIP712, Ownable2Step, ReentrancyGuardT
         if (ok) {
             emit MessageDelivered(id);
         } else {
-            _recordFailure(id, _reasonHash());
+            _recordFailure(id, m.originChainId);
         }
         // nothing allocated here outlives this call: release it so batches do not grow memory
         assembly ("memory-safe") {
@@ -568,7 +629,11 @@ contract AccordGateway is IAccordGateway, EIP712, Ownable2Step, ReentrancyGuardT
         }
     }
 
-    function _recordFailure(bytes32 id, bytes32 reason) private {
+    /// @dev Records the last call's failure; the origin's current set attested this attempt (a
+    /// retry checked that it still is, or re-attested it), so it is the record's `setCode`.
+    function _recordFailure(bytes32 id, uint256 originChainId) private {
+        bytes32 reason = _reasonHash();
+        address setCode = _origins[originChainId].setCode;
         Record storage record = _records[id];
         uint32 attempts;
         // unchecked: each attempt is a transaction; 2^32 of them cannot happen.
@@ -577,6 +642,7 @@ contract AccordGateway is IAccordGateway, EIP712, Ownable2Step, ReentrancyGuardT
         }
         record.status = MessageStatus.Failed;
         record.attempts = attempts;
+        record.setCode = setCode;
         record.reasonHash = reason;
         emit MessageFailed(id, reason, attempts);
     }
@@ -590,25 +656,16 @@ contract AccordGateway is IAccordGateway, EIP712, Ownable2Step, ReentrancyGuardT
     ) private returns (bytes32 noticeId) {
         bytes memory payload = abi.encode(EXPIRY_NOTICE, id, originalSender);
         uint64 nonce = _useNonce();
-        noticeId = keccak256(
-            abi.encodePacked(
-                block.chainid,
-                address(this),
-                nonce,
-                address(this),
-                originChainId,
-                originGateway,
-                uint64(0),
-                payload
-            )
-        );
+        noticeId = AccordMessageCodec.idOfNotice(nonce, originChainId, originGateway, _NOTICE_GAS, payload);
+        bytes[] memory attributes = new bytes[](1);
+        attributes[0] = abi.encodeWithSelector(GAS_LIMIT_ATTRIBUTE, uint256(_NOTICE_GAS));
         emit MessageSent(
             noticeId,
             AccordInterop.formatEvm(block.chainid, address(this)),
             AccordInterop.formatEvm(originChainId, originGateway),
             payload,
             0,
-            new bytes[](0)
+            attributes
         );
         emit MessageNonce(noticeId, nonce);
     }

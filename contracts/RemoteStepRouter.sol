@@ -28,6 +28,13 @@ contract RemoteStepRouter is IRemoteStepRouter, Ownable, ReentrancyGuardTransien
     /// @notice Payload kind of a result (remote -> home).
     uint256 public constant RESULT = 2;
     uint8 private constant NO_STEP = type(uint8).max;
+    /// @dev ERC-7985 `minGasLimit(uint256)`: the recipient gas each message fixes for itself,
+    /// so no relayer can make it fail by giving less.
+    bytes4 private constant _GAS_LIMIT_ATTRIBUTE = bytes4(keccak256("minGasLimit(uint256)"));
+    /// @dev A TASK registers a one-step definition and opens a run on the remote coordinator.
+    uint256 private constant _TASK_GAS = 1_500_000;
+    /// @dev A RESULT completes (or refunds) one step on the home coordinator.
+    uint256 private constant _RESULT_GAS = 500_000;
 
     // ---------------------------------------------------------------- storage
     IWorkflowCoordinator private immutable _coordinator;
@@ -69,7 +76,7 @@ contract RemoteStepRouter is IRemoteStepRouter, Ownable, ReentrancyGuardTransien
         bytes32 messageId = _gateway.sendMessage(
             InteroperableAddress.formatEvmV1(chainId, to),
             abi.encode(TASK, task),
-            new bytes[](0)
+            _gasAttribute(_TASK_GAS)
         );
         emit TaskSent(runId, step, chainId, attempt, messageId);
     }
@@ -193,7 +200,7 @@ contract RemoteStepRouter is IRemoteStepRouter, Ownable, ReentrancyGuardTransien
         bytes32 messageId = _gateway.sendMessage(
             InteroperableAddress.formatEvmV1(homeChainId, home),
             abi.encode(RESULT, res),
-            new bytes[](0)
+            _gasAttribute(_RESULT_GAS)
         );
         emit ResultSent(requestId, res.runId, res.step, res.success, messageId);
     }
@@ -389,5 +396,11 @@ contract RemoteStepRouter is IRemoteStepRouter, Ownable, ReentrancyGuardTransien
             chainId: uint64(block.chainid)
         });
         def.steps = steps;
+    }
+
+    /// @dev The attributes of a message whose recipient call needs `gasLimit` gas.
+    function _gasAttribute(uint256 gasLimit) private pure returns (bytes[] memory attributes) {
+        attributes = new bytes[](1);
+        attributes[0] = abi.encodeWithSelector(_GAS_LIMIT_ATTRIBUTE, gasLimit);
     }
 }

@@ -11,9 +11,12 @@ import {IERC7786GatewaySource, IERC7786Recipient} from "@openzeppelin/contracts/
 /// ```
 /// id = keccak256(abi.encodePacked(
 ///        uint256 originChainId, address originGateway, uint64 nonce, address sender,
-///        uint256 destinationChainId, address recipient, uint64 expiry, bytes payload))
+///        uint256 destinationChainId, address recipient, uint64 expiry, uint64 gasLimit,
+///        bytes payload))
 /// ```
-/// `expiry` is always part of the preimage; 0 means "no expiry". The id is the ERC-7786
+/// `expiry` is always part of the preimage; 0 means "no expiry". `gasLimit` is the gas the
+/// recipient call gets, fixed by the sender (ERC-7985 attribute `minGasLimit(uint256)`,
+/// `DEFAULT_GAS_LIMIT` when absent). The id is the ERC-7786
 /// `sendId` returned and emitted by `sendMessage`, and the `receiveId` given to the recipient.
 ///
 /// Attestation: validators of the origin chain sign an EIP-712 digest in the ORIGIN gateway's
@@ -24,18 +27,22 @@ import {IERC7786GatewaySource, IERC7786Recipient} from "@openzeppelin/contracts/
 /// Signatures are 65-byte (r, s, v) concatenated, signers strictly ascending.
 ///
 /// Replay guard: one bit per (originChainId, originGateway, nonce), 256 nonces per storage
-/// word. A set bit means "consumed" (delivered, failed-awaiting-retry or expired); failed and
-/// expired messages additionally get a record keyed by id.
+/// word. A set bit means "consumed" (delivered, failed-awaiting-retry, expired or cancelled);
+/// failed, expired and cancelled messages additionally get a record keyed by id. A failure
+/// record remembers the validator-set code that attested the message: a retry (or an expiry
+/// of a failed message) is valid only while that origin's gateway is still trusted and its set
+/// is still that set, or with a fresh attestation by the current set. The admin may cancel a
+/// failed message (`cancelFailed`).
 ///
 /// The id names the destination chain, not the destination gateway: deploy one AccordGateway
 /// per chain that trusts a given origin gateway, and have recipients authorize only their
 /// gateway (as OpenZeppelin's `ERC7786Recipient` does through `_isAuthorizedGateway`).
 ///
-/// Recipient calls: the relayer picks `gasLimit`; the gateway reverts the whole transaction
-/// unless at least `gasLimit * 64/63` (+ a small reserve) is left, so the recipient always gets
-/// the full `gasLimit` and a relayer cannot make a message fail by starving it. A revert or a
-/// wrong return value is recorded (reason = keccak256 of at most the first 1024 bytes of the
-/// return data) and anyone may `retry` with more gas.
+/// Recipient calls: the recipient gets the message's own `gasLimit` (a relayer may offer more,
+/// never less); the gateway reverts the whole transaction unless at least `gas * 64/63` (+ a
+/// small reserve) is left, so the recipient always gets it and a relayer cannot make a message
+/// fail by starving it. A revert or a wrong return value is recorded (reason = keccak256 of at
+/// most the first 1024 bytes of the return data) and anyone may `retry` (with more gas).
 ///
 /// Expiry: a message with expiry `t` can be delivered or retried while `block.timestamp <= t`.
 /// After that anyone may `markExpired` it on the destination, which records it and sends an
@@ -43,7 +50,9 @@ import {IERC7786GatewaySource, IERC7786Recipient} from "@openzeppelin/contracts/
 /// origin gateway, payload `abi.encode(EXPIRY_NOTICE, id, originalSender)`). When the origin
 /// gateway receives that notice from its trusted remote gateway it records
 /// `expiredOnDestination(id)` and calls `IAccordExpiryHook.onAccordMessageExpired` on the
-/// original sender if it is a contract (failures of the hook are ignored).
+/// original sender if it is a contract, with exactly `EXPIRY_HOOK_GAS` gas: the notice's own
+/// gas limit covers it, and if less is left the notice reverts, so it is recorded as failed and
+/// stays retryable; a hook that reverts within its budget is reported (`ExpiryHookFailed`).
 interface IAccordGateway is IERC7786GatewaySource, IERC7786Recipient {
     // ---------------------------------------------------------------- types
     /// @notice Where a message stands on the destination.
@@ -51,7 +60,8 @@ interface IAccordGateway is IERC7786GatewaySource, IERC7786Recipient {
         Unknown,
         Delivered,
         Failed,
-        Expired
+        Expired,
+        Cancelled
     }
 
     /// @notice Every field the message id commits to.
@@ -63,6 +73,7 @@ interface IAccordGateway is IERC7786GatewaySource, IERC7786Recipient {
         uint256 destinationChainId;
         address recipient;
         uint64 expiry;
+        uint64 gasLimit;
         bytes payload;
     }
 
@@ -75,10 +86,12 @@ interface IAccordGateway is IERC7786GatewaySource, IERC7786Recipient {
         uint8 size;
     }
 
-    /// @notice A failed or expired message (happy-path deliveries write no record).
+    /// @notice A failed, expired or cancelled message (happy-path deliveries write no record).
+    /// `setCode` is the origin's validator-set code that attested it (see `originConfig`).
     struct Record {
         MessageStatus status;
         uint32 attempts;
+        address setCode;
         bytes32 reasonHash;
     }
 
@@ -116,9 +129,14 @@ interface IAccordGateway is IERC7786GatewaySource, IERC7786Recipient {
     error AccordGatewayNotExpired(bytes32 id, uint64 expiry);
     /// @notice The message is in `status`, which does not allow this operation.
     error AccordGatewayInvalidStatus(bytes32 id, MessageStatus status);
-    /// @notice Less than `gasLimit * 64/63` plus overhead is left, so the recipient could not
-    /// get the gas the relayer asked for; send the transaction with more gas.
+    /// @notice Less than `gasLimit * 64/63` plus overhead is left, so the callee could not get
+    /// the gas the message requires; send the transaction with more gas.
     error AccordGatewayInsufficientGas(uint256 gasLimit);
+    /// @notice The `minGasLimit` attribute must be in 1..`MAX_GAS_LIMIT`, got `gasLimit`.
+    error AccordGatewayInvalidGasLimit(uint256 gasLimit);
+    /// @notice The validator set that attested failed message `id` is no longer the origin's
+    /// set; retry it with a fresh attestation (`Attestation(id)`) by the current set.
+    error AccordGatewayStaleAttestation(bytes32 id);
     /// @notice A batch must contain at least one message, all from one origin chain and gateway.
     error AccordGatewayInvalidBatch();
     /// @notice The message id `id` is not in the signed batch id list.
@@ -146,6 +164,10 @@ interface IAccordGateway is IERC7786GatewaySource, IERC7786Recipient {
     event MessageExpired(bytes32 indexed id, bytes32 noticeId);
     /// @notice On the origin: the destination `destinationChainId` proved that `id` expired.
     event MessageExpiredOnDestination(bytes32 indexed id, uint256 indexed destinationChainId);
+    /// @notice On the origin: the expiry hook of `sender` reverted (within its gas budget) for `id`.
+    event ExpiryHookFailed(bytes32 indexed id, address indexed sender);
+    /// @notice The admin cancelled failed message `id`: it can no longer be retried or expired.
+    event MessageCancelled(bytes32 indexed id);
     /// @notice The trusted gateway of `originChainId` is now `gateway`.
     event TrustedGatewaySet(uint256 indexed originChainId, address gateway);
     /// @notice The validator set of `originChainId` is now `validators` with `threshold`.
@@ -159,6 +181,19 @@ interface IAccordGateway is IERC7786GatewaySource, IERC7786Recipient {
     /// @notice Tag of expiry-notice payloads: `abi.encode(EXPIRY_NOTICE, id, originalSender)`.
     function EXPIRY_NOTICE() external view returns (bytes4);
 
+    /// @notice Attribute selector `minGasLimit(uint256)` (ERC-7985): the gas the recipient call
+    /// gets on the destination, part of the message id.
+    function GAS_LIMIT_ATTRIBUTE() external view returns (bytes4);
+
+    /// @notice The recipient gas of a message sent without `minGasLimit`.
+    function DEFAULT_GAS_LIMIT() external view returns (uint64);
+
+    /// @notice The largest `minGasLimit` a message may ask for.
+    function MAX_GAS_LIMIT() external view returns (uint64);
+
+    /// @notice The gas an expiry hook gets on the origin (`IAccordExpiryHook`).
+    function EXPIRY_HOOK_GAS() external view returns (uint64);
+
     /// @notice The next nonce `sendMessage` will assign.
     function nextNonce() external view returns (uint64);
 
@@ -167,11 +202,13 @@ interface IAccordGateway is IERC7786GatewaySource, IERC7786Recipient {
 
     // ---------------------------------------------------------------- destination side
     /// @notice Verifies `signatures` (an `Attestation` of the message id) and delivers `message`,
-    /// calling the recipient with `gasLimit` gas. A recipient failure is recorded, not reverted.
+    /// calling the recipient with the larger of `gasLimit` and the message's own `gasLimit`
+    /// (pass 0 for exactly the message's). A recipient failure is recorded, not reverted.
     function deliver(Message calldata message, bytes calldata signatures, uint256 gasLimit) external;
 
     /// @notice Verifies one `BatchAttestation` and delivers `messages` (same origin), each with
-    /// `gasLimit` gas. With `batchIds` empty the signed list is the ids of `messages`; otherwise
+    /// at least its own gas limit (`gasLimit` as in `deliver`). With `batchIds` empty the signed
+    /// list is the ids of `messages`; otherwise
     /// it is `batchIds` and `messages` must be a subsequence of it (a partial delivery).
     /// Messages already processed or expired are skipped.
     function deliverBatch(
@@ -181,19 +218,26 @@ interface IAccordGateway is IERC7786GatewaySource, IERC7786Recipient {
         uint256 gasLimit
     ) external;
 
-    /// @notice Anyone may retry a failed message (no signatures: the failure record proves it
-    /// was attested) with `gasLimit` gas; it succeeds at most once.
-    function retry(Message calldata message, uint256 gasLimit) external;
+    /// @notice Anyone may retry a failed message with at least its own gas (`gasLimit` as in
+    /// `deliver`); it succeeds at most once. Its origin gateway must still be trusted, and
+    /// either the set that attested it is still the origin's set (`signatures` empty) or
+    /// `signatures` are a fresh `Attestation` of its id by the current set.
+    function retry(Message calldata message, bytes calldata signatures, uint256 gasLimit) external;
+
+    /// @notice Admin: cancels failed message `id` (e.g. attested by a set since found
+    /// compromised): it can no longer be retried or expired.
+    function cancelFailed(bytes32 id) external;
 
     /// @notice Anyone may mark a message past its expiry as expired (it was never delivered, or
-    /// it failed). Unless it has a failure record, it must be attested (`batchIds` empty:
-    /// `Attestation`, else the `BatchAttestation` of `batchIds`). Sends an expiry notice back.
+    /// it failed). Unless it has a failure record attested by the current set, it must be
+    /// attested (`batchIds` empty: `Attestation`, else the `BatchAttestation` of `batchIds`).
+    /// Sends an expiry notice back.
     function markExpired(Message calldata message, bytes32[] calldata batchIds, bytes calldata signatures)
         external
         returns (bytes32 noticeId);
 
     /// @notice Status of message `id` sent by `originGateway` on `originChainId` with `nonce`:
-    /// Failed / Expired (and Delivered after a retry) from the record, otherwise Delivered if
+    /// Failed / Expired / Cancelled (and Delivered after a retry) from the record, otherwise Delivered if
     /// the replay bit is set, else Unknown. The caller must pass the id's own (origin, nonce).
     function messageStatus(uint256 originChainId, address originGateway, uint64 nonce, bytes32 id)
         external

@@ -5,8 +5,9 @@ import {MessageHashUtils} from "@openzeppelin/contracts/utils/cryptography/Messa
 import {IAccordGateway} from "../../interfaces/IAccordGateway.sol";
 
 /// @title AccordMessageCodec
-/// @notice The hashes AccordGateway commits to (mirrored by `accord/messages.py`): message id,
-/// EIP-712 attestation digests in the origin gateway's domain, batch roots and replay-word keys.
+/// @notice The hashes AccordGateway commits to (mirrored by `accord/messages.py`): the message id
+/// (computed only here), EIP-712 attestation digests in the origin gateway's domain, batch roots
+/// and replay-word keys.
 library AccordMessageCodec {
     bytes32 internal constant DOMAIN_TYPEHASH =
         keccak256("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)");
@@ -15,23 +16,86 @@ library AccordMessageCodec {
     bytes32 internal constant ATTESTATION_TYPEHASH = keccak256("Attestation(bytes32 id)");
     bytes32 internal constant BATCH_TYPEHASH = keccak256("BatchAttestation(bytes32 root)");
 
-    /// @notice keccak256(abi.encodePacked(originChainId, originGateway, nonce, sender,
-    /// destinationChainId, recipient, expiry, payload)), packed in free memory. The payload
-    /// slice comes from Solidity (bounds-checked); fixed fields are masked to their widths.
+    /// @dev Bytes of the id preimage before the payload.
+    uint256 internal constant HEADER_LENGTH = 0x94;
+
+    /// @notice The message id of `m` (see {IAccordGateway}). {idOfSent} and {idOfNotice} share
+    /// its preimage writers ({_writeOrigin}, {_writeDestination}): one layout, one place.
     function idOf(IAccordGateway.Message calldata m) internal pure returns (bytes32 id) {
+        uint256 ptr = _writeOrigin(m.originChainId, m.originGateway, m.nonce, m.sender);
+        _writeDestination(ptr, m.destinationChainId, m.recipient, m.expiry, m.gasLimit);
         bytes calldata payload = m.payload;
         assembly ("memory-safe") {
-            let addrMask := 0xffffffffffffffffffffffffffffffffffffffff
-            let ptr := mload(0x40)
-            mstore(ptr, calldataload(m)) // originChainId: 32 bytes
-            mstore(add(ptr, 0x20), shl(96, and(calldataload(add(m, 0x20)), addrMask))) // gateway: 20
-            mstore(add(ptr, 0x34), shl(192, calldataload(add(m, 0x40)))) // nonce: 8
-            mstore(add(ptr, 0x3c), shl(96, and(calldataload(add(m, 0x60)), addrMask))) // sender: 20
-            mstore(add(ptr, 0x50), calldataload(add(m, 0x80))) // destinationChainId: 32
-            mstore(add(ptr, 0x70), shl(96, and(calldataload(add(m, 0xa0)), addrMask))) // recipient: 20
-            mstore(add(ptr, 0x84), shl(192, calldataload(add(m, 0xc0)))) // expiry: 8
-            calldatacopy(add(ptr, 0x8c), payload.offset, payload.length)
-            id := keccak256(ptr, add(0x8c, payload.length))
+            calldatacopy(add(ptr, HEADER_LENGTH), payload.offset, payload.length)
+            id := keccak256(ptr, add(HEADER_LENGTH, payload.length))
+        }
+    }
+
+    /// @notice The id of a message `msg.sender` sends now through this gateway (`address(this)`
+    /// on `block.chainid`).
+    function idOfSent(
+        uint64 nonce,
+        uint256 destinationChainId,
+        address recipient,
+        uint64 expiry,
+        uint64 gasLimit,
+        bytes calldata payload
+    ) internal view returns (bytes32 id) {
+        uint256 ptr = _writeOrigin(block.chainid, address(this), nonce, msg.sender);
+        _writeDestination(ptr, destinationChainId, recipient, expiry, gasLimit);
+        assembly ("memory-safe") {
+            calldatacopy(add(ptr, HEADER_LENGTH), payload.offset, payload.length)
+            id := keccak256(ptr, add(HEADER_LENGTH, payload.length))
+        }
+    }
+
+    /// @notice The id of an expiry notice this gateway sends (sender: the gateway itself, no
+    /// expiry, memory payload).
+    function idOfNotice(
+        uint64 nonce,
+        uint256 destinationChainId,
+        address recipient,
+        uint64 gasLimit,
+        bytes memory payload
+    ) internal view returns (bytes32 id) {
+        uint256 ptr = _writeOrigin(block.chainid, address(this), nonce, address(this));
+        _writeDestination(ptr, destinationChainId, recipient, 0, gasLimit);
+        assembly ("memory-safe") {
+            mcopy(add(ptr, HEADER_LENGTH), add(payload, 0x20), mload(payload))
+            id := keccak256(ptr, add(HEADER_LENGTH, mload(payload)))
+        }
+    }
+
+    /// @dev Packs (originChainId 32, originGateway 20, nonce 8, sender 20) at free memory (not
+    /// allocated: the id is hashed before anything else allocates); returns where.
+    function _writeOrigin(
+        uint256 originChainId,
+        address originGateway,
+        uint64 nonce,
+        address sender
+    ) private pure returns (uint256 ptr) {
+        assembly ("memory-safe") {
+            ptr := mload(0x40)
+            mstore(ptr, originChainId)
+            mstore(add(ptr, 0x20), shl(96, originGateway))
+            mstore(add(ptr, 0x34), shl(192, nonce))
+            mstore(add(ptr, 0x3c), shl(96, sender))
+        }
+    }
+
+    /// @dev Packs (destinationChainId 32, recipient 20, expiry 8, gasLimit 8) after the origin part.
+    function _writeDestination(
+        uint256 ptr,
+        uint256 destinationChainId,
+        address recipient,
+        uint64 expiry,
+        uint64 gasLimit
+    ) private pure {
+        assembly ("memory-safe") {
+            mstore(add(ptr, 0x50), destinationChainId)
+            mstore(add(ptr, 0x70), shl(96, recipient))
+            mstore(add(ptr, 0x84), shl(192, expiry))
+            mstore(add(ptr, 0x8c), shl(192, gasLimit))
         }
     }
 

@@ -12,6 +12,11 @@ contract MockExpirySender is IAccordExpiryHook {
 
     /// @notice Only the gateway may report expiries.
     error MockExpirySenderNotGateway(address caller);
+    /// @notice The hook refuses (set with `setHook`).
+    error MockExpirySenderRefused(bytes32 id);
+
+    uint256 private _hookMinGas;
+    bool private _hookReverts;
 
     address private immutable _gateway;
     mapping(bytes32 => bool) private _expired;
@@ -28,9 +33,17 @@ contract MockExpirySender is IAccordExpiryHook {
         return IERC7786GatewaySource(_gateway).sendMessage(recipient, payload, attributes);
     }
 
+    /// @notice The hook reverts when it gets less than `minGas` gas (a hook whose bookkeeping
+    /// needs that much) or, with `reverts`, always.
+    function setHook(uint256 minGas, bool reverts) external {
+        _hookMinGas = minGas;
+        _hookReverts = reverts;
+    }
+
     /// @inheritdoc IAccordExpiryHook
     function onAccordMessageExpired(bytes32 id, uint256 destinationChainId) external {
         if (msg.sender != _gateway) revert MockExpirySenderNotGateway(msg.sender);
+        if (_hookReverts || gasleft() < _hookMinGas) revert MockExpirySenderRefused(id);
         _expired[id] = true;
         emit ExpiryObserved(id, destinationChainId);
     }

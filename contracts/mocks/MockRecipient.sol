@@ -8,6 +8,8 @@ import {IERC7786Recipient} from "@openzeppelin/contracts/interfaces/draft-IERC77
 contract MockRecipient is IERC7786Recipient {
     /// @notice Reverted with in `Revert` mode.
     error MockRecipientRefused(bytes32 receiveId);
+    /// @notice Reverted with when called with less than `setMinGas`'s amount.
+    error MockRecipientStarved(uint256 gasLeft, uint256 needed);
 
     /// @notice How the next messages are handled.
     enum Mode {
@@ -17,6 +19,7 @@ contract MockRecipient is IERC7786Recipient {
     }
 
     Mode private _mode;
+    uint256 private _minGas;
     uint256 private _received;
     bytes32 private _lastId;
     bytes private _lastSender;
@@ -31,12 +34,19 @@ contract MockRecipient is IERC7786Recipient {
         _mode = mode;
     }
 
+    /// @notice Messages arriving with less than `minGas` gas left are refused (a recipient whose
+    /// work needs that much).
+    function setMinGas(uint256 minGas) external {
+        _minGas = minGas;
+    }
+
     /// @notice Handles a message according to the mode.
     function receiveMessage(
         bytes32 receiveId,
         bytes calldata sender,
         bytes calldata payload
     ) external payable returns (bytes4) {
+        if (gasleft() < _minGas) revert MockRecipientStarved(gasleft(), _minGas);
         Mode mode = _mode;
         if (mode == Mode.Revert) revert MockRecipientRefused(receiveId);
         if (mode == Mode.WrongSelector) return bytes4(0xdeadbeef);

@@ -12,6 +12,7 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 
 from accord.messages import (
+    DEFAULT_GAS_LIMIT,
     Message,
     attestation_digest,
     batch_root,
@@ -100,7 +101,7 @@ def make_message(src: Any, user: Any, chain_id: int) -> Callable[..., Message]:
 
     def make(recipient: Any, payload: bytes = b"\x11" * 32, *, nonce: int = 0, expiry: int = 0,
              sender: str | None = None, destination: int | None = None,
-             origin_gateway: str | None = None) -> Message:
+             origin_gateway: str | None = None, gas_limit: int = DEFAULT_GAS_LIMIT) -> Message:
         return Message(
             origin_chain_id=chain_id,
             origin_gateway=origin_gateway or src.address,
@@ -110,6 +111,7 @@ def make_message(src: Any, user: Any, chain_id: int) -> Callable[..., Message]:
             recipient=recipient if isinstance(recipient, str) else recipient.address,
             expiry=expiry,
             payload=payload,
+            gas_limit=gas_limit,
         )
 
     return make

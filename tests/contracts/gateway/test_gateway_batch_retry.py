@@ -10,7 +10,7 @@ from accord.contract_types import MessageStatus
 from accord.messages import RECEIVE_MESSAGE_SELECTOR, batch_root
 
 GAS_LIMIT = 200_000  # gas the relayer gives each recipient call
-UNKNOWN, DELIVERED, FAILED, EXPIRED = MessageStatus
+UNKNOWN, DELIVERED, FAILED, EXPIRED, CANCELLED = MessageStatus
 REFUSED = keccak(text="MockRecipientRefused(bytes32)")[:4]
 
 
@@ -49,16 +49,16 @@ def test_retry_succeeds_once_and_never_twice(dst, recipients, make_message, sign
                      sender=relayer)
     bad = msgs[1]
     # still failing: attempts grow, status stays Failed
-    tx = dst.retry(bad.as_tuple(), GAS_LIMIT, sender=user)
+    tx = dst.retry(bad.as_tuple(), b"", GAS_LIMIT, sender=user)
     assert tx.decode_logs(dst.MessageFailed)[0].attempts == 2
     assert _status(dst, bad)[0] == FAILED and _status(dst, bad)[2] == 2
     recipients[1].setMode(0, sender=relayer)
-    tx = dst.retry(bad.as_tuple(), GAS_LIMIT, sender=user)
+    tx = dst.retry(bad.as_tuple(), b"", GAS_LIMIT, sender=user)
     assert [bytes(e.id) for e in tx.decode_logs(dst.MessageDelivered)] == [bad.id]
     assert recipients[1].received() == 1
     assert _status(dst, bad)[0] == DELIVERED
     with ape.reverts(dst.AccordGatewayInvalidStatus, id=bad.id, status=DELIVERED):
-        dst.retry(bad.as_tuple(), GAS_LIMIT, sender=user)
+        dst.retry(bad.as_tuple(), b"", GAS_LIMIT, sender=user)
     assert recipients[1].received() == 1
 
 
@@ -67,10 +67,10 @@ def test_retry_reverts_for_unknown_or_delivered_messages(dst, recipient, make_me
                                                          relayer, user):
     m = make_message(recipient, nonce=340)
     with ape.reverts(dst.AccordGatewayInvalidStatus, id=m.id, status=UNKNOWN):
-        dst.retry(m.as_tuple(), GAS_LIMIT, sender=user)
+        dst.retry(m.as_tuple(), b"", GAS_LIMIT, sender=user)
     dst.deliver(m.as_tuple(), sign(m), GAS_LIMIT, sender=relayer)
     with ape.reverts(dst.AccordGatewayInvalidStatus, id=m.id, status=UNKNOWN):
-        dst.retry(m.as_tuple(), GAS_LIMIT, sender=user)
+        dst.retry(m.as_tuple(), b"", GAS_LIMIT, sender=user)
 
 
 @pytest.mark.covers("AccordGateway.retry", "bad_arguments")
@@ -82,7 +82,7 @@ def test_retry_rechecks_the_id_against_the_failed_record(dst, recipient, make_me
     recipient.setMode(0, sender=relayer)
     altered = make_message(recipient, b"altered", nonce=341)
     with ape.reverts(dst.AccordGatewayInvalidStatus, id=altered.id, status=UNKNOWN):
-        dst.retry(altered.as_tuple(), GAS_LIMIT, sender=user)
+        dst.retry(altered.as_tuple(), b"", GAS_LIMIT, sender=user)
 
 
 def test_wrong_selector_is_recorded_as_failure_with_hash_of_return_data(dst, recipient,
@@ -102,13 +102,12 @@ def test_recipient_without_code_is_recorded_as_failure(dst, make_message, sign, 
     assert _status(dst, m) == (FAILED, keccak(b""), 1)
 
 
-def test_recipient_out_of_gas_is_recorded_and_retry_with_more_gas_succeeds(dst, recipient,
-                                                                           make_message, sign,
-                                                                           relayer, user):
-    m = make_message(recipient, nonce=344)
-    dst.deliver(m.as_tuple(), sign(m), 5_000, sender=relayer)
+def test_recipient_out_of_its_own_gas_is_recorded_and_retry_with_more_gas_succeeds(
+        dst, recipient, make_message, sign, relayer, user):
+    m = make_message(recipient, nonce=344, gas_limit=5_000)  # the sender asked for too little
+    dst.deliver(m.as_tuple(), sign(m), 0, sender=relayer)
     assert _status(dst, m)[0] == FAILED
-    dst.retry(m.as_tuple(), GAS_LIMIT, sender=user)
+    dst.retry(m.as_tuple(), b"", GAS_LIMIT, sender=user)
     assert _status(dst, m)[0] == DELIVERED
 
 
@@ -216,19 +215,19 @@ def test_recipient_reentering_retry_cannot_deliver_twice(project, dst, admin, ma
     attacker = project.ReentrantRecipient.deploy(sender=admin)
     m = make_message(attacker, nonce=402)
     # first delivery fails because the attack calldata targets retry of itself
-    attacker.setAttack(dst.retry.encode_input(m.as_tuple(), GAS_LIMIT), sender=admin)
+    attacker.setAttack(dst.retry.encode_input(m.as_tuple(), b"", GAS_LIMIT), sender=admin)
     dst.deliver(m.as_tuple(), sign(m), 600_000, sender=relayer)
     guard = keccak(text="ReentrancyGuardReentrantCall()")[:4]
     assert _status(dst, m) == (FAILED, keccak(guard), 1)
     # retrying re-enters retry again: still blocked, the record just counts the attempt
-    dst.retry(m.as_tuple(), 600_000, sender=user)
+    dst.retry(m.as_tuple(), b"", 600_000, sender=user)
     assert _status(dst, m) == (FAILED, keccak(guard), 2)
     # once the recipient behaves (a harmless call), the retry delivers exactly once
     attacker.setAttack(dst.nextNonce.encode_input(), sender=admin)
-    dst.retry(m.as_tuple(), 600_000, sender=user)
+    dst.retry(m.as_tuple(), b"", 600_000, sender=user)
     assert _status(dst, m)[0] == DELIVERED
     with ape.reverts(dst.AccordGatewayInvalidStatus, id=m.id, status=DELIVERED):
-        dst.retry(m.as_tuple(), 600_000, sender=user)
+        dst.retry(m.as_tuple(), b"", 600_000, sender=user)
 
 
 def test_receive_message_selector_constant(recipient):
@@ -252,7 +251,7 @@ def test_retry_with_too_little_transaction_gas_reverts_and_keeps_the_record(
     m = make_message(recipient, nonce=420)
     dst.deliver(m.as_tuple(), sign(m), GAS_LIMIT, sender=relayer)
     with ape.reverts(dst.AccordGatewayInsufficientGas, gasLimit=2_000_000):
-        dst.retry(m.as_tuple(), 2_000_000, sender=user, gas=1_000_000)
+        dst.retry(m.as_tuple(), b"", 2_000_000, sender=user, gas=1_000_000)
     assert _status(dst, m)[:3:2] == (FAILED, 1)
 
 

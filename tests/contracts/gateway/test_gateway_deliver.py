@@ -11,7 +11,7 @@ from accord.messages import attestation_digest, encode_interop_address, sign_dig
 
 GAS_LIMIT = 200_000  # gas the relayer gives each recipient call
 
-UNKNOWN, DELIVERED, FAILED, EXPIRED = MessageStatus
+UNKNOWN, DELIVERED, FAILED, EXPIRED, CANCELLED = MessageStatus
 
 
 def _status(dst, m):

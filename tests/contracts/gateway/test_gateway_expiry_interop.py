@@ -12,7 +12,7 @@ from accord.contract_types import MessageStatus
 from accord.messages import EXPIRY_NOTICE, expiry_notice_payload
 
 GAS_LIMIT = 200_000  # gas the relayer gives each recipient call
-UNKNOWN, DELIVERED, FAILED, EXPIRED = MessageStatus
+UNKNOWN, DELIVERED, FAILED, EXPIRED, CANCELLED = MessageStatus
 
 
 def _status(dst, m):
@@ -97,11 +97,11 @@ def test_mark_expired_of_failed_message_needs_no_signatures_and_stops_retries(
     recipient.setMode(0, sender=relayer)
     chain.pending_timestamp = expiry + 1
     with ape.reverts(dst.AccordGatewayMessageExpired, id=m.id, expiry=expiry):
-        dst.retry(m.as_tuple(), GAS_LIMIT, sender=user)
+        dst.retry(m.as_tuple(), b"", GAS_LIMIT, sender=user)
     dst.markExpired(m.as_tuple(), [], b"", sender=user)
     assert _status(dst, m)[0] == EXPIRED
     with ape.reverts(dst.AccordGatewayInvalidStatus, id=m.id, status=EXPIRED):
-        dst.retry(m.as_tuple(), GAS_LIMIT, sender=user)
+        dst.retry(m.as_tuple(), b"", GAS_LIMIT, sender=user)
 
 
 @pytest.mark.covers("AccordGateway.markExpired", "wrong_caller", "wrong_state", "bad_arguments")
