@@ -91,17 +91,18 @@ class Message:
     def id(self) -> bytes:
         return message_id(self)
 
-    def as_tuple(self) -> tuple[Any, ...]:
-        """The struct as web3.py / ape expect it for ``deliver`` and friends."""
-        return (self.origin_chain_id, to_checksum_address(self.origin_gateway), self.nonce,
-                to_checksum_address(self.sender), self.destination_chain_id,
-                to_checksum_address(self.recipient), self.expiry, self.gas_limit,
-                bytes(self.payload))
+    def encode(self) -> bytes:
+        """The encoded message ``deliver`` and friends take (its keccak256 is the id)."""
+        return encode_message(self)
 
 
-def message_id(message: Message) -> bytes:
-    """The 32-byte id of ``message`` (ERC-7786 sendId on the origin, receiveId on delivery)."""
-    return keccak(
+HEADER_LENGTH = 148
+"""Bytes of an encoded message before its payload."""
+
+
+def encode_message(message: Message) -> bytes:
+    """``abi.encodePacked`` of every field, the payload last: what the gateway takes."""
+    return (
         _uint(message.origin_chain_id, 256, "origin_chain_id")
         + _address(message.origin_gateway, "origin_gateway")
         + _uint(message.nonce, 64, "nonce")
@@ -111,6 +112,31 @@ def message_id(message: Message) -> bytes:
         + _uint(message.expiry, 64, "expiry")
         + _uint(message.gas_limit, 64, "gas_limit")
         + bytes(message.payload)
+    )
+
+
+def message_id(message: Message) -> bytes:
+    """The 32-byte id of ``message`` (ERC-7786 sendId on the origin, receiveId on delivery):
+    keccak256 of its encoding."""
+    return keccak(encode_message(message))
+
+
+def decode_message(data: bytes) -> Message:
+    """The message an encoding holds (the inverse of :func:`encode_message`)."""
+    raw = bytes(data)
+    if len(raw) < HEADER_LENGTH:
+        raise MessageFormatError(f"an encoded message has at least {HEADER_LENGTH} bytes, got "
+                                 f"{len(raw)}")
+    return Message(
+        origin_chain_id=int.from_bytes(raw[0:32], "big"),
+        origin_gateway=to_checksum_address(raw[32:52]),
+        nonce=int.from_bytes(raw[52:60], "big"),
+        sender=to_checksum_address(raw[60:80]),
+        destination_chain_id=int.from_bytes(raw[80:112], "big"),
+        recipient=to_checksum_address(raw[112:132]),
+        expiry=int.from_bytes(raw[132:140], "big"),
+        gas_limit=int.from_bytes(raw[140:148], "big"),
+        payload=raw[148:],
     )
 
 

@@ -31,7 +31,7 @@ from web3 import Web3
 from accord.chain import Client, with_retries
 from accord.contract_types import MessageStatus, MessageStatusInfo
 from accord.errors import ChainError, ContractRevert
-from accord.messages import DEFAULT_GAS_LIMIT
+from accord.messages import DEFAULT_GAS_LIMIT, Message, encode_message
 from accord.service_loop import run_service
 from accord.store import SqliteStore, StoredMessage
 from accord.validator import route_name, window_key
@@ -42,7 +42,7 @@ _DELIVERED = "0x" + Web3.keccak(text="MessageDelivered(bytes32)").hex().removepr
 _FAILED = "0x" + Web3.keccak(text="MessageFailed(bytes32,bytes32,uint32)").hex().removeprefix(
     "0x")
 TX_GAS_CAP = 25_000_000  # below anvil's and mainnet's 30M block gas limit
-_MESSAGE = "(uint256,address,uint64,address,uint256,address,uint64,uint64,bytes)"
+_MESSAGE = "bytes"  # the encoded message (accord.messages.encode_message)
 _DELIVER = function_signature_to_4byte_selector(f"deliver({_MESSAGE},bytes,uint256)")
 _DELIVER_BATCH = function_signature_to_4byte_selector(
     f"deliverBatch({_MESSAGE}[],bytes32[],bytes,uint256)")
@@ -167,12 +167,13 @@ class Relayer:
         return batches
 
     # -- sending ----------------------------------------------------------------------------
-    def _tuple(self, m: StoredMessage) -> tuple[Any, ...]:
+    def _tuple(self, m: StoredMessage) -> bytes:
+        """The encoded message the gateway takes, from the stored body."""
         b = m.body
-        return (int(b["originChainId"]), _addr(b["originGateway"]), int(b["nonce"]),
-                _addr(b["sender"]), int(b["destinationChainId"]), _addr(b["recipient"]),
-                int(b["expiry"]), int(b.get("gasLimit", DEFAULT_GAS_LIMIT)),
-                bytes.fromhex(b["payload"][2:]))
+        return encode_message(Message(
+            int(b["originChainId"]), b["originGateway"], int(b["nonce"]), b["sender"],
+            int(b["destinationChainId"]), b["recipient"], int(b["expiry"]),
+            bytes.fromhex(b["payload"][2:]), int(b.get("gasLimit", DEFAULT_GAS_LIMIT))))
 
     def _calldata(self, batch: Batch) -> bytes:
         """ABI-encoded call, with eth_abi directly (web3's encoder is the hot spot)."""

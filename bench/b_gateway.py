@@ -71,7 +71,7 @@ class _Rig:
 
     def deliver(self, m: Message) -> int:
         sigs = self.signatures(attestation_digest(m.origin_chain_id, m.origin_gateway, m.id))
-        receipt = self.client.transact(self.dst.functions.deliver(m.as_tuple(), sigs, 0),
+        receipt = self.client.transact(self.dst.functions.deliver(m.encode(), sigs, 0),
                                        self.relayer)
         self._check_delivered(receipt, 1)
         return gas(receipt)
@@ -81,7 +81,7 @@ class _Rig:
         sigs = self.signatures(attestation_digest(self.chain_id, self.src.address, root,
                                                   batch=True))
         receipt = self.client.transact(self.dst.functions.deliverBatch(
-            [m.as_tuple() for m in msgs], [], sigs, 0), self.relayer)
+            [m.encode() for m in msgs], [], sigs, 0), self.relayer)
         self._check_delivered(receipt, len(msgs))
         return gas(receipt)
 

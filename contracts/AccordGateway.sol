@@ -21,6 +21,7 @@ import {AccordOriginSet} from "./libraries/AccordOriginSet.sol";
 /// the replay guard.
 contract AccordGateway is IAccordGateway, EIP712, Ownable2Step, ReentrancyGuardTransient {
     using InteroperableAddress for bytes;
+    using AccordMessageCodec for bytes;
 
     // ---------------------------------------------------------------- constants
     /// @inheritdoc IAccordGateway
@@ -142,25 +143,17 @@ contract AccordGateway is IAccordGateway, EIP712, Ownable2Step, ReentrancyGuardT
 
     // ================================================================ destination side
     /// @inheritdoc IAccordGateway
-    function deliver(Message calldata message, bytes calldata signatures, uint256 gasLimit) external nonReentrant {
+    function deliver(bytes calldata message, bytes calldata signatures, uint256 gasLimit) external nonReentrant {
         // CHECKS
         (bytes memory set, uint256 threshold) = _checkRoute(message);
-        bytes32 id = AccordMessageCodec.idOf(message);
-        if (_isExpired(message.expiry)) revert AccordGatewayMessageExpired(id, message.expiry);
-        (bytes32 key, uint256 bit) = AccordMessageCodec.replaySlot(
-            message.originChainId,
-            message.originGateway,
-            message.nonce
-        );
+        bytes32 id = message.idOf();
+        _checkNotExpired(message, id);
+        uint256 origin = message.originChainId();
+        address originGateway = message.originGateway();
+        (bytes32 key, uint256 bit) = AccordMessageCodec.replaySlot(origin, originGateway, message.nonce());
         uint256 word = _replayWords[key];
         if (word & bit != 0) revert AccordGatewayAlreadyProcessed(id);
-        _verify(
-            message.originChainId,
-            set,
-            threshold,
-            AccordMessageCodec.digest(message.originChainId, message.originGateway, id, false),
-            signatures
-        );
+        _verify(origin, set, threshold, AccordMessageCodec.digest(origin, originGateway, id, false), signatures);
 
         // EFFECTS
         _replayWords[key] = word | bit;
@@ -171,7 +164,7 @@ contract AccordGateway is IAccordGateway, EIP712, Ownable2Step, ReentrancyGuardT
 
     /// @inheritdoc IAccordGateway
     function deliverBatch(
-        Message[] calldata messages,
+        bytes[] calldata messages,
         bytes32[] calldata batchIds,
         bytes calldata signatures,
         uint256 gasLimit
@@ -179,18 +172,10 @@ contract AccordGateway is IAccordGateway, EIP712, Ownable2Step, ReentrancyGuardT
         // CHECKS: one origin, this destination, the signed list, one signature check
         uint256 n = messages.length;
         if (n == 0) revert AccordGatewayInvalidBatch();
-        uint256 origin = messages[0].originChainId;
-        address originGateway = messages[0].originGateway;
         (bytes memory set, uint256 threshold) = _checkRoute(messages[0]);
-        bytes32[] memory ids = new bytes32[](n);
-        for (uint256 i = 0; i < n; ++i) {
-            Message calldata m = messages[i];
-            if (m.originChainId != origin || m.originGateway != originGateway) revert AccordGatewayInvalidBatch();
-            if (m.destinationChainId != block.chainid) {
-                revert AccordGatewayWrongDestination(m.destinationChainId, block.chainid);
-            }
-            ids[i] = AccordMessageCodec.idOf(m);
-        }
+        uint256 origin = messages[0].originChainId();
+        address originGateway = messages[0].originGateway();
+        bytes32[] memory ids = _batchIds(messages, origin, originGateway);
         bytes32 root = batchIds.length == 0
             ? AccordMessageCodec.hashIds(ids)
             : AccordMessageCodec.checkSubset(ids, batchIds);
@@ -199,24 +184,19 @@ contract AccordGateway is IAccordGateway, EIP712, Ownable2Step, ReentrancyGuardT
         // EFFECTS + INTERACTIONS per message: the replay bit is set before the recipient call;
         // processed or expired messages are skipped so a partially delivered batch can finish.
         for (uint256 i = 0; i < n; ++i) {
-            Message calldata m = messages[i];
-            if (_isExpired(m.expiry)) continue;
-            (bytes32 key, uint256 bit) = AccordMessageCodec.replaySlot(origin, originGateway, m.nonce);
-            uint256 word = _replayWords[key];
-            if (word & bit != 0) continue;
-            _replayWords[key] = word | bit;
-            _dispatchToRecipient(m, ids[i], gasLimit);
+            _deliverInBatch(messages[i], ids[i], gasLimit);
         }
     }
 
     /// @inheritdoc IAccordGateway
-    function retry(Message calldata message, bytes calldata signatures, uint256 gasLimit) external nonReentrant {
+    function retry(bytes calldata message, bytes calldata signatures, uint256 gasLimit) external nonReentrant {
         // CHECKS: the failure record (keyed by the recomputed id) proves the attestation, while
         // the route is trusted and its set unchanged; otherwise the current set must re-attest
-        bytes32 id = AccordMessageCodec.idOf(message);
+        message.checkLength();
+        bytes32 id = message.idOf();
         Record storage record = _records[id];
         if (record.status != MessageStatus.Failed) revert AccordGatewayInvalidStatus(id, record.status);
-        if (_isExpired(message.expiry)) revert AccordGatewayMessageExpired(id, message.expiry);
+        _checkNotExpired(message, id);
         _checkStillAttested(message, id, record.setCode, signatures);
 
         // EFFECTS: marked delivered before the call; a new failure sets it back to Failed
@@ -236,13 +216,15 @@ contract AccordGateway is IAccordGateway, EIP712, Ownable2Step, ReentrancyGuardT
 
     /// @inheritdoc IAccordGateway
     function markExpired(
-        Message calldata message,
+        bytes calldata message,
         bytes32[] calldata batchIds,
         bytes calldata signatures
     ) external nonReentrant returns (bytes32 noticeId) {
         // CHECKS
-        bytes32 id = AccordMessageCodec.idOf(message);
-        if (!_isExpired(message.expiry)) revert AccordGatewayNotExpired(id, message.expiry);
+        message.checkLength();
+        bytes32 id = message.idOf();
+        uint64 expiry = message.expiry();
+        if (!_isExpired(expiry)) revert AccordGatewayNotExpired(id, expiry);
         Record storage record = _records[id];
         MessageStatus status = record.status;
         if (status == MessageStatus.Unknown) {
@@ -260,7 +242,7 @@ contract AccordGateway is IAccordGateway, EIP712, Ownable2Step, ReentrancyGuardT
         record.status = MessageStatus.Expired;
 
         // the notice goes back through this gateway: destination -> origin gateway
-        noticeId = _sendNotice(message.originChainId, message.originGateway, id, message.sender);
+        noticeId = _sendNotice(message.originChainId(), message.originGateway(), id, message.sender());
         emit MessageExpired(id, noticeId);
     }
 
@@ -279,8 +261,9 @@ contract AccordGateway is IAccordGateway, EIP712, Ownable2Step, ReentrancyGuardT
     }
 
     /// @inheritdoc IAccordGateway
-    function messageId(Message calldata message) external pure returns (bytes32) {
-        return AccordMessageCodec.idOf(message);
+    function messageId(bytes calldata message) external pure returns (bytes32) {
+        message.checkLength();
+        return message.idOf();
     }
 
     /// @inheritdoc IAccordGateway
@@ -387,19 +370,55 @@ contract AccordGateway is IAccordGateway, EIP712, Ownable2Step, ReentrancyGuardT
         }
     }
 
-    /// @dev The message is for this chain and comes from the trusted gateway of a configured
-    /// origin; returns that origin's set (gateway || validators) and threshold.
-    function _checkRoute(Message calldata m) private view returns (bytes memory set, uint256 threshold) {
-        if (m.destinationChainId != block.chainid) {
-            revert AccordGatewayWrongDestination(m.destinationChainId, block.chainid);
-        }
-        OriginConfig memory cfg = _origins[m.originChainId];
+    /// @dev The message is well formed, for this chain and from the trusted gateway of a
+    /// configured origin; returns that origin's set (gateway || validators) and threshold.
+    function _checkRoute(bytes calldata m) private view returns (bytes memory set, uint256 threshold) {
+        m.checkLength();
+        uint256 destination = m.destinationChainId();
+        if (destination != block.chainid) revert AccordGatewayWrongDestination(destination, block.chainid);
+        uint256 origin = m.originChainId();
+        OriginConfig memory cfg = _origins[origin];
         set = AccordOriginSet.read(cfg.setCode, cfg.size);
         address gateway = AccordOriginSet.gatewayOf(set);
         threshold = cfg.threshold;
-        if (gateway == address(0) || gateway != m.originGateway || threshold == 0) {
-            revert AccordGatewayUntrustedOrigin(m.originChainId, m.originGateway);
+        address claimed = m.originGateway();
+        if (gateway == address(0) || gateway != claimed || threshold == 0) {
+            revert AccordGatewayUntrustedOrigin(origin, claimed);
         }
+    }
+
+    /// @dev The ids of a batch's messages, each well formed, for this chain and from `origin`'s
+    /// `originGateway`.
+    function _batchIds(
+        bytes[] calldata messages,
+        uint256 origin,
+        address originGateway
+    ) private view returns (bytes32[] memory ids) {
+        uint256 n = messages.length;
+        ids = new bytes32[](n);
+        for (uint256 i = 0; i < n; ++i) {
+            bytes calldata m = messages[i];
+            m.checkLength();
+            if (m.originChainId() != origin || m.originGateway() != originGateway) revert AccordGatewayInvalidBatch();
+            uint256 destination = m.destinationChainId();
+            if (destination != block.chainid) revert AccordGatewayWrongDestination(destination, block.chainid);
+            ids[i] = m.idOf();
+        }
+    }
+
+    /// @dev Delivers one message of a verified batch unless it expired or was processed.
+    function _deliverInBatch(bytes calldata m, bytes32 id, uint256 gasLimit) private {
+        if (_isExpired(m.expiry())) return;
+        (bytes32 key, uint256 bit) = AccordMessageCodec.replaySlot(m.originChainId(), m.originGateway(), m.nonce());
+        uint256 word = _replayWords[key];
+        if (word & bit != 0) return;
+        _replayWords[key] = word | bit;
+        _dispatchToRecipient(m, id, gasLimit);
+    }
+
+    function _checkNotExpired(bytes calldata m, bytes32 id) private view {
+        uint64 expiry = m.expiry();
+        if (_isExpired(expiry)) revert AccordGatewayMessageExpired(id, expiry);
     }
 
     /// @dev Checks `signatures` (65-byte each, strictly ascending signers, all in `set`, at
@@ -497,13 +516,13 @@ contract AccordGateway is IAccordGateway, EIP712, Ownable2Step, ReentrancyGuardT
     /// @dev For `markExpired` of an unseen message: route, replay bit unset, attestation valid;
     /// sets the replay bit so the nonce can never be delivered.
     function _consumeAttested(
-        Message calldata m,
+        bytes calldata m,
         bytes32 id,
         bytes32[] calldata batchIds,
         bytes calldata signatures
     ) private {
         (bytes memory set, uint256 threshold) = _checkRoute(m);
-        (bytes32 key, uint256 bit) = AccordMessageCodec.replaySlot(m.originChainId, m.originGateway, m.nonce);
+        (bytes32 key, uint256 bit) = AccordMessageCodec.replaySlot(m.originChainId(), m.originGateway(), m.nonce());
         uint256 word = _replayWords[key];
         if (word & bit != 0) revert AccordGatewayAlreadyProcessed(id);
         _verifyAttested(m, set, threshold, id, batchIds, signatures);
@@ -513,7 +532,7 @@ contract AccordGateway is IAccordGateway, EIP712, Ownable2Step, ReentrancyGuardT
     /// @dev Verifies an `Attestation` of `id` (no `batchIds`) or a `BatchAttestation` of `batchIds`
     /// containing `id`.
     function _verifyAttested(
-        Message calldata m,
+        bytes calldata m,
         bytes memory set,
         uint256 threshold,
         bytes32 id,
@@ -527,30 +546,27 @@ contract AccordGateway is IAccordGateway, EIP712, Ownable2Step, ReentrancyGuardT
             one[0] = id;
             signed = AccordMessageCodec.checkSubset(one, batchIds);
         }
-        bytes32 digest = AccordMessageCodec.digest(m.originChainId, m.originGateway, signed, batch);
-        _verify(m.originChainId, set, threshold, digest, signatures);
+        uint256 origin = m.originChainId();
+        bytes32 digest = AccordMessageCodec.digest(origin, m.originGateway(), signed, batch);
+        _verify(origin, set, threshold, digest, signatures);
     }
 
     /// @dev A failed message may be retried (or expired) while its origin gateway is trusted and
     /// `setCode` (the set that attested it) is still the origin's set, or with `signatures`, a
     /// fresh `Attestation` of `id` by the current set (then recorded as the attesting set).
     function _checkStillAttested(
-        Message calldata m,
+        bytes calldata m,
         bytes32 id,
         address setCode,
         bytes calldata signatures
     ) private {
         (bytes memory set, uint256 threshold) = _checkRoute(m);
-        address current = _origins[m.originChainId].setCode;
+        uint256 origin = m.originChainId();
+        address current = _origins[origin].setCode;
         if (current == setCode) return;
         if (signatures.length == 0) revert AccordGatewayStaleAttestation(id);
-        _verify(
-            m.originChainId,
-            set,
-            threshold,
-            AccordMessageCodec.digest(m.originChainId, m.originGateway, id, false),
-            signatures
-        );
+        bytes32 digest = AccordMessageCodec.digest(origin, m.originGateway(), id, false);
+        _verify(origin, set, threshold, digest, signatures);
         _records[id].setCode = current;
     }
 
@@ -562,8 +578,8 @@ contract AccordGateway is IAccordGateway, EIP712, Ownable2Step, ReentrancyGuardT
 
     /// @dev Calls the recipient with the larger of `minGas` and the message's own gas limit (or
     /// reverts if that much cannot be forwarded); records a failure or emits the delivery.
-    function _dispatchToRecipient(Message calldata m, bytes32 id, uint256 minGas) private {
-        uint256 gasLimit = m.gasLimit;
+    function _dispatchToRecipient(bytes calldata m, bytes32 id, uint256 minGas) private {
+        uint256 gasLimit = m.gasLimit();
         if (minGas > gasLimit) {
             if (minGas > MAX_GAS_LIMIT) revert AccordGatewayInvalidGasLimit(minGas);
             gasLimit = minGas;
@@ -572,15 +588,37 @@ contract AccordGateway is IAccordGateway, EIP712, Ownable2Step, ReentrancyGuardT
         assembly ("memory-safe") {
             freeMemory := mload(0x40)
         }
-        bytes memory sender = AccordInterop.formatEvm(m.originChainId, m.sender);
-        bytes calldata payload = m.payload;
-        address to = m.recipient;
+        (uint256 ptr, uint256 size) = _receiveCall(m, id);
+        address to = m.recipient();
+        // 63/64 rule, checked after the calldata is in memory (its expansion is paid): the callee
+        // really gets `gasLimit`, so a relayer cannot make a message fail by starving it.
+        _requireGas(gasLimit);
+        bool ok;
         bytes4 selector = IERC7786Recipient.receiveMessage.selector;
-        uint256 ptr;
-        uint256 size;
         assembly ("memory-safe") {
-            // abi.encodeCall(receiveMessage, (id, sender, payload)) built in place (allocated):
-            // selector | id | 0x60 | 0xc0 | sender (len + 2 words, len <= 58) | payload (len + data)
+            // return data is not copied beyond one word: no return-bomb
+            ok := call(gasLimit, to, 0, ptr, size, 0x00, 0x20)
+            ok := and(ok, and(gt(returndatasize(), 0x1f), eq(shr(224, mload(0x00)), shr(224, selector))))
+        }
+        if (ok) {
+            emit MessageDelivered(id);
+        } else {
+            _recordFailure(id, m.originChainId());
+        }
+        // nothing allocated here outlives this call: release it so batches do not grow memory
+        assembly ("memory-safe") {
+            mstore(0x40, freeMemory)
+        }
+    }
+
+    /// @dev `abi.encodeCall(receiveMessage, (id, ERC-7930 sender, payload))` of message `m`,
+    /// built in place in (allocated) memory: selector | id | 0x60 | 0xc0 | sender (len + 2
+    /// words, len <= 58) | payload (len + padded data).
+    function _receiveCall(bytes calldata m, bytes32 id) private pure returns (uint256 ptr, uint256 size) {
+        bytes memory sender = AccordInterop.formatEvm(m.originChainId(), m.sender());
+        bytes calldata payload = m.payload();
+        bytes4 selector = IERC7786Recipient.receiveMessage.selector;
+        assembly ("memory-safe") {
             ptr := mload(0x40)
             mstore(ptr, selector)
             mstore(add(ptr, 0x04), id)
@@ -595,24 +633,6 @@ contract AccordGateway is IAccordGateway, EIP712, Ownable2Step, ReentrancyGuardT
             calldatacopy(add(ptr, 0xe4), payload.offset, payload.length)
             size := add(0xe4, padded)
             mstore(0x40, add(ptr, add(size, 0x1c))) // 32-byte aligned end
-        }
-        // 63/64 rule, checked after the calldata is in memory (its expansion is paid): the callee
-        // really gets `gasLimit`, so a relayer cannot make a message fail by starving it.
-        _requireGas(gasLimit);
-        bool ok;
-        assembly ("memory-safe") {
-            // return data is not copied beyond one word: no return-bomb
-            ok := call(gasLimit, to, 0, ptr, size, 0x00, 0x20)
-            ok := and(ok, and(gt(returndatasize(), 0x1f), eq(shr(224, mload(0x00)), shr(224, selector))))
-        }
-        if (ok) {
-            emit MessageDelivered(id);
-        } else {
-            _recordFailure(id, m.originChainId);
-        }
-        // nothing allocated here outlives this call: release it so batches do not grow memory
-        assembly ("memory-safe") {
-            mstore(0x40, freeMemory)
         }
     }
 

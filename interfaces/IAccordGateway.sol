@@ -7,12 +7,14 @@ import {IERC7786GatewaySource, IERC7786Recipient} from "@openzeppelin/contracts/
 /// @notice Accord's ERC-7786 gateway: a source gateway (`sendMessage`) and, on the destination,
 /// a validator-set verifier that delivers to `IERC7786Recipient.receiveMessage`.
 ///
-/// Message id (computed identically on both chains and in `accord/messages.py`):
+/// Encoded message (what `deliver` and friends take) and its id, computed identically on both
+/// chains and in `accord/messages.py` (`Message.encode`, `message_id`):
 /// ```
-/// id = keccak256(abi.encodePacked(
+/// message = abi.encodePacked(
 ///        uint256 originChainId, address originGateway, uint64 nonce, address sender,
 ///        uint256 destinationChainId, address recipient, uint64 expiry, uint64 gasLimit,
-///        bytes payload))
+///        bytes payload)                      // fixed fields: 148 bytes, then the payload
+/// id = keccak256(message)
 /// ```
 /// `expiry` is always part of the preimage; 0 means "no expiry". `gasLimit` is the gas the
 /// recipient call gets, fixed by the sender (ERC-7985 attribute `minGasLimit(uint256)`,
@@ -64,19 +66,6 @@ interface IAccordGateway is IERC7786GatewaySource, IERC7786Recipient {
         Cancelled
     }
 
-    /// @notice Every field the message id commits to.
-    struct Message {
-        uint256 originChainId;
-        address originGateway;
-        uint64 nonce;
-        address sender;
-        uint256 destinationChainId;
-        address recipient;
-        uint64 expiry;
-        uint64 gasLimit;
-        bytes payload;
-    }
-
     /// @notice Per origin chain, one storage slot: the code contract holding the trusted
     /// gateway and the sorted validator set (see AccordOriginSet), the signature threshold and
     /// the number of validators.
@@ -98,6 +87,8 @@ interface IAccordGateway is IERC7786GatewaySource, IERC7786Recipient {
     // ---------------------------------------------------------------- errors
     /// @notice `sendMessage` was given `value` wei; the gateway carries no value.
     error AccordGatewayValueNotSupported(uint256 value);
+    /// @notice An encoded message is `length` bytes, shorter than its 148 bytes of fixed fields.
+    error AccordGatewayInvalidMessage(uint256 length);
     /// @notice The recipient is not exactly an ERC-7930 v1 EIP-155 address with a 1..32-byte
     /// chain reference and a 20-byte non-zero address (no trailing bytes).
     error AccordGatewayInvalidRecipient(bytes recipient);
@@ -204,7 +195,7 @@ interface IAccordGateway is IERC7786GatewaySource, IERC7786Recipient {
     /// @notice Verifies `signatures` (an `Attestation` of the message id) and delivers `message`,
     /// calling the recipient with the larger of `gasLimit` and the message's own `gasLimit`
     /// (pass 0 for exactly the message's). A recipient failure is recorded, not reverted.
-    function deliver(Message calldata message, bytes calldata signatures, uint256 gasLimit) external;
+    function deliver(bytes calldata message, bytes calldata signatures, uint256 gasLimit) external;
 
     /// @notice Verifies one `BatchAttestation` and delivers `messages` (same origin), each with
     /// at least its own gas limit (`gasLimit` as in `deliver`). With `batchIds` empty the signed
@@ -212,7 +203,7 @@ interface IAccordGateway is IERC7786GatewaySource, IERC7786Recipient {
     /// it is `batchIds` and `messages` must be a subsequence of it (a partial delivery).
     /// Messages already processed or expired are skipped.
     function deliverBatch(
-        Message[] calldata messages,
+        bytes[] calldata messages,
         bytes32[] calldata batchIds,
         bytes calldata signatures,
         uint256 gasLimit
@@ -222,7 +213,7 @@ interface IAccordGateway is IERC7786GatewaySource, IERC7786Recipient {
     /// `deliver`); it succeeds at most once. Its origin gateway must still be trusted, and
     /// either the set that attested it is still the origin's set (`signatures` empty) or
     /// `signatures` are a fresh `Attestation` of its id by the current set.
-    function retry(Message calldata message, bytes calldata signatures, uint256 gasLimit) external;
+    function retry(bytes calldata message, bytes calldata signatures, uint256 gasLimit) external;
 
     /// @notice Admin: cancels failed message `id` (e.g. attested by a set since found
     /// compromised): it can no longer be retried or expired.
@@ -232,7 +223,7 @@ interface IAccordGateway is IERC7786GatewaySource, IERC7786Recipient {
     /// it failed). Unless it has a failure record attested by the current set, it must be
     /// attested (`batchIds` empty: `Attestation`, else the `BatchAttestation` of `batchIds`).
     /// Sends an expiry notice back.
-    function markExpired(Message calldata message, bytes32[] calldata batchIds, bytes calldata signatures)
+    function markExpired(bytes calldata message, bytes32[] calldata batchIds, bytes calldata signatures)
         external
         returns (bytes32 noticeId);
 
@@ -244,8 +235,8 @@ interface IAccordGateway is IERC7786GatewaySource, IERC7786Recipient {
         view
         returns (MessageStatus status, bytes32 reasonHash, uint32 attempts);
 
-    /// @notice Computes the message id of `message`.
-    function messageId(Message calldata message) external pure returns (bytes32);
+    /// @notice The id of encoded `message` (reverts `AccordGatewayInvalidMessage` if too short).
+    function messageId(bytes calldata message) external pure returns (bytes32);
 
     /// @notice The EIP-712 digest validators sign for `id` (or a batch `root` with `batch`).
     function attestationDigest(uint256 originChainId, address originGateway, bytes32 idOrRoot, bool batch)

@@ -19,83 +19,149 @@ library AccordMessageCodec {
     /// @dev Bytes of the id preimage before the payload.
     uint256 internal constant HEADER_LENGTH = 0x94;
 
-    /// @notice The message id of `m` (see {IAccordGateway}). {idOfSent} and {idOfNotice} share
-    /// its preimage writers ({_writeOrigin}, {_writeDestination}): one layout, one place.
-    function idOf(IAccordGateway.Message calldata m) internal pure returns (bytes32 id) {
-        uint256 ptr = _writeOrigin(m.originChainId, m.originGateway, m.nonce, m.sender);
-        _writeDestination(ptr, m.destinationChainId, m.recipient, m.expiry, m.gasLimit);
-        bytes calldata payload = m.payload;
+    /// @notice Reverts unless `m` holds at least the fixed fields (a payload may be empty).
+    function checkLength(bytes calldata m) internal pure {
+        if (m.length < HEADER_LENGTH) revert IAccordGateway.AccordGatewayInvalidMessage(m.length);
+    }
+
+    /// @notice The message id of the encoded message `m` (see {IAccordGateway}): keccak256 of
+    /// its bytes, which are the preimage {idOfSent} and {idOfNotice} write (one layout: the
+    /// writers below).
+    function idOf(bytes calldata m) internal pure returns (bytes32 id) {
         assembly ("memory-safe") {
-            calldatacopy(add(ptr, HEADER_LENGTH), payload.offset, payload.length)
-            id := keccak256(ptr, add(HEADER_LENGTH, payload.length))
+            let ptr := mload(0x40)
+            calldatacopy(ptr, m.offset, m.length)
+            id := keccak256(ptr, m.length)
         }
+    }
+
+    // Field readers of an encoded message; callers check the length first (checkLength).
+    /// @notice `originChainId` of encoded message `m`.
+    function originChainId(bytes calldata m) internal pure returns (uint256 v) {
+        assembly ("memory-safe") {
+            v := calldataload(m.offset)
+        }
+    }
+
+    /// @notice `originGateway` of encoded message `m`.
+    function originGateway(bytes calldata m) internal pure returns (address v) {
+        assembly ("memory-safe") {
+            v := shr(96, calldataload(add(m.offset, 0x20)))
+        }
+    }
+
+    /// @notice `nonce` of encoded message `m`.
+    function nonce(bytes calldata m) internal pure returns (uint64 v) {
+        assembly ("memory-safe") {
+            v := shr(192, calldataload(add(m.offset, 0x34)))
+        }
+    }
+
+    /// @notice `sender` of encoded message `m`.
+    function sender(bytes calldata m) internal pure returns (address v) {
+        assembly ("memory-safe") {
+            v := shr(96, calldataload(add(m.offset, 0x3c)))
+        }
+    }
+
+    /// @notice `destinationChainId` of encoded message `m`.
+    function destinationChainId(bytes calldata m) internal pure returns (uint256 v) {
+        assembly ("memory-safe") {
+            v := calldataload(add(m.offset, 0x50))
+        }
+    }
+
+    /// @notice `recipient` of encoded message `m`.
+    function recipient(bytes calldata m) internal pure returns (address v) {
+        assembly ("memory-safe") {
+            v := shr(96, calldataload(add(m.offset, 0x70)))
+        }
+    }
+
+    /// @notice `expiry` of encoded message `m` (0: none).
+    function expiry(bytes calldata m) internal pure returns (uint64 v) {
+        assembly ("memory-safe") {
+            v := shr(192, calldataload(add(m.offset, 0x84)))
+        }
+    }
+
+    /// @notice `gasLimit` of encoded message `m`: the recipient call's gas.
+    function gasLimit(bytes calldata m) internal pure returns (uint64 v) {
+        assembly ("memory-safe") {
+            v := shr(192, calldataload(add(m.offset, 0x8c)))
+        }
+    }
+
+    /// @notice `payload` of encoded message `m`.
+    function payload(bytes calldata m) internal pure returns (bytes calldata) {
+        return m[HEADER_LENGTH:];
     }
 
     /// @notice The id of a message `msg.sender` sends now through this gateway (`address(this)`
     /// on `block.chainid`).
     function idOfSent(
-        uint64 nonce,
-        uint256 destinationChainId,
-        address recipient,
-        uint64 expiry,
-        uint64 gasLimit,
-        bytes calldata payload
+        uint64 nonce_,
+        uint256 destination,
+        address to,
+        uint64 expiry_,
+        uint64 gasLimit_,
+        bytes calldata data
     ) internal view returns (bytes32 id) {
-        uint256 ptr = _writeOrigin(block.chainid, address(this), nonce, msg.sender);
-        _writeDestination(ptr, destinationChainId, recipient, expiry, gasLimit);
+        uint256 ptr = _writeOrigin(block.chainid, address(this), nonce_, msg.sender);
+        _writeDestination(ptr, destination, to, expiry_, gasLimit_);
         assembly ("memory-safe") {
-            calldatacopy(add(ptr, HEADER_LENGTH), payload.offset, payload.length)
-            id := keccak256(ptr, add(HEADER_LENGTH, payload.length))
+            calldatacopy(add(ptr, HEADER_LENGTH), data.offset, data.length)
+            id := keccak256(ptr, add(HEADER_LENGTH, data.length))
         }
     }
 
     /// @notice The id of an expiry notice this gateway sends (sender: the gateway itself, no
     /// expiry, memory payload).
     function idOfNotice(
-        uint64 nonce,
-        uint256 destinationChainId,
-        address recipient,
-        uint64 gasLimit,
-        bytes memory payload
+        uint64 nonce_,
+        uint256 destination,
+        address to,
+        uint64 gasLimit_,
+        bytes memory data
     ) internal view returns (bytes32 id) {
-        uint256 ptr = _writeOrigin(block.chainid, address(this), nonce, address(this));
-        _writeDestination(ptr, destinationChainId, recipient, 0, gasLimit);
+        uint256 ptr = _writeOrigin(block.chainid, address(this), nonce_, address(this));
+        _writeDestination(ptr, destination, to, 0, gasLimit_);
         assembly ("memory-safe") {
-            mcopy(add(ptr, HEADER_LENGTH), add(payload, 0x20), mload(payload))
-            id := keccak256(ptr, add(HEADER_LENGTH, mload(payload)))
+            mcopy(add(ptr, HEADER_LENGTH), add(data, 0x20), mload(data))
+            id := keccak256(ptr, add(HEADER_LENGTH, mload(data)))
         }
     }
 
     /// @dev Packs (originChainId 32, originGateway 20, nonce 8, sender 20) at free memory (not
     /// allocated: the id is hashed before anything else allocates); returns where.
     function _writeOrigin(
-        uint256 originChainId,
-        address originGateway,
-        uint64 nonce,
-        address sender
+        uint256 originChain,
+        address gateway,
+        uint64 nonce_,
+        address from
     ) private pure returns (uint256 ptr) {
         assembly ("memory-safe") {
             ptr := mload(0x40)
-            mstore(ptr, originChainId)
-            mstore(add(ptr, 0x20), shl(96, originGateway))
-            mstore(add(ptr, 0x34), shl(192, nonce))
-            mstore(add(ptr, 0x3c), shl(96, sender))
+            mstore(ptr, originChain)
+            mstore(add(ptr, 0x20), shl(96, gateway))
+            mstore(add(ptr, 0x34), shl(192, nonce_))
+            mstore(add(ptr, 0x3c), shl(96, from))
         }
     }
 
     /// @dev Packs (destinationChainId 32, recipient 20, expiry 8, gasLimit 8) after the origin part.
     function _writeDestination(
         uint256 ptr,
-        uint256 destinationChainId,
-        address recipient,
-        uint64 expiry,
-        uint64 gasLimit
+        uint256 destination,
+        address to,
+        uint64 expiry_,
+        uint64 gasLimit_
     ) private pure {
         assembly ("memory-safe") {
-            mstore(add(ptr, 0x50), destinationChainId)
-            mstore(add(ptr, 0x70), shl(96, recipient))
-            mstore(add(ptr, 0x84), shl(192, expiry))
-            mstore(add(ptr, 0x8c), shl(192, gasLimit))
+            mstore(add(ptr, 0x50), destination)
+            mstore(add(ptr, 0x70), shl(96, to))
+            mstore(add(ptr, 0x84), shl(192, expiry_))
+            mstore(add(ptr, 0x8c), shl(192, gasLimit_))
         }
     }
 

@@ -68,7 +68,7 @@ def test_relayer_offering_no_gas_still_gives_the_recipient_the_senders_gas(
     try:
         m = make_message(recipient, nonce=9_001)
         assert m.gas_limit == DEFAULT_GAS_LIMIT
-        tx = dst.deliver(m.as_tuple(), sign(m), 0, sender=relayer)
+        tx = dst.deliver(m.encode(), sign(m), 0, sender=relayer)
         assert [bytes(e.id) for e in tx.decode_logs(dst.MessageDelivered)] == [m.id]
         assert _status(dst, m) == DELIVERED
     finally:
@@ -80,9 +80,9 @@ def test_relayer_starving_the_transaction_reverts_instead_of_parking_the_message
         dst, recipient, make_message, sign, relayer):
     m = make_message(recipient, nonce=9_002, gas_limit=1_000_000)
     with ape.reverts(dst.AccordGatewayInsufficientGas, gasLimit=1_000_000):
-        dst.deliver(m.as_tuple(), sign(m), 0, sender=relayer, gas=400_000)
+        dst.deliver(m.encode(), sign(m), 0, sender=relayer, gas=400_000)
     assert _status(dst, m) == UNKNOWN  # nothing recorded: an honest relayer delivers it later
-    dst.deliver(m.as_tuple(), sign(m), 0, sender=relayer)
+    dst.deliver(m.encode(), sign(m), 0, sender=relayer)
     assert _status(dst, m) == DELIVERED
 
 
@@ -92,7 +92,7 @@ def test_relayer_lowering_the_messages_gas_breaks_its_attestation(
     m = make_message(recipient, nonce=9_003)
     starved = replace(m, gas_limit=1)  # another id: the validators never signed it
     with ape.reverts(dst.AccordGatewaySignerNotValidator):
-        dst.deliver(starved.as_tuple(), sign(m), 0, sender=relayer)
+        dst.deliver(starved.encode(), sign(m), 0, sender=relayer)
     assert _status(dst, m) == UNKNOWN and _status(dst, starved) == UNKNOWN
 
 
@@ -103,7 +103,7 @@ def test_batch_gives_every_message_its_own_gas_whatever_the_relayer_offers(
         r.setMinGas(150_000, sender=relayer)
     try:
         msgs = [make_message(r, nonce=9_010 + i) for i, r in enumerate(recipients)]
-        tx = dst.deliverBatch([m.as_tuple() for m in msgs], [], sign_batch(msgs), 0,
+        tx = dst.deliverBatch([m.encode() for m in msgs], [], sign_batch(msgs), 0,
                               sender=relayer)
         assert len(tx.decode_logs(dst.MessageDelivered)) == 3
         assert not tx.decode_logs(dst.MessageFailed)
@@ -146,10 +146,10 @@ def test_retry_offering_more_than_max_gas_reverts(dst, recipient, make_message, 
                                                    user):
     recipient.setMode(1, sender=relayer)
     m = make_message(recipient, nonce=9_020)
-    dst.deliver(m.as_tuple(), sign(m), 0, sender=relayer)
+    dst.deliver(m.encode(), sign(m), 0, sender=relayer)
     recipient.setMode(0, sender=relayer)
     with ape.reverts(dst.AccordGatewayInvalidGasLimit, gasLimit=MAX_GAS_LIMIT + 1):
-        dst.retry(m.as_tuple(), b"", MAX_GAS_LIMIT + 1, sender=user)
+        dst.retry(m.encode(), b"", MAX_GAS_LIMIT + 1, sender=user)
     assert _status(dst, m) == FAILED
 
 
@@ -161,7 +161,7 @@ def parked(pair, project, admin, make_message, sign, relayer) -> tuple[Any, Any,
     target = project.MockRecipient.deploy(sender=admin)
     target.setMode(1, sender=admin)
     m = make_message(target, nonce=1, origin_gateway=pair[0].address)
-    dst.deliver(m.as_tuple(), sign(m), 0, sender=relayer)
+    dst.deliver(m.encode(), sign(m), 0, sender=relayer)
     assert _status(dst, m) == FAILED
     target.setMode(0, sender=admin)  # it would now accept: a retry would execute it
     return dst, target, m
@@ -173,15 +173,15 @@ def test_retry_after_the_admin_rotated_the_validator_set_needs_the_new_set(
     dst, target, m = parked
     dst.setValidatorSet(chain_id, [v.address for v in new_set], 2, sender=admin)
     with ape.reverts(dst.AccordGatewayStaleAttestation, id=m.id):
-        dst.retry(m.as_tuple(), b"", 0, sender=user)
+        dst.retry(m.encode(), b"", 0, sender=user)
     with ape.reverts(dst.AccordGatewaySignerNotValidator):  # the old (compromised) keys
-        dst.retry(m.as_tuple(), _signed_by(validators[:2], m), 0, sender=user)
+        dst.retry(m.encode(), _signed_by(validators[:2], m), 0, sender=user)
     assert _status(dst, m) == FAILED and target.received() == 0
     # the current set re-attests it: now it may run, exactly once
-    dst.retry(m.as_tuple(), _signed_by(new_set[:2], m), 0, sender=user)
+    dst.retry(m.encode(), _signed_by(new_set[:2], m), 0, sender=user)
     assert _status(dst, m) == DELIVERED and target.received() == 1
     with ape.reverts(dst.AccordGatewayInvalidStatus, id=m.id, status=DELIVERED):
-        dst.retry(m.as_tuple(), _signed_by(new_set[:2], m), 0, sender=user)
+        dst.retry(m.encode(), _signed_by(new_set[:2], m), 0, sender=user)
 
 
 @pytest.mark.covers("AccordGateway.retry", "wrong_caller")
@@ -190,13 +190,13 @@ def test_retry_after_the_admin_untrusted_the_origin_gateway_reverts(parked, admi
     dst, target, m = parked
     dst.setTrustedGateway(chain_id, "0x" + "00" * 20, sender=admin)
     with ape.reverts(dst.AccordGatewayUntrustedOrigin):
-        dst.retry(m.as_tuple(), b"", 0, sender=user)
+        dst.retry(m.encode(), b"", 0, sender=user)
     assert _status(dst, m) == FAILED and target.received() == 0
 
 
 def test_retry_under_an_unchanged_set_needs_no_signatures(parked, user):
     dst, target, m = parked
-    dst.retry(m.as_tuple(), b"", 0, sender=user)
+    dst.retry(m.encode(), b"", 0, sender=user)
     assert _status(dst, m) == DELIVERED and target.received() == 1
 
 
@@ -207,7 +207,7 @@ def test_admin_cancels_a_failed_message_and_it_can_never_run(parked, admin, user
     assert [bytes(e.id) for e in tx.decode_logs(dst.MessageCancelled)] == [m.id]
     assert _status(dst, m) == CANCELLED
     with ape.reverts(dst.AccordGatewayInvalidStatus, id=m.id, status=CANCELLED):
-        dst.retry(m.as_tuple(), b"", 0, sender=user)
+        dst.retry(m.encode(), b"", 0, sender=user)
     with ape.reverts(dst.AccordGatewayInvalidStatus, id=m.id, status=CANCELLED):
         dst.cancelFailed(m.id, sender=admin)
     assert target.received() == 0
@@ -227,7 +227,7 @@ def test_cancel_of_an_unknown_or_delivered_message_reverts(dst, recipient, make_
     m = make_message(recipient, nonce=9_030)
     with ape.reverts(dst.AccordGatewayInvalidStatus, id=m.id, status=UNKNOWN):
         dst.cancelFailed(m.id, sender=admin)
-    dst.deliver(m.as_tuple(), sign(m), 0, sender=relayer)
+    dst.deliver(m.encode(), sign(m), 0, sender=relayer)
     with ape.reverts(dst.AccordGatewayInvalidStatus, id=m.id, status=UNKNOWN):
         dst.cancelFailed(m.id, sender=admin)  # delivered first time: no record to cancel
 
@@ -240,12 +240,12 @@ def test_expiring_a_failed_message_after_a_rotation_needs_the_new_set(
     target.setMode(1, sender=admin)
     expiry = chain.pending_timestamp + 60
     m = make_message(target, nonce=2, expiry=expiry, origin_gateway=src.address)
-    dst.deliver(m.as_tuple(), sign(m), 0, sender=relayer)
+    dst.deliver(m.encode(), sign(m), 0, sender=relayer)
     dst.setValidatorSet(chain_id, [v.address for v in new_set], 2, sender=admin)
     chain.pending_timestamp = expiry + 1
     with ape.reverts(dst.AccordGatewayStaleAttestation, id=m.id):
-        dst.markExpired(m.as_tuple(), [], b"", sender=user)
-    dst.markExpired(m.as_tuple(), [], _signed_by(new_set[:2], m), sender=user)
+        dst.markExpired(m.encode(), [], b"", sender=user)
+    dst.markExpired(m.encode(), [], _signed_by(new_set[:2], m), sender=user)
     assert _status(dst, m) == EXPIRED
 
 
@@ -265,7 +265,7 @@ def expired_notice(pair, project, admin, interop, recipient, chain, sign, user, 
                                                     expiry_attribute(expiry)], sender=user)
         [m] = sent_messages(src, tx)
         chain.pending_timestamp = expiry + 1
-        tx = dst.markExpired(m.as_tuple(), [], sign(m), sender=user)
+        tx = dst.markExpired(m.encode(), [], sign(m), sender=user)
         [notice] = sent_messages(dst, tx)
         return src, app, m, notice
 
@@ -276,7 +276,7 @@ def test_expiry_notice_fixes_enough_gas_for_the_hooks_whole_budget(expired_notic
                                                                    relayer):
     src, app, m, notice = expired_notice(hook_min_gas=HOOK_GAS - 5_000)
     assert src.EXPIRY_HOOK_GAS() == HOOK_GAS and notice.gas_limit > HOOK_GAS
-    tx = src.deliver(notice.as_tuple(), sign(notice), 0, sender=relayer)
+    tx = src.deliver(notice.encode(), sign(notice), 0, sender=relayer)
     assert app.expired(m.id) and src.expiredOnDestination(m.id)
     assert not tx.decode_logs(src.ExpiryHookFailed)
 
@@ -287,16 +287,16 @@ def test_relayer_starving_the_expiry_hook_reverts_and_the_notice_stays_deliverab
     src, app, m, notice = expired_notice(hook_min_gas=HOOK_GAS - 5_000)
     # just enough for the notice's own bookkeeping, not for the hook: the whole tx reverts
     with ape.reverts(src.AccordGatewayInsufficientGas):
-        src.deliver(notice.as_tuple(), sign(notice), 0, sender=relayer, gas=150_000)
+        src.deliver(notice.encode(), sign(notice), 0, sender=relayer, gas=150_000)
     assert _status(src, notice) == UNKNOWN and not src.expiredOnDestination(m.id)
-    src.deliver(notice.as_tuple(), sign(notice), 0, sender=relayer)
+    src.deliver(notice.encode(), sign(notice), 0, sender=relayer)
     assert app.expired(m.id) and src.expiredOnDestination(m.id)
 
 
 def test_a_reverting_hook_is_reported_and_the_expiry_is_still_recorded(expired_notice, sign,
                                                                        relayer):
     src, app, m, notice = expired_notice(hook_reverts=True)
-    tx = src.deliver(notice.as_tuple(), sign(notice), 0, sender=relayer)
+    tx = src.deliver(notice.encode(), sign(notice), 0, sender=relayer)
     [failed] = tx.decode_logs(src.ExpiryHookFailed)
     assert (bytes(failed.id), failed.sender) == (m.id, app.address)
     assert src.expiredOnDestination(m.id) and not app.expired(m.id)

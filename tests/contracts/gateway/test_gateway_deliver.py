@@ -22,7 +22,7 @@ def test_deliver_calls_recipient_with_id_and_interop_sender(dst, src, recipient,
                                                             sign, relayer, user, chain_id):
     m = make_message(recipient, b"payload", nonce=7)
     assert _status(dst, m)[0] == UNKNOWN
-    tx = dst.deliver(m.as_tuple(), sign(m), GAS_LIMIT, sender=relayer)
+    tx = dst.deliver(m.encode(), sign(m), GAS_LIMIT, sender=relayer)
     assert [bytes(e.id) for e in tx.decode_logs(dst.MessageDelivered)] == [m.id]
     gateway, rid, sender, payload = recipient.last()
     assert gateway == dst.address
@@ -30,7 +30,7 @@ def test_deliver_calls_recipient_with_id_and_interop_sender(dst, src, recipient,
     assert bytes(sender) == encode_interop_address(chain_id, user.address)
     assert bytes(payload) == b"payload"
     assert _status(dst, m)[0] == DELIVERED
-    assert dst.messageId(m.as_tuple()) == m.id
+    assert dst.messageId(m.encode()) == m.id
 
 
 def test_contract_digest_matches_python(dst, src, make_message, chain_id):
@@ -44,26 +44,26 @@ def test_contract_digest_matches_python(dst, src, make_message, chain_id):
 def test_deliver_accepts_all_three_signatures(dst, recipient, make_message, sign, relayer,
                                               validators):
     m = make_message(recipient, nonce=8)
-    dst.deliver(m.as_tuple(), sign(m, signers=validators), GAS_LIMIT, sender=relayer)
+    dst.deliver(m.encode(), sign(m, signers=validators), GAS_LIMIT, sender=relayer)
     assert _status(dst, m)[0] == DELIVERED
 
 
 @pytest.mark.covers("AccordGateway.deliver", "replay")
 def test_deliver_reverts_on_replay(dst, recipient, make_message, sign, relayer):
     m = make_message(recipient, nonce=9)
-    dst.deliver(m.as_tuple(), sign(m), GAS_LIMIT, sender=relayer)
+    dst.deliver(m.encode(), sign(m), GAS_LIMIT, sender=relayer)
     with ape.reverts(dst.AccordGatewayAlreadyProcessed, id=m.id):
-        dst.deliver(m.as_tuple(), sign(m), GAS_LIMIT, sender=relayer)
+        dst.deliver(m.encode(), sign(m), GAS_LIMIT, sender=relayer)
 
 
 @pytest.mark.covers("AccordGateway.deliver", "replay")
 def test_deliver_reverts_on_other_message_reusing_a_delivered_nonce(dst, recipient, make_message,
                                                                     sign, relayer):
     m = make_message(recipient, b"one", nonce=10)
-    dst.deliver(m.as_tuple(), sign(m), GAS_LIMIT, sender=relayer)
+    dst.deliver(m.encode(), sign(m), GAS_LIMIT, sender=relayer)
     twin = make_message(recipient, b"two", nonce=10)
     with ape.reverts(dst.AccordGatewayAlreadyProcessed, id=twin.id):
-        dst.deliver(twin.as_tuple(), sign(twin), GAS_LIMIT, sender=relayer)
+        dst.deliver(twin.encode(), sign(twin), GAS_LIMIT, sender=relayer)
 
 
 @pytest.mark.covers("AccordGateway.deliver", "bad_arguments")
@@ -72,7 +72,7 @@ def test_deliver_reverts_on_wrong_destination(dst, recipient, make_message, sign
     m = make_message(recipient, destination=chain_id + 1)
     with ape.reverts(dst.AccordGatewayWrongDestination, destinationChainId=chain_id + 1,
                      chainId=chain_id):
-        dst.deliver(m.as_tuple(), sign(m), GAS_LIMIT, sender=relayer)
+        dst.deliver(m.encode(), sign(m), GAS_LIMIT, sender=relayer)
 
 
 @pytest.mark.covers("AccordGateway.deliver", "bad_arguments")
@@ -81,7 +81,7 @@ def test_deliver_reverts_on_untrusted_origin_gateway(dst, recipient, make_messag
     m = make_message(recipient, origin_gateway=user.address)
     with ape.reverts(dst.AccordGatewayUntrustedOrigin, originChainId=chain_id,
                      gateway=user.address):
-        dst.deliver(m.as_tuple(), sign(m), GAS_LIMIT, sender=relayer)
+        dst.deliver(m.encode(), sign(m), GAS_LIMIT, sender=relayer)
 
 
 @pytest.mark.covers("AccordGateway.deliver", "bad_arguments")
@@ -90,7 +90,7 @@ def test_deliver_reverts_on_unconfigured_origin_chain(dst, src, recipient, make_
     m = make_message(recipient)
     m = type(m)(**{**m.__dict__, "origin_chain_id": 424242})
     with ape.reverts(dst.AccordGatewayUntrustedOrigin, originChainId=424242, gateway=src.address):
-        dst.deliver(m.as_tuple(), sign(m), GAS_LIMIT, sender=relayer)
+        dst.deliver(m.encode(), sign(m), GAS_LIMIT, sender=relayer)
 
 
 @pytest.mark.covers("AccordGateway.deliver", "wrong_caller")
@@ -100,7 +100,7 @@ def test_deliver_reverts_on_signature_by_non_validator(dst, recipient, make_mess
     sigs = sign(m, signers=[validators[0], outsider])
     with ape.reverts(dst.AccordGatewaySignerNotValidator, originChainId=chain_id,
                      signer=outsider.address):
-        dst.deliver(m.as_tuple(), sigs, GAS_LIMIT, sender=relayer)
+        dst.deliver(m.encode(), sigs, GAS_LIMIT, sender=relayer)
 
 
 @pytest.mark.covers("AccordGateway.deliver", "bad_arguments")
@@ -109,7 +109,7 @@ def test_deliver_reverts_on_signatures_over_another_message(dst, recipient, make
     m = make_message(recipient, b"real")
     forged = make_message(recipient, b"forged")
     with ape.reverts(dst.AccordGatewaySignerNotValidator):
-        dst.deliver(forged.as_tuple(), sign(m), GAS_LIMIT, sender=relayer)
+        dst.deliver(forged.encode(), sign(m), GAS_LIMIT, sender=relayer)
 
 
 @pytest.mark.covers("AccordGateway.deliver", "bad_arguments")
@@ -119,7 +119,7 @@ def test_deliver_reverts_on_signature_under_another_domain(dst, recipient, make_
     digest = attestation_digest(chain_id, user.address, m.id)  # wrong origin gateway
     sigs = b"".join(sign_digest(v, digest) for v in validators[:2])
     with ape.reverts(dst.AccordGatewaySignerNotValidator):
-        dst.deliver(m.as_tuple(), sigs, GAS_LIMIT, sender=relayer)
+        dst.deliver(m.encode(), sigs, GAS_LIMIT, sender=relayer)
 
 
 @pytest.mark.covers("AccordGateway.deliver", "bad_arguments")
@@ -127,9 +127,9 @@ def test_deliver_reverts_on_too_few_signatures(dst, recipient, make_message, sig
                                                validators):
     m = make_message(recipient)
     with ape.reverts(dst.AccordGatewayInsufficientSignatures, count=1, threshold=2):
-        dst.deliver(m.as_tuple(), sign(m, signers=validators[:1]), GAS_LIMIT, sender=relayer)
+        dst.deliver(m.encode(), sign(m, signers=validators[:1]), GAS_LIMIT, sender=relayer)
     with ape.reverts(dst.AccordGatewayInsufficientSignatures, count=0, threshold=2):
-        dst.deliver(m.as_tuple(), b"", GAS_LIMIT, sender=relayer)
+        dst.deliver(m.encode(), b"", GAS_LIMIT, sender=relayer)
 
 
 @pytest.mark.covers("AccordGateway.deliver", "bad_arguments")
@@ -138,7 +138,7 @@ def test_deliver_reverts_on_duplicated_signature(dst, recipient, make_message, s
     m = make_message(recipient)
     one = sign(m, signers=validators[:1])
     with ape.reverts(dst.AccordGatewayDuplicateSigner, signer=validators[0].address):
-        dst.deliver(m.as_tuple(), one + one, GAS_LIMIT, sender=relayer)
+        dst.deliver(m.encode(), one + one, GAS_LIMIT, sender=relayer)
 
 
 @pytest.mark.covers("AccordGateway.deliver", "bad_arguments")
@@ -148,7 +148,7 @@ def test_deliver_reverts_on_unsorted_signatures(dst, recipient, make_message, si
     sigs = sign(m, signers=[validators[1], validators[0]], ordered=False)
     with ape.reverts(dst.AccordGatewaySignersNotAscending, previous=validators[1].address,
                      signer=validators[0].address):
-        dst.deliver(m.as_tuple(), sigs, GAS_LIMIT, sender=relayer)
+        dst.deliver(m.encode(), sigs, GAS_LIMIT, sender=relayer)
 
 
 @pytest.mark.covers("AccordGateway.deliver", "bad_arguments")
@@ -156,16 +156,16 @@ def test_deliver_reverts_on_bad_signature_encoding(dst, recipient, make_message,
     m = make_message(recipient)
     sigs = sign(m)
     with ape.reverts(dst.AccordGatewayInvalidSignatureLength, length=len(sigs) - 1):
-        dst.deliver(m.as_tuple(), sigs[:-1], GAS_LIMIT, sender=relayer)
+        dst.deliver(m.encode(), sigs[:-1], GAS_LIMIT, sender=relayer)
     bad_v = sigs[:64] + b"\x05" + sigs[65:]
     with ape.reverts(dst.ECDSAInvalidSignature):
-        dst.deliver(m.as_tuple(), bad_v, GAS_LIMIT, sender=relayer)
+        dst.deliver(m.encode(), bad_v, GAS_LIMIT, sender=relayer)
     # a high-s (malleable) twin of a valid signature is rejected
     n = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
     r, s, v = sigs[:32], int.from_bytes(sigs[32:64], "big"), sigs[64]
     twin = r + (n - s).to_bytes(32, "big") + bytes([55 - v]) + sigs[65:]
     with ape.reverts(dst.ECDSAInvalidSignatureS):
-        dst.deliver(m.as_tuple(), twin, GAS_LIMIT, sender=relayer)
+        dst.deliver(m.encode(), twin, GAS_LIMIT, sender=relayer)
 
 
 @pytest.mark.covers("AccordGateway.deliver", "wrong_state")
@@ -174,12 +174,12 @@ def test_deliver_reverts_after_expiry(dst, recipient, make_message, sign, relaye
     m = make_message(recipient, expiry=expiry)
     chain.pending_timestamp = expiry + 1
     with ape.reverts(dst.AccordGatewayMessageExpired, id=m.id, expiry=expiry):
-        dst.deliver(m.as_tuple(), sign(m), GAS_LIMIT, sender=relayer)
+        dst.deliver(m.encode(), sign(m), GAS_LIMIT, sender=relayer)
 
 
 def test_deliver_before_expiry_succeeds(dst, recipient, make_message, sign, relayer, chain):
     m = make_message(recipient, nonce=11, expiry=chain.pending_timestamp + 100)
-    dst.deliver(m.as_tuple(), sign(m), GAS_LIMIT, sender=relayer)
+    dst.deliver(m.encode(), sign(m), GAS_LIMIT, sender=relayer)
     assert _status(dst, m)[0] == DELIVERED
 
 
@@ -189,7 +189,7 @@ def test_deliver_reverts_when_transaction_gas_cannot_cover_the_gas_limit(dst, re
                                                                          relayer):
     m = make_message(recipient, nonce=12)
     with ape.reverts(dst.AccordGatewayInsufficientGas, gasLimit=1_000_000):
-        dst.deliver(m.as_tuple(), sign(m), 1_000_000, sender=relayer, gas=600_000)
+        dst.deliver(m.encode(), sign(m), 1_000_000, sender=relayer, gas=600_000)
     assert _status(dst, m)[0] == UNKNOWN
 
 
@@ -206,8 +206,8 @@ def test_rotated_out_validators_can_no_longer_sign(dst, recipient, make_message,
     m = make_message(recipient, nonce=13)
     with ape.reverts(dst.AccordGatewaySignerNotValidator, originChainId=chain_id,
                      signer=validators[0].address):
-        dst.deliver(m.as_tuple(), sign(m), GAS_LIMIT, sender=relayer)
-    dst.deliver(m.as_tuple(), sign(m, signers=[validators[2], outsider]), GAS_LIMIT,
+        dst.deliver(m.encode(), sign(m), GAS_LIMIT, sender=relayer)
+    dst.deliver(m.encode(), sign(m, signers=[validators[2], outsider]), GAS_LIMIT,
                 sender=relayer)
 
 
@@ -261,7 +261,7 @@ def test_deliver_passes_payloads_of_any_length_intact(dst, recipient, make_messa
                                                       user, chain_id, size):
     payload = bytes((i * 7 + 1) % 256 for i in range(size))
     m = make_message(recipient, payload, nonce=600 + size)
-    dst.deliver(m.as_tuple(), sign(m), 1_000_000, sender=relayer)  # the mock stores the payload
+    dst.deliver(m.encode(), sign(m), 1_000_000, sender=relayer)  # the mock stores the payload
     _, rid, sender, got = recipient.last()
     assert (bytes(rid), bytes(sender), bytes(got)) == (
         m.id, encode_interop_address(chain_id, user.address), payload)
@@ -270,7 +270,7 @@ def test_deliver_passes_payloads_of_any_length_intact(dst, recipient, make_messa
 def test_deliver_accepts_non_adjacent_validators(dst, recipient, make_message, sign, relayer,
                                                  validators):
     m = make_message(recipient, nonce=14)
-    dst.deliver(m.as_tuple(), sign(m, signers=[validators[0], validators[2]]), GAS_LIMIT,
+    dst.deliver(m.encode(), sign(m, signers=[validators[0], validators[2]]), GAS_LIMIT,
                 sender=relayer)
     assert _status(dst, m)[0] == DELIVERED
 

@@ -29,12 +29,12 @@ def test_expired_message_is_marked_on_destination_and_proven_on_origin(
     [m] = sent_messages(src, tx)
     assert m.sender == app.address and m.expiry == expiry
     with ape.reverts(dst.AccordGatewayNotExpired, id=m.id, expiry=expiry):
-        dst.markExpired(m.as_tuple(), [], sign(m), sender=user)
+        dst.markExpired(m.encode(), [], sign(m), sender=user)
 
     chain.pending_timestamp = expiry + 1
     with ape.reverts(dst.AccordGatewayMessageExpired, id=m.id, expiry=expiry):
-        dst.deliver(m.as_tuple(), sign(m), GAS_LIMIT, sender=relayer)
-    tx = dst.markExpired(m.as_tuple(), [], sign(m), sender=user)
+        dst.deliver(m.encode(), sign(m), GAS_LIMIT, sender=relayer)
+    tx = dst.markExpired(m.encode(), [], sign(m), sender=user)
     [notice] = sent_messages(dst, tx)
     expired = tx.decode_logs(dst.MessageExpired)[0]
     assert bytes(expired.id) == m.id and bytes(expired.noticeId) == notice.id
@@ -42,11 +42,11 @@ def test_expired_message_is_marked_on_destination_and_proven_on_origin(
     assert (notice.sender, notice.recipient) == (dst.address, src.address)
     assert notice.payload == expiry_notice_payload(m.id, app.address)
     with ape.reverts(dst.AccordGatewayInvalidStatus, id=m.id, status=EXPIRED):
-        dst.markExpired(m.as_tuple(), [], sign(m), sender=user)
+        dst.markExpired(m.encode(), [], sign(m), sender=user)
 
     # the relayer carries the notice back; the origin gateway records it and tells the sender
     assert not src.expiredOnDestination(m.id)
-    tx = src.deliver(notice.as_tuple(), sign(notice), GAS_LIMIT, sender=relayer)
+    tx = src.deliver(notice.encode(), sign(notice), GAS_LIMIT, sender=relayer)
     assert bytes(tx.decode_logs(src.MessageExpiredOnDestination)[0].id) == m.id
     assert src.expiredOnDestination(m.id)
     assert app.expired(m.id)
@@ -61,7 +61,7 @@ def test_forged_expiry_notice_from_a_non_gateway_sender_is_not_recorded(src, mak
     forged = make_message(src, expiry_notice_payload(fake_id, user.address), nonce=500,
                           origin_gateway=src.address)
     with ape.reverts(src.AccordGatewayUntrustedOrigin):
-        src.deliver(forged.as_tuple(), sign(forged), GAS_LIMIT, sender=relayer)
+        src.deliver(forged.encode(), sign(forged), GAS_LIMIT, sender=relayer)
 
 
 @pytest.mark.covers("AccordGateway.receiveMessage", "wrong_caller")
@@ -71,7 +71,7 @@ def test_notice_from_a_user_through_the_trusted_gateway_is_recorded_failed(
     fake_id = b"\x43" * 32
     m = make_message(src, expiry_notice_payload(fake_id, user.address), nonce=501,
                      origin_gateway=dst.address)
-    src.deliver(m.as_tuple(), sign(m), GAS_LIMIT, sender=relayer)
+    src.deliver(m.encode(), sign(m), GAS_LIMIT, sender=relayer)
     assert _status(src, m)[0] == FAILED
     assert not src.expiredOnDestination(fake_id)
 
@@ -81,10 +81,10 @@ def test_mark_expired_of_delivered_message_reverts(dst, recipient, make_message,
                                                    chain, user):
     expiry = chain.pending_timestamp + 60
     m = make_message(recipient, nonce=510, expiry=expiry)
-    dst.deliver(m.as_tuple(), sign(m), GAS_LIMIT, sender=relayer)
+    dst.deliver(m.encode(), sign(m), GAS_LIMIT, sender=relayer)
     chain.pending_timestamp = expiry + 1
     with ape.reverts(dst.AccordGatewayAlreadyProcessed, id=m.id):
-        dst.markExpired(m.as_tuple(), [], sign(m), sender=user)
+        dst.markExpired(m.encode(), [], sign(m), sender=user)
 
 
 @pytest.mark.covers("AccordGateway.retry", "wrong_state")
@@ -93,15 +93,15 @@ def test_mark_expired_of_failed_message_needs_no_signatures_and_stops_retries(
     recipient.setMode(1, sender=relayer)
     expiry = chain.pending_timestamp + 60
     m = make_message(recipient, nonce=511, expiry=expiry)
-    dst.deliver(m.as_tuple(), sign(m), GAS_LIMIT, sender=relayer)
+    dst.deliver(m.encode(), sign(m), GAS_LIMIT, sender=relayer)
     recipient.setMode(0, sender=relayer)
     chain.pending_timestamp = expiry + 1
     with ape.reverts(dst.AccordGatewayMessageExpired, id=m.id, expiry=expiry):
-        dst.retry(m.as_tuple(), b"", GAS_LIMIT, sender=user)
-    dst.markExpired(m.as_tuple(), [], b"", sender=user)
+        dst.retry(m.encode(), b"", GAS_LIMIT, sender=user)
+    dst.markExpired(m.encode(), [], b"", sender=user)
     assert _status(dst, m)[0] == EXPIRED
     with ape.reverts(dst.AccordGatewayInvalidStatus, id=m.id, status=EXPIRED):
-        dst.retry(m.as_tuple(), b"", GAS_LIMIT, sender=user)
+        dst.retry(m.encode(), b"", GAS_LIMIT, sender=user)
 
 
 @pytest.mark.covers("AccordGateway.markExpired", "wrong_caller", "wrong_state", "bad_arguments")
@@ -113,14 +113,14 @@ def test_mark_expired_requires_attestation_and_no_expiry_never_expires(
     other = make_message(recipient, nonce=514)
     chain.pending_timestamp = expiry + 1
     with ape.reverts(dst.AccordGatewayNotExpired, id=forever.id, expiry=0):
-        dst.markExpired(forever.as_tuple(), [], sign(forever), sender=user)
+        dst.markExpired(forever.encode(), [], sign(forever), sender=user)
     with ape.reverts(dst.AccordGatewayInsufficientSignatures, count=1, threshold=2):
-        dst.markExpired(m.as_tuple(), [], sign(m, signers=validators[:1]), sender=user)
+        dst.markExpired(m.encode(), [], sign(m, signers=validators[:1]), sender=user)
     # a batch attestation works too (the message id must be in the signed list)
     ids = [other.id, m.id]
     with ape.reverts(dst.AccordGatewayNotInBatch, id=m.id):
-        dst.markExpired(m.as_tuple(), [other.id], sign_batch([other]), sender=user)
-    dst.markExpired(m.as_tuple(), ids, sign_batch([other, m], ids=ids), sender=user)
+        dst.markExpired(m.encode(), [other.id], sign_batch([other]), sender=user)
+    dst.markExpired(m.encode(), ids, sign_batch([other, m], ids=ids), sender=user)
     assert _status(dst, m)[0] == EXPIRED
 
 
@@ -139,7 +139,7 @@ def test_openzeppelin_remote_executor_executes_over_the_gateway(
     payload = b"\x00" * 32 + bytes.fromhex(probe.address[2:]) + (0).to_bytes(32, "big") + call
     tx = src.sendMessage(interop(executor), payload, [], sender=user)
     [m] = sent_messages(src, tx)
-    tx = dst.deliver(m.as_tuple(), sign(m), 300_000, sender=relayer)
+    tx = dst.deliver(m.encode(), sign(m), 300_000, sender=relayer)
     assert [bytes(e.id) for e in tx.decode_logs(dst.MessageDelivered)] == [m.id]
     assert probe.value() == 42
 
@@ -153,7 +153,7 @@ def test_openzeppelin_recipient_rejects_other_senders_and_the_failure_is_recorde
         + probe.set.encode_input(7)
     stranger = accounts[5]
     [m] = sent_messages(src, src.sendMessage(interop(executor), payload, [], sender=stranger))
-    dst.deliver(m.as_tuple(), sign(m), 300_000, sender=relayer)
+    dst.deliver(m.encode(), sign(m), 300_000, sender=relayer)
     err = keccak(text="ERC7786RecipientUnauthorizedGateway(address,bytes)")[:4] + encode(
         ["address", "bytes"], [dst.address, interop(stranger)])
     assert _status(dst, m) == (FAILED, keccak(err), 1)
@@ -169,10 +169,10 @@ def test_mark_expired_checks_route_like_delivery(dst, recipient, make_message, s
     chain.pending_timestamp = expiry + 1
     with ape.reverts(dst.AccordGatewayWrongDestination, destinationChainId=chain_id + 1,
                      chainId=chain_id):
-        dst.markExpired(wrong_dest.as_tuple(), [], sign(wrong_dest), sender=user)
+        dst.markExpired(wrong_dest.encode(), [], sign(wrong_dest), sender=user)
     with ape.reverts(dst.AccordGatewayUntrustedOrigin, originChainId=chain_id,
                      gateway=user.address):
-        dst.markExpired(untrusted.as_tuple(), [], sign(untrusted), sender=user)
+        dst.markExpired(untrusted.encode(), [], sign(untrusted), sender=user)
 
 
 # ---------------------------------------------------------------- negatives for the matrix
@@ -182,7 +182,7 @@ def test_notice_with_an_unknown_tag_from_the_trusted_gateway_is_recorded_failed(
     fake_id = b"\x44" * 32
     payload = encode(["bytes4", "bytes32", "address"], [b"\xde\xad\xbe\xef", fake_id, user.address])
     m = make_message(src, payload, nonce=502, origin_gateway=dst.address, sender=dst.address)
-    src.deliver(m.as_tuple(), sign(m), GAS_LIMIT, sender=relayer)
+    src.deliver(m.encode(), sign(m), GAS_LIMIT, sender=relayer)
     status = _status(src, m)
     invalid_notice = keccak(text="AccordGatewayInvalidNotice(bytes4)")[:4] + b"\xde\xad\xbe\xef" + b"\x00" * 28
     assert (status[0], bytes(status[1])) == (FAILED, keccak(invalid_notice))
