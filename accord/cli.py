@@ -79,29 +79,16 @@ def devnet() -> None:
 
 @devnet.command("up")
 @click.argument("names", nargs=-1)
+@click.option("--any-port", is_flag=True,
+              help="Use free loopback ports, not the ports of ape-config.yaml's node URIs.")
 @one_line_errors
-def devnet_up(names: tuple[str, ...]) -> None:
-    """Start named chains (default: every chain in ape-config.yaml) and leave them running."""
-    from accord import devnet as dn
-    from accord.config import devnet_specs
+def devnet_up(names: tuple[str, ...], any_port: bool) -> None:
+    """Start named chains (default: every chain in ape-config.yaml) and leave them running.
 
-    running = {n: c for n, c in dn.read_manifest().items() if dn.chain_alive(c)}
-    wanted = list(names) or sorted(devnet_specs())
-    net = dn.Devnet(detach=True)
-    net.chains.update(running)
-    for name in wanted:
-        if name in running:
-            click.echo(f"{name}: already running at {running[name].rpc_url}")
-            continue
-        spec = dn.devnet_spec(name)
-        port = None
-        if spec.default_uri:
-            default_port = int(spec.default_uri.rsplit(":", 1)[1].split("/")[0])
-            port = default_port if dn.port_is_free(default_port) else None
-        chain = net.start(name, port=port)
-        click.echo(f"{name}: chain id {chain.chain_id} at {chain.rpc_url} (pid {chain.pid})")
-    path = net.write_manifest()
-    net.release()
+    If one cannot start, the chains this command started are stopped again."""
+    from accord import devnet as dn
+
+    path = dn.up(names, any_port=any_port, echo=click.echo)
     click.echo(f"manifest: {path}")
 
 

@@ -18,12 +18,20 @@ import subprocess
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from accord import _shutdown
-from accord.config import EVM_VERSION, anvil_executable, devnet_spec, state_dir
+from accord.config import (
+    EVM_VERSION,
+    NetworkSpec,
+    anvil_executable,
+    devnet_spec,
+    devnet_specs,
+    state_dir,
+)
 from accord.errors import DevnetError
 
 READY_TIMEOUT_S = 30.0
@@ -322,3 +330,72 @@ def stop_recorded(path: Path | None = None) -> list[str]:
         path.unlink()
     return stopped
 
+
+# -- accord devnet up ---------------------------------------------------------------------------
+def up(names: Sequence[str] = (), *, any_port: bool = False,
+       echo: Callable[[str], None] = print) -> Path:
+    """Start the named chains (every chain of ape-config.yaml when none is named), detached,
+    each recorded in the manifest as soon as it answers; returns the manifest's path.
+
+    A chain goes on its ape-config.yaml port when that is free (any free port otherwise, or
+    with ``any_port``). If a chain cannot start, or this process is told to stop, the chains
+    this call started are stopped again; one that will not stop stays in the manifest, so
+    ``accord devnet down`` and ``status`` still know it. Never a chain running unknown.
+    """
+    specs = {n: devnet_spec(n) for n in names or sorted(devnet_specs())}  # all known first
+    path = manifest_path()
+    net = Devnet(detach=True)
+    net.chains.update({n: c for n, c in read_manifest(path).items() if chain_alive(c)})
+    started: list[str] = []
+    try:
+        for name, spec in specs.items():
+            if name in net.chains:
+                echo(f"{name}: already running at {net.chains[name].rpc_url}")
+                continue
+            chain = _start_on_default_port(net, spec) if not any_port else net.start(name)
+            started.append(name)
+            net.write_manifest(path)
+            echo(f"{name}: chain id {chain.chain_id} at {chain.rpc_url} (pid {chain.pid})")
+    except BaseException as exc:
+        stopped, stuck = _stop_started(net, started)
+        net.write_manifest(path)  # what still runs, and only that
+        if not isinstance(exc, DevnetError):
+            raise
+        done = []
+        if stopped:
+            done.append(f"stopped {', '.join(stopped)} again")
+        if stuck:
+            done.append(f"{', '.join(stuck)} would not stop and stays recorded in {path} "
+                        "('accord devnet down' stops it)")
+        raise DevnetError("; ".join([str(exc), *done])) from None
+    net.write_manifest(path)
+    net.release()
+    return path
+
+
+def _start_on_default_port(net: Devnet, spec: NetworkSpec) -> Chain:
+    port = None
+    if spec.default_uri:
+        default = int(spec.default_uri.rsplit(":", 1)[1].split("/")[0])
+        port = default if port_is_free(default) else None
+    if port is None:
+        return net.start(spec.name)
+    try:
+        return net.start(spec.name, port=port)
+    except DevnetError:  # taken since we looked, most likely: any free port will do
+        return net.start(spec.name)
+
+
+def _stop_started(net: Devnet, names: list[str]) -> tuple[list[str], list[str]]:
+    """Stop the chains ``names``; returns (stopped, still running and kept in ``net``)."""
+    timeout = _shutdown.CHILD_GRACE_S if _shutdown.STOP.is_set() else STOP_TIMEOUT_S
+    stopped, stuck = [], []
+    for name in names:
+        chain = net.chains[name]
+        try:
+            net.stop(name, timeout)
+            stopped.append(name)
+        except DevnetError:
+            net.chains[name] = chain
+            stuck.append(name)
+    return stopped, stuck
