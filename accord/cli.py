@@ -79,28 +79,16 @@ def devnet() -> None:
 
 @devnet.command("up")
 @click.argument("names", nargs=-1)
+@click.option("--any-port", is_flag=True,
+              help="Use free loopback ports, not the ports of ape-config.yaml's node URIs.")
 @one_line_errors
-def devnet_up(names: tuple[str, ...]) -> None:
-    """Start named chains (default: every chain in ape-config.yaml) and leave them running."""
-    from accord import devnet as dn
-    from accord.config import devnet_specs
+def devnet_up(names: tuple[str, ...], any_port: bool) -> None:
+    """Start named chains (default: every chain in ape-config.yaml) and leave them running.
 
-    running = {n: c for n, c in dn.read_manifest().items() if dn.chain_alive(c)}
-    wanted = list(names) or sorted(devnet_specs())
-    net = dn.Devnet(detach=True)
-    net.chains.update(running)
-    for name in wanted:
-        if name in running:
-            click.echo(f"{name}: already running at {running[name].rpc_url}")
-            continue
-        spec = dn.devnet_spec(name)
-        port = None
-        if spec.default_uri:
-            default_port = int(spec.default_uri.rsplit(":", 1)[1].split("/")[0])
-            port = default_port if dn.port_is_free(default_port) else None
-        chain = net.start(name, port=port)
-        click.echo(f"{name}: chain id {chain.chain_id} at {chain.rpc_url} (pid {chain.pid})")
-    path = net.write_manifest()
+    If one cannot start, the chains this command started are stopped again."""
+    from accord import devnet as dn
+
+    path = dn.up(names, any_port=any_port, echo=click.echo)
     click.echo(f"manifest: {path}")
 
 
@@ -126,6 +114,7 @@ def devnet_fork(chain: str, block: int | None, name: str | None) -> None:
     fork = net.fork(url, name=fork_name, block=block)
     fork.fork_of = chain
     net.write_manifest()
+    net.release()
     click.echo(f"{fork_name}: fork of {chain} at block {block if block is not None else 'latest'}"
                f", chain id {fork.chain_id} at {fork.rpc_url} (pid {fork.pid})")
 
@@ -357,7 +346,9 @@ def relay(origin: str, dest: str, key_env: str | None, dev_account: int | None,
     if metrics_port:
         serve_metrics(relayer, metrics_port)
     click.echo(f"relaying {relayer.route} to {gateway} (threshold {threshold})")
-    relayer.run()
+    from accord._shutdown import STOP
+
+    relayer.run(stop=STOP)
 
 
 @cli.command()
@@ -374,6 +365,7 @@ def keep(networks: tuple[str, ...], key_env: str | None, dev_account: int | None
     import time
 
     from accord import context
+    from accord._shutdown import STOP
     from accord.chain import Client
     from accord.keeper import Keeper
 
@@ -386,9 +378,9 @@ def keep(networks: tuple[str, ...], key_env: str | None, dev_account: int | None
                               context.deployed(client, n, "router"), account))
     click.echo("keeping " + ", ".join(networks))
     deadline = None if seconds is None else time.monotonic() + seconds
-    while deadline is None or time.monotonic() < deadline:
+    while not STOP.is_set() and (deadline is None or time.monotonic() < deadline):
         if sum(k.step() for k in keepers) == 0:
-            time.sleep(0.2)
+            STOP.wait(0.2)
 
 
 # -- messages ------------------------------------------------------------------------------
@@ -475,9 +467,9 @@ def _open_browser(url: str) -> None:
 def dashboard(networks: tuple[str, ...], manifest: str | None, host: str, port: int,
               open_browser: bool) -> None:
     """Serve a live web page of runs, step graphs, agents and cross-chain messages."""
-    import time
     from pathlib import Path
 
+    from accord._shutdown import STOP
     from accord.dashboard.data import Dashboard
     from accord.dashboard.server import DashboardServer
     from accord.dashboard.source import Source
@@ -492,8 +484,7 @@ def dashboard(networks: tuple[str, ...], manifest: str | None, host: str, port: 
     if open_browser:
         _open_browser(url)
     try:
-        while True:
-            time.sleep(3600)
+        STOP.wait()  # SIGTERM ends the wait (with SystemExit); Ctrl-C too
     except KeyboardInterrupt:
         pass
     finally:
@@ -526,19 +517,12 @@ cli.add_command(agents)
 cli.add_command(workflow)
 
 
-def _exit_on_sigterm() -> None:
-    """SIGTERM (a supervisor, `timeout`, CI) unwinds like Ctrl-C, so every context manager
-    stops what it started: chains, services."""
-    import signal
-
-    def handler(signum: int, frame: object) -> None:
-        raise SystemExit(128 + signum)
-
-    signal.signal(signal.SIGTERM, handler)
-
-
 def main() -> None:
-    _exit_on_sigterm()
+    # SIGTERM (a supervisor, `timeout`, CI) unwinds like Ctrl-C, so every context manager
+    # stops what it started (chains, services), and ends the process within 2 s regardless.
+    from accord import _shutdown
+
+    _shutdown.install()
     cli(prog_name="accord")
 
 

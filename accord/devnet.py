@@ -3,8 +3,9 @@
 One implementation for the pytest fixtures, ``ape run devnet`` and ``accord devnet``. Every
 chain runs on a free loopback port, is waited for until it answers, and is stopped by its own
 process id (on normal exit, on Ctrl-C, and when a test fails: use :class:`Devnet` as a
-context manager). ``detach=True`` leaves the chains running after the process ends; their
-pids are recorded in the devnet manifest so that :func:`stop_recorded` can stop them later.
+context manager; on SIGTERM, see accord._shutdown). ``detach=True`` leaves the chains
+running after the process ends; their pids are recorded in the devnet manifest so that
+:func:`stop_recorded` can stop them later, and :meth:`Devnet.release` hands them over to it.
 """
 
 from __future__ import annotations
@@ -17,11 +18,20 @@ import subprocess
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from accord.config import EVM_VERSION, anvil_executable, devnet_spec, state_dir
+from accord import _shutdown
+from accord.config import (
+    EVM_VERSION,
+    NetworkSpec,
+    anvil_executable,
+    devnet_spec,
+    devnet_specs,
+    state_dir,
+)
 from accord.errors import DevnetError
 
 READY_TIMEOUT_S = 30.0
@@ -120,7 +130,8 @@ def stop_pid(pid: int, timeout: float = STOP_TIMEOUT_S) -> None:
             os.kill(pid, sig)
         except ProcessLookupError:
             return
-        deadline = time.monotonic() + timeout
+        # the kernel needs a moment to reap a SIGKILLed process, however short ``timeout``
+        deadline = time.monotonic() + (timeout if sig == signal.SIGTERM else max(timeout, 1.0))
         while time.monotonic() < deadline:
             if not _pid_alive(pid):
                 return
@@ -210,11 +221,13 @@ class Devnet:
             # A new session: a Ctrl-C in the terminal reaches us, not anvil, and we stop it.
             proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT,
                                     stdin=subprocess.DEVNULL, start_new_session=True)
+        _shutdown.track(proc.pid)
         url = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + READY_TIMEOUT_S
         while True:
             if proc.poll() is not None:
                 tail = log_path.read_text(errors="replace").strip().splitlines()[-3:]
+                _shutdown.untrack(proc.pid)
                 raise DevnetError(f"anvil exited with {proc.returncode}: {' | '.join(tail)}")
             try:
                 got = int(rpc(url, "eth_chainId", timeout=1.0), 16)
@@ -223,6 +236,7 @@ class Devnet:
                 if time.monotonic() > deadline:
                     proc.kill()
                     proc.wait()
+                    _shutdown.untrack(proc.pid)
                     raise DevnetError(f"anvil on port {port} did not answer within "
                                       f"{READY_TIMEOUT_S:.0f}s; see {log_path}") from None
                 time.sleep(0.05)
@@ -232,17 +246,32 @@ class Devnet:
         self._procs[name] = proc
         return chain
 
-    def stop(self, name: str) -> None:
+    def stop(self, name: str, timeout: float = STOP_TIMEOUT_S) -> None:
         """Stop one chain by its process id."""
         chain = self.chains.pop(name)
         proc = self._procs.pop(name, None)
-        stop_pid(chain.pid)
+        stop_pid(chain.pid, timeout)
         if proc is not None:
             proc.wait()
+        _shutdown.untrack(chain.pid)
 
     def stop_all(self) -> None:
+        """SIGTERM every chain at once, then wait for each within one shared timeout (the
+        shorter CHILD_GRACE_S once this process has been told to stop)."""
+        timeout = _shutdown.CHILD_GRACE_S if _shutdown.STOP.is_set() else STOP_TIMEOUT_S
+        for chain in self.chains.values():
+            try:
+                os.kill(chain.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+        deadline = time.monotonic() + timeout
         for name in list(self.chains):
-            self.stop(name)
+            self.stop(name, max(0.05, deadline - time.monotonic()))
+
+    def release(self) -> None:
+        """Hand the chains over to the manifest: they outlive this process (detach)."""
+        for chain in self.chains.values():
+            _shutdown.untrack(chain.pid)
 
     def restart(self, name: str) -> Chain:
         """Stop a chain and start a fresh one with the same name, id and port (state lost)."""
@@ -300,3 +329,73 @@ def stop_recorded(path: Path | None = None) -> list[str]:
     if path.exists():
         path.unlink()
     return stopped
+
+
+# -- accord devnet up ---------------------------------------------------------------------------
+def up(names: Sequence[str] = (), *, any_port: bool = False,
+       echo: Callable[[str], None] = print) -> Path:
+    """Start the named chains (every chain of ape-config.yaml when none is named), detached,
+    each recorded in the manifest as soon as it answers; returns the manifest's path.
+
+    A chain goes on its ape-config.yaml port when that is free (any free port otherwise, or
+    with ``any_port``). If a chain cannot start, or this process is told to stop, the chains
+    this call started are stopped again; one that will not stop stays in the manifest, so
+    ``accord devnet down`` and ``status`` still know it. Never a chain running unknown.
+    """
+    specs = {n: devnet_spec(n) for n in names or sorted(devnet_specs())}  # all known first
+    path = manifest_path()
+    net = Devnet(detach=True)
+    net.chains.update({n: c for n, c in read_manifest(path).items() if chain_alive(c)})
+    started: list[str] = []
+    try:
+        for name, spec in specs.items():
+            if name in net.chains:
+                echo(f"{name}: already running at {net.chains[name].rpc_url}")
+                continue
+            chain = _start_on_default_port(net, spec) if not any_port else net.start(name)
+            started.append(name)
+            net.write_manifest(path)
+            echo(f"{name}: chain id {chain.chain_id} at {chain.rpc_url} (pid {chain.pid})")
+    except BaseException as exc:
+        stopped, stuck = _stop_started(net, started)
+        net.write_manifest(path)  # what still runs, and only that
+        if not isinstance(exc, DevnetError):
+            raise
+        done = []
+        if stopped:
+            done.append(f"stopped {', '.join(stopped)} again")
+        if stuck:
+            done.append(f"{', '.join(stuck)} would not stop and stays recorded in {path} "
+                        "('accord devnet down' stops it)")
+        raise DevnetError("; ".join([str(exc), *done])) from None
+    net.write_manifest(path)
+    net.release()
+    return path
+
+
+def _start_on_default_port(net: Devnet, spec: NetworkSpec) -> Chain:
+    port = None
+    if spec.default_uri:
+        default = int(spec.default_uri.rsplit(":", 1)[1].split("/")[0])
+        port = default if port_is_free(default) else None
+    if port is None:
+        return net.start(spec.name)
+    try:
+        return net.start(spec.name, port=port)
+    except DevnetError:  # taken since we looked, most likely: any free port will do
+        return net.start(spec.name)
+
+
+def _stop_started(net: Devnet, names: list[str]) -> tuple[list[str], list[str]]:
+    """Stop the chains ``names``; returns (stopped, still running and kept in ``net``)."""
+    timeout = _shutdown.CHILD_GRACE_S if _shutdown.STOP.is_set() else STOP_TIMEOUT_S
+    stopped, stuck = [], []
+    for name in names:
+        chain = net.chains[name]
+        try:
+            net.stop(name, timeout)
+            stopped.append(name)
+        except DevnetError:
+            net.chains[name] = chain
+            stuck.append(name)
+    return stopped, stuck

@@ -1,7 +1,8 @@
 """The loop every long-running service (validator, relayer, keeper) runs: do a pass, sleep
 when it did nothing, and outlive a failing pass (node down or flaky, a lost answer) by
 retrying it with exponential backoff. A pass resumes from what is on chain or in the store,
-so repeating one is always safe."""
+so repeating one is always safe. By default a loop ends, and its waits are cut short, when
+the process is told to stop (SIGTERM: accord._shutdown.STOP)."""
 
 from __future__ import annotations
 
@@ -9,11 +10,13 @@ import logging
 import time
 from collections.abc import Callable
 
+from accord._shutdown import STOP
+
 
 def run_service(step: Callable[[], int], *, what: str, poll_s: float, first_backoff_s: float,
                 max_backoff_s: float, log: logging.Logger,
-                running: Callable[[], bool] = lambda: True,
-                wait: Callable[[float], object] = time.sleep,
+                running: Callable[[], bool] = lambda: not STOP.is_set(),
+                wait: Callable[[float], object] = STOP.wait,
                 on_error: Callable[[], None] | None = None) -> None:
     """Call ``step`` while ``running()``; ``wait(poll_s)`` after a pass that did nothing
     (returned 0); after a failed pass, ``on_error()`` and a wait that doubles with each
@@ -37,8 +40,9 @@ def run_service(step: Callable[[], int], *, what: str, poll_s: float, first_back
 
 
 def until(deadline_s: float | None) -> Callable[[], bool]:
-    """``running`` for a loop that stops ``deadline_s`` seconds from now (None: never)."""
+    """``running`` for a loop that stops ``deadline_s`` seconds from now (None: never), or
+    when the process is told to stop."""
     if deadline_s is None:
-        return lambda: True
+        return lambda: not STOP.is_set()
     end = time.monotonic() + deadline_s
-    return lambda: time.monotonic() < end
+    return lambda: time.monotonic() < end and not STOP.is_set()

@@ -1,5 +1,7 @@
 """Child processes of Accord's own commands (validators, relayers, agents), each with a log
-file, stopped by its own pid: politely (SIGTERM), then firmly (SIGKILL), also on Ctrl-C."""
+file, stopped by its own pid: politely (SIGTERM), then firmly (SIGKILL), also on Ctrl-C and
+SIGTERM (then within accord._shutdown's bound: every child is signalled at once and gets
+CHILD_GRACE_S)."""
 
 from __future__ import annotations
 
@@ -7,8 +9,11 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import IO
+
+from accord import _shutdown
 
 
 class Supervisor:
@@ -33,6 +38,7 @@ class Supervisor:
         proc = subprocess.Popen([sys.executable, "-m", "accord.cli", *args],
                                 stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                 env={**self.env, **(env or {})}, start_new_session=True)
+        _shutdown.track(proc.pid)
         self.procs[name] = proc
         self._logs[name] = log
         return proc.pid
@@ -45,6 +51,7 @@ class Supervisor:
         proc = self.procs.pop(name)
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait()
+        _shutdown.untrack(proc.pid)
         self._logs.pop(name).close()
 
     def stop(self, name: str, timeout: float = 5.0) -> None:
@@ -56,14 +63,20 @@ class Supervisor:
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
+        _shutdown.untrack(proc.pid)
         self._logs.pop(name).close()
 
-    def stop_all(self) -> None:
-        for proc in self.procs.values():  # signal all first, then wait: faster shutdown
+    def stop_all(self, timeout: float = 5.0) -> None:
+        """Signal every child first, then wait for them all within one ``timeout`` (the
+        shorter CHILD_GRACE_S once this process has been told to stop)."""
+        if _shutdown.STOP.is_set():
+            timeout = min(timeout, _shutdown.CHILD_GRACE_S)
+        for proc in self.procs.values():
             if proc.poll() is None:
                 proc.terminate()
+        deadline = time.monotonic() + timeout
         for name in list(self.procs):
-            self.stop(name)
+            self.stop(name, timeout=max(0.0, deadline - time.monotonic()))
 
     def log_tail(self, name: str, lines: int = 5) -> str:
         path = self.log_dir / f"{name}.log"

@@ -14,6 +14,7 @@ re-checking the hash of the block its cursor stands on, and publishes signatures
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -22,6 +23,7 @@ from eth_keys.datatypes import PrivateKey
 from web3 import Web3
 
 from accord import messages
+from accord._shutdown import STOP
 from accord.chain import Client
 from accord.service_loop import run_service, until
 from accord.store import SqliteStore, StoredMessage
@@ -180,13 +182,16 @@ class Validator:
         self.signed += signed
         return signed
 
-    def run(self, stop_after_s: float | None = None) -> None:
-        """Poll until ``stop_after_s``; a poll that fails (node down or flaky) is retried
-        with exponential backoff (every poll resumes from the stored cursor)."""
+    def run(self, stop_after_s: float | None = None,
+            stop: threading.Event | None = None) -> None:
+        """Poll until ``stop_after_s`` or ``stop``; a poll that fails (node down or flaky) is
+        retried with exponential backoff (every poll resumes from the stored cursor)."""
+        timer = until(stop_after_s)
+        running = timer if stop is None else (lambda: timer() and not stop.is_set())
         run_service(self.poll_once, what=f"{self.name}: poll", poll_s=self.config.poll_s,
                     first_backoff_s=self.config.error_backoff_s,
-                    max_backoff_s=self.config.max_error_backoff_s, log=log,
-                    running=until(stop_after_s))
+                    max_backoff_s=self.config.max_error_backoff_s, log=log, running=running,
+                    wait=STOP.wait if stop is None else stop.wait)
 
 
 def _norm(h: str) -> str:

@@ -4,6 +4,8 @@ runs on a free loopback port and is stopped by its own pid when its fixture ends
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,6 +14,11 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 os.environ.setdefault("ACCORD_ROOT", str(ROOT))
 os.environ.setdefault("SOLCX_BINARY_PATH", str(ROOT / ".solcx"))
+# A devnet the user runs ('accord devnet up') is recorded in <repo>/.accord (or the user's
+# ACCORD_STATE_DIR): the tests never read or write it. The session gets a state dir of its
+# own; a test that needs a particular one sets it (see the ``manifests`` fixture).
+SESSION_STATE = Path(tempfile.mkdtemp(prefix="accord-test-state-"))
+os.environ["ACCORD_STATE_DIR"] = str(SESSION_STATE)
 
 from accord.devnet import Chain, Devnet  # noqa: E402
 
@@ -20,9 +27,11 @@ def pytest_configure(config: pytest.Config) -> None:
     """Drop ape-solidity's copy of OpenZeppelin under contracts/.cache (left by a manual
     `ape compile`): ape lists at most 500 files under contracts/ and the cache alone has more,
     which would hide our mocks and libraries from `project`. See the Makefile's compile."""
-    import shutil
-
     shutil.rmtree(ROOT / "contracts" / ".cache", ignore_errors=True)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    shutil.rmtree(SESSION_STATE, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

@@ -5,6 +5,9 @@ hashes. Swap any of them for a model call (see the README snippet in the agents 
 
 ``ACCORD_DEMO_PACE_S`` (set by ``accord demo --dashboard``) makes each work handler take that
 many seconds, as a model call would, so people can watch the graph move; 0 by default.
+``ACCORD_DEMO_GATE`` (a file path) makes each work handler wait until that file exists, so a
+watcher (the dashboard's browser test) sets the pace: it sees the run before any step is
+done, however slowly it starts.
 """
 
 from __future__ import annotations
@@ -21,7 +24,18 @@ def _digest(*parts: bytes) -> str:
     return hashlib.sha256(b"\x00".join(parts)).hexdigest()[:16]
 
 
+GATE_TIMEOUT_S = 600.0
+
+
 def _pace() -> None:
+    gate = os.environ.get("ACCORD_DEMO_GATE")
+    if gate:
+        deadline = time.monotonic() + GATE_TIMEOUT_S
+        while not os.path.exists(gate):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{gate} (ACCORD_DEMO_GATE) did not appear within "
+                                   f"{GATE_TIMEOUT_S:.0f}s")
+            time.sleep(0.1)
     pace = float(os.environ.get("ACCORD_DEMO_PACE_S") or 0)
     if pace > 0:
         time.sleep(pace)

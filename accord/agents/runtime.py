@@ -29,8 +29,10 @@ serves a list of agents on one chain with one web3-free JSON-RPC session:
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import inspect
 import logging
+import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -635,7 +637,38 @@ class AgentHost:
 async def _call(fn: Any, arg: Any) -> Any:
     if inspect.iscoroutinefunction(fn):
         return await fn(arg)
-    return await asyncio.to_thread(fn, arg)
+    return await _in_daemon_thread(fn, arg)
+
+
+async def _in_daemon_thread(fn: Any, arg: Any) -> Any:
+    """``fn(arg)`` in a daemon thread of its own. A handler is user code and may block for
+    minutes (a model call): it must not hold up a stop (SIGTERM, the end of ``--seconds``),
+    which waits for the default executor's threads, nor keep one of that executor's few
+    threads after its timeout has given up on it."""
+    loop = asyncio.get_running_loop()
+    done: asyncio.Future[Any] = loop.create_future()
+    ctx = contextvars.copy_context()
+
+    def settle(ok: bool, value: Any) -> None:
+        if not done.done():  # cancelled when the caller timed out or stopped
+            if ok:
+                done.set_result(value)
+            else:
+                done.set_exception(value)
+
+    def work() -> None:
+        try:
+            outcome = (True, ctx.run(fn, arg))
+        except BaseException as exc:  # noqa: BLE001 (handed to the awaiting task)
+            outcome = (False, exc)
+        try:
+            loop.call_soon_threadsafe(settle, *outcome)
+        except RuntimeError:  # the loop has closed: nobody waits for this answer any more
+            pass
+
+    threading.Thread(target=work, name=f"handler-{getattr(fn, '__name__', 'call')}",
+                     daemon=True).start()
+    return await done
 
 
 def run_state(client: Client, coordinator: str, run_id: int) -> int:

@@ -2,7 +2,12 @@
 // `accord demo --dashboard` runs. Reads its settings from the JSON in argv[2]; prints one
 // JSON object with what it saw. test_dashboard_browser.py makes the assertions.
 //
-//   {url, artifacts, userDataDir, xss: {uri, metaKey, metaValue}, timeoutMs}
+//   {url, artifacts, userDataDir, xss: {uri, metaKey, metaValue}, timeoutMs, gateFile}
+//
+// The demo's work steps wait until gateFile exists (ACCORD_DEMO_GATE); the driver creates it
+// once it has seen the whole graph, so it sees the steps before they are done and as they
+// change, however slowly the browser starts.
+const fs = require('fs');
 const { chromium } = require('playwright-core');
 
 const cfg = JSON.parse(process.argv[2]);
@@ -67,6 +72,10 @@ async function until(page, what, fn, timeoutMs) {
         if (!out.seen[n.name].includes(n.state)) out.seen[n.name].push(n.state);
       }
       out.graphNodes = nodes;
+      if (cfg.gateFile && nodes.length === expected.length && !fs.existsSync(cfg.gateFile)) {
+        fs.writeFileSync(cfg.gateFile, JSON.stringify(nodes));
+        mark('gate opened');
+      }
       return nodes.length === expected.length && nodes.every((n) => n.state === 'Done');
     }, cfg.timeoutMs);
     out.graphEdges = await page.evaluate(() => window.accord.cy.edges().length);

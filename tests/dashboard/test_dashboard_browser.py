@@ -36,6 +36,7 @@ HOSTILE_ACCOUNT = 1  # a dev account the demo leaves unused on chaina
 class Demo:
     proc: subprocess.Popen[str]
     state: Path
+    gate: Path  # the demo's work steps wait until this exists (the page has seen the graph)
     lines: list[str] = field(default_factory=list)
     url: str = ""
 
@@ -82,11 +83,12 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
     """`accord demo --dashboard --dashboard-port 0`, held open after the run; stopped by its
     pid with SIGTERM (which stops its chains, services and dashboard)."""
     root = tmp_path_factory.mktemp("dashdemo")
-    env = {**os.environ, "ACCORD_STATE_DIR": str(root / "state"), "PYTHONUNBUFFERED": "1"}
+    env = {**os.environ, "ACCORD_STATE_DIR": str(root / "state"), "PYTHONUNBUFFERED": "1",
+           "ACCORD_DEMO_GATE": str(root / "page-saw-the-graph")}
     proc = subprocess.Popen([sys.executable, "-m", "accord.cli", "demo", "--dashboard",
                              "--dashboard-port", "0"], stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True, env=env, cwd=ROOT)
-    d = Demo(proc, root / "state" / "demo")
+    d = Demo(proc, root / "state" / "demo", gate=root / "page-saw-the-graph")
 
     def pump() -> None:
         assert proc.stdout is not None
@@ -95,7 +97,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
 
     threading.Thread(target=pump, daemon=True).start()
     try:
-        d.url = d.wait_for(r"^dashboard: (http://\S+)$", 30).group(1)
+        d.url = d.wait_for(r"^dashboard: (http://\S+)$", 60).group(1)
         yield d
     finally:
         proc.send_signal(signal.SIGTERM)
@@ -108,20 +110,22 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
 
 @pytest.fixture(scope="module")
 def seen(demo: Demo, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    """Start the browser at once (so it watches the run from the start), register the hostile
-    agent once the suite is deployed, and collect what the browser saw."""
+    """Start the browser at once, register the hostile agent once the suite is deployed, and
+    collect what the browser saw. The demo's work steps wait until the page has seen the whole
+    graph (the driver then creates ``demo.gate``), so the page sees steps change state however
+    slowly the browser starts on a busy machine."""
     ARTIFACTS.mkdir(exist_ok=True)
     cfg = {"url": demo.url, "artifacts": str(ARTIFACTS),
            "userDataDir": str(tmp_path_factory.mktemp("chromium-profile")),
            "xss": {"uri": XSS_URI, "metaKey": XSS_KEY, "metaValue": XSS_VALUE},
-           "timeoutMs": 60_000}
+           "timeoutMs": 120_000, "gateFile": str(demo.gate)}
     node = subprocess.Popen(["node", str(Path(__file__).with_name("drive.js")),
                              json.dumps(cfg)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True, cwd=ROOT)
     try:
-        demo.wait_for(r"^started \d+ processes", 60)
+        demo.wait_for(r"^started \d+ processes", 120)
         _register_hostile_agent(demo.state)
-        out, err = node.communicate(timeout=90)
+        out, err = node.communicate(timeout=300)
     finally:
         if node.poll() is None:
             node.kill()

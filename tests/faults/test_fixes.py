@@ -20,7 +20,6 @@ from __future__ import annotations
 import json
 import logging
 import threading
-import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -174,21 +173,27 @@ def test_validator_and_relayer_loops_outlive_failing_calls(
             v.config.error_backoff_s = 0.05
         tc.send(tc.a, tc.b, 10)
         stop = threading.Event()
-        threads = [threading.Thread(target=v.run, kwargs={"stop_after_s": 6.0})
-                   for v in validators]
+        threads = [threading.Thread(target=v.run, kwargs={"stop": stop}) for v in validators]
         threads.append(threading.Thread(target=relayer.run, args=(stop,)))
+
+        def logged(pred: Any) -> Any:
+            return lambda: any(pred(r) for r in list(caplog.records))
+
         try:
-            # The origin fails every call for a while (an outage): the validators' polls
-            # fail, back off, and resume; then the same for the relayer's destination.
+            # The origin fails every call (an outage) until the validators' polls have failed
+            # past the retries inside one call and their loops back off; then they resume.
+            # Then the same for the relayer's destination.
             proxy.plan = FaultPlan(fail=1.0)
             for t in threads[:-1]:
                 t.start()
-            time.sleep(1.5)
+            wait_until(logged(lambda r: "poll failed" in r.getMessage()), 60,
+                       "a failed validator poll")
             proxy.plan = FaultPlan()
             wait_until(lambda: len(store.ids("pending")) == 10, 30, "10 messages signed")
             proxy_b.plan = FaultPlan(fail=1.0)
             threads[-1].start()
-            time.sleep(4.0)  # longer than the retries inside one call
+            wait_until(logged(lambda r: r.name == "accord.relayer"
+                              and "retrying" in r.getMessage()), 60, "a failed relayer step")
             proxy_b.plan = FaultPlan()
             wait_until(lambda: tc.delivered_total(tc.b) >= 10, 30, "10 deliveries")
         finally:
