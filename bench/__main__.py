@@ -125,7 +125,7 @@ def main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    from accord.cli import _exit_on_sigterm
+    from accord import _shutdown
 
-    _exit_on_sigterm()  # a killed benchmark still stops its chains
+    _shutdown.install()  # a killed benchmark still stops its chains
     sys.exit(main(sys.argv[1:]))

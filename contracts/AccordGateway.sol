@@ -45,6 +45,8 @@ contract AccordGateway is IAccordGateway, EIP712, Ownable2Step, ReentrancyGuardT
     /// @dev Gas kept on top of `gasLimit * 64/63` for the call itself (cold account, memory).
     uint256 private constant _CALL_RESERVE = 5_000;
     uint256 private constant _SIGNATURE_LENGTH = 65;
+    /// @dev secp256k1n / 2: signatures with a larger `s` are malleable twins (EIP-2).
+    uint256 private constant _HALF_ORDER = 0x7FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF5D576E7357A4501DDFE92F46681B20A0;
 
     // ---------------------------------------------------------------- state
     uint64 private _nonce;
@@ -354,15 +356,16 @@ contract AccordGateway is IAccordGateway, EIP712, Ownable2Step, ReentrancyGuardT
             bytes4 selector = bytes4(attr[:4]);
             bool isExpiry = selector == EXPIRY_ATTRIBUTE;
             if (!isExpiry && selector != GAS_LIMIT_ATTRIBUTE) revert UnsupportedAttribute(selector);
-            if (isExpiry ? seenExpiry : seenGas) revert AccordGatewayDuplicateAttribute(selector);
             if (attr.length != 36) revert AccordGatewayInvalidAttribute(attr);
             uint256 value = uint256(bytes32(attr[4:36]));
             if (isExpiry) {
+                if (seenExpiry) revert AccordGatewayDuplicateAttribute(selector);
                 if (value > type(uint64).max) revert AccordGatewayInvalidAttribute(attr);
                 if (value <= block.timestamp) revert AccordGatewayInvalidExpiry(uint64(value), block.timestamp);
                 expiry = uint64(value);
                 seenExpiry = true;
             } else {
+                if (seenGas) revert AccordGatewayDuplicateAttribute(selector);
                 if (value == 0 || value > MAX_GAS_LIMIT) revert AccordGatewayInvalidGasLimit(value);
                 gasLimit = uint64(value);
                 seenGas = true;
@@ -377,7 +380,7 @@ contract AccordGateway is IAccordGateway, EIP712, Ownable2Step, ReentrancyGuardT
         uint256 destination = m.destinationChainId();
         if (destination != block.chainid) revert AccordGatewayWrongDestination(destination, block.chainid);
         uint256 origin = m.originChainId();
-        OriginConfig memory cfg = _origins[origin];
+        OriginConfig storage cfg = _origins[origin];
         set = AccordOriginSet.read(cfg.setCode, cfg.size);
         address gateway = AccordOriginSet.gatewayOf(set);
         threshold = cfg.threshold;
@@ -430,7 +433,7 @@ contract AccordGateway is IAccordGateway, EIP712, Ownable2Step, ReentrancyGuardT
         uint256 threshold,
         bytes32 digest,
         bytes calldata signatures
-    ) private pure {
+    ) private view {
         uint256 len = signatures.length;
         if (len % _SIGNATURE_LENGTH != 0) revert AccordGatewayInvalidSignatureLength(len);
         uint256 count = len / _SIGNATURE_LENGTH;
@@ -454,19 +457,28 @@ contract AccordGateway is IAccordGateway, EIP712, Ownable2Step, ReentrancyGuardT
         }
     }
 
-    /// @dev Recovers the signer of the `i`-th 65-byte signature (OpenZeppelin rejects malleable
-    /// high-s signatures, bad v and the zero address).
-    function _signerAt(bytes32 digest, bytes calldata signatures, uint256 i) private pure returns (address) {
-        bytes32 r;
+    /// @dev Recovers the signer of the `i`-th 65-byte signature with the ecrecover precompile,
+    /// rejecting what OpenZeppelin's ECDSA rejects, with its errors: a high `s` (malleable),
+    /// a bad `v` or an unrecoverable signature (both give the zero address).
+    function _signerAt(bytes32 digest, bytes calldata signatures, uint256 i) private view returns (address signer) {
         bytes32 s;
-        uint8 v;
         assembly ("memory-safe") {
             let at := add(signatures.offset, mul(i, 65))
-            r := calldataload(at)
             s := calldataload(add(at, 0x20))
-            v := byte(0, calldataload(add(at, 0x40)))
+            if iszero(gt(s, _HALF_ORDER)) {
+                // ecrecover(digest, v, r, s) in free memory (not allocated); result at 0x00
+                let ptr := mload(0x40)
+                mstore(ptr, digest)
+                mstore(add(ptr, 0x20), byte(0, calldataload(add(at, 0x40))))
+                mstore(add(ptr, 0x40), calldataload(at))
+                mstore(add(ptr, 0x60), s)
+                mstore(0x00, 0)
+                pop(staticcall(gas(), 0x01, ptr, 0x80, 0x00, 0x20))
+                signer := mload(0x00)
+            }
         }
-        return ECDSA.recover(digest, v, r, s);
+        if (uint256(s) > _HALF_ORDER) revert ECDSA.ECDSAInvalidSignatureS(s);
+        if (signer == address(0)) revert ECDSA.ECDSAInvalidSignature();
     }
 
     /// @dev Merge step: from position `j` of the sorted `set`, skips validators below `signer`;
@@ -538,7 +550,7 @@ contract AccordGateway is IAccordGateway, EIP712, Ownable2Step, ReentrancyGuardT
         bytes32 id,
         bytes32[] calldata batchIds,
         bytes calldata signatures
-    ) private pure {
+    ) private view {
         bool batch = batchIds.length != 0;
         bytes32 signed = id;
         if (batch) {

@@ -41,9 +41,12 @@ library AccordOriginSet {
     function read(address pointer, uint256 size) internal view returns (bytes memory blob) {
         if (pointer == address(0)) return blob;
         uint256 length = 20 * (size + 1);
-        blob = new bytes(length);
         assembly ("memory-safe") {
+            // allocated without zeroing: extcodecopy writes every byte of it
+            blob := mload(0x40)
+            mstore(blob, length)
             extcodecopy(pointer, add(blob, 0x20), 1, length)
+            mstore(0x40, and(add(add(blob, 0x3f), length), not(0x1f)))
         }
     }
 

@@ -184,7 +184,7 @@ def test_retry_after_the_admin_rotated_the_validator_set_needs_the_new_set(
         dst.retry(m.encode(), _signed_by(new_set[:2], m), 0, sender=user)
 
 
-@pytest.mark.covers("AccordGateway.retry", "wrong_caller")
+@pytest.mark.covers("AccordGateway.retry", "wrong_state")
 def test_retry_after_the_admin_untrusted_the_origin_gateway_reverts(parked, admin, chain_id,
                                                                      new_set, user):
     dst, target, m = parked
