@@ -56,7 +56,7 @@ def _settle(relayer: Relayer, store: SqliteStore, mid: str, steps: int = 12) -> 
         assert rec is not None
         if rec.status not in ("pending", "failed"):
             return rec.status
-    raise AssertionError(f"{mid} still {rec.status} after {steps} steps: {rec.note}")
+    raise AssertionError(f"{mid} still unsettled after {steps} steps: {store.message(mid)}")
 
 
 def _on_chain(tc: Any, mid: str) -> MessageStatusInfo:
@@ -233,3 +233,11 @@ def test_relay_help_explains_the_gas_cap() -> None:
     assert result.exit_code == 0
     assert "--max-gas-per-message" in result.output
     assert "3000000" in result.output and "gives up" in result.output
+
+
+def test_an_out_of_gas_answer_is_final_but_an_internal_error_is_asked_again() -> None:
+    from accord.chain import transient_error
+
+    assert not transient_error({"error": {"code": -32603, "message": "EVM error OutOfGas"}})
+    assert not transient_error({"error": {"code": -32603, "message": "out of gas"}})
+    assert transient_error({"error": {"code": -32603, "message": "fault proxy: injected failure"}})
