@@ -40,7 +40,9 @@ TRANSPORT_ERRORS: tuple[type[BaseException], ...] = (
 RETRY = ExceptionRetryConfiguration(errors=TRANSPORT_ERRORS, retries=5, backoff_factor=0.05,
                                     method_allowlist=list(RETRIED_NAMESPACES))
 # JSON-RPC errors that say "the node failed this time", not "your call is wrong": internal
-# error and limit exceeded, without revert data (a revert carries its data).
+# error and limit exceeded, without revert data (a revert carries its data), unless the node
+# says the call ran out of gas (anvil answers an eth_call that did with -32603 "EVM error
+# OutOfGas": asking again gets the same answer).
 TRANSIENT_CODES = frozenset({-32603, -32005})
 TRANSIENT_ATTEMPTS = 5
 
@@ -50,7 +52,9 @@ def transient_error(reply: Any) -> bool:
     if isinstance(reply, list):
         return any(transient_error(r) for r in reply)
     err = reply.get("error") if isinstance(reply, dict) else None
-    return isinstance(err, dict) and err.get("code") in TRANSIENT_CODES and not err.get("data")
+    if not isinstance(err, dict) or err.get("code") not in TRANSIENT_CODES or err.get("data"):
+        return False
+    return "outofgas" not in str(err.get("message", "")).lower().replace(" ", "")
 
 
 class RetryingHTTPProvider(HTTPProvider):

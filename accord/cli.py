@@ -313,16 +313,30 @@ def validate(chain: str, key_env: str | None, dev_account: int | None, confirmat
 @click.option("--key-env", help="Environment variable holding the relayer's private key.")
 @click.option("--dev-account", type=int, help="Devnets only: pay gas from anvil dev account N.")
 @click.option("--batch-size", type=int, default=50, show_default=True)
-@click.option("--recipient-gas", type=int, default=200_000, show_default=True)
+@click.option("--recipient-gas", type=click.IntRange(1, 10_000_000), default=200_000,
+              show_default=True,
+              help="Least gas every recipient gets (a message's own gas limit, if larger, wins).")
+@click.option("--max-gas-per-message", type=click.IntRange(min=1), default=3_000_000,
+              show_default=True,
+              help="Gas (receipts' gasUsed) the relayer pays for one message over all its "
+                   "tries, the first included; a failed message in a batch is charged its "
+                   "recipient's gas plus a share of the batch. Past it, it gives up and records "
+                   "why ('accord message status ID --store DB').")
 @click.option("--store",
               help="SQLite file shared with the validators [default: .accord/relay.sqlite]")
 @click.option("--gateway", help="Destination gateway [default: from its deployment manifest]")
 @click.option("--metrics-port", type=int, help="Serve Prometheus metrics on 127.0.0.1:PORT.")
 @one_line_errors
 def relay(origin: str, dest: str, key_env: str | None, dev_account: int | None,
-          batch_size: int, recipient_gas: int, store: str | None, gateway: str | None,
-          metrics_port: int | None) -> None:
-    """Deliver attested messages from one chain's gateway to another's, in batches."""
+          batch_size: int, recipient_gas: int, max_gas_per_message: int, store: str | None,
+          gateway: str | None, metrics_port: int | None) -> None:
+    """Deliver attested messages from one chain's gateway to another's, in batches.
+
+    A message whose recipient fails is simulated before any retry: one that refuses on
+    purpose is checked again later at its own gas, never with more; one that ran out of gas
+    is retried with about the gas the simulation needed. The relayer gives up on a message
+    after 3 failures or when a retry would exceed --max-gas-per-message, and records why;
+    'accord message retry ID' hands it back."""
     import logging
 
     from accord import context
@@ -339,7 +353,8 @@ def relay(origin: str, dest: str, key_env: str | None, dev_account: int | None,
         client.contract("AccordGateway", gateway).functions.originConfig(origin_id).call())
         .threshold, "reading the gateway's quorum")
     cfg = RelayerConfig(gateway=gateway, origin_chain=origin_id, threshold=threshold,
-                        batch_size=batch_size, recipient_gas=recipient_gas)
+                        batch_size=batch_size, recipient_gas=recipient_gas,
+                        max_gas_per_message=max_gas_per_message)
     db = _open_store(store)
     relayer = with_retries(lambda: Relayer(client, db, account, cfg),
                            "reading the gateway's validator set")
@@ -393,7 +408,8 @@ def message() -> None:
 @click.argument("message_id")
 @click.option("--network", "networks", multiple=True,
               help="Chains to search (repeatable) [default: every running devnet chain].")
-@click.option("--store", help="The validators' SQLite store, to show who attested.")
+@click.option("--store", help="The validators' and relayer's SQLite store, to show who "
+                                "attested and what the relayer spent (and why it gave up).")
 @one_line_errors
 def message_status(message_id: str, networks: tuple[str, ...], store: str | None) -> None:
     """The life of one message: sent, attested, delivered or failed (and why), latency."""
@@ -412,6 +428,33 @@ def message_status(message_id: str, networks: tuple[str, ...], store: str | None
     db = SqliteStore(store) if store and Path(store).is_file() else None
     for line in message_life(message_id, views, db).lines():
         click.echo(line)
+
+
+@message.command("retry")
+@click.argument("message_id")
+@click.option("--store",
+              help="The relayer's SQLite store [default: .accord/relay.sqlite]")
+@one_line_errors
+def message_retry(message_id: str, store: str | None) -> None:
+    """Hand a message the relayer gave up on back to it, with a fresh gas budget and tries
+    (after fixing its recipient, or to pay for it anyway); a running relayer picks it up."""
+    from pathlib import Path
+
+    from accord.errors import ConfigError
+    from accord.trace import check_message_id
+
+    mid = check_message_id(message_id)
+    path = _store_path(store)
+    if not Path(path).is_file():
+        raise ConfigError(f"no relayer store at {path}; pass --store with the relayer's file")
+    db = _open_store(path)
+    before = db.reopen(mid)
+    if before is None:
+        rec = db.message(mid)
+        what = f"is {rec.status}" if rec is not None else "is not known"
+        raise ConfigError(f"message {mid} {what} in {path}; only a message the relayer gave "
+                          "up on can be handed back ('accord message status' says which)")
+    click.echo(f"message {mid} handed back to the relayer (before: {before.note})")
 
 
 def _chain_view(name: str) -> Any:

@@ -29,10 +29,10 @@ EXPIRY_ATTRIBUTE: bytes = keccak(text="expiry(uint64)")[:4]
 """ERC-7786 attribute selector for ``expiry(uint64)``."""
 
 GAS_LIMIT_ATTRIBUTE: bytes = keccak(text="minGasLimit(uint256)")[:4]
-"""ERC-7985 attribute selector for ``minGasLimit(uint256)``: the recipient's gas, set by the sender."""
+"""ERC-7985 attribute selector for ``minGasLimit(uint256)``: the recipient's gas (sender-set)."""
 
 DEFAULT_GAS_LIMIT = 200_000
-"""``AccordGateway.DEFAULT_GAS_LIMIT``: the recipient's gas of a message sent without ``minGasLimit``."""
+"""``AccordGateway.DEFAULT_GAS_LIMIT``: recipient gas of a message sent without ``minGasLimit``."""
 
 MAX_GAS_LIMIT = 10_000_000
 """``AccordGateway.MAX_GAS_LIMIT``: the largest ``minGasLimit`` a message may ask for."""

@@ -9,6 +9,14 @@ killed at any moment resumes exactly: what it sent but did not record is re-sent
 gateway's replay guard turns that into a no-op ("already delivered" is success, never an
 error). Several relayers may run at once for the same reason.
 
+A message whose recipient failed is not retried blindly. The relayer simulates the
+recipient call (:mod:`accord.recipient_probe`) and retries only what the simulation says
+will now succeed: a recipient that refuses on purpose is checked again later at the
+message's own gas (never with more), a recipient that ran out of gas is retried with about
+the gas the simulation needed. Every try is charged to the message from the receipts'
+gasUsed, and the relayer stops at ``max_gas_per_message`` or after ``max_tries`` failures,
+recording why (``gave_up``, with a note that ``accord message status`` shows).
+
 For deterministic tests, :meth:`Relayer.plan` returns the batches it would send and
 :meth:`Relayer.send` sends any list of them (reordered, duplicated, partial).
 """
@@ -31,7 +39,8 @@ from web3 import Web3
 from accord.chain import Client, with_retries
 from accord.contract_types import MessageStatus, MessageStatusInfo
 from accord.errors import ChainError, ContractRevert
-from accord.messages import DEFAULT_GAS_LIMIT, Message, encode_message
+from accord.messages import DEFAULT_GAS_LIMIT, MAX_GAS_LIMIT, Message, encode_message
+from accord.recipient_probe import Diagnosis, Verdict, probe
 from accord.service_loop import run_service
 from accord.store import SqliteStore, StoredMessage
 from accord.validator import route_name, window_key
@@ -42,6 +51,13 @@ _DELIVERED = "0x" + Web3.keccak(text="MessageDelivered(bytes32)").hex().removepr
 _FAILED = "0x" + Web3.keccak(text="MessageFailed(bytes32,bytes32,uint32)").hex().removeprefix(
     "0x")
 TX_GAS_CAP = 25_000_000  # below anvil's and mainnet's 30M block gas limit
+# Gas a retry transaction uses besides its recipient's (measured on anvil, prague: 47,959
+# with a 3-byte payload), with room for longer payloads. A failed message in a batch is
+# charged its recipient's gas plus BATCH_SHARE, its part of the batch's own work (measured: a
+# window of 10 recipients that burn their 200,000 gas used 261,184 gas a message), never
+# more than the whole receipt; a single delivery or a retry is charged its whole receipt.
+RETRY_OVERHEAD = 60_000
+BATCH_SHARE = 60_000
 _MESSAGE = "bytes"  # the encoded message (accord.messages.encode_message)
 _DELIVER = function_signature_to_4byte_selector(f"deliver({_MESSAGE},bytes,uint256)")
 _DELIVER_BATCH = function_signature_to_4byte_selector(
@@ -63,7 +79,12 @@ class RelayerConfig:
     max_in_flight: int = 16      # transactions sent before waiting for receipts
     backoff_s: float = 0.5
     max_backoff_s: float = 30.0
-    max_retries: int = 5         # retries of a failed message (gas doubles each time)
+    # A failed message: gas (receipts' gasUsed) this relayer pays for it over all its tries,
+    # the first delivery included; failures (on chain, or a simulated retry) before giving
+    # up; the first wait before a recipient that refused is checked again (then doubling).
+    max_gas_per_message: int = 3_000_000
+    max_tries: int = 3
+    retry_backoff_s: float = 10.0
     poll_s: float = 0.05
     max_error_backoff_s: float = 5.0  # a failing node (down, flaky) is retried up to this
 
@@ -90,6 +111,7 @@ class Counters:
     already: int = 0
     batches: int = 0
     retries: int = 0
+    given_up: int = 0
     latencies: list[float] = field(default_factory=list)
 
     def prometheus(self, pending: int, signed: int) -> str:
@@ -103,6 +125,8 @@ class Counters:
             f"accord_relayer_failed_total {self.failed}",
             "# TYPE accord_relayer_already_delivered_total counter",
             f"accord_relayer_already_delivered_total {self.already}",
+            "# TYPE accord_relayer_given_up_total counter",
+            f"accord_relayer_given_up_total {self.given_up}",
             "# TYPE accord_relayer_batches_total counter",
             f"accord_relayer_batches_total {self.batches}",
             "# TYPE accord_relayer_seen_total counter",
@@ -189,44 +213,145 @@ class Relayer:
             [f"{_MESSAGE}[]", "bytes32[]", "bytes", "uint256"],
             [[self._tuple(m) for m in ordered], ids, sigs, gas_limit])
 
+    def _recipient_gas(self, m: StoredMessage) -> int:
+        """The gas the gateway gives ``m``'s recipient: the larger of ours and its own."""
+        return max(self.config.recipient_gas, int(m.body.get("gasLimit", DEFAULT_GAS_LIMIT)))
+
     def _gas(self, batch: Batch) -> int:
         """An upper bound for the transaction, capped below a block's gas limit (recipients
-        rarely use all the gas they are offered)."""
-        n = len(batch.messages)
-        return min(150_000 + n * (90_000 + self.config.recipient_gas * 65 // 63), TX_GAS_CAP)
+        rarely use all the gas they are offered; the gateway reverts a delivery that cannot
+        give a recipient all of its gas)."""
+        return min(150_000 + sum(90_000 + self._recipient_gas(m) * 65 // 63
+                                 for m in batch.messages), TX_GAS_CAP)
 
     # -- failed messages ----------------------------------------------------------------------
     def retry_failed(self) -> int:
-        """Retry failed messages with more gas (doubling per attempt, up to the cap) after a
-        backoff; a recipient that keeps failing stays failed, with its reason, for a person."""
+        """Look again at failed messages whose wait is over; returns how many it delivered.
+
+        Each is first simulated (free): a recipient that now accepts is retried at the gas
+        the simulation passed with; one that needs more gas is retried with about what it
+        needed (plus a tenth); one that refuses on purpose is not sent at all but checked
+        again after ``retry_backoff_s`` (doubling), at its own gas; one that runs out of gas
+        even with the most a try can have within the cap is given up at once. A retry is
+        sent only while its expected gas fits in what ``max_gas_per_message`` leaves, and the
+        relayer gives up after ``max_tries`` failures (a simulation can be fooled); a message
+        it gave up on stays ``gave_up``, with its note, until ``accord message retry``."""
         now = time.monotonic()
-        retried = 0
+        delivered = 0
         for mid in self.store.ids("failed"):
             m = self.store.message(mid)
-            if (m is None or m.route != self.route or m.attempts > self.config.max_retries
-                    or self._next_attempt.get(mid, 0.0) > now):
+            if m is None or m.route != self.route or self._next_attempt.get(mid, 0.0) > now:
                 continue
-            gas_limit = min(self.config.recipient_gas * 2 ** m.attempts, TX_GAS_CAP // 2)
-            fn = self.gateway.functions.retry(self._tuple(m), b"", gas_limit)
-            try:
-                receipt = self.client.transact(fn, self.account, gas=gas_limit + 300_000)
-            except ContractRevert as exc:
-                self._reconcile([mid])
-                log.info("route=%s retry of %s not possible: %s", self.route, mid, exc)
-                continue
-            except ChainError as exc:
-                log.warning("route=%s retry of %s failed to send: %s", self.route, mid, exc)
-                continue
-            txh = "0x" + bytes(receipt["transactionHash"]).hex()
-            ok = any(bytes(e["topics"][0]) == bytes.fromhex(_DELIVERED[2:])
-                     for e in receipt["logs"])
-            self.store.mark([mid], "delivered" if ok else "failed", tx=txh)
-            delay = min(self.config.backoff_s * 2 ** (m.attempts + 1), self.config.max_backoff_s)
-            self._next_attempt[mid] = now + delay
-            log.info("route=%s retried %s with %d gas: %s trace=%s", self.route, mid, gas_limit,
-                     "delivered" if ok else "failed again", mid)
-            retried += int(ok)
-        return retried
+            delivered += self._retry_one(m)
+        return delivered
+
+    def _most_gas(self) -> int:
+        """The most recipient gas one try may have within the per-message cap."""
+        return min(max(self.config.max_gas_per_message - RETRY_OVERHEAD, 0), MAX_GAS_LIMIT)
+
+    def _give_up(self, m: StoredMessage, why: str, tries: int = 0) -> None:
+        self.store.annotate(m.id, f"gave up: {why}", tries=tries, status="gave_up")
+        self._next_attempt.pop(m.id, None)
+        self.counters.given_up += 1
+        log.warning("route=%s gave up on %s: %s trace=%s", self.route, m.id, why, m.id)
+
+    def _spent(self, m: StoredMessage, tries: int | None = None) -> str:
+        n = m.tries if tries is None else tries
+        return f"spent {m.gas_spent:,} gas over {n} {'try' if n == 1 else 'tries'}"
+
+    def _retry_one(self, m: StoredMessage) -> int:
+        """Simulate ``m``'s recipient at the gas its last try had, then retry, wait or give
+        up as :meth:`retry_failed` says; 1 if it was delivered now."""
+        cap = self.config.max_gas_per_message
+        gas = m.last_gas or self._recipient_gas(m)
+        d = probe(self.client, self.gateway.address, m.id, m.body, gas,
+                  max(self._most_gas(), gas))
+        if d.verdict is Verdict.UNKNOWN:
+            self._next_attempt[m.id] = time.monotonic() + self.config.backoff_s
+            log.info("route=%s cannot simulate %s now (%s)", self.route, m.id, d.reason)
+            return 0
+        if d.verdict is Verdict.OUT_OF_GAS:
+            self._give_up(m, f"out of gas even with {d.gas:,} gas, the most a try may have "
+                             f"within the {cap:,} gas cap ({self._spent(m)})")
+            return 0
+        if d.verdict is Verdict.REFUSES:
+            return self._refused(m, d)
+        if m.tries >= self.config.max_tries:  # a simulation passes, the chain disagrees
+            self._give_up(m, f"recipient fails on chain although a simulation accepts it "
+                             f"({self._spent(m)})")
+            return 0
+        send_gas = gas if d.verdict is Verdict.ACCEPTS else min(
+            max(d.needed + d.needed // 10, gas), self._most_gas())
+        expected = d.needed + RETRY_OVERHEAD
+        if m.gas_spent + expected > cap:
+            self._give_up(m, f"needs about {d.needed:,} gas; a retry would take the spend to "
+                             f"about {m.gas_spent + expected:,}, over the {cap:,} gas cap "
+                             f"({self._spent(m)})")
+            return 0
+        return self._send_retry(m, send_gas, d)
+
+    def _refused(self, m: StoredMessage, d: Diagnosis) -> int:
+        """The recipient refuses at its own gas: the failure just seen counts as a try (it
+        has no note yet); a later check that still refuses counts one more."""
+        counted = 1 if m.note is not None else 0
+        tries = m.tries + counted
+        if tries >= self.config.max_tries:
+            self._give_up(m, f"recipient reverts ({d.reason}) after {tries} tries "
+                             f"({m.gas_spent:,} gas spent)", tries=counted)
+            return 0
+        delay = min(self.config.retry_backoff_s * 2 ** max(tries - 1, 0),
+                    max(self.config.max_backoff_s, self.config.retry_backoff_s))
+        self.store.annotate(m.id, f"recipient reverts ({d.reason}); checking again in "
+                                  f"{delay:g}s ({self._spent(m, tries)})", tries=counted)
+        self._next_attempt[m.id] = time.monotonic() + delay
+        return 0
+
+    def _send_retry(self, m: StoredMessage, send_gas: int, d: Diagnosis) -> int:
+        fn = self.gateway.functions.retry(self._tuple(m), b"", send_gas)
+        try:  # estimated first: a retry the gateway refuses is decoded, not sent
+            receipt = self.client.transact(fn, self.account)
+        except ContractRevert as exc:
+            self._reconcile([m.id])  # delivered or cancelled meanwhile: recorded as such
+            rec = self.store.message(m.id)
+            if rec is not None and rec.status == "failed":
+                if exc.name == "AccordGatewayMessageExpired":
+                    self._give_up(rec, "expired; anyone may call markExpired to tell the "
+                                       f"sender ({self._spent(rec)})")
+                elif rec.tries + 1 >= self.config.max_tries:
+                    self._give_up(rec, f"the gateway refuses the retry ({exc}) "
+                                       f"({self._spent(rec)})", tries=1)
+                else:
+                    self.store.annotate(m.id, f"the gateway refuses the retry ({exc})", tries=1)
+                    self._next_attempt[m.id] = time.monotonic() + self.config.retry_backoff_s
+            log.info("route=%s retry of %s not possible: %s", self.route, m.id, exc)
+            return 0
+        except ChainError as exc:
+            self._next_attempt[m.id] = time.monotonic() + self.config.backoff_s
+            log.warning("route=%s retry of %s failed to send: %s", self.route, m.id, exc)
+            return 0
+        txh = "0x" + bytes(receipt["transactionHash"]).hex()
+        used = int(receipt["gasUsed"])
+        topics = {bytes(e["topics"][0]): e for e in receipt["logs"] if e["topics"]}
+        failed = topics.get(bytes.fromhex(_FAILED[2:]))
+        if failed is None and bytes.fromhex(_DELIVERED[2:]) not in topics:
+            self.store.mark([m.id], "failed", gas=used)  # neither: ask the gateway
+            self._reconcile([m.id])
+            return 0
+        if failed is None:
+            self.store.mark([m.id], "delivered", tx=txh, gas=used,
+                            note=f"delivered on try {m.tries + 1} with {send_gas:,} gas "
+                                 f"(spent {m.gas_spent + used:,} gas in all)")
+            self.counters.delivered += 1
+            log.info("route=%s retried %s with %d gas (%s): delivered trace=%s", self.route,
+                     m.id, send_gas, d.verdict.value, m.id)
+            return 1
+        reason = "0x" + bytes(failed["data"])[:32].hex()
+        self.store.failed(m.id, tx=txh, reason=reason, gas=used, recipient_gas=send_gas)
+        self._next_attempt[m.id] = time.monotonic() + self.config.backoff_s
+        self.counters.failed += 1
+        log.info("route=%s retried %s with %d gas (%s): failed again trace=%s", self.route,
+                 m.id, send_gas, d.verdict.value, m.id)
+        return 0
 
     def send(self, batches: list[Batch]) -> int:
         """Send batches pipelined, then settle their receipts; returns messages delivered."""
@@ -268,9 +393,14 @@ class Relayer:
                    if m.id not in delivered_ids and m.id not in failed]
         if delivered_ids:
             self.store.mark(delivered_ids, "delivered", tx=txh)
+        used = int(receipt["gasUsed"], 16)
+        by_id = {m.id: m for m in batch.messages}
         for mid, reason in failed.items():
-            self.store.mark([mid], "failed", tx=txh, reason=reason)
-            self._next_attempt[mid] = time.monotonic() + self.config.backoff_s  # then retry
+            m = by_id.get(mid)
+            given = self._recipient_gas(m) if m is not None else self.config.recipient_gas
+            charge = used if batch.single else min(used, given + BATCH_SHARE)
+            self.store.failed(mid, tx=txh, reason=reason, gas=charge, recipient_gas=given)
+            self._next_attempt[mid] = time.monotonic() + self.config.backoff_s  # then look
         if skipped:  # processed before (another relayer, or a send we did not record)
             self._reconcile(skipped)
         self.counters.delivered += len(delivered_ids)
@@ -312,6 +442,8 @@ class Relayer:
                 self.store.mark([mid], "failed", reason="0x" + bytes(reason).hex())
             elif status is MessageStatus.EXPIRED:
                 self.store.mark([mid], "expired")
+            elif status is MessageStatus.CANCELLED:  # the gateway's owner gave it up
+                self.store.mark([mid], "cancelled")
 
     def _status_call(self, m: StoredMessage) -> Any:
         b = m.body

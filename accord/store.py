@@ -50,6 +50,16 @@ CREATE TABLE IF NOT EXISTS attestations (
 );
 """
 
+#: Columns added to ``messages`` after its first release, added to an older store when it is
+#: opened (``ALTER TABLE ... ADD COLUMN``: old rows get the default, old readers ignore them).
+#: What the relayer spent on a message whose recipient failed, and why it stopped.
+ADDED_COLUMNS = (
+    ("gas_spent", "INTEGER NOT NULL DEFAULT 0"),  # gasUsed charged to it, over all tries
+    ("tries", "INTEGER NOT NULL DEFAULT 0"),      # failures seen: on chain, or simulated
+    ("last_gas", "INTEGER"),                      # recipient gas of its last on-chain try
+    ("note", "TEXT"),                             # the relayer's last word on it, for people
+)
+
 
 @dataclass(frozen=True)
 class StoredMessage:
@@ -65,6 +75,11 @@ class StoredMessage:
     status: str
     attempts: int
     seen_at: float
+    reason: str | None = None       # reasonHash of its last failure on the gateway
+    gas_spent: int = 0
+    tries: int = 0
+    last_gas: int | None = None
+    note: str | None = None
 
 
 class AttestationStore(Protocol):
@@ -84,6 +99,7 @@ class SqliteStore:
         self.path = str(path)
         self._local = threading.local()
         self._db().executescript(SCHEMA)  # idempotent DDL; executescript commits itself
+        self._migrate()
 
     # -- connection ---------------------------------------------------------------------
     def _db(self) -> sqlite3.Connection:
@@ -106,6 +122,19 @@ class SqliteStore:
             db.execute("ROLLBACK")
             raise
         db.execute("COMMIT")
+
+    def _migrate(self) -> None:
+        """Add the columns an older store lacks, under the write lock (several processes may
+        open one store at once: the second finds them added)."""
+        def missing() -> list[tuple[str, str]]:
+            have = {str(r["name"]) for r in self._db().execute("PRAGMA table_info(messages)")}
+            return [(n, d) for n, d in ADDED_COLUMNS if n not in have]
+
+        if not missing():
+            return
+        with self._tx() as db:
+            for name, decl in missing():
+                db.execute(f"ALTER TABLE messages ADD COLUMN {name} {decl}")
 
     # -- cursors and reorg tracking -----------------------------------------------------
     def cursor(self, name: str) -> tuple[int, str] | None:
@@ -183,15 +212,53 @@ class SqliteStore:
         return _row(row) if row else None
 
     def mark(self, ids: Iterable[str], status: str, *, tx: str | None = None,
-             reason: str | None = None) -> None:
+             reason: str | None = None, gas: int = 0, note: str | None = None) -> None:
+        """Set the status of ``ids``; ``gas`` (gasUsed charged to each) is added to what was
+        spent on it, ``note`` replaces the relayer's note when given."""
         now = time.time()
         with self._tx() as db:
             for mid in ids:
                 db.execute(
                     "UPDATE messages SET status = ?, attempts = attempts + 1,"
                     " delivered_tx = COALESCE(?, delivered_tx), reason = COALESCE(?, reason),"
+                    " gas_spent = gas_spent + ?, note = COALESCE(?, note),"
                     " delivered_at = CASE WHEN ? = 'delivered' THEN ? ELSE delivered_at END"
-                    " WHERE id = ?", (status, tx, reason, status, now, mid))
+                    " WHERE id = ?", (status, tx, reason, gas, note, status, now, mid))
+
+    def failed(self, message_id: str, *, tx: str, reason: str, gas: int,
+               recipient_gas: int) -> None:
+        """A delivery or retry of ``message_id`` failed at its recipient: one more try, ``gas``
+        charged to it, ``recipient_gas`` what the recipient was given; the note is cleared
+        (the failure is new: the relayer looks at it again)."""
+        with self._tx() as db:
+            db.execute(
+                "UPDATE messages SET status = 'failed', attempts = attempts + 1,"
+                " tries = tries + 1, delivered_tx = ?, reason = ?, gas_spent = gas_spent + ?,"
+                " last_gas = ?, note = NULL WHERE id = ?",
+                (tx, reason, gas, recipient_gas, message_id))
+
+    def annotate(self, message_id: str, note: str, *, tries: int = 0,
+                 status: str | None = None) -> None:
+        """Record the relayer's ``note`` on a message, count ``tries`` more (a simulated try
+        that failed) and, when given, move it to ``status`` (``gave_up``)."""
+        with self._tx() as db:
+            db.execute("UPDATE messages SET note = ?, tries = tries + ?,"
+                       " status = COALESCE(?, status) WHERE id = ?",
+                       (note, tries, status, message_id))
+
+    def reopen(self, message_id: str) -> StoredMessage | None:
+        """Hand a message the relayer gave up on back to it, with a fresh gas budget and
+        tries (a person fixed the recipient, or accepts the cost); None unless given up."""
+        with self._tx() as db:
+            row = db.execute("SELECT * FROM messages WHERE id = ? AND status = 'gave_up'",
+                             (message_id,)).fetchone()
+            if row is None:
+                return None
+            db.execute("UPDATE messages SET status = 'failed', tries = 0, gas_spent = 0,"
+                       " note = ? WHERE id = ?",
+                       (f"reopened by hand after: {row['note']} ({row['gas_spent']:,} gas spent "
+                        "before)", message_id))
+        return _row(row)
 
     def routes(self, origin_chain: int) -> list[str]:
         rows = self._db().execute(
@@ -250,4 +317,6 @@ def _row(r: sqlite3.Row) -> StoredMessage:
     return StoredMessage(id=r["id"], route=r["route"], origin_chain=r["origin_chain"],
                          dest_chain=r["dest_chain"], nonce=r["nonce"], block=r["block"],
                          block_hash=r["block_hash"], tx=r["tx"], body=json.loads(r["body"]),
-                         status=r["status"], attempts=r["attempts"], seen_at=r["seen_at"])
+                         status=r["status"], attempts=r["attempts"], seen_at=r["seen_at"],
+                         reason=r["reason"], gas_spent=r["gas_spent"], tries=r["tries"],
+                         last_gas=r["last_gas"], note=r["note"])

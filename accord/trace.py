@@ -2,7 +2,8 @@
 delivered or failed in which transaction and why, and how long it took.
 
 Everything is read from the chains (gateway events filtered by the indexed message id) plus,
-when given, the validators' store for who signed; nothing needs to have been running.
+when given, the validators' and relayer's store for who signed and what the relayer spent
+and why it gave up, if it did; nothing needs to have been running.
 """
 
 from __future__ import annotations
@@ -46,6 +47,9 @@ class MessageLife:
     reason_hash: str | None = None
     events: list[tuple[str, str, int]] = field(default_factory=list)  # (what, tx, timestamp)
     latency_s: int | None = None
+    relayer_status: str | None = None  # from the relayer's store, when given
+    relayer_note: str | None = None
+    relayer_gas: int = 0
 
     def lines(self) -> list[str]:
         out = [f"message {self.id}"]
@@ -61,6 +65,10 @@ class MessageLife:
         extra = f" after {self.attempts} attempts, reason {self.reason_hash}" if (
             self.status == "failed") else ""
         out.append(f"  status    {self.status}{extra}")
+        if self.relayer_note is not None:
+            out.append(f"  relayer   {self.relayer_note}")
+        elif self.relayer_status in ("failed", "gave_up") or self.relayer_gas:
+            out.append(f"  relayer   {self.relayer_status}, {self.relayer_gas:,} gas spent")
         if self.latency_s is not None:
             out.append(f"  latency   {self.latency_s}s from send to delivery")
         return out
@@ -115,6 +123,9 @@ def message_life(message_id: str, chains: list[ChainView],
         rec = store.message(message_id)
         if rec is not None and not life.signers:
             life.signers = ["(in a signed window)"]
+        if rec is not None:  # what the relayer did: its gas, and why it stopped if it did
+            life.relayer_status, life.relayer_note = rec.status, rec.note
+            life.relayer_gas = rec.gas_spent
     if dest is None:
         return life
     gw = dest.contract()
