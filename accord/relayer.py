@@ -51,6 +51,7 @@ _DELIVERED = "0x" + Web3.keccak(text="MessageDelivered(bytes32)").hex().removepr
 _FAILED = "0x" + Web3.keccak(text="MessageFailed(bytes32,bytes32,uint32)").hex().removeprefix(
     "0x")
 TX_GAS_CAP = 25_000_000  # below anvil's and mainnet's 30M block gas limit
+_BATCH_BASE_GAS = 150_000  # a batch's own work besides its messages (bound)
 # Gas a retry transaction uses besides its recipient's (measured on anvil, prague: 47,959
 # with a 3-byte payload), with room for longer payloads. A failed message in a batch is
 # charged its recipient's gas plus BATCH_SHARE, its part of the batch's own work (measured: a
@@ -182,7 +183,8 @@ class Relayer:
                 members = self.store.attestations(key + ":ids")
                 ids = next(iter(members.values())).split(",") if members else []
                 if ids:
-                    batches.append(Batch(self.route, msgs, ids, quorum))
+                    batches.extend(Batch(self.route, part, ids, quorum)
+                                   for part in self._fit(msgs))
                     continue
             for m in msgs:  # window still open: singles that have a quorum
                 single = self._quorum(self.store.attestations(m.id))
@@ -217,12 +219,29 @@ class Relayer:
         """The gas the gateway gives ``m``'s recipient: the larger of ours and its own."""
         return max(self.config.recipient_gas, int(m.body.get("gasLimit", DEFAULT_GAS_LIMIT)))
 
+    def _fit(self, msgs: list[StoredMessage]) -> list[list[StoredMessage]]:
+        """A window's messages in nonce order, split so each part's gas bound fits in one
+        transaction (a part is a partial delivery, proven against the whole signed list)."""
+        parts: list[list[StoredMessage]] = [[]]
+        total = _BATCH_BASE_GAS
+        for m in sorted(msgs, key=lambda m: m.nonce):
+            need = self._message_gas(m)
+            if parts[-1] and total + need > TX_GAS_CAP:
+                parts.append([])
+                total = _BATCH_BASE_GAS
+            parts[-1].append(m)
+            total += need
+        return parts
+
+    def _message_gas(self, m: StoredMessage) -> int:
+        return 90_000 + self._recipient_gas(m) * 65 // 63
+
     def _gas(self, batch: Batch) -> int:
         """An upper bound for the transaction, capped below a block's gas limit (recipients
         rarely use all the gas they are offered; the gateway reverts a delivery that cannot
         give a recipient all of its gas)."""
-        return min(150_000 + sum(90_000 + self._recipient_gas(m) * 65 // 63
-                                 for m in batch.messages), TX_GAS_CAP)
+        return min(_BATCH_BASE_GAS + sum(self._message_gas(m) for m in batch.messages),
+                   TX_GAS_CAP)
 
     # -- failed messages ----------------------------------------------------------------------
     def retry_failed(self) -> int:

@@ -241,3 +241,19 @@ def test_an_out_of_gas_answer_is_final_but_an_internal_error_is_asked_again() ->
     assert not transient_error({"error": {"code": -32603, "message": "EVM error OutOfGas"}})
     assert not transient_error({"error": {"code": -32603, "message": "out of gas"}})
     assert transient_error({"error": {"code": -32603, "message": "fault proxy: injected failure"}})
+
+
+def test_a_window_too_heavy_for_one_transaction_is_delivered_in_parts(
+        tc: Any, store_path: Path) -> None:
+    store = SqliteStore(store_path)
+    recipient = _deploy(tc, "MockRecipient")
+    heavy = 6_000_000  # five of them need more than one transaction's 25M gas bound
+    mids = [_send(tc, recipient, heavy) for _ in range(5)]
+    mids += [_send(tc, recipient) for _ in range(WINDOW - 5)]  # close the window
+    relayer = _relayer(tc, store)
+    batches = relayer.plan()
+    assert len(batches) >= 2 and all(b.window_ids for b in batches)
+    assert all(relayer._gas(b) <= 25_000_000 for b in batches)
+    assert sorted(m.id for b in batches for m in b.messages) == sorted(mids)
+    assert relayer.send(batches) == WINDOW
+    assert all(_on_chain(tc, mid).status is MessageStatus.DELIVERED for mid in mids)
