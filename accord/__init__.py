@@ -13,3 +13,13 @@ Heavy imports (web3, ape) are deferred so that ``accord --help`` starts fast.
 """
 
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str) -> object:
+    """``accord.connect`` and ``accord.Accord`` (the Python API, :mod:`accord.api`), imported
+    on first use so that ``accord --help`` stays fast."""
+    if name in ("connect", "Accord", "RunSummary"):
+        from accord import api
+
+        return getattr(api, name)
+    raise AttributeError(f"module 'accord' has no attribute {name!r}")

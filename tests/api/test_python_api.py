@@ -1,0 +1,67 @@
+"""The Python API (`accord.connect`) as a user meets it: the README's example script run as
+it is, and the calls' errors, against a devnet chain on a free port."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import accord
+from accord.devnet import Devnet
+from accord.errors import AccordError
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def deployed(fresh_devnet: Devnet, manifests: Path) -> str:
+    """chaina on a free port, its devnet manifest written and a suite deployed; its name."""
+    fresh_devnet.start("chaina")
+    state = Path(os.environ["ACCORD_STATE_DIR"])
+    state.mkdir(parents=True, exist_ok=True)
+    fresh_devnet.write_manifest(state / "devnet.json")
+    done = subprocess.run(["accord", "deploy", "--network", "chaina"], cwd=ROOT,
+                          capture_output=True, text=True, timeout=300, env=dict(os.environ))
+    assert done.returncode == 0, done.stderr
+    return "chaina"
+
+
+def test_the_example_script_runs_a_workflow_with_two_agents_and_reads_its_result(
+        deployed: str) -> None:
+    out = subprocess.run([sys.executable, "examples/python_api.py", deployed], cwd=ROOT,
+                         capture_output=True, text=True, timeout=300, env=dict(os.environ))
+    assert out.returncode == 0, out.stdout + out.stderr
+    lines = out.stdout.splitlines()
+    assert lines[0].endswith(": Completed"), out.stdout
+    assert lines[1] == "polish: DRAFT: WHY THE TIDES TURN"
+    assert lines[2] == "runs completed so far: 1"
+
+
+def test_api_calls_on_a_run_say_what_is_wrong(deployed: str, tmp_path: Path) -> None:
+    acc = accord.connect(deployed, dev_account=0, store=tmp_path / "results")
+    run = acc.start(ROOT / "examples" / "hello.yaml", input=b"x")
+    assert acc.status(run).state == "Running"
+    assert [r.run_id for r in acc.runs("Running")] == [run]
+    with pytest.raises(AccordError, match="has no step named 'nope'; its steps: draft, polish"):
+        acc.result(run, "nope")
+    with pytest.raises(AccordError, match="has no result yet"):
+        acc.result(run, "draft")
+    with pytest.raises(AccordError, match="below the run's rewards"):
+        acc.start(ROOT / "examples" / "hello.yaml", budget=1)
+    acc.cancel(run)
+    assert acc.wait(run, timeout=30) == "Cancelled"
+    assert acc.runs("Running") == []
+
+
+def test_connect_to_a_network_without_a_deployment_says_how_to_deploy(
+        fresh_devnet: Devnet, manifests: Path) -> None:
+    fresh_devnet.start("chaina")
+    state = Path(os.environ["ACCORD_STATE_DIR"])
+    state.mkdir(parents=True, exist_ok=True)
+    fresh_devnet.write_manifest(state / "devnet.json")
+    with pytest.raises(AccordError, match="accord deploy --network chaina"):
+        accord.connect("chaina", dev_account=0)
