@@ -41,8 +41,9 @@ $(DASHBOARD_JS): accord/dashboard/web/main.js accord/dashboard/web/style.css nod
 # ape-solidity copies every OpenZeppelin source (500+ files) into contracts/.cache while it
 # compiles; ape 0.8 lists at most 500 files under contracts/, so a cache left behind hides
 # our own sources (mocks/, libraries/) from `project`. The compiled manifest keeps all it needs.
+# Quiet unless V=1 (`make demo V=1` lists every file compiled); errors always show.
 compile: setup
-	@ape compile
+	@ape compile $(if $(V),,-v WARNING)
 	@rm -rf contracts/.cache
 
 demo: compile
