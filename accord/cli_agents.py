@@ -238,7 +238,8 @@ def workflow_status(run_id: int, network: str, rpc: str | None, as_json: bool) -
     client = _client(name, rpc)
     snap = snapshot(client, _coordinator(name, client), run_id)
     if as_json:
-        click.echo(json.dumps({"run": run_id, "state": snap.state,
+        click.echo(json.dumps({"run": run_id, "state": snap.state, "summary": snap.summary,
+                               "skipped": snap.skipped,
                                "steps": [r.__dict__ for r in snap.rows]}))
         return
     for line in render_text(snap):
@@ -282,4 +283,4 @@ def workflow_watch(run_id: int, network: str, rpc: str | None, interval: float) 
                 snap = snapshot(client, coordinator, run_id)
                 live.update(render_rich(snap))
                 last = time.monotonic()
-    click.echo(f"run {run_id} ended: {snap.state}")
+    click.echo(f"run {run_id} ended: {snap.summary}")
