@@ -94,3 +94,26 @@ def test_branch_mask_checks_what_a_handler_selected() -> None:
         branch_mask("triage", True, (True,), NAMES, dependents)
     with pytest.raises(DecisionResultError, match="'fix' is not a decision"):
         branch_mask("fix", False, ("merge",), NAMES, 1 << 4)
+
+
+def test_the_triage_example_is_a_decision_its_handler_can_drive() -> None:
+    from pathlib import Path
+
+    from accord.agents.config import load_agents
+    from accord.agents.demo_handlers import triage
+    from accord.workflow_yaml import load_workflow
+
+    root = Path(__file__).resolve().parents[2] / "examples"
+    wf = load_workflow(root / "triage.yaml", known_roles={"research", "analysis", "execute",
+                                                          "report", "validator"})
+    agents = load_agents(root / "triage-agents.yaml")
+    assert {r for a in agents.agents for r in a.roles} == {s.role for s in wf.steps}
+    steps = wf.definition(31337001).steps
+    index = wf.names.index("triage")
+    assert steps[index].decision
+    dependents = sum(1 << i for i, s in enumerate(steps) if s.deps >> index & 1)
+    for text, branch in ((b"a bug in the login form", "fix"), (b"please add dark mode",
+                                                                 "wontfix")):
+        out = triage(StepInput(1, index, "triage", "analysis", text))
+        mask = branch_mask("triage", True, out.branches, wf.names, dependents)
+        assert mask == 1 << wf.names.index(branch)
