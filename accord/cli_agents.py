@@ -156,6 +156,15 @@ def workflow_define(file: str, network: str, rpc: str | None, account: str | Non
     def_id, wf = _define(client, name, file, _signer(name, key_env, dev_account, account))
     click.echo(f"definition 0x{def_id.hex()} ({wf.name}: {len(wf.steps)} steps, rewards "
                f"{wf.total_reward()} wei)")
+    # Judges may bond after the definition: say what is missing now, refuse nothing.
+    for gap in _quorum_gaps(client, name, wf.definition(client.chain_id), wf.names):
+        click.echo("warning: " + gap.message(name), err=True)
+
+
+def _quorum_gaps(client: Any, network: str, definition: Any, names: list[str]) -> list[Any]:
+    from accord.workflows import quorum_gaps
+
+    return quorum_gaps(client, _coordinator(network, client), definition, names)
 
 
 @workflow.command("start")
@@ -165,12 +174,18 @@ def workflow_define(file: str, network: str, rpc: str | None, account: str | Non
                                                               "input [default: empty].")
 @click.option("--budget", help="Escrow, e.g. '0.1 ether' [default: the sum of the rewards].")
 @click.option("--store", help="Result store directory [default: .accord/results].")
+@click.option("--force", is_flag=True, help="Start even if the judges bonded now cannot reach "
+                                            "a step's quorum.")
 @_signer_options
 @one_line_errors
 def workflow_start(definition: str, network: str, rpc: str | None, input_path: str | None,
-                   budget: str | None, store: str | None, account: str | None,
+                   budget: str | None, store: str | None, force: bool, account: str | None,
                    key_env: str | None, dev_account: int | None) -> None:
-    """Start a run of DEFINITION (a 0x definition id or a workflow YAML file)."""
+    """Start a run of DEFINITION (a 0x definition id or a workflow YAML file).
+
+    Refused when judges are bonded for the validator role but fewer (counting independent
+    owners) than a step's quorum: the run would wait in Submitted (--force starts it anyway).
+    With no judge bonded yet (agents bond when they first run) it only warns."""
     from accord.agents.store import ResultStore, default_store
     from accord.errors import ConfigError
     from accord.workflow_yaml import known_roles_from_settings, load_workflow, parse_amount
@@ -192,11 +207,22 @@ def workflow_start(definition: str, network: str, rpc: str | None, input_path: s
     coordinator = _coordinator(name, client)
     sender = _signer(name, key_env, dev_account, account)
     if is_id:  # an unknown id or a short budget fails here, before any transaction
+        from accord.agents import catalog
+        from accord.workflows import registered_definition
+
         def_id = bytes.fromhex(definition[2:])
         total = _total_reward(client.contract("WorkflowCoordinator", coordinator), def_id)
+        compiled = registered_definition(client, coordinator, def_id)
+        names = catalog.names(def_id, len(compiled.steps))
     else:
-        total = load_workflow(definition, known_roles=known_roles_from_settings(),
-                              home_chain=name).total_reward()
+        wf = load_workflow(definition, known_roles=known_roles_from_settings(), home_chain=name)
+        total = wf.total_reward()
+        compiled, names = wf.definition(client.chain_id), wf.names
+    warnings = []
+    for gap in _quorum_gaps(client, name, compiled, names):
+        if gap.judges and not force:
+            raise ConfigError(gap.message(name) + " (--force starts it anyway)")
+        warnings.append("warning: " + gap.message(name))
     value = parse_amount(budget, "--budget") if budget is not None else total
     if value < total:
         raise ConfigError(f"--budget {value} wei is below the run's rewards, {total} wei; pass "
@@ -207,6 +233,8 @@ def workflow_start(definition: str, network: str, rpc: str | None, input_path: s
     run_id, _ = start(client, coordinator, def_id, data, value, sender, blobs)
     click.echo(f"run {run_id} started (definition 0x{def_id.hex()[:12]}…, budget {value} wei, "
                f"input {len(data)} bytes)")
+    for line in warnings:
+        click.echo(line, err=True)
 
 
 def _total_reward(coord: Any, def_id: bytes) -> int:
@@ -238,7 +266,8 @@ def workflow_status(run_id: int, network: str, rpc: str | None, as_json: bool) -
     client = _client(name, rpc)
     snap = snapshot(client, _coordinator(name, client), run_id)
     if as_json:
-        click.echo(json.dumps({"run": run_id, "state": snap.state,
+        click.echo(json.dumps({"run": run_id, "state": snap.state, "summary": snap.summary,
+                               "skipped": snap.skipped,
                                "steps": [r.__dict__ for r in snap.rows]}))
         return
     for line in render_text(snap):
@@ -282,4 +311,4 @@ def workflow_watch(run_id: int, network: str, rpc: str | None, interval: float) 
                 snap = snapshot(client, coordinator, run_id)
                 live.update(render_rich(snap))
                 last = time.monotonic()
-    click.echo(f"run {run_id} ended: {snap.state}")
+    click.echo(f"run {run_id} ended: {snap.summary}")

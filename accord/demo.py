@@ -193,7 +193,9 @@ def run_demo(echo: Callable[[str], None] = print, timeout: float = 120.0,
         os.environ.setdefault("ACCORD_DEMO_PACE_S", "3")
     summary = Summary()
     printed = False
-    with _dashboard(dashboard, root, echo) as server, Devnet(log_dir=root / "logs") as net, \
+    # live_clock: leases, backoffs and deadlines run on an idle chain too
+    with _dashboard(dashboard, root, echo) as server, \
+            Devnet(log_dir=root / "logs", live_clock=True) as net, \
             Supervisor(root / "logs") as sup:
         a, b = net.start("chaina"), net.start("chainb")
         net.write_manifest(manifest_path())

@@ -42,6 +42,12 @@ MANIFEST_NAME = "devnet.json"
 # every devnet (0: deployer/admin, 3: relayer, 5-7: gateway validators, 10-19: demo agents).
 DEV_MNEMONIC = "test test test test test test test test test test test junk"
 DEV_ACCOUNTS = 20
+#: A devnet people use (``accord devnet up``, the demo) mines a block every this many seconds
+#: even when idle, besides a block per transaction (anvil ``--mixed-mining``): anvil's clock
+#: is the latest block's timestamp, so without it leases, backoffs and deadlines stand still
+#: on an idle chain. The test fixtures leave it off: they mine and travel in time explicitly
+#: (``evm_increaseTime``/``evm_mine``) and count blocks.
+LIVE_BLOCK_TIME_S = 1
 
 
 @dataclass
@@ -143,8 +149,13 @@ def stop_pid(pid: int, timeout: float = STOP_TIMEOUT_S) -> None:
 class Devnet:
     """Starts and stops local chains; a context manager that always cleans up."""
 
-    def __init__(self, *, detach: bool = False, log_dir: Path | None = None) -> None:
+    def __init__(self, *, detach: bool = False, log_dir: Path | None = None,
+                 live_clock: bool = False) -> None:
+        """``live_clock``: every chain it starts also mines a block each LIVE_BLOCK_TIME_S
+        seconds, so block time follows the wall clock on an idle chain (transactions are
+        still mined at once)."""
         self.detach = detach
+        self.live_clock = live_clock
         self.log_dir = log_dir or (state_dir() / "logs")
         self.chains: dict[str, Chain] = {}
         self._procs: dict[str, subprocess.Popen[bytes]] = {}
@@ -216,6 +227,8 @@ class Devnet:
                 args += ["--fork-block-number", str(fork_block)]
         if block_time:
             args += ["--block-time", str(block_time)]
+        elif self.live_clock:
+            args += ["--block-time", str(LIVE_BLOCK_TIME_S), "--mixed-mining"]
         args += extra_args or []
         with open(log_path, "wb") as log:
             # A new session: a Ctrl-C in the terminal reaches us, not anvil, and we stop it.
@@ -344,7 +357,7 @@ def up(names: Sequence[str] = (), *, any_port: bool = False,
     """
     specs = {n: devnet_spec(n) for n in names or sorted(devnet_specs())}  # all known first
     path = manifest_path()
-    net = Devnet(detach=True)
+    net = Devnet(detach=True, live_clock=True)
     net.chains.update({n: c for n, c in read_manifest(path).items() if chain_alive(c)})
     started: list[str] = []
     try:

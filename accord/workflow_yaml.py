@@ -22,7 +22,11 @@ steps:
     depends_on: [analyze-a, analyze-b, analyze-c]
     join: 2                     # "all" (default) or k of the dependencies
     compensation: undo-report   # a step with no dependencies and no dependents
-    decision: false
+    decision: false             # true: its result selects which direct dependents run (the
+                                #   handler returns StepOutput(data, branches=("name", ...)));
+                                #   unselected ones are Skipped, and so is every step whose
+                                #   join can then no longer be met: after a decision, merge
+                                #   the branches with join: 1, not "all"
     chain: chainb               # default: the home chain; another chain: a remote step
 ```
 

@@ -17,7 +17,7 @@ import json
 import os
 import time
 
-from accord.agents.handlers import StepInput, ValidationInput, Verdict
+from accord.agents.handlers import StepInput, StepOutput, ValidationInput, Verdict
 
 
 def _digest(*parts: bytes) -> str:
@@ -60,6 +60,17 @@ def report(inp: StepInput) -> bytes:
     parts = {name: json.loads(data) if data[:1] == b"{" else _digest(data)
              for name, data in sorted(inp.deps.items())}
     return json.dumps({"step": inp.name, "summary": parts, "run": inp.run_id}).encode()
+
+
+def triage(inp: StepInput) -> StepOutput:
+    """The decision of examples/triage.yaml: 'fix' when the intake mentions a bug or an
+    error, 'wontfix' otherwise. A decision handler returns ``StepOutput`` with the names of
+    the dependents to run; the coordinator skips the others (plain bytes are refused)."""
+    _pace()
+    text = b" ".join([inp.input, *inp.deps.values()]).decode(errors="replace").lower()
+    branch = "fix" if "bug" in text or "error" in text else "wontfix"
+    return StepOutput(json.dumps({"step": inp.name, "branch": branch}).encode(),
+                      branches=(branch,))
 
 
 def review(v: ValidationInput) -> Verdict:

@@ -1,7 +1,10 @@
 """What a handler sees and returns.
 
 An executor handler is a plain callable ``(StepInput) -> bytes`` (or ``StepOutput`` for a
-decision step, or an ``async def`` returning either). A validator handler is
+decision step, or an ``async def`` returning either). A decision step's handler must return
+``StepOutput(data, branches=("name", ...))`` selecting at least one of the step's direct
+dependents; the runtime refuses to submit anything else (:func:`branch_mask`), because the
+coordinator skips every dependent the result does not select. A validator handler is
 ``(ValidationInput) -> Verdict | bool | int`` (an int is a 0..100 score; >= 50 approves).
 Handlers are named in configuration as import paths ``module:function``.
 """
@@ -9,11 +12,11 @@ Handlers are named in configuration as import paths ``module:function``.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeAlias
 
-from accord.errors import ConfigError
+from accord.errors import AccordError, ConfigError
 
 APPROVAL_THRESHOLD = 50  # WorkflowCoordinator.APPROVAL_THRESHOLD
 
@@ -88,6 +91,50 @@ def to_output(value: Any) -> StepOutput:
     if isinstance(value, str):
         return StepOutput(value.encode())
     raise TypeError(f"a step handler must return bytes or StepOutput, not {type(value).__name__}")
+
+
+class DecisionResultError(AccordError, ValueError):
+    """A step handler's result does not fit its step: a decision that selects no dependent
+    (or one that is not its dependent), or branches from a step that is not a decision."""
+
+
+def branch_mask(step: str, decision: bool, branches: Sequence[str | int],
+                names: Sequence[str], dependents: int) -> int:
+    """The ``branches`` bit mask ``submit`` takes for a handler's result, checked first.
+
+    ``names``: the workflow's step names by index; ``dependents``: the mask of ``step``'s direct
+    dependents. A decision with dependents must select at least one of them: the coordinator
+    skips every dependent not selected (and whatever then cannot run), so an empty selection
+    would quietly end that part of the run.
+    """
+    allowed = [names[i] for i in range(len(names)) if dependents >> i & 1]
+    listed = ", ".join(f"'{n}'" for n in allowed)
+    if not decision:
+        if branches:
+            raise DecisionResultError(
+                f"step '{step}' is not a decision (no 'decision: true' in the workflow) but its "
+                f"handler returned branches {list(branches)}; return bytes, or make the step a "
+                "decision")
+        return 0
+    if not branches and dependents:
+        raise DecisionResultError(
+            f"step '{step}' is a decision and its handler's result selects no branch, which "
+            f"would skip all its dependents ({listed}); a decision handler returns "
+            f"StepOutput(data, branches=(...)) naming one or more of {listed}")
+    mask = 0
+    for b in branches:
+        if isinstance(b, str):
+            idx = names.index(b) if b in names else -1
+        elif isinstance(b, int) and not isinstance(b, bool):
+            idx = b
+        else:
+            idx = -1
+        if not (0 <= idx < len(names) and dependents >> idx & 1):
+            raise DecisionResultError(
+                f"decision step '{step}' selected {b!r}, which is not one of its dependents; "
+                f"branches name (or index) one or more of {listed or 'none'}")
+        mask |= 1 << idx
+    return mask
 
 
 def load_handler(path: str) -> Callable[..., Any]:

@@ -45,10 +45,12 @@ from accord.agents import catalog
 from accord.agents._batch import CallBatcher, PendingCall
 from accord.agents.events import Cursor, Event, EventDecoder, EventFollower
 from accord.agents.handlers import (
+    DecisionResultError,
     Handler,
     StepInput,
     ValidationInput,
     ValidatorHandler,
+    branch_mask,
     to_output,
     to_response,
 )
@@ -379,6 +381,15 @@ class AgentHost:
                     out = to_output(await asyncio.wait_for(_call(handler, inp), timeout))
                 finally:
                     heartbeat.cancel()
+                branches = branch_mask(name, info.decision, out.branches,
+                                       run.definition.names, info.dependents)
+            except DecisionResultError as exc:  # a handler bug: never submit a silent skip
+                agent.failed.add(key)
+                agent.stats["bad_decision"] += 1
+                self.stats["bad_decision"] += 1
+                log.error("%s: run %s: not submitting: %s; the lease will lapse", agent.name,
+                          run.run_id, exc)
+                return
             except Exception as exc:  # the handler is user code: any failure lets the lease lapse
                 agent.failed.add(key)
                 agent.stats["handler_failed"] += 1
@@ -388,7 +399,6 @@ class AgentHost:
                             agent.name, run.run_id, name, what)
                 return
             digest, uri = self.store.put(out.data)
-            branches = self._branch_mask(run, step, out.branches)
             submit = self._submits[agent.name].add(key, self.abi.encode(
                 "submit", run.run_id, step, digest, uri, branches))
             await submit.sent
@@ -506,13 +516,6 @@ class AgentHost:
             self.votes[(run_id, step)] = keep
         else:
             self.votes.pop((run_id, step), None)
-
-    def _branch_mask(self, run: RunView, step: int, branches: tuple[str | int, ...]) -> int:
-        mask = 0
-        for b in branches:
-            idx = run.definition.names.index(b) if isinstance(b, str) else int(b)
-            mask |= 1 << idx
-        return mask
 
     async def _heartbeat(self, agent: Agent, run: RunView, step: int, lease: int) -> None:
         while True:

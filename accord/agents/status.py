@@ -54,6 +54,21 @@ class RunSnapshot:
     def finished(self) -> bool:
         return self.state not in (RunState.RUNNING.label, RunState.PAUSED.label)
 
+    @property
+    def skipped(self) -> int:
+        """Steps that will not run: a decision did not select them, or (in turn) the inputs
+        their join needs can no longer all be Done."""
+        return sum(r.state == StepState.SKIPPED.label for r in self.rows)
+
+    @property
+    def summary(self) -> str:
+        """The run's state, saying how much of it decisions skipped: a run whose decisions
+        selected little completes having done little, e.g.
+        ``Completed (4 of 6 steps skipped by decisions)``."""
+        if not self.skipped:
+            return self.state
+        return f"{self.state} ({self.skipped} of {len(self.rows)} steps skipped by decisions)"
+
 
 def snapshot(client: Client, coordinator: str, run_id: int,
              names_root: Path | None = None) -> RunSnapshot:
@@ -104,7 +119,7 @@ def snapshot(client: Client, coordinator: str, run_id: int,
 def render_text(snap: RunSnapshot) -> list[str]:
     table = [HEADERS] + [r.cells() for r in snap.rows]
     widths = [max(len(row[i]) for row in table) for i in range(len(HEADERS))]
-    lines = [f"run {snap.run_id}: {snap.state} (definition 0x{snap.definition_id.hex()[:12]}…, "
+    lines = [f"run {snap.run_id}: {snap.summary} (definition 0x{snap.definition_id.hex()[:12]}…, "
              f"escrow {snap.escrow} wei)"]
     for row in table:
         lines.append("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
@@ -120,7 +135,7 @@ def render_rich(snap: RunSnapshot) -> Any:
     from rich.table import Table
 
     colours = {s.label: c for s, c in _COLOURS.items()}
-    table = Table(title=f"run {snap.run_id}: {snap.state}", title_justify="left")
+    table = Table(title=f"run {snap.run_id}: {snap.summary}", title_justify="left")
     for h in HEADERS:
         table.add_column(h)
     for r in snap.rows:

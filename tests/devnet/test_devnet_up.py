@@ -8,6 +8,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -94,3 +95,29 @@ def test_devnet_up_records_its_chains_and_down_stops_them(env: dict[str, str]) -
         down = _accord(env, "devnet", "down")
     assert "stopped: chaina" in down.stdout
     assert _gone(pid)
+
+
+def test_devnet_up_keeps_block_time_moving_without_transactions(env: dict[str, str]) -> None:
+    """Leases, backoffs and deadlines read the latest block's timestamp: on an idle devnet it
+    must still follow the wall clock (anvil mines on an interval as well as per transaction)."""
+    from accord.devnet import rpc
+
+    out = _accord(env, "devnet", "up", "chaina", "--any-port")
+    try:
+        assert out.returncode == 0, out
+        url = _manifest_chains(env)["chaina"]["rpc_url"]
+        assert isinstance(url, str)
+
+        def stamp() -> int:
+            return int(rpc(url, "eth_getBlockByNumber", ["latest", False])["timestamp"], 16)
+
+        first = stamp()
+        deadline = time.monotonic() + 10.0
+        while stamp() < first + 3:
+            assert time.monotonic() < deadline, "the idle chain's clock did not move in 10 s"
+            time.sleep(0.2)
+        # nothing was sent: every block since is an interval block
+        assert int(rpc(url, "eth_getTransactionCount",
+                       ["0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266", "latest"]), 16) == 0
+    finally:
+        _accord(env, "devnet", "down")
