@@ -156,6 +156,33 @@ def test_an_unfunded_remote_step_is_named_by_doctor_and_status_until_paid(
     assert "deposit" not in _doctor(r).stdout
 
 
+def test_doctor_names_a_step_nobody_dispatches_and_a_task_nobody_relays(readme: Readme) -> None:
+    """Without `accord keep` the remote step sits Ready; without the relayer it sits
+    Dispatched: doctor says which, with the command to run (the README's first report)."""
+    r = readme
+    r.sup.stop("keep")
+    out = r.run("workflow", "start", str(EX / "crosschain.yaml"), "--network", "chaina")
+    run_id = int(out.stdout.split()[1])
+    r.wait_for("the remote step to be Ready",
+               lambda: r.status(run_id)["steps"][1]["state"] == "Ready")  # type: ignore[index]
+    doctor = _doctor(r)
+    assert doctor.returncode == 0
+    assert (f"warning: [chaina] run {run_id} step 1 runs on chainb and is Ready: nobody has "
+            "dispatched it; run 'accord keep --network chaina --network chainb'") in doctor.stdout
+    r.sup.stop("relay-ab")
+    r.sup.start("keep", "keep", "--network", "chaina", "--network", "chainb",
+                "--dev-account", "2")
+    r.wait_for("the remote step to be Dispatched",
+               lambda: r.status(run_id)["steps"][1]["state"] == "Dispatched")  # type: ignore[index]
+    doctor = _doctor(r)
+    assert (f"warning: [chaina] run {run_id} step 1 is Dispatched, but its task message 0x"
+            in doctor.stdout and "has not reached chainb" in doctor.stdout
+            and "accord relay --from chaina --to chainb" in doctor.stdout), doctor.stdout
+    r.sup.start("relay-ab", "relay", "--from", "chaina", "--to", "chainb", "--dev-account", "3")
+    r.wait_for(f"run {run_id} to complete", lambda: _state(r, run_id) in ("Completed", "Failed"))
+    assert _state(r, run_id) == "Completed"
+
+
 def _doctor(r: Readme) -> subprocess.CompletedProcess[str]:
     return r.run("doctor", "--network", "chaina", "--network", "chainb", check=False)
 
