@@ -204,6 +204,8 @@ def link(networks: tuple[str, ...], dev_account: int, account: str | None) -> No
 
     if len(networks) < 2:
         raise ConfigError("name at least two networks to link")
+    for n in networks:
+        context.check_network(n)
     cfg = settings.load()
     net = cfg.network(networks[0])
     if net.validator_addresses:
@@ -235,6 +237,8 @@ def doctor(networks: tuple[str, ...]) -> None:
     from accord import doctor as doc
     from accord.chain import Client
 
+    for n in networks:  # a typo is named before anything else is looked up
+        context.check_network(n)
     deployed = [doc.Deployed(n, Client(context.rpc_url(n)), context.deployment(n),
                              live=not context.is_devnet(n)) for n in networks]
     findings = doc.diagnose(deployed)
@@ -398,6 +402,90 @@ def keep(networks: tuple[str, ...], key_env: str | None, dev_account: int | None
             STOP.wait(0.2)
 
 
+# -- router deposits ---------------------------------------------------------------------
+@cli.group()
+def router() -> None:
+    """Run creators' deposits on a chain's RemoteStepRouter, which pay the steps that run there.
+
+    A workflow step that runs on another chain is paid on that chain from its run creator's
+    deposit; until the deposit covers the step's reward the task waits there, Unfunded."""
+
+
+def _amount(text: str) -> int:
+    """Wei from '0.01ether', '0.01 ether', '5 gwei' or plain wei; a one-line error otherwise."""
+    import re
+
+    from accord.errors import ConfigError
+    from accord.workflow_yaml import parse_amount
+
+    spaced = re.sub(r"^\s*([0-9.]+)\s*([a-zA-Z]+)\s*$", r"\1 \2", text)
+    wei = parse_amount(spaced, "--amount")
+    if wei == 0:
+        raise ConfigError("--amount must be more than 0, e.g. --amount 0.01ether")
+    return wei
+
+
+def _router_of(network: str) -> tuple[Any, Any]:
+    from accord import context
+    from accord.chain import Client
+
+    client = Client(context.rpc_url(network))
+    address = context.deployed(client, network, "router")
+    return client, client.contract("RemoteStepRouter", address)
+
+
+@router.command("deposit")
+@click.option("--network", required=True,
+              help="The chain the remote steps run on (where the deposit pays them).")
+@click.option("--creator", help="The run creator to credit (an address) [default: the "
+                                "signer].")
+@click.option("--amount", required=True,
+              help="How much to add: '0.01ether', '5 gwei' or wei.")
+@click.option("--account", help="ape account alias that pays (passphrase in "
+                                "APE_ACCOUNTS_<alias>_PASSPHRASE).")
+@click.option("--key-env", help="Environment variable holding the payer's private key.")
+@click.option("--dev-account", type=int,
+              help="Devnets only: pay from anvil dev account N [default: 0].")
+@one_line_errors
+def router_deposit(network: str, creator: str | None, amount: str, account: str | None,
+                   key_env: str | None, dev_account: int | None) -> None:
+    """Add to a run creator's deposit on NETWORK's RemoteStepRouter (anyone may pay it).
+
+    Example: accord router deposit --network chainb --creator 0xf39F... --amount 0.01ether"""
+    from accord import context
+
+    context.check_network(network)
+    wei = _amount(amount)
+    who = context.checked_address(creator, "--creator") if creator else None
+    if account is None and key_env is None and dev_account is None and context.is_devnet(
+            network):
+        dev_account = 0
+    payer = context.signer(key_env, dev_account, network, account)
+    client, contract = _router_of(network)
+    who = who or payer.address
+    client.transact(contract.functions.deposit(who), payer, value=wei)
+    balance = int(contract.functions.depositOf(who).call())
+    click.echo(f"deposited {wei} wei for {who} on {network}'s router {contract.address}; "
+               f"its deposit is now {balance} wei")
+
+
+@router.command("balance")
+@click.option("--network", required=True, help="The chain whose router to read.")
+@click.option("--creator", required=True, help="The run creator (an address).")
+@one_line_errors
+def router_balance(network: str, creator: str) -> None:
+    """A run creator's deposit on NETWORK's RemoteStepRouter, and the router's total."""
+    from accord import context
+
+    context.check_network(network)
+    who = context.checked_address(creator, "--creator")
+    _, contract = _router_of(network)
+    balance = int(contract.functions.depositOf(who).call())
+    total = int(contract.functions.totalDeposits().call())
+    click.echo(f"{who} has {balance} wei ({balance / 10**18:.6g} ether) on {network}'s router "
+               f"{contract.address} (all deposits: {total} wei)")
+
+
 # -- messages ------------------------------------------------------------------------------
 @cli.group()
 def message() -> None:
@@ -422,11 +510,17 @@ def message_status(message_id: str, networks: tuple[str, ...], store: str | None
 
     check_message_id(message_id)  # before any chain is asked
     names = list(networks) or sorted(read_manifest())
+    for n in names:
+        context.check_network(n)
     if not names:
         raise context.ConfigError("no chains to search: pass --network or start the devnet")
     views = [_chain_view(n) for n in names]
     db = SqliteStore(store) if store and Path(store).is_file() else None
-    for line in message_life(message_id, views, db).lines():
+    life = message_life(message_id, views, db)
+    if life.origin is None:  # not found is an error: scripts must see it in the exit code
+        raise context.ConfigError(f"message {life.id} not found on {', '.join(names)}; check "
+                                  "the id, and pass --network for the chain that sent it")
+    for line in life.lines():
         click.echo(line)
 
 
@@ -475,8 +569,11 @@ def _chain_view(name: str) -> Any:
 @one_line_errors
 def message_trace(run_id: int, networks: tuple[str, ...]) -> None:
     """Every cross-chain message of a workflow run: tasks out, results back, and their life."""
+    from accord import context
     from accord.trace import message_life, run_messages
 
+    for n in networks:
+        context.check_network(n)
     views = [_chain_view(n) for n in networks]
     found = run_messages(run_id, views[0], views[1:])
     if not found:

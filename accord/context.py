@@ -32,11 +32,52 @@ def parse_network(choice: str) -> tuple[str, str]:
     return parts[0], parts[1]
 
 
+# ape's own Ethereum networks: a bare name among these is a network, even before
+# ape-config.yaml gives it an RPC (the error then says how to give it one).
+APE_ETHEREUM_NETWORKS = ("mainnet", "sepolia", "holesky", "hoodi", "local")
+
+
+def known_networks() -> list[str]:
+    """Every network a bare name may mean: devnet chains (ape-config.yaml's and the running
+    devnet's, forks included), ``node.ethereum.*`` of ape-config.yaml, and networks with a
+    deployment manifest."""
+    names = set(devnet_specs()) | set(read_manifest())
+    names |= set((ape_config().get("node") or {}).get("ethereum") or {})
+    for folder in _manifest_folders():
+        names |= {p.stem.split("_", 1)[1] for p in folder.glob("ethereum_*.json")}
+    return sorted(names)
+
+
+def _manifest_folders() -> list[Path]:
+    override = os.environ.get("ACCORD_DEPLOYMENTS_ROOT")
+    roots = [Path(override)] if override else [state_dir(), project_root()]
+    return [r / "deployments" for r in roots]
+
+
+def check_network(chain: str) -> str:
+    """``chain`` if it names a network Accord can resolve, else a one-line ConfigError that
+    lists the known ones (a typo like 'chainc' must not read as 'deploy first').
+
+    URLs and other ecosystems' choices (``base:sepolia``) pass: ape knows more networks than
+    we list."""
+    if chain.startswith(("http://", "https://", "ws://")):
+        return chain
+    ecosystem, network = parse_network(chain)
+    if ecosystem != "ethereum" or network in APE_ETHEREUM_NETWORKS:
+        return chain
+    known = known_networks()
+    if network not in known:
+        raise ConfigError(f"unknown network '{network}'; known: {', '.join(known) or 'none'}"
+                          f" (a new one needs node.ethereum.{network}.uri in ape-config.yaml)")
+    return chain
+
+
 def rpc_url(chain: str) -> str:
     """An RPC URL: a URL as given, a running devnet chain (``accord devnet up``), or the
     ``node.<ecosystem>.<network>.uri`` of ape-config.yaml."""
     if chain.startswith(("http://", "https://", "ws://")):
         return chain
+    check_network(chain)
     ecosystem, network = parse_network(chain)
     running = read_manifest()
     if ecosystem == "ethereum" and network in running:
@@ -61,6 +102,7 @@ def deployment_path(chain: str) -> Path:
         raise ConfigError(f"'{chain}' is an RPC URL, which names no deployment; name the "
                           "network (chaina, ethereum:sepolia) or pass the contract address "
                           "option (--gateway)")
+    check_network(chain)
     ecosystem, network = parse_network(chain)
     override = os.environ.get("ACCORD_DEPLOYMENTS_ROOT")
     if override:
@@ -153,6 +195,7 @@ def signer(key_env: str | None, dev_index: int | None, chain: str,
            account: str | None = None) -> LocalAccount:
     """A signing account: an ape account alias, a key from an environment variable (never the
     command line), or, on devnets only, one of anvil's funded dev accounts."""
+    check_network(chain)
     if account:
         return ape_account(account)
     if key_env:

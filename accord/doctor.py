@@ -177,6 +177,17 @@ def check_links(deployments: list[Deployed]) -> list[Finding]:
     return out
 
 
+def check_stuck(deployments: list[Deployed]) -> list[Finding]:
+    """Warnings for remote workflow steps that are not moving: Ready with nobody dispatching,
+    Dispatched with the task undelivered or waiting for its creator's deposit (see
+    accord.stuck). A chain left out of ``--network`` is named by id in the reason."""
+    from accord import stuck
+
+    sides = [s for s in (stuck.side_of(d.network, d.client, d.manifest) for d in deployments)
+             if s is not None]
+    return [Finding("warning", net, why) for net, why in stuck.stuck_lines(sides)]
+
+
 def diagnose(deployments: list[Deployed]) -> list[Finding]:
     findings: list[Finding] = []
     for d in deployments:
@@ -185,4 +196,6 @@ def diagnose(deployments: list[Deployed]) -> list[Finding]:
         findings += check_slashers(d)
     if len(deployments) > 1:
         findings += check_links(deployments)
+    if not any(f.level == "error" for f in findings):  # a broken deployment explains itself
+        findings += check_stuck(deployments)
     return findings

@@ -10,7 +10,8 @@ Remote side, per router: ``report`` tasks whose local run ended (or whose deadli
 ``open`` unfunded tasks once their creator's deposit covers the reward. Losing a race to another
 keeper is normal (the call reverts on estimate and is skipped, logged at debug); a task waiting
 for its creator's deposit is logged at warning, once per shortfall, naming the creator and the
-wei missing.
+wei missing; any other revert (a router missing, a registry refusing) at warning with its
+decoded reason, once per call and reason.
 """
 
 from __future__ import annotations
@@ -37,6 +38,15 @@ from accord.service_loop import run_service, until
 
 log = logging.getLogger("accord.keeper")
 
+# Reverts that mean "someone else did it first" or "not yet": normal, logged at debug.
+RACES = frozenset({
+    "CoordinatorStepNotReady", "CoordinatorRemoteNotExpired", "CoordinatorRunNotRunning",
+    "CoordinatorValidationNotExpired", "CoordinatorStepNotSubmitted",
+    "CoordinatorRunNotSettled", "CoordinatorAlreadyPublished", "CoordinatorNothingToPublish",
+    "CoordinatorNoVerdictToPublish", "RouterRequestNotUnfunded", "RouterRequestNotOpen",
+    "RouterAlreadyReported", "RouterRunNotFinished", "RouterRequestExpired",
+})
+
 
 @dataclass
 class Keeper:
@@ -54,6 +64,7 @@ class Keeper:
     _verdicts: dict[int, set[int]] = field(default_factory=dict)  # runId -> steps a quorum decided
     _ended: set[int] = field(default_factory=set)  # runs whose records are still to publish
     _short: dict[bytes, int] = field(default_factory=dict)  # requestId -> wei last warned short
+    _failing: dict[str, str] = field(default_factory=dict)  # call -> revert last warned about
     _cursor: int = 0
 
     def __post_init__(self) -> None:
@@ -62,17 +73,25 @@ class Keeper:
 
     def _try(self, fn: Any, what: str,
              explain: Callable[[ContractRevert], bool] | None = None) -> bool:
-        """Send ``fn``; a revert is skipped (``explain`` may log it louder and return True,
-        otherwise it is logged at debug: usually a race lost to another keeper)."""
+        """Send ``fn``; a revert is skipped. ``explain`` may log it its own way and return
+        True; a race lost to another keeper, or a call made before its time (RACES), is logged
+        at debug; any other revert at warning with its decoded reason, once per call and
+        reason until the call succeeds (it will not go away by itself)."""
         try:
             self.client.transact(fn, self.account)
         except ContractRevert as exc:
-            if explain is None or not explain(exc):
+            if explain is not None and explain(exc):
+                return False
+            if exc.name in RACES:
                 log.debug("%s skipped: %s", what, exc)
+            elif self._failing.get(what) != exc.name:
+                self._failing[what] = exc.name
+                log.warning("%s failed: %s; it is retried every pass", what, exc)
             return False
         except ChainError as exc:
             log.warning("%s failed: %s", what, exc)
             return False
+        self._failing.pop(what, None)
         self.actions += 1
         log.info("%s", what)
         return True

@@ -63,7 +63,7 @@ CASES: list[tuple[str, Callable[[dict[str, str], Path, str], list[str]], str]] =
     ("unknown-network",
      lambda env, tmp, b: ["deploy", "--network", "ethereum:atlantis", "--key-env",
                           "ACCORD_TEST_KEY"],
-     "no RPC known for 'ethereum:atlantis'"),
+     "unknown network 'atlantis'; known: chaina, chainb"),
     ("malformed-network-choice",
      lambda env, tmp, b: ["deploy", "--network", ":sepolia", "--key-env", "ACCORD_TEST_KEY"],
      "':sepolia' is not a network"),
