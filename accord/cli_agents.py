@@ -260,17 +260,23 @@ def _total_reward(coord: Any, def_id: bytes) -> int:
 def workflow_status(run_id: int, network: str, rpc: str | None, as_json: bool) -> None:
     """A table of the run's steps: state, agent, lease left, attempts, result, votes."""
     from accord.agents.status import render_text, snapshot
+    from accord.stuck import run_lines
 
     name = _network(network)
     _coordinator(name)
     client = _client(name, rpc)
-    snap = snapshot(client, _coordinator(name, client), run_id)
+    coordinator = _coordinator(name, client)
+    snap = snapshot(client, coordinator, run_id)
+    stuck = run_lines(client, name, coordinator, run_id) if not snap.finished else []
     if as_json:
         click.echo(json.dumps({"run": run_id, "state": snap.state, "summary": snap.summary,
                                "skipped": snap.skipped,
+                               "stuck": [line.removeprefix("stuck: ") for line in stuck],
                                "steps": [r.__dict__ for r in snap.rows]}))
         return
     for line in render_text(snap):
+        click.echo(line)
+    for line in stuck:  # why a remote step is not moving, and the command that fixes it
         click.echo(line)
 
 

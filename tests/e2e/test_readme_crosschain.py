@@ -137,15 +137,12 @@ def test_an_unfunded_remote_step_is_named_by_doctor_and_status_until_paid(
                and STRANGER.address in w and "1000000000000000 wei missing" in w
                and "accord router deposit --network chainb" in w for w in warned), warned
     assert doctor.stdout.strip().endswith(f"0 errors, {len(warned)} warnings")
-    # what `accord workflow status` prints under its table
-    from accord import context, stuck
-    from accord.chain import Client
-
-    client = Client(context.rpc_url("chaina"))
-    lines = stuck.run_lines(client, "chaina", context.deployed(client, "chaina", "coordinator"),
-                            run_id)
+    # `accord workflow status` says why under its table (and in --json)
+    text = r.run("workflow", "status", str(run_id), "--network", "chaina").stdout
+    lines = [line for line in text.splitlines() if line.startswith("stuck: ")]
     assert len(lines) == 1 and lines[0].startswith("stuck: step 1 is Dispatched")
     assert STRANGER.address in lines[0] and "accord router deposit" in lines[0]
+    assert r.status(run_id)["stuck"] == [lines[0].removeprefix("stuck: ")]
     # the keeper says so at warning level too
     assert "waits for its creator's deposit" in (r.tmp / "logs" / "keep.log").read_text()
     # pay with the command the warning names; the keeper opens the task and the run ends
