@@ -64,11 +64,20 @@ def _save_traceback() -> str:
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="accord", prog_name="accord")
-def cli() -> None:
+@click.option("-v", "--verbose", count=True,
+              help="-v: Accord's info lines; -vv: its debug lines too (other libraries, web3's "
+                   "included, stay at warnings).")
+def cli(verbose: int) -> None:
     """Accord: coordinate multi-agent workflows across EVM chains.
 
     Start with `accord demo`, which runs the whole system on two local chains.
     """
+    if verbose:
+        import logging
+
+        logging.basicConfig(level=logging.WARNING,
+                            format="%(asctime)s %(levelname)s %(name)s %(message)s")
+        logging.getLogger("accord").setLevel(logging.INFO if verbose == 1 else logging.DEBUG)
 
 
 # -- devnet --------------------------------------------------------------------------------
@@ -498,8 +507,11 @@ def message() -> None:
               help="Chains to search (repeatable) [default: every running devnet chain].")
 @click.option("--store", help="The validators' and relayer's SQLite store, to show who "
                                 "attested and what the relayer spent (and why it gave up).")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print JSON (hashes whole, times ISO 8601) instead of lines.")
 @one_line_errors
-def message_status(message_id: str, networks: tuple[str, ...], store: str | None) -> None:
+def message_status(message_id: str, networks: tuple[str, ...], store: str | None,
+                   as_json: bool) -> None:
     """The life of one message: sent, attested, delivered or failed (and why), latency."""
     from pathlib import Path
 
@@ -520,6 +532,11 @@ def message_status(message_id: str, networks: tuple[str, ...], store: str | None
     if life.origin is None:  # not found is an error: scripts must see it in the exit code
         raise context.ConfigError(f"message {life.id} not found on {', '.join(names)}; check "
                                   "the id, and pass --network for the chain that sent it")
+    if as_json:
+        import json
+
+        click.echo(json.dumps(life.as_json()))
+        return
     for line in life.lines():
         click.echo(line)
 

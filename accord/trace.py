@@ -9,6 +9,7 @@ and why it gave up, if it did; nothing needs to have been running.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from web3 import Web3
@@ -31,6 +32,11 @@ class ChainView:
         return self.client.contract("AccordGateway", self.gateway)
 
 
+def _iso(ts: int | None) -> str | None:
+    """A block timestamp as ISO 8601 in UTC (what scripts and people both read)."""
+    return None if ts is None else datetime.fromtimestamp(ts, tz=UTC).isoformat()
+
+
 @dataclass
 class MessageLife:
     id: str
@@ -51,6 +57,22 @@ class MessageLife:
     relayer_note: str | None = None
     relayer_gas: int = 0
 
+    def as_json(self) -> dict[str, Any]:
+        """The life as data for scripts: hashes whole, times as ISO 8601 (UTC), numbers as
+        numbers, and every event in time order."""
+        return {
+            "id": self.id, "origin": self.origin, "destination": self.destination,
+            "sent": {"tx": self.sent_tx, "block": self.sent_block, "at": _iso(self.sent_at),
+                     "nonce": self.nonce, "payload_bytes": self.payload_bytes},
+            "attested_by": list(self.signers),
+            "events": [{"what": what, "tx": tx, "at": _iso(ts)}
+                       for what, tx, ts in sorted(self.events, key=lambda e: e[2])],
+            "status": self.status, "attempts": self.attempts, "reason_hash": self.reason_hash,
+            "latency_s": self.latency_s,
+            "relayer": {"status": self.relayer_status, "note": self.relayer_note,
+                        "gas_spent": self.relayer_gas},
+        }
+
     def lines(self) -> list[str]:
         out = [f"message {self.id}"]
         if self.origin is None:
@@ -60,8 +82,8 @@ class MessageLife:
                    f"to {self.destination}")
         if self.signers:
             out.append(f"  attested  by {', '.join(self.signers)}")
-        for what, tx, ts in self.events:
-            out.append(f"  {what:<9} in tx {tx} at {ts}")
+        for what, tx, ts in sorted(self.events, key=lambda e: e[2]):
+            out.append(f"  {what:<9} in tx {tx} at {_iso(ts)}")
         extra = f" after {self.attempts} attempts, reason {self.reason_hash}" if (
             self.status == "failed") else ""
         out.append(f"  status    {self.status}{extra}")

@@ -40,6 +40,8 @@ class StepRow:
 
 
 HEADERS = ["#", "step", "state", "agent", "lease left", "attempts", "result", "votes"]
+# a settled step shows the attempts it took, not how many it may still have
+_SETTLED = frozenset({StepState.DONE, StepState.FAILED, StepState.SKIPPED})
 
 
 @dataclass
@@ -108,7 +110,8 @@ def snapshot(client: Client, coordinator: str, run_id: int,
             agent=str(lease.agentId) if claimed else "-",
             lease_left=(f"{max(0, lease.leaseEnd - now)}s" if state is StepState.CLAIMED
                         else "-"),
-            attempts=f"{lease.attempt}/{spec.maxAttempts}",
+            attempts=(str(lease.attempt) if state in _SETTLED
+                      else f"{lease.attempt}/{spec.maxAttempts}"),
             result=("0x" + rhash.hex()[:10]) if any(rhash) else "-",
             votes=(f"+{votes.approvals} -{votes.rejections} /{spec.quorum}" if spec.quorum
                    else "-"),

@@ -71,7 +71,7 @@ def _gateway_events(tc: Any, name: str, mid: str) -> int:
 
 
 def _status_lines(tc: Any, devnet: Devnet, manifests: Path, mid: str,
-                  store_path: Path) -> list[str]:
+                  store_path: Path, *extra: str) -> list[str]:
     """`accord message status ID --store DB` against this test's gateways, line by line."""
     from accord.cli import cli
     from accord.devnet import manifest_path
@@ -83,7 +83,8 @@ def _status_lines(tc: Any, devnet: Devnet, manifests: Path, mid: str,
         (manifests / f"ethereum_{name}.json").write_text(json.dumps(
             {"chain_id": side.client.chain_id, "contracts": {"gateway": {"address": side.gateway}}}))
     result = CliRunner().invoke(cli, ["message", "status", mid, "--network", "chaina",
-                                      "--network", "chainb", "--store", str(store_path)])
+                                      "--network", "chainb", "--store", str(store_path),
+                                      *extra])
     assert result.exit_code == 0, result.output
     return result.output.splitlines()
 
@@ -106,6 +107,15 @@ def test_a_recipient_burning_all_its_gas_is_given_up_as_out_of_gas_within_the_ca
     lines = _status_lines(tc, devnet, manifests, mid, store_path)
     assert f"  relayer   {rec.note}" in lines
     assert any(line.startswith("  status    failed after 1 attempts") for line in lines)
+    # the same as data for scripts: whole hashes, numbers, ISO 8601 times in order
+    data = json.loads("\n".join(_status_lines(tc, devnet, manifests, mid, store_path,
+                                              "--json")))
+    assert data["id"] == mid and data["status"] == "failed" and data["attempts"] == 1
+    assert data["relayer"] == {"status": "gave_up", "note": rec.note,
+                               "gas_spent": rec.gas_spent}
+    assert len(data["reason_hash"]) == 66 and data["sent"]["at"].endswith("+00:00")
+    times = [e["at"] for e in data["events"]]
+    assert times == sorted(times) and data["events"][0]["what"] == "failed"
 
 
 def test_a_recipient_that_reverts_on_purpose_is_not_retried_with_more_gas_and_is_given_up(
