@@ -16,9 +16,9 @@ __version__ = "0.1.0"
 
 
 def __getattr__(name: str) -> object:
-    """``accord.connect`` and ``accord.Accord`` (the Python API, :mod:`accord.api`), imported
-    on first use so that ``accord --help`` stays fast."""
-    if name in ("connect", "Accord", "RunSummary"):
+    """``accord.connect``, ``accord.deployment`` and ``accord.Accord`` (the Python API,
+    :mod:`accord.api`), imported on first use so that ``accord --help`` stays fast."""
+    if name in ("connect", "deployment", "Accord", "RunSummary"):
         from accord import api
 
         return getattr(api, name)

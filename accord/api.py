@@ -214,6 +214,20 @@ class Accord:
         return names.index(step)
 
 
+def deployment(network: str = "chaina") -> dict[str, str]:
+    """The addresses of Accord's contracts on ``network`` (a devnet name such as ``chaina``,
+    or a network with a manifest from ``accord deploy``, e.g. ``ethereum:sepolia``): contract
+    name -> checksummed address, e.g. ``deployment("chaina")["coordinator"]``. Reads the
+    deployment manifest only (no RPC), so an ``ape run`` script or a test in your own ape
+    project can pass the addresses to its contracts. A network with no manifest raises
+    :class:`accord.errors.ConfigError` naming the ``accord deploy`` command to run."""
+    from accord import context
+
+    return {key: str(c["address"]) for key, c in
+            context.deployment(network).get("contracts", {}).items()
+            if isinstance(c, dict) and "address" in c}
+
+
 def connect(network: str = "chaina", *, account: LocalAccount | None = None,
             dev_account: int | None = None, key_env: str | None = None,
             rpc: str | None = None, store: str | Path | None = None) -> Accord:
@@ -225,8 +239,6 @@ def connect(network: str = "chaina", *, account: LocalAccount | None = None,
 
     signer = account or context.signer(key_env, dev_account, network)
     client = Client(rpc or context.rpc_url(network), timeout=10)
-    contracts = {key: str(c["address"]) for key, c in
-                 context.deployment(network).get("contracts", {}).items()
-                 if isinstance(c, dict) and "address" in c}
+    contracts = deployment(network)
     blobs = ResultStore(store) if store is not None else default_store()
     return Accord(network, client, signer, contracts, blobs)

@@ -17,13 +17,18 @@ EVM_VERSION = "prague"
 
 @lru_cache(maxsize=1)
 def project_root() -> Path:
-    """The Accord project root: ``ACCORD_ROOT``, else the nearest parent with ape-config.yaml."""
+    """The Accord project root: ``ACCORD_ROOT``, else the nearest parent of the current
+    directory, then of this package, that is an Accord checkout (ape-config.yaml and
+    interfaces/IWorkflowCoordinator.sol). A user's own ape project (which has an
+    ape-config.yaml and contracts/ too) is skipped, so Accord called from inside it still
+    finds its own settings, artifacts and devnet state."""
     env = os.environ.get("ACCORD_ROOT")
     if env:
         return Path(env).resolve()
     for start in (Path.cwd(), Path(__file__).resolve().parent):
         for candidate in (start, *start.parents):
-            if (candidate / "ape-config.yaml").is_file() and (candidate / "contracts").is_dir():
+            if (candidate / "ape-config.yaml").is_file() \
+                    and (candidate / "interfaces" / "IWorkflowCoordinator.sol").is_file():
                 return candidate
     raise ConfigError(
         "cannot find the Accord project (no ape-config.yaml above the current directory); "
