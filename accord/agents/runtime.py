@@ -232,9 +232,7 @@ class AgentHost:
                 if task is not waiter and task.exception() is not None:
                     raise task.exception()  # type: ignore[misc]
         finally:
-            for task in [waiter, *loops, *self.tasks]:
-                task.cancel()
-            await asyncio.gather(*loops, *self.tasks, return_exceptions=True)
+            await _cancel_all([waiter, *loops, *self.tasks])
             await self.chain.close()
 
     # ------------------------------------------------------------------ recovery
@@ -712,6 +710,21 @@ class AgentHost:
                 await self.chain.transact(agent.operator, self._roles_address,
                                           self.roles_abi.encode("heartbeat", agent.agent_id),
                                           gas=GAS["heartbeat"])
+
+
+async def _cancel_all(tasks: list[asyncio.Future[Any]]) -> None:
+    """Cancel ``tasks`` and wait until every one has ended. A task is cancelled again while it
+    runs on: Python 3.11's ``asyncio.wait_for`` (receipts, handler timeouts) swallows a cancel
+    that arrives as its future completes, and a loop (rescan, heartbeat) would then run on and
+    a plain gather wait for it forever."""
+    pending = set(tasks)
+    while pending:
+        for task in pending:
+            task.cancel()
+        done, pending = await asyncio.wait(pending, timeout=0.5)
+        for task in done:
+            if not task.cancelled():
+                task.exception()  # retrieved: an error on the way out is not reported twice
 
 
 def _open(info: dict[str, Any]) -> bool:
