@@ -183,3 +183,50 @@ def test_handler_module_next_to_the_agents_file_is_found_from_elsewhere(
     monkeypatch.chdir(tmp_path)  # not the project: the file's directory is searched too
     cfg = load_agents(_agents_file(project / "agents.yaml", f"{package}.handlers:work"))
     assert cfg.agents[0].loaded["research"](None) == b"next to the file"
+
+
+
+def test_restarted_validator_judges_a_step_submitted_before_its_cursor(
+        suite: Suite, tmp_path: Path) -> None:
+    """A judge whose first verdict failed, restarted with its cursor past the step's
+    StepSubmitted, finds the Submitted step through the coordinator's views and votes."""
+    import asyncio
+
+    from agent_helpers import drive
+
+    from accord.agents.handlers import StepInput, ValidationInput
+    from accord.agents.runtime import Agent
+
+    verdicts: list[str] = []
+
+    def work(inp: StepInput) -> bytes:
+        return b"checked work"
+
+    def judge_once_down(v: ValidationInput) -> bool:
+        verdicts.append("asked")
+        if len(verdicts) == 1:
+            raise RuntimeError("model server unreachable")
+        return v.result == b"checked work"
+
+    cursor = tmp_path / "judge-cursor.json"
+    executor = suite.host([suite.agent("exec-17", {"execute": work})])
+    judge = suite.agent("judge-17", validator=judge_once_down)
+    first = suite.host([judge], cursor_path=cursor, ws=False)  # saves each block it read
+    run_id = suite.start("steps:\n  - name: only\n    role: execute\n    reward: 1000\n"
+                         "    quorum: 1\n")
+
+    def submitted() -> int:
+        logs = suite.coordinator.events.StepSubmitted.get_logs(
+            from_block=0, argument_filters={"runId": run_id})
+        return int(logs[0]["blockNumber"]) if logs else 1 << 62
+
+    asyncio.run(drive([executor, first],
+                      lambda: bool(verdicts) and first.follower.cursor.block >= submitted()))
+    assert suite.run_state(run_id) != COMPLETED
+
+    again = Agent(judge.name, judge.operator, judge.agent_id, validator=judge_once_down)
+    second = suite.host([again], cursor_path=cursor)
+    assert second.follower.cursor.block >= submitted()  # the event lies behind the cursor
+    asyncio.run(drive([second], lambda: suite.run_state(run_id) == COMPLETED))
+    assert verdicts == ["asked", "asked"]
+    assert [e["response"] for e in suite.events("StepValidated", run_id)] == [100]
