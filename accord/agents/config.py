@@ -18,16 +18,24 @@ agents:
     validates: accord.agents.demo_handlers:review   # optional validator handler
     validator_role: validator     # optional (default: the coordinator's global role)
 ```
+
+Every handler is imported when the file is loaded, before anything touches a chain, so a
+misspelt handler costs no transaction. Handler modules are found as ``python -m`` finds them:
+the current directory first, then the agents file's directory, then ``sys.path``
+(``PYTHONPATH`` and installed packages); see :func:`accord.agents.handlers.load_handler`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from accord.agents.handlers import handler_search_path, load_handler
+from accord.errors import ConfigError
 from accord.workflow_yaml import WorkflowFileError, _Ctx
 
 AGENT_KEYS = {"name", "key_env", "dev_account", "agent_id", "max_concurrent", "batch",
@@ -49,6 +57,10 @@ class AgentConfig:
     validates: str | None = None
     validator_role: str | None = None
     agent_uri: str = ""
+    lines: dict[str, int] = field(default_factory=dict)  # role (or 'validates') -> line
+    # the imported handlers (import_handlers): role -> callable, and the validator's
+    loaded: dict[str, Callable[..., Any]] = field(default_factory=dict)
+    loaded_validator: Callable[..., Any] | None = None
 
 
 @dataclass
@@ -58,7 +70,38 @@ class AgentsFile:
     store: str | None = None
 
 
-def load_agents(path: str | Path) -> AgentsFile:
+def load_agents(path: str | Path, *, import_handlers: bool = True) -> AgentsFile:
+    """Parse an agents file and (unless told not to) import every handler it names."""
+    cfg = _parse(path)
+    if import_handlers:
+        load_handlers(cfg)
+    return cfg
+
+
+def load_handlers(cfg: AgentsFile) -> None:
+    """Import every handler of ``cfg`` into its :class:`AgentConfig` (``loaded``,
+    ``loaded_validator``); the first that cannot be imported raises a one-line
+    :class:`ConfigError` naming the file, line, agent, role and the missing module or
+    attribute."""
+    search = handler_search_path(cfg.path)
+    for a in cfg.agents:
+        named = [(role, path) for role, path in a.roles.items()]
+        if a.validates:
+            named.append(("validates", a.validates))
+        for role, path in named:
+            try:
+                fn = load_handler(path, search=search)
+            except ConfigError as exc:
+                what = "its validator" if role == "validates" else f"role '{role}'"
+                raise ConfigError(f"{cfg.path}:{a.lines.get(role, a.line)}: agent '{a.name}', "
+                                  f"{what}: {exc}") from None
+            if role == "validates":
+                a.loaded_validator = fn
+            else:
+                a.loaded[role] = fn
+
+
+def _parse(path: str | Path) -> AgentsFile:
     p = Path(path)
     try:
         text = p.read_text()
@@ -115,9 +158,12 @@ def load_agents(path: str | Path) -> AgentsFile:
                 raise c.err(rn, f"roles of {what} must map role names to handlers "
                                 "('analysis: module:function')")
             for k, v in rn.value:
-                a.roles[c.text(k, f"a role of {what}")] = _handler_path(c, v, what)
+                role = c.text(k, f"a role of {what}")
+                a.roles[role] = _handler_path(c, v, what)
+                a.lines[role] = v.start_mark.line + 1
         if "validates" in m:
             a.validates = _handler_path(c, m["validates"][1], what)
+            a.lines["validates"] = m["validates"][1].start_mark.line + 1
         if "validator_role" in m:
             a.validator_role = c.text(m["validator_role"][1], f"validator_role of {what}")
         if not a.roles and not a.validates:

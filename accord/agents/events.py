@@ -51,6 +51,13 @@ class EventDecoder:
                 self.events[topic] = (item["name"], indexed, [i["name"] for i in plain],
                                       [_type(i) for i in plain])
 
+    def topic(self, name: str) -> str:
+        """The topic0 of event ``name``, as 0x hex (for eth_getLogs filters)."""
+        for topic, (event, *_rest) in self.events.items():
+            if event == name:
+                return "0x" + topic.hex()
+        raise KeyError(name)
+
     def decode(self, raw: dict[str, Any]) -> Event | None:
         topics = [bytes.fromhex(t[2:]) for t in raw["topics"]]
         if not topics or topics[0] not in self.events:
@@ -67,25 +74,41 @@ class EventDecoder:
 
 
 class Cursor:
-    """The last fully handled block, in a small JSON file (or in memory when path is None)."""
+    """The last fully handled block, in a small JSON file (or in memory when path is None).
 
-    def __init__(self, path: Path | None, start: int) -> None:
+    The file also holds what the follower's owner needs to resume from that block without
+    the events before it: ``snapshot()`` (the agent host's open runs, see
+    :meth:`accord.agents.runtime.AgentHost.run`) is written with every block and read back
+    as ``state``. ``state`` is None when the file is missing, unreadable or was written
+    without one (an older Accord): the owner must then rebuild it from the chain.
+    """
+
+    def __init__(self, path: Path | None, start: int,
+                 snapshot: Callable[[], Any] | None = None) -> None:
         self.path = path
+        self.start = start
         self.block = start - 1
+        self.state: Any = None
+        self.snapshot = snapshot
         if path is not None and path.is_file():
             try:
-                self.block = int(json.loads(path.read_text())["block"])
-            except (ValueError, KeyError):
+                data = json.loads(path.read_text())
+                self.block = int(data["block"])
+                self.state = data.get("state")
+            except (ValueError, KeyError, TypeError):
                 log.warning("cursor %s is unreadable; starting from block %d", path, start)
 
-    def save(self, block: int) -> None:
-        if block <= self.block:
+    def save(self, block: int, *, force: bool = False) -> None:
+        if block <= self.block and not force:
             return
         self.block = block
         if self.path is not None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
+            data: dict[str, Any] = {"block": block}
+            if self.snapshot is not None:
+                data["state"] = self.snapshot()
             tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
-            tmp.write_text(json.dumps({"block": block}))
+            tmp.write_text(json.dumps(data))
             tmp.replace(self.path)
 
 
@@ -131,8 +154,26 @@ class EventFollower:
             start = end + 1
         return head
 
+    async def history(self, name: str, start: int, end: int) -> list[Event]:
+        """The events ``name`` of blocks ``start``..``end`` (eth_getLogs filtered by topic,
+        in spans of GETLOGS_SPAN blocks), in chain order."""
+        topic = self.decoder.topic(name)
+        found: list[Event] = []
+        while start <= end:
+            stop = min(end, start + GETLOGS_SPAN - 1)
+            logs = await self.chain.request("eth_getLogs", [{
+                "address": self.address, "fromBlock": hex(start), "toBlock": hex(stop),
+                "topics": [topic]}])
+            for raw in logs:
+                ev = None if raw.get("removed") else self.decoder.decode(raw)
+                if ev is not None:
+                    found.append(ev)
+            start = stop + 1
+        return found
+
     async def run(self, on_event: OnEvent) -> None:
-        """Deliver every event to ``on_event`` in chain order, forever."""
+        """Deliver every event after the cursor to ``on_event`` in chain order, forever."""
+        self._seen = max(self._seen, (self.cursor.block, 1 << 62))
         if self.ws is not False:
             try:
                 await self._run_ws(on_event)

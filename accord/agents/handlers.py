@@ -6,14 +6,18 @@ decision step, or an ``async def`` returning either). A decision step's handler 
 dependents; the runtime refuses to submit anything else (:func:`branch_mask`), because the
 coordinator skips every dependent the result does not select. A validator handler is
 ``(ValidationInput) -> Verdict | bool | int`` (an int is a 0..100 score; >= 50 approves).
-Handlers are named in configuration as import paths ``module:function``.
+Handlers are named in configuration as import paths ``module:function``, imported as
+``python -m`` would from the current directory (then the agents file's directory), so a
+project's ``mypkg/handlers.py`` needs no ``PYTHONPATH``.
 """
 
 from __future__ import annotations
 
 import importlib
+import sys
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, TypeAlias
 
 from accord.errors import AccordError, ConfigError
@@ -137,20 +141,52 @@ def branch_mask(step: str, decision: bool, branches: Sequence[str | int],
     return mask
 
 
-def load_handler(path: str) -> Callable[..., Any]:
-    """Import ``module:function`` (dots after the colon walk attributes)."""
+def handler_search_path(config_path: str | Path | None = None) -> list[Path]:
+    """Where handler modules are looked for before ``sys.path``: the current directory (as
+    ``python -m`` does), then the directory of the agents file (so a file run from elsewhere
+    still finds the modules next to it)."""
+    dirs = [Path.cwd()]
+    if config_path is not None:
+        folder = Path(config_path).resolve().parent
+        if folder != dirs[0]:
+            dirs.append(folder)
+    return dirs
+
+
+def _on_sys_path(dirs: Sequence[Path]) -> None:
+    """Put ``dirs`` first on sys.path, in order (each once). They stay there: a handler may
+    import more of its package while it runs."""
+    present = {Path(p or ".").resolve() for p in sys.path}
+    for folder in reversed(dirs):
+        if folder.resolve() not in present:
+            sys.path.insert(0, str(folder))
+    importlib.invalidate_caches()
+
+
+def load_handler(path: str, *, search: Sequence[Path] = ()) -> Callable[..., Any]:
+    """Import ``module:function`` (dots after the colon walk attributes), looking in
+    ``search`` (see :func:`handler_search_path`) before the rest of sys.path."""
     module_name, sep, attr = path.partition(":")
     if not sep or not module_name or not attr:
         raise ConfigError(f"handler '{path}' must be an import path 'module:function'")
+    _on_sys_path(search)
     try:
         obj: Any = importlib.import_module(module_name)
     except ImportError as exc:
-        raise ConfigError(f"cannot import handler module '{module_name}' ({exc}); check the "
-                          "path and PYTHONPATH") from exc
+        where = ", ".join(str(d) for d in search) or "sys.path"
+        raise ConfigError(f"cannot import handler module '{module_name}' ({exc}); looked in "
+                          f"{where} and sys.path: check the module path (run from your "
+                          "project's directory or set PYTHONPATH)") from None
+    except Exception as exc:  # the module's own code failed while importing
+        raise ConfigError(f"importing handler module '{module_name}' failed: "
+                          f"{type(exc).__name__}: {exc}") from None
+    walked = module_name
     for part in attr.split("."):
         if not hasattr(obj, part):
-            raise ConfigError(f"module '{module_name}' has no '{attr}' (handler '{path}')")
+            owner = f"module '{walked}'" if walked == module_name else f"'{walked}'"
+            raise ConfigError(f"{owner} has no '{part}' (handler '{path}')")
         obj = getattr(obj, part)
+        walked += ("." if walked != module_name else ":") + part
     if not callable(obj):
         raise ConfigError(f"handler '{path}' is not callable")
     return obj  # type: ignore[no-any-return]

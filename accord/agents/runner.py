@@ -2,19 +2,25 @@
 
 Agent ids: ``agent_id`` from the file, else the id remembered in
 ``<state>/agents/<network>/<name>.json`` (for the same identity registry and operator), else
-(devnets only) a fresh onboarding: register, bond every role, heartbeat, remember.
+(devnets only) a fresh onboarding: register, bond every role, heartbeat, remember. Every
+handler is imported before any of that (:func:`accord.agents.config.load_handlers`), so a
+misspelt handler fails with no transaction sent.
+
+The event cursor is ``<state>/agents/<network>/cursor-<file stem>-<key>.json``, the key a hash
+of the agents file's resolved path, the coordinator and each agent's name, operator and
+agentId (:func:`cursor_key`): two agents files never share a cursor, even with one name.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import time
 from collections.abc import Callable
 from pathlib import Path
 
-from accord.agents.config import AgentConfig, AgentsFile
-from accord.agents.handlers import load_handler
+from accord.agents.config import AgentConfig, AgentsFile, load_handlers
 from accord.agents.onboard import bond_roles, onboard
 from accord.agents.runtime import Agent, AgentHost, run_state
 from accord.agents.store import ResultStore, default_store
@@ -41,6 +47,9 @@ def build_host(client: Client, network: str, coordinator: str, cfg: AgentsFile, 
     from accord.config import state_dir
     from accord.settings import load as load_settings
 
+    if any(len(a.loaded) < len(a.roles) or (a.validates and a.loaded_validator is None)
+           for a in cfg.agents):
+        load_handlers(cfg)  # before the chain: a bad handler must not cost a transaction
     addresses = {k: v["address"] for k, v in context.deployment(network)["contracts"].items()}
     for key in ("identity", "roles"):
         if key not in addresses:
@@ -50,6 +59,7 @@ def build_host(client: Client, network: str, coordinator: str, cfg: AgentsFile, 
     settings = load_settings()
     folder = state_dir() / "agents" / network
     agents: list[Agent] = []
+    identities: list[tuple[str, str, int]] = []
     for a in cfg.agents:
         operator = context.signer(a.key_env, a.dev_account, network)
         roles = list(a.roles) + ([a.validator_role or settings.validator_role]
@@ -71,20 +81,29 @@ def build_host(client: Client, network: str, coordinator: str, cfg: AgentsFile, 
         elif devnet:
             bond_roles(client, addresses["roles"], operator, agent_id, roles)
         agents.append(_agent(a, operator, agent_id))
+        identities.append((a.name, operator.address, agent_id))
     where = store or cfg.store
     blobs = ResultStore(where) if where else default_store()
     block = int(context.deployment(network)["contracts"]["coordinator"].get("block", 0))
     return AgentHost(client, coordinator, agents, blobs, ws=ws, from_block=block,
-                     cursor_path=folder / f"cursor-{config_stem}.json",
+                     cursor_path=folder / f"cursor-{config_stem}-"
+                     f"{cursor_key(cfg.path, coordinator, identities)}.json",
                      rescan_s=0.5 if devnet else 2.0, poll_s=0.1 if devnet else 1.0)
 
 
+def cursor_key(config_path: str | Path, coordinator: str,
+               identities: list[tuple[str, str, int]]) -> str:
+    """16 hex digits naming one agents file serving one coordinator with these agents
+    (name, operator address, agentId): the cursor file of that combination."""
+    text = json.dumps([str(Path(config_path).resolve()), coordinator.lower(),
+                       sorted([n, op.lower(), i] for n, op, i in identities)])
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
 def _agent(a: AgentConfig, operator: object, agent_id: int) -> Agent:
-    handlers = {role: load_handler(path) for role, path in a.roles.items()}
-    validator = load_handler(a.validates) if a.validates else None
-    return Agent(a.name, operator, agent_id, handlers, validator=validator,  # type: ignore[arg-type]
-                 validator_role=a.validator_role, max_concurrent=a.max_concurrent,
-                 batch=a.batch, timeout_s=a.timeout)
+    return Agent(a.name, operator, agent_id, dict(a.loaded),  # type: ignore[arg-type]
+                 validator=a.loaded_validator, validator_role=a.validator_role,
+                 max_concurrent=a.max_concurrent, batch=a.batch, timeout_s=a.timeout)
 
 
 async def serve(host: AgentHost, client: Client, coordinator: str, *,

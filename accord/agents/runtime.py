@@ -4,6 +4,10 @@ An :class:`Agent` is an ERC-8004 identity (``agent_id``), the operator key that 
 and one handler per role (plus, optionally, a validator handler). An :class:`AgentHost`
 serves a list of agents on one chain with one web3-free JSON-RPC session:
 
+- on start it learns every open run (:meth:`AgentHost._recover_runs`): from the runs its
+  cursor file lists, or, with no usable cursor, from the ``RunStarted`` logs since the
+  deployment block; either way checked against ``runInfo``, since runs are announced only by
+  ``RunStarted`` and a saved cursor has gone past it;
 - it follows the coordinator's events (WebSocket or polling, :mod:`accord.agents.events`)
   and rescans ``readySteps`` of the active runs (lapsed leases and elapsed backoffs are
   derived on chain and emit no event until someone acts);
@@ -91,6 +95,8 @@ GAS = {"claim": 400_000, "submit": 1_500_000, "respond": 1_500_000, "heartbeatLe
        "expireLease": 600_000, "heartbeat": 120_000, "releaseVoteStake": 200_000}
 
 STEP_DONE = 5
+STEP_SUBMITTED = 3
+RUN_RUNNING, RUN_PAUSED, RUN_FAILED = 1, 2, 4
 
 
 @dataclass
@@ -168,7 +174,8 @@ class AgentHost:
         self.abi = Abi("WorkflowCoordinator")
         self.roles_abi = Abi("AgentRoles")
         self.follower = EventFollower(self.chain, self.coordinator, "WorkflowCoordinator",
-                                      cursor=Cursor(cursor_path, from_block), ws=ws,
+                                      cursor=Cursor(cursor_path, from_block,
+                                                    snapshot=self._open_runs), ws=ws,
                                       poll_s=poll_s)
         self.rescan_s = rescan_s
         self.precheck = precheck  # None: only while other operators compete (see _precheck)
@@ -216,6 +223,7 @@ class AgentHost:
                     regs[0], identity.encode("ownerOf", agent.agent_id)))
                 self._owners[agent.agent_id] = str(owner)
         await self._liveness_once()
+        await self._recover_runs()
         loops = [asyncio.ensure_future(self.follower.run(self._on_event)),
                  asyncio.ensure_future(self._rescan_loop()),
                  asyncio.ensure_future(self._liveness_loop())]
@@ -226,10 +234,80 @@ class AgentHost:
                 if task is not waiter and task.exception() is not None:
                     raise task.exception()  # type: ignore[misc]
         finally:
-            for task in [waiter, *loops, *self.tasks]:
-                task.cancel()
-            await asyncio.gather(*loops, *self.tasks, return_exceptions=True)
+            await _cancel_all([waiter, *loops, *self.tasks])
             await self.chain.close()
+
+    # ------------------------------------------------------------------ recovery
+    def _open_runs(self) -> dict[str, Any]:
+        """Saved with the cursor's block: the runs open as of that block, which a restart
+        cannot learn from the events after it."""
+        return {"coordinator": self.coordinator, "runs": [
+            [r.run_id, "0x" + r.definition.id.hex(), "0x" + r.input_hash.hex(), r.input_uri]
+            for r in self.runs.values() if not r.ended]}
+
+    async def _recover_runs(self) -> None:
+        """Learn every open run before following events.
+
+        A cursor file written by this host lists the runs open at its block: those are
+        checked against ``runInfo`` (O(open runs) calls) and the follower resumes after the
+        block. Without such a list (no file, one from an older Accord or another coordinator)
+        the ``RunStarted`` logs since the deployment block are read, filtered by topic, and the
+        follower starts at the head: earlier events are not replayed, the coordinator's views
+        say where every step stands (``readySteps`` by the rescan, ``stepState`` below).
+        Enumerating runs by id through views alone would cost a call per run ever started
+        at every start, and a run's input URI is only in its ``RunStarted`` event."""
+        cursor = self.follower.cursor
+        state = cursor.state if isinstance(cursor.state, dict) else {}
+        listed = state.get("runs") if state.get("coordinator") == self.coordinator else None
+        found: list[tuple[int, bytes, bytes, str]] = []
+        if isinstance(listed, list):
+            for item in listed:
+                try:
+                    found.append((int(item[0]), bytes.fromhex(item[1][2:]),
+                                  bytes.fromhex(item[2][2:]), str(item[3])))
+                except (TypeError, ValueError, IndexError):
+                    continue
+        else:
+            head = int(await self.chain.request("eth_blockNumber", []), 16)
+            for ev in await self.follower.history("RunStarted", cursor.start, head):
+                a = ev.args
+                found.append((int(a["runId"]), bytes(a["definitionId"]),
+                              bytes(a["inputHash"]), str(a["inputURI"])))
+            cursor.block = head  # saved below, with the runs
+        for run_id, def_id, input_hash, input_uri in found:
+            try:
+                info = self.abi.decode_struct("runInfo", await self.chain.call(
+                    self.coordinator, self.abi.encode("runInfo", run_id)))
+            except ContractRevert:
+                continue
+            if bytes(info["definitionId"]) != def_id or not _open(info):
+                continue
+            run = RunView(run_id, await self._definition(def_id), input_hash, input_uri)
+            self.runs[run_id] = run
+            await self._resume_validations(run)
+        cursor.save(cursor.block, force=True)
+        if self.runs:
+            log.info("resuming %d open run(s): %s", len(self.runs),
+                     ", ".join(str(r) for r in sorted(self.runs)))
+
+    async def _resume_validations(self, run: RunView) -> None:
+        """Judge the Submitted steps of a recovered run (their StepSubmitted may lie before
+        the cursor). A vote already cast is found by the pre-checked ``respond``."""
+        if not any(a.validator is not None for a in self.agents):
+            return
+        for step, info in enumerate(run.definition.steps):
+            if info.quorum == 0:
+                continue
+            (state,) = self.abi.decode("stepState", await self.chain.call(
+                self.coordinator, self.abi.encode("stepState", run.run_id, step)))
+            if state != STEP_SUBMITTED:
+                continue
+            executor = self.abi.decode("lease", await self.chain.call(
+                self.coordinator, self.abi.encode("lease", run.run_id, step)))[0]
+            digest, uri = self.abi.decode("result", await self.chain.call(
+                self.coordinator, self.abi.encode("result", run.run_id, step)))
+            run.results[step] = (bytes(digest), uri)
+            self._start_validations(run, step, int(executor), bytes(digest), uri)
 
     def _spawn(self, coro: Any) -> None:
         task = asyncio.ensure_future(coro)
@@ -635,6 +713,30 @@ class AgentHost:
                 await self.chain.transact(agent.operator, self._roles_address,
                                           self.roles_abi.encode("heartbeat", agent.agent_id),
                                           gas=GAS["heartbeat"])
+
+
+async def _cancel_all(tasks: list[asyncio.Future[Any]]) -> None:
+    """Cancel ``tasks`` and wait until every one has ended. A task is cancelled again while it
+    runs on: Python 3.11's ``asyncio.wait_for`` (receipts, handler timeouts) swallows a cancel
+    that arrives as its future completes, and a loop (rescan, heartbeat) would then run on and
+    a plain gather wait for it forever."""
+    pending = set(tasks)
+    while pending:
+        for task in pending:
+            task.cancel()
+        done, pending = await asyncio.wait(pending, timeout=0.5)
+        for task in done:
+            if not task.cancelled():
+                task.exception()  # retrieved: an error on the way out is not reported twice
+
+
+def _open(info: dict[str, Any]) -> bool:
+    """Whether a run (its ``runInfo``) may still have steps to work on: Running, Paused, or
+    Failed with compensation steps to run."""
+    state = int(info["state"])
+    return state in (RUN_RUNNING, RUN_PAUSED) or (
+        state == RUN_FAILED
+        and bool(int(info["compensationPending"]) | int(info["compensationOpen"])))
 
 
 async def _call(fn: Any, arg: Any) -> Any:

@@ -38,7 +38,9 @@ def test_racing_agents_do_each_step_exactly_once(suite: Suite) -> None:
     assert done == Counter({i: 1 for i in range(8)})
     assert claimed == done
     assert calls == Counter({f"s{i}": 1 for i in range(8)})
-    assert sum(h.stats["lost_race"] for h in hosts) >= 1
+    # (whether some claim actually lost a race depends on how the hosts were scheduled: one
+    # host may batch all 8 claims into a block before the others look; exactly-once is the
+    # property, whatever the interleaving)
 
 
 def test_crashed_handler_lease_lapses_and_another_agent_finishes(suite: Suite) -> None:
