@@ -215,14 +215,18 @@ class AgentHost:
         stop = stop or asyncio.Event()
         regs = self.abi.decode("registries", await self.chain.call(
             self.coordinator, self.abi.encode("registries")))
-        self._roles_address, self._global_validator_role = regs[1], bytes(regs[4])
+        self._roles_address = self.chain.client.w3.to_checksum_address(regs[1])
+        self._global_validator_role = bytes(regs[4])
         identity = Abi("IdentityRegistry")
         for agent in self.agents:
             if agent.validator is not None:
                 (owner,) = identity.decode("ownerOf", await self.chain.call(
                     regs[0], identity.encode("ownerOf", agent.agent_id)))
                 self._owners[agent.agent_id] = str(owner)
-        await self._liveness_once()
+        try:
+            await self._liveness_once()
+        except (ChainError, AccordError) as exc:  # e.g. an agent that never bonded
+            log.warning("liveness heartbeat failed: %s", exc)
         await self._recover_runs()
         loops = [asyncio.ensure_future(self.follower.run(self._on_event)),
                  asyncio.ensure_future(self._rescan_loop()),
@@ -526,8 +530,15 @@ class AgentHost:
                         agent.bond_cap, agent.max_concurrent, agent.bond_cap)
             return
         hint = BOND_HINTS.get(exc.name or "")
+        if hint is not None:
+            # Nothing about this step: the agent cannot claim any step now (not eligible, no
+            # free bond, a blocked record). Hold no more than it holds until the next liveness
+            # round re-checks, instead of paying for a reverted claim at every rescan.
+            if agent.bond_cap == agent.held:
+                return
+            agent.bond_cap = agent.held
         log.warning("%s cannot claim run %s step %s: %s%s", agent.name, run.run_id, name, exc,
-                    f"; {hint}" if hint else "")
+                    f"; {hint}; claiming again after the next liveness check" if hint else "")
 
     def _precheck(self) -> bool:
         """eth_call each claim first (no gas burnt on lost races) when told to, or, by

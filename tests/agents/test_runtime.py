@@ -111,3 +111,24 @@ def test_follower_uses_websocket_on_anvil_and_polling_when_told(suite: Suite) ->
         asyncio.run(drive([host], lambda r=run_id: suite.run_state(r) == COMPLETED))
         assert host.follower.mode == mode
         assert host.stats["submitted"] == 2
+
+
+def test_an_ineligible_agent_does_not_pay_for_a_reverted_claim_at_every_rescan(
+        suite: Suite) -> None:
+    import time
+
+    from accord.agents.onboard import register_identity
+    from accord.agents.runtime import Agent
+
+    operator = suite.fund()  # an identity that never bonded: every claim reverts NotEligible
+    identity = suite.client.w3.to_checksum_address(suite.addresses["identity"])
+    agent_id = register_identity(suite.client, identity, operator, "")
+    agent = Agent("unbonded", operator, agent_id, {"execute": lambda inp: b"x"})
+    host = suite.host([agent], precheck=False)  # as when nobody else competes
+    suite.start(_fanout(2))
+    before = suite.client.w3.eth.get_transaction_count(operator.address)
+    end = time.monotonic() + 3.0  # ~30 rescans at rescan_s 0.1
+    asyncio.run(drive([host], lambda: time.monotonic() > end))
+    sent = suite.client.w3.eth.get_transaction_count(operator.address) - before
+    assert 1 <= sent <= 2, f"{sent} claim transactions in 3 s"
+    assert agent.bond_cap == 0  # until the next liveness round looks again
