@@ -53,7 +53,7 @@ class Accord:
     """Accord on one network: define and start workflows, follow and cancel runs, read
     results, and serve agents. Build it with :func:`connect`."""
 
-    def __init__(self, network: str, client: Client, account: LocalAccount,
+    def __init__(self, network: str, client: Client, account: LocalAccount | None,
                  contracts: Mapping[str, str], store: ResultStore) -> None:
         self.network = network
         self.client = client
@@ -63,6 +63,14 @@ class Accord:
         if "coordinator" not in self.contracts:
             raise ConfigError(f"'{network}' has no coordinator in its deployment manifest; run "
                               f"'accord deploy --network {network}' first")
+
+    @property
+    def signer(self) -> LocalAccount:
+        """The account transactions are signed with (an Accord built for reading has none)."""
+        if self.account is None:
+            raise ConfigError("this Accord reads only; connect with account=, key_env= or "
+                              "dev_account= to send transactions")
+        return self.account
 
     @property
     def coordinator(self) -> str:
@@ -78,7 +86,7 @@ class Accord:
         its definition id."""
         from accord.workflows import define
 
-        def_id, _ = define(self.client, self.coordinator, workflow, self.account,
+        def_id, _ = define(self.client, self.coordinator, workflow, self.signer,
                            home_chain=self.network)
         return def_id
 
@@ -96,7 +104,7 @@ class Accord:
         if value < info.totalReward:
             raise ConfigError(f"budget {value} wei is below the run's rewards, "
                               f"{info.totalReward} wei")
-        run_id, _ = start(self.client, self.coordinator, def_id, input, value, self.account,
+        run_id, _ = start(self.client, self.coordinator, def_id, input, value, self.signer,
                           self.store)
         return run_id
 
@@ -142,7 +150,7 @@ class Accord:
 
     def cancel(self, run_id: int) -> None:
         """Cancel a run you created (in-flight work still settles; see the README)."""
-        self.client.transact(self._coord().functions.cancelRun(run_id), self.account)
+        self.client.transact(self._coord().functions.cancelRun(run_id), self.signer)
 
     # -- agents -----------------------------------------------------------------------------
     def agent(self, name: str, handlers: Mapping[str, Handler], *,
@@ -154,7 +162,7 @@ class Accord:
         ``StepOutput``)."""
         from accord.agents.onboard import onboard
 
-        who = operator or self.account
+        who = operator or self.signer
         roles = list(handlers) + (["validator"] if validator else [])
         agent_id = onboard(self.client, self.contracts, who, roles, bonds=bonds)
         return Agent(name, who, agent_id, dict(handlers), validator=validator)
@@ -230,14 +238,16 @@ def deployment(network: str = "chaina") -> dict[str, str]:
 
 def connect(network: str = "chaina", *, account: LocalAccount | None = None,
             dev_account: int | None = None, key_env: str | None = None,
-            rpc: str | None = None, store: str | Path | None = None) -> Accord:
+            rpc: str | None = None, store: str | Path | None = None,
+            read_only: bool = False) -> Accord:
     """Accord on ``network``: a devnet name (``accord devnet up``) or a network with a
     deployment manifest (``accord deploy``). Sign with ``account``, the key in environment
-    variable ``key_env``, or (devnets only) anvil's dev account ``dev_account``; results go
-    to ``store`` (default ``.accord/results``)."""
+    variable ``key_env``, or (devnets only) anvil's dev account ``dev_account``; with
+    ``read_only`` there is no signer (status, wait, result, runs only). Results go to
+    ``store`` (default ``.accord/results``)."""
     from accord import context
 
-    signer = account or context.signer(key_env, dev_account, network)
+    signer = None if read_only else (account or context.signer(key_env, dev_account, network))
     client = Client(rpc or context.rpc_url(network), timeout=10)
     contracts = deployment(network)
     blobs = ResultStore(store) if store is not None else default_store()

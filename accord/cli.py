@@ -139,12 +139,20 @@ def devnet_down() -> None:
 
 
 @devnet.command("status")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of lines.")
 @one_line_errors
-def devnet_status() -> None:
+def devnet_status(as_json: bool) -> None:
     """Show the recorded chains and whether each still answers."""
     from accord import devnet as dn
 
     chains = dn.read_manifest()
+    if as_json:
+        import json
+
+        click.echo(json.dumps([{"name": name, "up": dn.chain_alive(chain),
+                                "chain_id": chain.chain_id, "rpc_url": chain.rpc_url,
+                                "pid": chain.pid} for name, chain in chains.items()]))
+        return
     if not chains:
         click.echo("no devnet is running; start one with 'accord devnet up'")
         return
@@ -583,8 +591,10 @@ def _chain_view(name: str) -> Any:
 @click.argument("run_id", type=int)
 @click.option("--network", "networks", multiple=True, required=True,
               help="The run's chain first, then the chains its remote steps ran on.")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print JSON (one object per message, as 'message status --json').")
 @one_line_errors
-def message_trace(run_id: int, networks: tuple[str, ...]) -> None:
+def message_trace(run_id: int, networks: tuple[str, ...], as_json: bool) -> None:
     """Every cross-chain message of a workflow run: tasks out, results back, and their life."""
     from accord import context
     from accord.trace import message_life, run_messages
@@ -593,6 +603,12 @@ def message_trace(run_id: int, networks: tuple[str, ...]) -> None:
         context.check_network(n)
     views = [_chain_view(n) for n in networks]
     found = run_messages(run_id, views[0], views[1:])
+    if as_json:
+        import json
+
+        click.echo(json.dumps([{"label": label, **message_life(mid, views).as_json()}
+                               for label, mid in found]))
+        return
     if not found:
         click.echo(f"run {run_id} on {networks[0]} sent and received no cross-chain messages")
         return

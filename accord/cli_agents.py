@@ -280,6 +280,61 @@ def workflow_status(run_id: int, network: str, rpc: str | None, as_json: bool) -
         click.echo(line)
 
 
+@workflow.command("runs")
+@_common
+@click.option("--state", help="Only runs in this state (Running, Paused, Completed, Failed, "
+                              "Cancelled).")
+@click.option("--creator", help="Only runs started by this address.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of lines.")
+@one_line_errors
+def workflow_runs(network: str, rpc: str | None, state: str | None, creator: str | None,
+                  as_json: bool) -> None:
+    """List the runs of this network's coordinator, oldest first."""
+    from accord.api import connect
+    from accord.contract_types import RunState
+    from accord.errors import ConfigError
+
+    if state is not None and state.capitalize() not in RunState.labels():
+        raise ConfigError(f"--state {state!r} is not a run state; use one of "
+                          f"{', '.join(RunState.labels()[1:])}")
+    name = _network(network)
+    _coordinator(name)
+    found = connect(name, rpc=rpc, read_only=True).runs(state, creator=creator)
+    if as_json:
+        click.echo(json.dumps([r.__dict__ for r in found]))
+        return
+    if not found:
+        click.echo(f"no runs{f' in state {state}' if state else ''} on {name}")
+    for r in found:
+        click.echo(f"run {r.run_id}: {r.state}  definition {r.definition_id}  creator "
+                   f"{r.creator}  block {r.block}")
+
+
+@workflow.command("result")
+@click.argument("run_id", type=int)
+@click.argument("step")
+@_common
+@click.option("--out", type=click.Path(dir_okay=False), help="Write the bytes to this file "
+                                                            "[default: standard output].")
+@click.option("--store", help="Result store directory [default: .accord/results].")
+@one_line_errors
+def workflow_result(run_id: int, step: str, network: str, rpc: str | None, out: str | None,
+                    store: str | None) -> None:
+    """Print (or --out) what STEP (its name or index) of RUN_ID produced, checked against the
+    hash the coordinator holds."""
+    from accord.api import connect
+
+    name = _network(network)
+    _coordinator(name)
+    acc = connect(name, rpc=rpc, read_only=True, store=store)
+    data = acc.result(run_id, int(step) if step.isdigit() else step)
+    if out is not None:
+        Path(out).write_bytes(data)
+        click.echo(f"{len(data)} bytes written to {out}")
+    else:
+        click.echo(data.decode(errors="replace"))
+
+
 @workflow.command("watch")
 @click.argument("run_id", type=int)
 @_common

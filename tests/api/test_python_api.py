@@ -3,6 +3,7 @@ it is, and the calls' errors, against a devnet chain on a free port."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -39,6 +40,30 @@ def test_the_example_script_runs_a_workflow_with_two_agents_and_reads_its_result
     assert lines[0].endswith(": Completed"), out.stdout
     assert lines[1] == "polish: DRAFT: WHY THE TIDES TURN"
     assert lines[2] == "runs completed so far: 1"
+    # the same from the command line, as data a script can use
+    run_id = int(lines[0].split()[1].rstrip(":"))
+    runs = json.loads(_accord("workflow", "runs", "--network", deployed, "--state",
+                              "completed", "--json"))
+    assert [(r["run_id"], r["state"]) for r in runs] == [(run_id, "Completed")]
+    assert _accord("workflow", "result", str(run_id), "polish", "--network",
+                   deployed) == "DRAFT: WHY THE TIDES TURN\n"
+    [chain] = json.loads(_accord("devnet", "status", "--json"))
+    assert chain["name"] == "chaina" and chain["up"] is True and isinstance(chain["pid"], int)
+
+
+def _accord(*args: str) -> str:
+    out = subprocess.run(["accord", *args], cwd=ROOT, capture_output=True, text=True,
+                         timeout=120, env=dict(os.environ))
+    assert out.returncode == 0, out.stdout + out.stderr
+    return out.stdout
+
+
+def test_workflow_runs_rejects_an_unknown_state(deployed: str) -> None:
+    out = subprocess.run(["accord", "workflow", "runs", "--network", deployed, "--state",
+                          "Done"], cwd=ROOT, capture_output=True, text=True, timeout=120,
+                         env=dict(os.environ))
+    assert out.returncode != 0 and out.stderr.count("\n") == 1
+    assert "'Done' is not a run state; use one of Running, Paused" in out.stderr
 
 
 def test_api_calls_on_a_run_say_what_is_wrong(deployed: str, tmp_path: Path) -> None:
