@@ -28,15 +28,19 @@ ROUND = 150
 OUTAGE_S = 4.5  # longer than the retries inside one call: the services' loops must back off
 
 
-def _restart(net: Devnet, name: str, state: Path, while_down: Any = None) -> Chain:
-    """Stop ``name`` by its pid (anvil writes ``state`` on SIGTERM), keep it down for
-    OUTAGE_S, and start it again on the same port and chain id from that state."""
+def _restart(net: Devnet, name: str, state: Path, while_down: Any = None,
+             felt: Any = None) -> Chain:
+    """Stop ``name`` by its pid (anvil writes ``state`` on SIGTERM), keep it down for at least
+    OUTAGE_S and until ``felt()`` says a service noticed (a busy machine may take longer to get
+    there), and start it again on the same port and chain id from that state."""
     old = net.chains[name]
     net.stop(name)
     assert state.is_file()
     if while_down is not None:
         while_down()
     time.sleep(OUTAGE_S)
+    if felt is not None:
+        wait_until(felt, 120, f"a service to notice {name} is down", lambda: "")
     new = net.start(name, chain_id=old.chain_id, port=old.port,
                     extra_args=["--state", str(state)])
     assert new.rpc_url == old.rpc_url
@@ -65,19 +69,22 @@ def test_relay_completes_exactly_once_across_destination_and_origin_anvil_restar
     tc.send(tc.a, tc.b, ROUND, tag=1)
     delivered_at_least(50)
     # Destination down: the relayer's calls fail; messages keep coming and get signed.
+    relayer_log = tmp_path / "logs" / "relayer.log"
     _restart(fresh_devnet, "chainb", states["chainb"],
-             while_down=lambda: tc.send(tc.a, tc.b, ROUND, tag=2))
+             while_down=lambda: tc.send(tc.a, tc.b, ROUND, tag=2),
+             felt=lambda: any(w in relayer_log.read_text() for w in ("step failed", "retrying")))
     delivered_at_least(2 * ROUND)
     # Origin restarted: the validators reconnect and resume from their cursors.
-    _restart(fresh_devnet, "chaina", states["chaina"])
+    validator_log = tmp_path / "logs" / "validator-0.log"
+    _restart(fresh_devnet, "chaina", states["chaina"],
+             felt=lambda: "poll failed" in validator_log.read_text())
     tc.send(tc.a, tc.b, ROUND, tag=3)
     delivered_at_least(3 * ROUND)
     assert all(services.alive(n) for n in services.procs), logs()
     services.stop_all()
     # Both outages were felt (and survived): the relayer's and the validators' loops failed.
-    relayer_log = (tmp_path / "logs" / "relayer.log").read_text()
-    assert "step failed" in relayer_log or "retrying" in relayer_log
-    assert "poll failed" in (tmp_path / "logs" / "validator-0.log").read_text()
+    assert any(w in relayer_log.read_text() for w in ("step failed", "retrying"))
+    assert "poll failed" in validator_log.read_text()
 
     fig = delivery_figures(tc.a, tc.b)
     assert fig == {"sent": 3 * ROUND, "delivered": 3 * ROUND, "lost": 0, "delivered_twice": 0,
