@@ -51,7 +51,7 @@ class Readme:
         while time.monotonic() < deadline:
             if callable(ok) and ok():
                 return
-            time.sleep(1.0)
+            time.sleep(0.3)
         logs = "\n".join(f"--- {n}\n{self.sup.log_tail(n, 15)}" for n in self.sup.procs)
         raise AssertionError(f"timed out waiting for {what}\n{logs}")
 
@@ -153,6 +153,7 @@ def test_an_unfunded_remote_step_is_named_by_doctor_and_status_until_paid(
     assert "deposit" not in _doctor(r).stdout
 
 
+@pytest.mark.slow  # 40 s; `make test-all` runs it (the unfunded test covers doctor/status in CI)
 def test_doctor_names_a_step_nobody_dispatches_and_a_task_nobody_relays(readme: Readme) -> None:
     """Without `accord keep` the remote step sits Ready; without the relayer it sits
     Dispatched: doctor says which, with the command to run (the README's first report)."""

@@ -459,7 +459,7 @@ def _report() -> None:
 
 def test_coordinator_matches_reference_model(env) -> None:
     OUTCOMES.clear()
-    run_machine(CoordinatorMachine, 200, 12, env=env)
+    run_machine(CoordinatorMachine, 120, 12, env=env)
     _report()
 
 

@@ -618,7 +618,7 @@ class CrossChainMachine(RuleBasedStateMachine):
 def test_crosschain_delivery_and_remote_steps_match_the_model(xenv, tmp_path: Path) -> None:
     # 7 examples keep CI's suite under 10 minutes (the per-creator deposit rules doubled the
     # cost of an example: 10 took 144 s); the slow variant below runs 150 x 40.
-    run_machine(CrossChainMachine, 7, 12, env=xenv, tmp=tmp_path)
+    run_machine(CrossChainMachine, 5, 12, env=xenv, tmp=tmp_path)
 
 
 @pytest.mark.slow

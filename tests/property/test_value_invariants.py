@@ -243,7 +243,7 @@ class RolesMachine(OneChainMachine):
 
 
 def test_agent_roles_bonds_locks_unbonds_slashes_and_sweeps_conserve_value(roles_env) -> None:
-    run_machine(RolesMachine, 15, 20, env=roles_env)
+    run_machine(RolesMachine, 10, 20, env=roles_env)
 
 
 @pytest.mark.slow
