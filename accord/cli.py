@@ -247,8 +247,10 @@ def link(networks: tuple[str, ...], dev_account: int, account: str | None) -> No
 @cli.command()
 @click.option("--network", "networks", multiple=True, required=True,
               help="A deployed network to check; repeat it to check links between networks.")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print JSON: {errors, warnings, findings: [{level, network, message}]}.")
 @one_line_errors
-def doctor(networks: tuple[str, ...]) -> None:
+def doctor(networks: tuple[str, ...], as_json: bool) -> None:
     """Lint deployments and their cross-chain links; exit 1 on errors."""
     from accord import context
     from accord import doctor as doc
@@ -259,11 +261,17 @@ def doctor(networks: tuple[str, ...]) -> None:
     deployed = [doc.Deployed(n, Client(context.rpc_url(n)), context.deployment(n),
                              live=not context.is_devnet(n)) for n in networks]
     findings = doc.diagnose(deployed)
-    for f in findings:
-        click.echo(f.line())
     errors = sum(1 for f in findings if f.level == "error")
     warnings = sum(1 for f in findings if f.level == "warning")
-    click.echo(f"{errors} errors, {warnings} warnings")
+    if as_json:
+        import json
+
+        click.echo(json.dumps({"errors": errors, "warnings": warnings,
+                               "findings": [f.__dict__ for f in findings]}))
+    else:
+        for f in findings:
+            click.echo(f.line())
+        click.echo(f"{errors} errors, {warnings} warnings")
     if errors:
         sys.exit(1)
 
@@ -489,8 +497,9 @@ def router_deposit(network: str, creator: str | None, amount: str, account: str 
 @router.command("balance")
 @click.option("--network", required=True, help="The chain whose router to read.")
 @click.option("--creator", required=True, help="The run creator (an address).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (amounts in wei).")
 @one_line_errors
-def router_balance(network: str, creator: str) -> None:
+def router_balance(network: str, creator: str, as_json: bool) -> None:
     """A run creator's deposit on NETWORK's RemoteStepRouter, and the router's total."""
     from accord import context
 
@@ -499,6 +508,12 @@ def router_balance(network: str, creator: str) -> None:
     _, contract = _router_of(network)
     balance = int(contract.functions.depositOf(who).call())
     total = int(contract.functions.totalDeposits().call())
+    if as_json:
+        import json
+
+        click.echo(json.dumps({"network": network, "router": contract.address, "creator": who,
+                               "deposit_wei": balance, "total_deposits_wei": total}))
+        return
     click.echo(f"{who} has {balance} wei ({balance / 10**18:.6g} ether) on {network}'s router "
                f"{contract.address} (all deposits: {total} wei)")
 

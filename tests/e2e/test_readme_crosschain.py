@@ -113,8 +113,14 @@ def test_the_readme_cross_chain_path_completes_the_remote_step(readme: Readme) -
     # the remote step was paid from the deposit: one reward charged
     after = r.run("router", "balance", "--network", "chainb", "--creator", CREATOR)
     assert f"{CREATOR} has 2000000000000000 wei" in after.stdout
+    as_data = json.loads(r.run("router", "balance", "--network", "chainb", "--creator",
+                               CREATOR, "--json").stdout)
+    assert as_data["deposit_wei"] == 2 * 10**15 and as_data["creator"] == CREATOR
     doctor = r.run("doctor", "--network", "chaina", "--network", "chainb")
     assert doctor.stdout.strip().endswith("0 errors, 0 warnings"), doctor.stdout
+    report = json.loads(r.run("doctor", "--network", "chaina", "--network", "chainb",
+                              "--json").stdout)
+    assert (report["errors"], report["warnings"]) == (0, 0)
 
 
 def test_an_unfunded_remote_step_is_named_by_doctor_and_status_until_paid(
