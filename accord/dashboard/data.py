@@ -396,6 +396,8 @@ class Dashboard:
         coordinator = reader.src.contracts.get("coordinator", "").lower()
         out = []
         for agent_id, a in sorted(reader.agents.items()):
+            if str(a["owner"]).lower() == coordinator:
+                continue  # the coordinator's own identity (it gives feedback), not a worker
             bonds = []
             for role in sorted(a["roles"]):
                 active = Bond.from_abi(roles_c.functions.bondOf(agent_id, role).call()).active \
@@ -411,8 +413,7 @@ class Dashboard:
                     reputation = {"count": int(count),
                                   "value": str(int(value) / 10 ** int(decimals))}
             out.append({"chain": reader.src.name, "id": agent_id,
-                        "name": names.get(agent_id, "coordinator" if str(
-                            a["owner"]).lower() == coordinator else ""),
+                        "name": names.get(agent_id, ""),
                         "owner": a["owner"], "uri": a["uri"],
                         "metadata": [{"key": k, "value": v}
                                      for k, v in sorted(a["metadata"].items())],

@@ -201,6 +201,8 @@ def test_api_describes_runs_steps_agents_and_messages(demo: Demo, seen: dict[str
     researcher = next(a for a in agents if a["name"] == "researcher")
     assert researcher["roles"] == [{"role": "research", "bond": str(10**16)}]
     assert researcher["live"] and researcher["reputation"]["count"] >= 1
+    # the coordinator's own identity (it signs feedback) is not listed as a worker
+    assert all(a["name"] != "coordinator" for a in agents), agents
     messages = demo.get("/api/messages")
     assert {m["status"] for m in messages} == {"delivered"}
     assert all(m["latency"] is not None and m["signers"] >= 2 for m in messages)
