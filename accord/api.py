@@ -247,7 +247,13 @@ def connect(network: str = "chaina", *, account: LocalAccount | None = None,
     ``store`` (default ``.accord/results``)."""
     from accord import context
 
-    signer = None if read_only else (account or context.signer(key_env, dev_account, network))
+    signer = None
+    if not read_only:
+        if account is None and key_env is None and dev_account is None:
+            raise ConfigError(f"connect('{network}') needs a signer: account=<LocalAccount>, "
+                              "key_env='VAR' (the key in that environment variable) or, on "
+                              "devnets, dev_account=N; or read_only=True to only read")
+        signer = account or context.signer(key_env, dev_account, network)
     client = Client(rpc or context.rpc_url(network), timeout=10)
     contracts = deployment(network)
     blobs = ResultStore(store) if store is not None else default_store()

@@ -90,3 +90,5 @@ def test_connect_to_a_network_without_a_deployment_says_how_to_deploy(
     fresh_devnet.write_manifest(state / "devnet.json")
     with pytest.raises(AccordError, match="accord deploy --network chaina"):
         accord.connect("chaina", dev_account=0)
+    with pytest.raises(AccordError, match=r"needs a signer: account=.*read_only=True"):
+        accord.connect("chaina")
