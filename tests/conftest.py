@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -66,3 +67,34 @@ def manifests(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("ACCORD_DEPLOYMENTS_ROOT", str(tmp_path / "dep"))
     monkeypatch.setenv("ACCORD_STATE_DIR", str(tmp_path / "state"))
     return tmp_path / "dep" / "deployments"
+
+
+@pytest.fixture
+def recorded_devnet(fresh_devnet: Devnet, manifests: Path) -> Callable[..., Devnet]:
+    """Start chains on free ports and record them as `accord devnet up` does (the manifest in
+    this test's state directory), so `--network chaina` reaches them."""
+
+    def start(*names: str) -> Devnet:
+        for name in names:
+            fresh_devnet.start(name)
+        state = Path(os.environ["ACCORD_STATE_DIR"])
+        state.mkdir(parents=True, exist_ok=True)
+        fresh_devnet.write_manifest(state / "devnet.json")
+        return fresh_devnet
+
+    return start
+
+
+def accord_deploy(network: str) -> None:
+    """`accord deploy --network NETWORK`, as a user runs it; fails the test on an error."""
+    done = subprocess.run(["accord", "deploy", "--network", network], cwd=ROOT,
+                          capture_output=True, text=True, timeout=300, env=dict(os.environ))
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+@pytest.fixture
+def deployed_chaina(recorded_devnet: Callable[..., Devnet]) -> Chain:
+    """chaina on a free port, recorded, with an Accord suite deployed by `accord deploy`."""
+    chain = recorded_devnet("chaina").chains["chaina"]
+    accord_deploy("chaina")
+    return chain

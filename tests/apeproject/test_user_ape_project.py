@@ -14,6 +14,7 @@ import json
 import os
 import re
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import accord
@@ -89,7 +90,7 @@ def run(args: list[str], cwd: Path, env: dict[str, str]) -> subprocess.Completed
 
 
 def test_user_ape_project_compiles_against_accord_and_starts_a_run(
-        fresh_devnet: Devnet, manifests: Path, tmp_path: Path) -> None:
+        recorded_devnet: Callable[..., Devnet], manifests: Path, tmp_path: Path) -> None:
     proj = tmp_path / "myproject"
     (proj / "contracts").mkdir(parents=True)
     (proj / "scripts").mkdir()
@@ -113,10 +114,7 @@ def test_user_ape_project_compiles_against_accord_and_starts_a_run(
     # Only the interfaces it imports were compiled, never Accord's contracts/.
     assert "WorkflowCoordinator" not in built["contractTypes"]
 
-    chain = fresh_devnet.start("chaina")
-    state = Path(os.environ["ACCORD_STATE_DIR"])
-    state.mkdir(parents=True, exist_ok=True)
-    fresh_devnet.write_manifest(state / "devnet.json")
+    chain = recorded_devnet("chaina").chains["chaina"]
     out = run(["ape", "accord", "deploy", "--network", "chaina"], proj, env)
     assert out.returncode == 0, out.stdout + out.stderr
 

@@ -7,27 +7,20 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 import accord
-from accord.devnet import Devnet
+from accord.devnet import Chain, Devnet
 from accord.errors import AccordError
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
-def deployed(fresh_devnet: Devnet, manifests: Path) -> str:
-    """chaina on a free port, its devnet manifest written and a suite deployed; its name."""
-    fresh_devnet.start("chaina")
-    state = Path(os.environ["ACCORD_STATE_DIR"])
-    state.mkdir(parents=True, exist_ok=True)
-    fresh_devnet.write_manifest(state / "devnet.json")
-    done = subprocess.run(["accord", "deploy", "--network", "chaina"], cwd=ROOT,
-                          capture_output=True, text=True, timeout=300, env=dict(os.environ))
-    assert done.returncode == 0, done.stderr
+def deployed(deployed_chaina: Chain) -> str:
     return "chaina"
 
 
@@ -83,11 +76,8 @@ def test_api_calls_on_a_run_say_what_is_wrong(deployed: str, tmp_path: Path) -> 
 
 
 def test_connect_to_a_network_without_a_deployment_says_how_to_deploy(
-        fresh_devnet: Devnet, manifests: Path) -> None:
-    fresh_devnet.start("chaina")
-    state = Path(os.environ["ACCORD_STATE_DIR"])
-    state.mkdir(parents=True, exist_ok=True)
-    fresh_devnet.write_manifest(state / "devnet.json")
+        recorded_devnet: Callable[..., Devnet]) -> None:
+    recorded_devnet("chaina")
     with pytest.raises(AccordError, match="accord deploy --network chaina"):
         accord.connect("chaina", dev_account=0)
     with pytest.raises(AccordError, match=r"needs a signer: account=.*read_only=True"):

@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -23,16 +24,12 @@ def _accord(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.fixture
-def two_devnets(fresh_devnet: Devnet, manifests: Path) -> Devnet:
-    fresh_devnet.start("chaina")
-    fresh_devnet.start("chainb")
-    state = Path(os.environ["ACCORD_STATE_DIR"])
-    state.mkdir(parents=True, exist_ok=True)
-    fresh_devnet.write_manifest(state / "devnet.json")
+def two_devnets(recorded_devnet: Callable[..., Devnet]) -> Devnet:
+    net = recorded_devnet("chaina", "chainb")
     for name in ("chaina", "chainb"):
         out = _accord("deploy", "--network", name)
         assert out.returncode == 0, out.stderr
-    return fresh_devnet
+    return net
 
 
 def test_doctor_flags_unlinked_gateways_with_the_fix_and_exits_non_zero(two_devnets) -> None:
@@ -64,11 +61,9 @@ def test_doctor_finds_code_that_differs_from_the_manifest(two_devnets, manifests
     assert "gateway at" in out.stdout and "differs from the manifest" in out.stdout
 
 
-def test_doctor_without_a_manifest_says_to_deploy(manifests: Path, fresh_devnet: Devnet) -> None:
-    chain = fresh_devnet.start("chaina")
-    state = Path(os.environ["ACCORD_STATE_DIR"])
-    state.mkdir(parents=True, exist_ok=True)
-    fresh_devnet.write_manifest(state / "devnet.json")
+def test_doctor_without_a_manifest_says_to_deploy(
+        recorded_devnet: Callable[..., Devnet]) -> None:
+    chain = recorded_devnet("chaina").chains["chaina"]
     out = _accord("doctor", "--network", "chaina")
     assert out.returncode == 1 and chain.rpc_url
     assert out.stderr.count("\n") == 1 and "accord deploy --network chaina" in out.stderr

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from accord.config import anvil_executable, devnet_spec
+from procs import gone
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -21,14 +22,6 @@ ROOT = Path(__file__).resolve().parents[2]
 def _accord(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "accord.cli", *args], capture_output=True,
                           text=True, env=env, cwd=ROOT, timeout=120)
-
-
-def _gone(pid: int) -> bool:
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return True
-    return stat.rsplit(")", 1)[1].split()[0] == "Z"
 
 
 @pytest.fixture
@@ -65,7 +58,7 @@ def test_devnet_up_stops_the_first_chain_when_the_second_cannot_start(
         assert "Traceback" not in out.stderr + out.stdout
         assert "could not start chain 'chainb'" in out.stderr
         assert "stopped chaina again" in out.stderr
-        assert _gone(int(started.group(1))), "chaina's anvil is still running"
+        assert gone(int(started.group(1))), "chaina's anvil is still running"
         assert _manifest_chains(env) == {}  # nothing recorded that is not running
         status = _accord(env, "devnet", "status")
         assert "no devnet is running" in status.stdout
@@ -94,7 +87,7 @@ def test_devnet_up_records_its_chains_and_down_stops_them(env: dict[str, str]) -
     finally:
         down = _accord(env, "devnet", "down")
     assert "stopped: chaina" in down.stdout
-    assert _gone(pid)
+    assert gone(pid)
 
 
 def test_devnet_up_keeps_block_time_moving_without_transactions(env: dict[str, str]) -> None:

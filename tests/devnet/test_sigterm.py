@@ -22,6 +22,7 @@ import pytest
 
 from accord.chain import Client, dev_account
 from accord.devnet import Devnet
+from procs import gone
 
 ROOT = Path(__file__).resolve().parents[2]
 EXIT_DEADLINE_S = 10.0
@@ -164,17 +165,9 @@ def _descendants(pid: int) -> list[int]:
     return found
 
 
-def _gone(pid: int) -> bool:
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return True
-    return stat.rsplit(")", 1)[1].split()[0] == "Z"
-
-
 def _assert_stopped(service: Service, label: str) -> float:
     took, children = service.terminate(label)
-    left = [c for c in children if not _gone(c)]
+    left = [c for c in children if not gone(c)]
     assert not left, f"{label} left {left} running"
     return took
 
@@ -272,8 +265,8 @@ def test_a_process_that_cannot_unwind_still_ends_and_takes_its_children(tmp_path
         assert proc.returncode == 128 + signal.SIGTERM
         assert "exiting now" in s.text()
         deadline = time.monotonic() + EXIT_DEADLINE_S
-        while not _gone(child) and time.monotonic() < deadline:
+        while not gone(child) and time.monotonic() < deadline:
             time.sleep(0.05)
-        assert _gone(child), f"the tracked child {child} outlived its parent"
+        assert gone(child), f"the tracked child {child} outlived its parent"
     finally:
         s.kill()

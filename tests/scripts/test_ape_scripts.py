@@ -10,7 +10,7 @@ import subprocess
 from pathlib import Path
 
 
-from accord.devnet import Devnet
+from accord.devnet import Chain
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -20,14 +20,8 @@ def _ape(*args: str) -> subprocess.CompletedProcess[str]:
                           timeout=300, env=dict(os.environ))
 
 
-def test_ape_run_examples_register_start_and_inspect(fresh_devnet: Devnet, manifests: Path) -> None:
-    chain = fresh_devnet.start("chaina")
-    state = Path(os.environ["ACCORD_STATE_DIR"])
-    state.mkdir(parents=True, exist_ok=True)
-    fresh_devnet.write_manifest(state / "devnet.json")
-    deployed = subprocess.run(["accord", "deploy", "--network", "chaina"], cwd=ROOT,
-                              capture_output=True, text=True, timeout=300, env=dict(os.environ))
-    assert deployed.returncode == 0, deployed.stderr
+def test_ape_run_examples_register_start_and_inspect(deployed_chaina: Chain) -> None:
+    chain = deployed_chaina
     net = ["--network", f"ethereum:chaina:{chain.rpc_url}"]
     out = _ape("register_agent", *net, "--account", "TEST::1", "--uri", "ipfs://agent")
     assert out.returncode == 0, out.stdout + out.stderr
