@@ -18,7 +18,6 @@ from typing import Any
 
 import ape
 import pytest
-from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from eth_utils import keccak
 
@@ -371,7 +370,7 @@ def test_cancel_front_running_a_retry_makes_the_retry_revert(parked, admin, user
 
 
 # ---------------------------------------------------------------- 6. reentrancy
-@pytest.mark.covers("AccordGateway.retry", "reentrancy")
+@pytest.mark.covers("AccordGateway.retry", "replay")
 @pytest.mark.parametrize("entry", ["retry", "markExpired", "cancelFailed", "deliver"])
 def test_a_recipient_reentering_the_gateway_fails_its_own_delivery_only(
         pair, parked, project, admin, make_message, sign, relayer, entry):
