@@ -62,6 +62,7 @@ from accord.agents.rpc import Abi, AsyncChain
 from accord.agents.store import BlobStore, ResultIntegrityError, ResultNotFoundError
 from accord.chain import Client
 from accord.errors import AccordError, ChainError, ContractRevert
+from accord.origin import TaskIndex, home_step_name, log_filter
 from accord.settings import role_id
 
 log = logging.getLogger("accord.agents")
@@ -157,6 +158,10 @@ class RunView:
     ended: bool = False
     results: dict[int, tuple[bytes, str]] = field(default_factory=dict)
     input_cache: bytes | None = None
+    names: list[str] | None = None  # a remote step's run: its home step's name (accord.origin)
+
+    def name(self, step: int) -> str:
+        return self.names[step] if self.names is not None else self.definition.names[step]
 
 
 class AgentHost:
@@ -198,6 +203,10 @@ class AgentHost:
         self._roles_address = ""
         # votes whose stake is still locked: (run, step) -> [(attempt, agent)]
         self.votes: dict[tuple[int, int], list[tuple[int, Agent]]] = {}
+        self._from_block = from_block
+        self._router: str | None = None  # the coordinator's RemoteStepRouter, read once
+        self._tasks = TaskIndex()
+        self._tasks_next = from_block  # first block of the router's logs not read yet
         self._owners: dict[int, str] = {}
         # per agent name: its claims and its submits, coalesced into multicalls
         self._claims = {a.name: self._batcher(a, "claim", wait_mined=True) for a in agents}
@@ -287,6 +296,7 @@ class AgentHost:
             if bytes(info["definitionId"]) != def_id or not _open(info):
                 continue
             run = RunView(run_id, await self._definition(def_id), input_hash, input_uri)
+            await self._name_remote(run, str(info["creator"]))
             self.runs[run_id] = run
             await self._resume_validations(run)
         cursor.save(cursor.block, force=True)
@@ -324,8 +334,9 @@ class AgentHost:
         name = ev.name
         if name == "RunStarted":
             defn = await self._definition(bytes(a["definitionId"]))
-            self.runs[a["runId"]] = RunView(a["runId"], defn, bytes(a["inputHash"]),
-                                            a["inputURI"])
+            started = RunView(a["runId"], defn, bytes(a["inputHash"]), a["inputURI"])
+            await self._name_remote(started, str(a["creator"]))
+            self.runs[a["runId"]] = started
             return
         if name in VERDICT_EVENTS and (a["runId"], a["step"]) in self.votes:
             self._spawn(self._release_votes(a["runId"], a["step"]))
@@ -354,6 +365,27 @@ class AgentHost:
             self.runs.pop(run.run_id, None)
             for key in [k for k in self.votes if k[0] == run.run_id]:
                 self._spawn(self._release_votes(*key))
+
+    async def _name_remote(self, run: RunView, creator: str) -> None:
+        """A run the RemoteStepRouter opened keeps its home step's name (accord.origin):
+        the router's task logs are read incrementally, the name at most once per run."""
+        if self._router is None:
+            (router,) = self.abi.decode("router", await self.chain.call(
+                self.coordinator, self.abi.encode("router")))
+            self._router = str(router).lower()
+        if int(self._router, 16) == 0 or creator.lower() != self._router:
+            return
+        if self._tasks.origin(run.run_id) is None:
+            head = int(await self.chain.request("eth_blockNumber", []), 16)
+            if head >= self._tasks_next:
+                self._tasks.add(await self.chain.request("eth_getLogs", [
+                    log_filter(self._router, self._tasks_next, head)]))
+                self._tasks_next = head + 1
+        found = self._tasks.origin(run.run_id)
+        if found is None:
+            return
+        name = await asyncio.to_thread(home_step_name, *found)
+        run.names = [name] + run.definition.names[1:]
 
     async def _definition(self, def_id: bytes) -> DefinitionView:
         if def_id in self.definitions:
@@ -441,7 +473,7 @@ class AgentHost:
     async def _execute(self, agent: Agent, run: RunView, step: int, claim: PendingCall) -> None:
         key = (run.run_id, step)
         info = run.definition.steps[step]
-        name = run.definition.names[step]
+        name = run.name(step)
         released = claimed = False
         try:
             try:
@@ -511,7 +543,7 @@ class AgentHost:
 
     def _claim_refused(self, agent: Agent, run: RunView, step: int,
                        exc: ContractRevert) -> None:
-        name = run.definition.names[step]
+        name = run.name(step)
         if exc.name in RACE_ERRORS:
             self._contested()
             agent.stats["lost_race"] += 1
@@ -635,9 +667,9 @@ class AgentHost:
                             self.coordinator, self.abi.encode("result", run.run_id, j)))
                         run.results[j] = (bytes(h), uri)
                     h, uri = run.results[j]
-                    deps[run.definition.names[j]] = await asyncio.to_thread(
+                    deps[run.name(j)] = await asyncio.to_thread(
                         self.store.get, uri, h)
-        return StepInput(run.run_id, step, run.definition.names[step], role,
+        return StepInput(run.run_id, step, run.name(step), role,
                          run.input_cache, deps, attempt, agent_id)
 
     # ------------------------------------------------------------------ validating
@@ -658,7 +690,7 @@ class AgentHost:
 
     async def _validate(self, agent: Agent, run: RunView, step: int, executor: int,
                         digest: bytes, uri: str) -> None:
-        name = run.definition.names[step]
+        name = run.name(step)
         assert agent.validator is not None
         try:
             try:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,8 +20,11 @@ from accord.contract_types import (
     StepState,
     Tallies,
 )
+from accord.origin import Origin, origin_of
 
 ZERO = "0x" + "00" * 20
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -97,6 +101,9 @@ def snapshot(client: Client, coordinator: str, run_id: int,
     count = DefinitionInfo.from_abi(c.definitionInfo(def_id).call()).stepCount
     now = int(client.w3.eth.get_block("latest")["timestamp"])
     names = catalog.names(def_id, count, names_root)
+    origin = _origin(client, coordinator, run_id)
+    if origin is not None:  # a remote step's run: its home step's name
+        names[0] = origin.name
     rows: list[StepRow] = []
     for i in range(count):
         spec = StepSpec.from_abi(c.definitionStep(def_id, i).call())
@@ -117,6 +124,16 @@ def snapshot(client: Client, coordinator: str, run_id: int,
                    else "-"),
         ))
     return RunSnapshot(run_id, info.state.label, def_id, info.escrow, rows)
+
+
+def _origin(client: Client, coordinator: str, run_id: int) -> Origin | None:
+    """The home end of a run the RemoteStepRouter opened; None for other runs, and when the
+    router's logs cannot be read (a provider that limits eth_getLogs ranges): names only."""
+    try:
+        return origin_of(client, coordinator, run_id)
+    except Exception as exc:  # noqa: BLE001 - cosmetic: the status itself must still show
+        log.debug("origin of run %d: %s", run_id, exc)
+        return None
 
 
 def render_text(snap: RunSnapshot) -> list[str]:

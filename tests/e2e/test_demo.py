@@ -42,6 +42,8 @@ def test_demo_runs_a_two_chain_workflow_to_completion_and_stops_everything(tmp_p
     assert "steps      7 done of 7" in out.stdout
     assert "execute         Dispatched" in out.stdout  # the chainb step went cross-chain
     assert "delivered 2" in out.stdout                    # task there, result back
+    # the chainb executor's handler saw the home step's name, not the remote run's "step0"
+    assert '"execute": {"step": "execute"' in out.stdout
     assert time.monotonic() - started < 120
     assert _anvils_and_children_of(tmp_path / "state") == []
 

@@ -110,6 +110,9 @@ def test_the_readme_cross_chain_path_completes_the_remote_step(readme: Readme) -
     snap = r.status(1)
     assert snap["state"] == "Completed"
     assert [s["state"] for s in snap["steps"]] == ["Done", "Done", "Done"]  # type: ignore[union-attr, index]
+    # on chainb the remote step's one-step run keeps its home step's name
+    remote = json.loads(r.run("workflow", "status", "1", "--network", "chainb", "--json").stdout)
+    assert [(s["name"], s["state"]) for s in remote["steps"]] == [("analyze", "Done")]
     # the remote step was paid from the deposit: one reward charged
     after = r.run("router", "balance", "--network", "chainb", "--creator", CREATOR)
     assert f"{CREATOR} has 2000000000000000 wei" in after.stdout
