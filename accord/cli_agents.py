@@ -272,7 +272,7 @@ def workflow_status(run_id: int, network: str, rpc: str | None, as_json: bool) -
         click.echo(json.dumps({"run": run_id, "state": snap.state, "summary": snap.summary,
                                "skipped": snap.skipped,
                                "stuck": [line.removeprefix("stuck: ") for line in stuck],
-                               "steps": [r.__dict__ for r in snap.rows]}))
+                               "steps": [r.data() for r in snap.rows]}))
         return
     for line in render_text(snap):
         click.echo(line)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -29,23 +30,54 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class StepRow:
+    """One step of a run: data (``data()`` for --json) and its table cells (``cells()``)."""
+
     index: int
     name: str
     state: str
-    agent: str
-    lease_left: str
-    attempts: str
-    result: str
-    votes: str
+    agent_id: int | None  # the agent of the current or last attempt
+    lease_end: int | None  # unix seconds, while Claimed
+    lease_left_s: int | None
+    attempts: int  # attempts made so far, the one in progress included
+    max_attempts: int
+    result: str | None  # the latest result hash, whole
+    approvals: int
+    rejections: int
+    quorum: int
+
+    @property
+    def settled(self) -> bool:
+        return self.state in _SETTLED_LABELS
 
     def cells(self) -> list[str]:
-        return [str(self.index), self.name, self.state, self.agent, self.lease_left,
-                self.attempts, self.result, self.votes]
+        # a settled step shows the attempts it took, not how many it may still have
+        attempts = str(self.attempts) if self.settled else f"{self.attempts}/{self.max_attempts}"
+        return [str(self.index), self.name, self.state,
+                "-" if self.agent_id is None else str(self.agent_id),
+                "-" if self.lease_left_s is None else f"{self.lease_left_s}s", attempts,
+                self.result[:12] if self.result else "-",
+                f"+{self.approvals} -{self.rejections} /{self.quorum}" if self.quorum else "-"]
+
+    def data(self) -> dict[str, Any]:
+        """Numbers as numbers, hashes whole, times as ISO 8601 (UTC)."""
+        return {"index": self.index, "name": self.name, "state": self.state,
+                "agent_id": self.agent_id,
+                "lease_end": None if self.lease_end is None else iso_time(self.lease_end),
+                "lease_left_s": self.lease_left_s, "attempts": self.attempts,
+                "max_attempts": self.max_attempts, "result": self.result,
+                "approvals": self.approvals, "rejections": self.rejections,
+                "quorum": self.quorum}
 
 
 HEADERS = ["#", "step", "state", "agent", "lease left", "attempts", "result", "votes"]
-# a settled step shows the attempts it took, not how many it may still have
-_SETTLED = frozenset({StepState.DONE, StepState.FAILED, StepState.SKIPPED})
+_SETTLED_LABELS = frozenset(s.label for s in (StepState.DONE, StepState.FAILED, StepState.SKIPPED))
+# the attempt counter counts failed attempts; these states have one more under way or Done
+_ONE_MORE = frozenset({StepState.CLAIMED, StepState.SUBMITTED, StepState.DISPATCHED,
+                       StepState.DONE})
+
+
+def iso_time(ts: int) -> str:
+    return datetime.fromtimestamp(ts, tz=UTC).isoformat()
 
 
 @dataclass
@@ -112,16 +144,16 @@ def snapshot(client: Client, coordinator: str, run_id: int,
         rhash = StepResult.from_abi(c.result(run_id, i).call()).resultHash
         votes = Tallies.from_abi(c.tallies(run_id, i).call())
         claimed = lease.operator != ZERO
+        live = state is StepState.CLAIMED
         rows.append(StepRow(
             index=i, name=names[i], state=state.label,
-            agent=str(lease.agentId) if claimed else "-",
-            lease_left=(f"{max(0, lease.leaseEnd - now)}s" if state is StepState.CLAIMED
-                        else "-"),
-            attempts=(str(lease.attempt) if state in _SETTLED
-                      else f"{lease.attempt}/{spec.maxAttempts}"),
-            result=("0x" + rhash.hex()[:10]) if any(rhash) else "-",
-            votes=(f"+{votes.approvals} -{votes.rejections} /{spec.quorum}" if spec.quorum
-                   else "-"),
+            agent_id=lease.agentId if claimed else None,
+            lease_end=lease.leaseEnd if live else None,
+            lease_left_s=max(0, lease.leaseEnd - now) if live else None,
+            attempts=lease.attempt + (1 if state in _ONE_MORE else 0),
+            max_attempts=spec.maxAttempts,
+            result="0x" + rhash.hex() if any(rhash) else None,
+            approvals=votes.approvals, rejections=votes.rejections, quorum=spec.quorum,
         ))
     return RunSnapshot(run_id, info.state.label, def_id, info.escrow, rows)
 

@@ -22,12 +22,8 @@ from typing import Any
 from accord.contract_types import (
     Bond,
     DefinitionInfo,
-    Lease,
     RunInfo,
-    StepResult,
     StepSpec,
-    StepState,
-    Tallies,
 )
 from accord.dashboard.source import ChainSource, Source
 
@@ -265,13 +261,9 @@ class Dashboard:
         specs = reader.steps(info["definition"])
         snap = snapshot(reader.client, coord_addr, run_id,
                         names_root=self.source.state_root / "workflows")
-        c = reader.contract("WorkflowCoordinator", "coordinator").functions
         by_id = {r.chain_id: n for n, r in self.readers.items()}
         steps = []
         for row, spec in zip(snap.rows, specs, strict=True):
-            lease = Lease.from_abi(c.lease(run_id, row.index).call())
-            rhash = StepResult.from_abi(c.result(run_id, row.index).call()).resultHash
-            votes = Tallies.from_abi(c.tallies(run_id, row.index).call())
             chain_id = spec.chainId
             steps.append({
                 "index": row.index, "name": row.name, "state": row.state,
@@ -279,12 +271,11 @@ class Dashboard:
                 "role": self.roles.get(spec.role, _hex(spec.role)),
                 "chain": reader.src.name if chain_id == reader.chain_id
                 else by_id.get(chain_id, f"chain {chain_id}"),
-                "agent": None if row.agent == "-" else lease.agentId,
-                "leaseEnd": lease.leaseEnd if row.state == StepState.CLAIMED.label else None,
-                "attempt": lease.attempt, "maxAttempts": spec.maxAttempts,
-                "result": _hex(rhash) if any(rhash) else None,
-                "approvals": votes.approvals, "rejections": votes.rejections,
-                "quorum": spec.quorum})
+                "agent": row.agent_id, "leaseEnd": row.lease_end,
+                "attempts": row.attempts, "maxAttempts": row.max_attempts,
+                "settled": row.settled, "result": row.result,
+                "approvals": row.approvals, "rejections": row.rejections,
+                "quorum": row.quorum})
         meta = self._workflow_meta(info["definition"])
         return {"chain": reader.src.name, "id": run_id, "state": snap.state,
                 "definition": _hex(info["definition"]),

@@ -40,6 +40,16 @@ def test_the_example_script_runs_a_workflow_with_two_agents_and_reads_its_result
     assert [(r["run_id"], r["state"]) for r in runs] == [(run_id, "Completed")]
     assert _accord("workflow", "result", str(run_id), "polish", "--network",
                    deployed) == "DRAFT: WHY THE TIDES TURN\n"
+    # a step as data: numbers as numbers, the hash whole, a Done step's attempts taken
+    status = json.loads(_accord("workflow", "status", str(run_id), "--network", deployed,
+                                "--json"))
+    polish = status["steps"][1]
+    assert (polish["name"], polish["state"], polish["attempts"], polish["max_attempts"]) == (
+        "polish", "Done", 1, 2)
+    assert isinstance(polish["agent_id"], int) and polish["lease_end"] is None
+    assert polish["result"].startswith("0x") and len(polish["result"]) == 66
+    table = _accord("workflow", "status", str(run_id), "--network", deployed)
+    assert " 1  " in table.splitlines()[-1] and "/2" not in table  # Done: attempts taken
     [chain] = json.loads(_accord("devnet", "status", "--json"))
     assert chain["name"] == "chaina" and chain["up"] is True and isinstance(chain["pid"], int)
 

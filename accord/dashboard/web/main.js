@@ -202,7 +202,7 @@ function renderRun(run) {
       s.index, s.name, badge(s.state), s.chain, s.role,
       s.agent === null ? '—' : s.agent,
       { text: '—', class: 'lease', data: s.leaseEnd ? { leaseEnd: s.leaseEnd } : {} },
-      `${s.attempt}/${s.maxAttempts}`,
+      s.settled ? `${s.attempts}` : `${s.attempts}/${s.maxAttempts}`,
       { text: s.result ? short(s.result) : '—', class: 'mono', title: s.result || '' },
       votes(s),
     ]);
