@@ -698,6 +698,23 @@ def demo(with_dashboard: bool, dashboard_port: int, open_browser: bool) -> None:
     run_demo(echo=click.echo, dashboard=opts)
 
 
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of lines.")
+def paths(as_json: bool) -> None:
+    """Print the folders of Accord's Solidity interfaces (and the OpenZeppelin file they
+    import) for the dependencies of your own ape project (README "In your own ape project")."""
+    import json
+
+    from accord.solidity import INTERFACES, OPENZEPPELIN
+
+    found = {"interfaces": str(INTERFACES), "openzeppelin": str(OPENZEPPELIN)}
+    if as_json:
+        click.echo(json.dumps(found))
+        return
+    for key, value in found.items():
+        click.echo(f"{key}: {value}")
+
+
 # The agents and workflow groups live in their own module (imports stay lazy inside it).
 from accord.cli_agents import agents, workflow  # noqa: E402, I001
 

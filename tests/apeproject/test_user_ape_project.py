@@ -1,5 +1,5 @@
 """Accord inside a user's own ape project (README "In your own ape project"): a scratch project
-whose ape-config.yaml is the README's snippet with the checkout's path filled in, a contract
+whose ape-config.yaml is the README's snippet with the installed package's folders filled in, a contract
 importing `IWorkflowCoordinator` and implementing `IERC7786Recipient`, compiled with
 `ape compile`, and an `ape run` script that deploys it with the coordinator address from
 `accord.deployment` and starts a run of examples/hello.yaml; the run is then read on chain.
@@ -14,6 +14,7 @@ import json
 import os
 import re
 import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -75,14 +76,43 @@ def cli(network, provider, account, workflow):
 '''
 
 
-def readme_snippet(root: Path) -> str:
-    """The first yaml block of the README's "In your own ape project", path filled in."""
+def readme_snippet(solidity: Path) -> str:
+    """The first yaml block of the README's "In your own ape project", with the folder
+    `accord paths` prints filled in."""
     text = (ROOT / "README.md").read_text()
     section = text.split("## In your own ape project", 1)[1]
     block = re.search(r"```yaml\n(.*?)```", section, re.S)
     assert block, "README: no yaml block under 'In your own ape project'"
-    assert "/path/to/accord" in block.group(1)
-    return block.group(1).replace("/path/to/accord", str(root))
+    assert "/path/from/accord-paths" in block.group(1)
+    return block.group(1).replace("/path/from/accord-paths", str(solidity))
+
+
+def installed_package(tmp_path: Path) -> Path:
+    """The `accord` package as a wheel installs it (setuptools' build_py: the package files
+    and their package data, the interfaces copied, not linked), built offline."""
+    lib = tmp_path / "site"
+    out = subprocess.run([sys.executable, "-c", "from setuptools import setup; setup()", "-q",
+                          "build_py", "--build-lib", str(lib)], cwd=ROOT, capture_output=True,
+                         text=True, timeout=120)
+    assert out.returncode == 0, out.stdout + out.stderr
+    return lib
+
+
+def test_the_package_ships_the_interfaces_and_the_openzeppelin_file_they_import(
+        tmp_path: Path) -> None:
+    solidity = installed_package(tmp_path) / "accord" / "solidity"
+    shipped = sorted(p.name for p in (solidity / "interfaces").glob("*.sol"))
+    assert shipped == sorted(p.name for p in (ROOT / "interfaces").glob("*.sol"))
+    assert not (solidity / "interfaces").is_symlink()  # real files in the wheel
+    oz = "interfaces/draft-IERC7786.sol"
+    assert (solidity / "openzeppelin" / oz).read_bytes() == (
+        ROOT / "node_modules" / "@openzeppelin" / "contracts" / oz).read_bytes()
+    # `accord paths` names the folders (here, in the checkout: the same files)
+    out = subprocess.run(["accord", "paths", "--json"], capture_output=True, text=True,
+                         timeout=60)
+    found = json.loads(out.stdout)
+    assert (Path(found["interfaces"]) / "IWorkflowCoordinator.sol").is_file()
+    assert (Path(found["openzeppelin"]) / oz).is_file()
 
 
 def run(args: list[str], cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -94,7 +124,8 @@ def test_user_ape_project_compiles_against_accord_and_starts_a_run(
     proj = tmp_path / "myproject"
     (proj / "contracts").mkdir(parents=True)
     (proj / "scripts").mkdir()
-    (proj / "ape-config.yaml").write_text("name: myproject\n\n" + readme_snippet(ROOT))
+    solidity = installed_package(tmp_path) / "accord" / "solidity"
+    (proj / "ape-config.yaml").write_text("name: myproject\n\n" + readme_snippet(solidity))
     (proj / "contracts" / "MyRecipient.sol").write_text(CONTRACT)
     (proj / "scripts" / "start_hello.py").write_text(SCRIPT)
 
