@@ -438,13 +438,10 @@ def router() -> None:
 
 def _amount(text: str) -> int:
     """Wei from '0.01ether', '0.01 ether', '5 gwei' or plain wei; a one-line error otherwise."""
-    import re
-
     from accord.errors import ConfigError
     from accord.workflow_yaml import parse_amount
 
-    spaced = re.sub(r"^\s*([0-9.]+)\s*([a-zA-Z]+)\s*$", r"\1 \2", text)
-    wei = parse_amount(spaced, "--amount")
+    wei = parse_amount(text, "--amount")
     if wei == 0:
         raise ConfigError("--amount must be more than 0, e.g. --amount 0.01ether")
     return wei

@@ -36,6 +36,7 @@ coordinator requires it). Every error names the file and line: ``workflow.yaml:1
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -72,7 +73,8 @@ class WorkflowFileError(ConfigError):
 
 
 def parse_amount(value: Any, what: str = "amount") -> int:
-    """Wei from an int or a string like ``"0.01 ether"``, ``"5 gwei"``, ``"1000"``."""
+    """Wei from an int or a string like ``"0.01 ether"``, ``"0.01ether"``, ``"5 gwei"``,
+    ``"1000"`` (the YAML's rewards and budgets and every CLI amount read the same)."""
     if isinstance(value, bool):
         raise ConfigError(f"{what} must be wei or a string like '0.01 ether', not {value}")
     if isinstance(value, int):
@@ -80,7 +82,7 @@ def parse_amount(value: Any, what: str = "amount") -> int:
             raise ConfigError(f"{what} must not be negative")
         return value
     text = str(value).strip().lower()
-    parts = text.split()
+    parts = re.sub(r"^([0-9.]+)([a-z]+)$", r"\1 \2", text).split()
     try:
         if len(parts) == 1:
             amount, unit = Decimal(parts[0]), "wei"

@@ -90,6 +90,7 @@ def test_errors_name_the_line(text: str, expected: str) -> None:
 
 def test_amounts_accept_units_and_wei() -> None:
     assert parse_amount("0.01 ether") == 10**16
+    assert parse_amount("0.01ether") == parse_amount(" 0.01 ETHER ") == 10**16  # as the CLI
     assert parse_amount("5 gwei") == 5 * 10**9
     assert parse_amount(1234) == 1234
     assert parse_amount("1234") == 1234
