@@ -253,10 +253,32 @@ class AgentHost:
     # ------------------------------------------------------------------ recovery
     def _open_runs(self) -> dict[str, Any]:
         """Saved with the cursor's block: the runs open as of that block, which a restart
-        cannot learn from the events after it."""
+        cannot learn from the events after it, and the votes whose stakes this host's
+        validators still have locked (a restart frees them once their verdicts are final;
+        votes after the block come back with their replayed StepValidated events)."""
         return {"coordinator": self.coordinator, "runs": [
             [r.run_id, "0x" + r.definition.id.hex(), "0x" + r.input_hash.hex(), r.input_uri]
-            for r in self.runs.values() if not r.ended]}
+            for r in self.runs.values() if not r.ended],
+            "votes": [[run_id, step, attempt, agent.agent_id]
+                      for (run_id, step), pending in self.votes.items()
+                      for attempt, agent in pending]}
+
+    def _remember_vote(self, run_id: int, step: int, attempt: int, agent: Agent) -> None:
+        pending = self.votes.setdefault((run_id, step), [])
+        if all(a != attempt or x is not agent for a, x in pending):
+            pending.append((attempt, agent))
+
+    def _recover_votes(self, saved: Any) -> None:
+        """The saved votes with locked stakes, for this host's validators; freed by the
+        first rescan (or when their run's verdict event arrives)."""
+        judges = {a.agent_id: a for a in self.agents if a.validator is not None}
+        for item in saved if isinstance(saved, list) else []:
+            try:
+                run_id, step, attempt, agent_id = (int(x) for x in item)
+            except (TypeError, ValueError):
+                continue
+            if agent_id in judges:
+                self._remember_vote(run_id, step, attempt, judges[agent_id])
 
     async def _recover_runs(self) -> None:
         """Learn every open run before following events.
@@ -272,6 +294,8 @@ class AgentHost:
         cursor = self.follower.cursor
         state = cursor.state if isinstance(cursor.state, dict) else {}
         listed = state.get("runs") if state.get("coordinator") == self.coordinator else None
+        if state.get("coordinator") == self.coordinator:
+            self._recover_votes(state.get("votes"))
         found: list[tuple[int, bytes, bytes, str]] = []
         if isinstance(listed, list):
             for item in listed:
@@ -338,6 +362,11 @@ class AgentHost:
             await self._name_remote(started, str(a["creator"]))
             self.runs[a["runId"]] = started
             return
+        if name == "StepValidated":  # ours, replayed after a restart: its stake to free
+            judge = next((x for x in self.agents if x.agent_id == a["agentId"]
+                          and x.validator is not None), None)
+            if judge is not None:
+                self._remember_vote(a["runId"], a["step"], a["attempt"], judge)
         if name in VERDICT_EVENTS and (a["runId"], a["step"]) in self.votes:
             self._spawn(self._release_votes(a["runId"], a["step"]))
         run = self.runs.get(a.get("runId", -1))
@@ -728,7 +757,7 @@ class AgentHost:
                 return
             attempt = self._voted_attempt(rcpt)
             if attempt is not None:
-                self.votes.setdefault((run.run_id, step), []).append((attempt, agent))
+                self._remember_vote(run.run_id, step, attempt, agent)
             agent.stats["validated"] += 1
             self.stats["validated"] += 1
             log.info("%s answered %d on run %s step %s", agent.name, response, run.run_id, name)

@@ -230,3 +230,46 @@ def test_restarted_validator_judges_a_step_submitted_before_its_cursor(
     asyncio.run(drive([second], lambda: suite.run_state(run_id) == COMPLETED))
     assert verdicts == ["asked", "asked"]
     assert [e["response"] for e in suite.events("StepValidated", run_id)] == [100]
+
+
+def test_restarted_validator_frees_the_vote_stake_it_locked_before_it_stopped(
+        suite: Suite, tmp_path: Path) -> None:
+    """A judge votes, is stopped while the verdict is still pending, and the other judge
+    decides meanwhile: its stake stays locked in AgentRoles until the judge's host, restarted
+    with the same cursor, frees it (the pending vote was saved with the cursor)."""
+    import asyncio
+
+    from agent_helpers import drive
+    from eth_utils import keccak
+
+    from accord.agents.runtime import Agent
+
+    def work(inp: object) -> bytes:
+        return b"checked work"
+
+    roles = suite.client.contract("AgentRoles", suite.addresses["roles"]).functions
+    role = keccak(text="validator")
+    cursor = tmp_path / "judge-cursor.json"
+    executor = suite.host([suite.agent("exec-vs", {"execute": work})])
+    early = suite.agent("judge-early", validator=lambda v: True)
+    late = suite.host([suite.agent("judge-late", validator=lambda v: True)])  # sees the start
+    run_id = suite.start("steps:\n  - name: only\n    role: execute\n    reward: 1000\n"
+                         "    quorum: 2\n")
+    first = suite.host([early], cursor_path=cursor, ws=False)  # saves each block it read
+
+    def voted_behind_cursor() -> bool:  # the vote's event will not be replayed: the saved
+        logs = suite.coordinator.events.StepValidated.get_logs(  # list must carry it
+            from_block=0, argument_filters={"runId": run_id})
+        return bool(logs) and first.follower.cursor.block > int(logs[0]["blockNumber"])
+
+    asyncio.run(drive([executor, first], voted_behind_cursor,  # blocks for the cursor to pass
+                      on_tick=lambda: suite.client.w3.provider.make_request("evm_mine", [])))
+    assert roles.lockedOf(early.agent_id, role).call() > 0  # voted, verdict pending
+    asyncio.run(drive([late], lambda: suite.run_state(run_id) == COMPLETED))
+    assert roles.lockedOf(early.agent_id, role).call() > 0  # nobody freed it while it was down
+
+    again = Agent(early.name, early.operator, early.agent_id, validator=lambda v: True)
+    second = suite.host([again], cursor_path=cursor)
+    asyncio.run(drive([second], lambda: roles.lockedOf(early.agent_id, role).call() == 0))
+    freed = suite.events("VoteStakeReleased", run_id)
+    assert [e["agentId"] for e in freed if e["agentId"] == early.agent_id] == [early.agent_id]
