@@ -162,9 +162,13 @@ def workflow_define(file: str, network: str, rpc: str | None, account: str | Non
 
 
 def _quorum_gaps(client: Any, network: str, definition: Any, names: list[str]) -> list[Any]:
+    """The quorum check, reading AgentRoles' bonds from the block it was deployed in."""
+    from accord import context
     from accord.workflows import quorum_gaps
 
-    return quorum_gaps(client, _coordinator(network, client), definition, names)
+    roles = context.deployment(network).get("contracts", {}).get("roles", {})
+    return quorum_gaps(client, _coordinator(network, client), definition, names,
+                       from_block=int(roles.get("block", 0)))
 
 
 @workflow.command("start")

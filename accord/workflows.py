@@ -58,12 +58,13 @@ class QuorumGap:
                 f"or bond {self.quorum - self.judges} more judge(s) with owners of their own")
 
 
-def judge_owners(client: Client, coordinator: str, role: bytes) -> set[str]:
+def judge_owners(client: Client, coordinator: str, role: bytes, from_block: int = 0) -> set[str]:
     """Owners of the agents whose active bond for ``role`` meets its minimum now.
 
     A vote counts once per owner (and never from the executor's owner), so the number of
     distinct owners bounds the approvals any step can get. Bonds are found from AgentRoles'
-    ``Bonded`` events (role is indexed), then checked with ``bondOf``.
+    ``Bonded`` events (role is indexed) since ``from_block`` (AgentRoles' deployment block:
+    the manifest has it), then checked with ``bondOf``.
     """
     coord = client.contract("WorkflowCoordinator", coordinator)
     identity_addr, roles_addr, _, _, _ = coord.functions.registries().call()
@@ -72,7 +73,8 @@ def judge_owners(client: Client, coordinator: str, role: bytes) -> set[str]:
     min_bond, configured = roles.functions.roleMinBond(role).call()
     if not configured:
         return set()
-    logs = roles.events.Bonded().get_logs(from_block=0, argument_filters={"role": role})
+    logs = roles.events.Bonded().get_logs(from_block=from_block,
+                                         argument_filters={"role": role})
     owners: set[str] = set()
     for agent_id in {int(log["args"]["agentId"]) for log in logs}:
         active, _, _ = roles.functions.bondOf(agent_id, role).call()
@@ -82,7 +84,7 @@ def judge_owners(client: Client, coordinator: str, role: bytes) -> set[str]:
 
 
 def quorum_gaps(client: Client, coordinator: str, definition: WorkflowDefinition,
-                names: list[str]) -> list[QuorumGap]:
+                names: list[str], from_block: int = 0) -> list[QuorumGap]:
     """Steps of ``definition`` that run on this chain and need more approvals than there are
     bonded judges with independent owners (empty when every quorum can be met now)."""
     from accord import settings
@@ -103,7 +105,7 @@ def quorum_gaps(client: Client, coordinator: str, definition: WorkflowDefinition
     except ConfigError:  # settings only name the role; the hex id will do
         known = {}
     role_name = known.get(role, "0x" + role.hex())
-    judges = len(judge_owners(client, coordinator, role))
+    judges = len(judge_owners(client, coordinator, role, from_block))
     return [QuorumGap(name, q, judges, role_name) for name, q in needs if q > judges]
 
 

@@ -37,6 +37,10 @@ def test_quorum_above_the_bonded_judges_warns_on_define_and_is_refused_on_start(
 
     assert len(judge_owners(suite.client, suite.addresses["coordinator"],
                             role_id("validator"))) == 3
+    # bonds are read from a given block on (the CLI passes AgentRoles' deployment block)
+    after = suite.client.w3.eth.block_number + 1
+    assert judge_owners(suite.client, suite.addresses["coordinator"], role_id("validator"),
+                        from_block=after) == set()
 
     defined = run_cli("workflow", "define", _file(tmp_path, 9), *common)
     assert defined.exit_code == 0, defined.output  # judges may still bond: a warning
