@@ -293,14 +293,8 @@ contract AgentRoles is IAgentRoles, AccessControl, ReentrancyGuardTransient {
         // CHECKS
         if (_slashers[msg.sender].position == 0) revert AgentRolesNotSlasher(msg.sender);
         Bond storage b = _bonds[agentId][role];
-        uint96 active = b.active;
-        uint96 locked = b.locked;
-        bool ok;
-        (ok, owner) = _eligible(agentId, operator, role, active);
-        if (!ok) revert AgentRolesNotEligible(agentId, operator, role);
-        // locked <= active is an invariant of this contract.
-        uint256 free = active - locked;
-        if (amount > free) revert AgentRolesInsufficientFreeBond(agentId, role, free, amount);
+        uint96 locked;
+        (owner, locked) = _checkStake(b, agentId, operator, role, amount);
         if (amount == 0) return owner;
         // EFFECTS: amount <= free = active - locked, so locked + amount <= active fits in uint96.
         unchecked {
@@ -309,6 +303,15 @@ contract AgentRoles is IAgentRoles, AccessControl, ReentrancyGuardTransient {
         b.locked = locked;
         _lockedBy[msg.sender][agentId][role] += amount;
         emit StakeLocked(agentId, role, msg.sender, amount, locked);
+    }
+
+    /// @inheritdoc IAgentRoles
+    function checkStake(uint256 agentId, address operator, bytes32 role, uint256 amount)
+        external
+        view
+        returns (address owner)
+    {
+        (owner,) = _checkStake(_bonds[agentId][role], agentId, operator, role, amount);
     }
 
     /// @inheritdoc IAgentRoles
@@ -434,6 +437,23 @@ contract AgentRoles is IAgentRoles, AccessControl, ReentrancyGuardTransient {
         } catch {
             return (false, address(0));
         }
+    }
+
+    /// @dev The checks of a lock: eligible (else AgentRolesNotEligible), `amount` free (else
+    /// AgentRolesInsufficientFreeBond). Returns the owner and the bond's current lock.
+    function _checkStake(Bond storage b, uint256 agentId, address operator, bytes32 role, uint256 amount)
+        private
+        view
+        returns (address owner, uint96 locked)
+    {
+        uint96 active = b.active;
+        locked = b.locked;
+        bool ok;
+        (ok, owner) = _eligible(agentId, operator, role, active);
+        if (!ok) revert AgentRolesNotEligible(agentId, operator, role);
+        // locked <= active is an invariant of this contract.
+        uint256 free = active - locked;
+        if (amount > free) revert AgentRolesInsufficientFreeBond(agentId, role, free, amount);
     }
 
     /// @dev Adds `slasher` to the registry (callers check that it is not registered and that

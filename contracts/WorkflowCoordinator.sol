@@ -88,7 +88,10 @@ contract WorkflowCoordinator is IWorkflowCoordinator, CoordinatorBase, Multicall
         uint256 lapsedAgent = sr.agentId;
         if (lapsed) ++_failures[runId][lapsedAgent];
         _takeLease(runId, step, agentId, sr, leaseSeconds);
-        sr.owner = owner_;
+        // The owner is stored only when another operator runs the agent (0: the operator
+        // is the owner), so a self-operated agent's claim writes no slot for it.
+        address ownerSlot = owner_ == msg.sender ? address(0) : owner_;
+        if (sr.owner != ownerSlot) sr.owner = ownerSlot;
         // INTERACTIONS (AgentRoles is fixed at deployment; releaseStake never reverts)
         if (lapsed && stake != 0) _roles.releaseStake(lapsedAgent, role, stake, stake, LAPSED);
         _roles.lockStake(agentId, msg.sender, role, stake); // eligibility, and the stake is free
@@ -143,9 +146,37 @@ contract WorkflowCoordinator is IWorkflowCoordinator, CoordinatorBase, Multicall
         bytes32 key = _voteKey(runId, step, sr.attempt, owner_);
         if (_votes[key] != 0) revert CoordinatorAlreadyVoted(runId, step, owner_);
         // EFFECTS
-        _votes[key] = agentId + 1; // < 2**96 + 1: no overflow
-        uint8 approvals = sr.approvals;
-        uint8 rejections = sr.rejections;
+        (uint8 approvals, uint8 rejections) = _tally(runId, step, agentId, response, sr, owner_);
+        uint8 quorum = cfg.quorum;
+        bool decided = approvals == quorum || rejections == quorum;
+        // The deciding vote's stake would be free again in this very transaction: it is
+        // checked, not locked, and leaves no record (the verdict ends the attempt, so no
+        // second vote on it is possible). Earlier votes stay locked until released.
+        if (!decided) _votes[key] = agentId + 1; // < 2**96 + 1: no overflow
+        if (approvals == quorum) {
+            _markDone(runId, step, r, d, cfg, sr, sr.operator);
+        } else if (rejections == quorum) {
+            _attemptFailed(runId, step, r, d, cfg, sr, true, false, true);
+        }
+        // INTERACTIONS: the validator's eligibility and free bond are checked (the vote
+        // reverts when it is not eligible or its bond is not free); a vote that does not
+        // decide locks its stake; a verdict frees the executor's stake.
+        if (decided) {
+            _roles.checkStake(agentId, msg.sender, _judgeRole(d), d.extra.slashAmount);
+            _releaseExecutor(d, cfg, sr, false);
+        } else {
+            _roles.lockStake(agentId, msg.sender, _judgeRole(d), d.extra.slashAmount);
+        }
+    }
+    // slither-disable-end unused-return
+
+    /// @dev Counts one vote on the current attempt and emits StepValidated; returns the tallies.
+    function _tally(uint256 runId, uint8 step, uint256 agentId, uint8 response, StepRun storage sr, address owner_)
+        private
+        returns (uint8 approvals, uint8 rejections)
+    {
+        approvals = sr.approvals;
+        rejections = sr.rejections;
         // unchecked-free: tallies stop at quorum (<= 255) because the verdict ends the attempt
         if (response >= APPROVAL_THRESHOLD) {
             sr.approvals = ++approvals;
@@ -155,20 +186,7 @@ contract WorkflowCoordinator is IWorkflowCoordinator, CoordinatorBase, Multicall
             sr.rejectionSum += response;
         }
         emit StepValidated(runId, step, agentId, response, approvals, rejections, sr.attempt, owner_);
-        uint8 quorum = cfg.quorum;
-        bool decided = approvals == quorum || rejections == quorum;
-        if (approvals == quorum) {
-            _markDone(runId, step, r, d, cfg, sr, sr.operator);
-        } else if (rejections == quorum) {
-            _attemptFailed(runId, step, r, d, cfg, sr, true, false, true);
-        }
-        // INTERACTIONS: the vote's stake is locked (this also checks the validator's
-        // eligibility and reverts the vote when it is not eligible or its bond is not free);
-        // a verdict frees the executor's stake.
-        _roles.lockStake(agentId, msg.sender, _judgeRole(d), d.extra.slashAmount);
-        if (decided) _releaseExecutor(d, cfg, sr, false);
     }
-    // slither-disable-end unused-return
 
     /// @inheritdoc IWorkflowCoordinator
     function expireLease(uint256 runId, uint8 step) external {

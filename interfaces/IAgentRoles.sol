@@ -131,6 +131,14 @@ interface IAgentRoles {
         external
         returns (address owner);
 
+    /// @notice The checks of `lockStake` without the lock: reverts AgentRolesNotEligible or
+    /// AgentRolesInsufficientFreeBond as it would, else returns the agent's owner. For a stake
+    /// that is at risk only within the caller's transaction (a deciding vote). Anyone may ask.
+    function checkStake(uint256 agentId, address operator, bytes32 role, uint256 amount)
+        external
+        view
+        returns (address owner);
+
     /// @notice Release up to `amount` of what the caller locked on (`agentId`, `role`), then
     /// slash up to `slashAmount` of the bond (as `slash`, registered slashers only); returns
     /// what was slashed. Never reverts for a shortfall, so settling a step cannot be blocked.

@@ -31,8 +31,10 @@ import {IWorkflowCoordinatorTypes} from "./IWorkflowCoordinatorTypes.sol";
 /// Trust rules (see docs/threat-model.md):
 /// - A vote counts only from a validator whose owner and operator are neither the executor
 ///   agent's owner nor one of its operators, and once per validator owner per attempt (not per
-///   agentId). Each vote locks the definition's `stake` of the validator's bond in AgentRoles
-///   until the verdict of that attempt is final (`releaseVoteStake`, anyone, afterwards).
+///   agentId). Each vote that does not decide locks the definition's `stake` of the
+///   validator's bond in AgentRoles until the verdict of that attempt is final
+///   (`releaseVoteStake`, anyone, afterwards); the deciding vote needs the stake free but
+///   locks nothing (it would be free again in the same transaction).
 /// - A claim locks `stake` of the executor's bond: released when the attempt settles, slashed
 ///   when the lease lapses.
 /// - Every Submitted attempt has a validation deadline (`validationSeconds` after the submit,
@@ -90,7 +92,8 @@ interface IWorkflowCoordinator is IWorkflowCoordinatorTypes {
     /// @notice Validator `agentId` answers 0..100 on a Submitted step; >= APPROVAL_THRESHOLD
     /// approves. A quorum of approvals makes the step Done, a quorum of rejections retries it.
     /// The validator must be independent of the executor and its owner must not have voted on
-    /// this attempt; the vote locks the stake until the verdict is final.
+    /// this attempt; a vote that does not decide locks the stake until the verdict is final
+    /// (the deciding vote only needs it free: `AgentRoles.checkStake`).
     function respond(uint256 runId, uint8 step, uint256 agentId, uint8 response) external;
 
     /// @notice Materialise a lapsed lease (anyone): Ready again, or Failed (and the run Failed)

@@ -365,7 +365,10 @@ class AgentHost:
         if name == "StepValidated":  # ours, replayed after a restart: its stake to free
             judge = next((x for x in self.agents if x.agent_id == a["agentId"]
                           and x.validator is not None), None)
-            if judge is not None:
+            known = self.runs.get(a["runId"])
+            deciding = known is not None and known.definition.steps[a["step"]].quorum in (
+                a["approvals"], a["rejections"])  # locked nothing
+            if judge is not None and not deciding:
                 self._remember_vote(a["runId"], a["step"], a["attempt"], judge)
         if name in VERDICT_EVENTS and (a["runId"], a["step"]) in self.votes:
             self._spawn(self._release_votes(a["runId"], a["step"]))
@@ -631,11 +634,14 @@ class AgentHost:
         ev = self._step_events(rcpt, key).get("StepClaimed")
         return int(ev.args["attempt"]) if ev is not None else 0
 
-    def _voted_attempt(self, rcpt: dict[str, Any]) -> int | None:
-        """The attempt a vote was cast on (StepValidated of the vote's receipt)."""
+    def _voted_attempt(self, rcpt: dict[str, Any], quorum: int) -> int | None:
+        """The attempt a vote locked its stake on (StepValidated of the vote's receipt);
+        None for a deciding vote, which locks nothing."""
         for raw in rcpt.get("logs", []):
             ev = self._decoder.decode(raw)
             if ev is not None and ev.name == "StepValidated":
+                if quorum in (ev.args["approvals"], ev.args["rejections"]):
+                    return None
                 return int(ev.args["attempt"])
         return None
 
@@ -755,7 +761,7 @@ class AgentHost:
                 log.warning("%s cannot validate run %s step %s: %s%s", agent.name, run.run_id,
                             name, exc, f"; {hint}" if hint else "")
                 return
-            attempt = self._voted_attempt(rcpt)
+            attempt = self._voted_attempt(rcpt, run.definition.steps[step].quorum)
             if attempt is not None:
                 self._remember_vote(run.run_id, step, attempt, agent)
             agent.stats["validated"] += 1

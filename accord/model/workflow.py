@@ -390,13 +390,16 @@ class Coordinator:
             raise ModelRevert("CoordinatorAlreadyVoted")
         role = self.judge_role(d)
         self.roles.check_lock(agent, sender, role, d.slash)
-        run.votes[key] = agent
         if response >= APPROVAL_THRESHOLD:
             sr.approvals += 1
         else:
             sr.rejections += 1
-        self.roles.lock(agent, sender, role, d.slash)
         quorum = d.steps[i].quorum
+        if quorum not in (sr.approvals, sr.rejections):
+            # a vote that does not decide locks its stake until the verdict; the deciding
+            # vote's stake is only checked (it would be free again at once) and not recorded
+            run.votes[key] = agent
+            self.roles.lock(agent, sender, role, d.slash)
         if sr.approvals == quorum:
             self._done(run, i)
         elif sr.rejections == quorum:

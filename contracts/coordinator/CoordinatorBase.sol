@@ -91,7 +91,7 @@ abstract contract CoordinatorBase is IWorkflowCoordinatorTypes, Ownable, Reentra
         uint16 approvalSum;
         uint16 rejectionSum;
         uint64 branches;
-        address owner; // the executor agent's owner at the claim (the votes' independence)
+        address owner; // the executor agent's owner at the claim when not its operator (else 0)
         bytes32 resultHash;
         string resultURI;
     }
@@ -552,8 +552,9 @@ abstract contract CoordinatorBase is IWorkflowCoordinatorTypes, Ownable, Reentra
     /// purpose: what the executor does to its identity later (a transfer, new ERC-721
     /// approvals) can neither qualify its own judges nor disqualify honest ones.
     function _independent(address owner_, StepRun storage sr, address creator) internal view returns (bool) {
-        address execOwner = sr.owner;
         address execOperator = sr.operator;
+        address execOwner = sr.owner;
+        if (execOwner == address(0)) execOwner = execOperator; // the operator owns the agent
         return owner_ != execOwner && owner_ != execOperator && owner_ != creator && msg.sender != execOwner
             && msg.sender != execOperator && msg.sender != creator;
     }

@@ -50,20 +50,38 @@ contract MockAgentRoles is IAgentRoles {
 
     /// @inheritdoc IAgentRoles
     function lockStake(uint256 agentId, address operator, bytes32 role, uint256 amount) external returns (address) {
+        uint256 locked = _check(agentId, operator, role, amount);
+        if (amount != 0) {
+            _locked[keccak256(abi.encode(agentId, role))] = locked + amount;
+            emit StakeLocked(agentId, role, msg.sender, amount, locked + amount);
+        }
+        return address(0);
+    }
+
+    /// @inheritdoc IAgentRoles
+    function checkStake(uint256 agentId, address operator, bytes32 role, uint256 amount)
+        external
+        view
+        returns (address)
+    {
+        _check(agentId, operator, role, amount);
+        return address(0);
+    }
+
+    function _check(uint256 agentId, address operator, bytes32 role, uint256 amount)
+        private
+        view
+        returns (uint256 locked)
+    {
         if (!_eligible[keccak256(abi.encode(agentId, operator, role))]) {
             revert AgentRolesNotEligible(agentId, operator, role);
         }
         bytes32 k = keccak256(abi.encode(agentId, role));
         uint256 cap = _bondCap[k];
-        uint256 locked = _locked[k];
+        locked = _locked[k];
         if (cap != 0 && locked + amount > cap - 1) {
             revert AgentRolesInsufficientFreeBond(agentId, role, cap - 1 - locked, amount);
         }
-        if (amount != 0) {
-            _locked[k] = locked + amount;
-            emit StakeLocked(agentId, role, msg.sender, amount, locked + amount);
-        }
-        return address(0);
     }
 
     /// @inheritdoc IAgentRoles

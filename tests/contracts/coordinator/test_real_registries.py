@@ -254,7 +254,7 @@ def test_a_vote_locks_stake_until_the_verdict_is_final(real):
 
 def test_a_validator_without_free_bond_cannot_vote(real):
     stake = BOND // 2 + 1  # one vote at a time per bond
-    runs = [real.run([spec(real.chain_id, quorum=1)], stake) for _ in range(2)]
+    runs = [real.run([spec(real.chain_id, quorum=2)], stake) for _ in range(2)]
     c = real.coordinator
     c.claim(runs[0], 0, real.exec_agent, sender=real.executor)
     c.submit(runs[0], 0, b"\x22" * 32, "ipfs://a", 0, sender=real.executor)
@@ -266,8 +266,18 @@ def test_a_validator_without_free_bond_cannot_vote(real):
     with ape.reverts(real.roles.AgentRolesInsufficientFreeBond, agentId=v0, role=VALIDATOR,
                      free=BOND - stake, requested=stake):
         real.vote(runs[1], 0, 100)
+    # a deciding vote locks nothing but still needs the stake free: v0 would decide run 1
+    real.vote(runs[1], 1, 100)
+    with ape.reverts(real.roles.AgentRolesInsufficientFreeBond, agentId=v0, role=VALIDATOR,
+                     free=BOND - stake, requested=stake):
+        real.vote(runs[1], 0, 100)
+    real.vote(runs[0], 2, 0)  # v2 decides run 0 (two rejections): its stake is not locked
+    assert real.roles.lockedOf(real.validator_agents[2], VALIDATOR) == 0
+    with ape.reverts(c.CoordinatorNoVoteStake):  # the deciding vote left nothing to free
+        c.releaseVoteStake(runs[0], 0, 0, real.validators[2].address, sender=real.spare[0])
     c.releaseVoteStake(runs[0], 0, 0, real.validators[0].address, sender=real.spare[0])
-    real.vote(runs[1], 0, 100)  # free again once the first verdict is final
+    real.vote(runs[1], 0, 100)  # free again once the first verdict is final: decides run 1
+    assert real.roles.lockedOf(v0, VALIDATOR) == 0
 
 
 # ---------------------------------------------------------------- attack 2: frozen steps

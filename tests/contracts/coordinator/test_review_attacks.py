@@ -111,6 +111,30 @@ def test_validator_transfers_its_identity_to_vote_twice_with_one_bond(real):
     assert c.tallies(run, 0) == (1, 0) and c.stepState(run, 0) == SUBMITTED
 
 
+def test_self_operated_executor_after_a_delegated_claim_cannot_approve_its_own_work(real):
+    """A claim stores the executor's owner only when someone else operates the agent (the
+    operator is the owner otherwise). After a delegated claim lapsed, the next claimant runs
+    its own agent: the stored owner of the first claim must not stand in for its owner."""
+    c, ident = real.coordinator, real.identity
+    first_owner, first_op, own = _fresh(real, 10), _fresh(real, 11), _fresh(real, 12)
+    x = real.agent(first_owner, EXEC)
+    ident.setApprovalForAll(first_op.address, True, sender=first_owner)
+    y, own_validator = real.agent(own, EXEC), real.agent(own, VALIDATOR)
+    run = real.run([spec(real.chain_id, quorum=1, attempts=2)], STAKE)
+    c.claim(run, 0, x, sender=first_op)  # delegated: first_owner is stored
+    real.chain.mine(1, timestamp=int(c.lease(run, 0)[2]))
+    c.expireLease(run, 0, sender=real.spare[0])
+    c.claim(run, 0, y, sender=own)  # self-operated: the operator is the owner
+    c.submit(run, 0, b"\x66" * 32, "ipfs://garbage", 0, sender=own)
+    with ape.reverts(c.CoordinatorValidatorNotIndependent, runId=run, step=0,
+                     agentId=own_validator):
+        c.respond(run, 0, own_validator, 100, sender=own)
+    # and once it transfers the executor identity away, its own judge still does not count
+    ident.transferFrom(own.address, real.spare[1].address, y, sender=own)
+    assert not _try(c.respond, run, 0, own_validator, 100, sender=own)
+    assert c.stepState(run, 0) == SUBMITTED and c.owed(own.address) == 0
+
+
 def test_same_owner_through_two_operators_votes_once(real):
     c, ident = real.coordinator, real.identity
     run = real.run([spec(real.chain_id, quorum=2)], STAKE)
@@ -225,8 +249,10 @@ def test_compensation_step_in_flight_at_a_cancel_settles_once_and_frees_its_stak
     for fn in (c.expireLease, c.expireValidation):
         with pytest.raises(ContractLogicError):
             fn(run, 2, sender=real.spare[0])
-    c.releaseVoteStake(run, 2, 0, real.validators[0].address, sender=real.spare[0])
+    # the deciding vote locked nothing: nothing of the judge's stays locked, nothing to free
     assert roles.lockedOf(real.validator_agents[0], VALIDATOR) == 0
+    with ape.reverts(c.CoordinatorNoVoteStake):
+        c.releaseVoteStake(run, 2, 0, real.validators[0].address, sender=real.spare[0])
 
 
 def test_inflight_claim_that_lapses_after_a_cancel_is_slashed_refunded_and_settled_once(real):
@@ -297,9 +323,10 @@ def test_stranger_cannot_reach_remote_or_admin_paths_directly(real, project):
 
 def test_a_stranger_cannot_take_credit_of_a_quorum_zero_step_or_release_others_stakes(real):
     c, roles = real.coordinator, real.roles
-    run = real.run([spec(real.chain_id, quorum=1)], STAKE)
+    run = real.run([spec(real.chain_id, quorum=2)], STAKE)
     real.submitted(run)
-    real.vote(run, 0, 100)
+    real.vote(run, 0, 100)  # locks its stake until the verdict
+    real.vote(run, 1, 100)  # decides
     assert c.stepState(run, 0) == DONE
     # releaseStake by a stranger releases only its own (empty) record
     roles.releaseStake(real.exec_agent, EXEC, STAKE, STAKE, b"\x00" * 32, sender=real.spare[0])
