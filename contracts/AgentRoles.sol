@@ -306,11 +306,14 @@ contract AgentRoles is IAgentRoles, AccessControl, ReentrancyGuardTransient {
     }
 
     /// @inheritdoc IAgentRoles
+    /// @dev Registered slashers only, as `lockStake`: a coordinator the admin removed cannot
+    /// count a vote whose stake it could no longer put at risk.
     function checkStake(uint256 agentId, address operator, bytes32 role, uint256 amount)
         external
         view
         returns (address owner)
     {
+        if (_slashers[msg.sender].position == 0) revert AgentRolesNotSlasher(msg.sender);
         (owner,) = _checkStake(_bonds[agentId][role], agentId, operator, role, amount);
     }
 

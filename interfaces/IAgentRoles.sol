@@ -131,9 +131,10 @@ interface IAgentRoles {
         external
         returns (address owner);
 
-    /// @notice The checks of `lockStake` without the lock: reverts AgentRolesNotEligible or
-    /// AgentRolesInsufficientFreeBond as it would, else returns the agent's owner. For a stake
-    /// that is at risk only within the caller's transaction (a deciding vote). Anyone may ask.
+    /// @notice The checks of `lockStake` without the lock: reverts AgentRolesNotSlasher,
+    /// AgentRolesNotEligible or AgentRolesInsufficientFreeBond as it would, else returns the
+    /// agent's owner. For a stake that is at risk only within the caller's transaction (a
+    /// deciding vote). Registered slashers only.
     function checkStake(uint256 agentId, address operator, bytes32 role, uint256 amount)
         external
         view

@@ -275,17 +275,23 @@ def test_inflight_claim_that_lapses_after_a_cancel_is_slashed_refunded_and_settl
 def test_coordinator_removed_as_slasher_mid_run_cannot_freeze_settlement(real):
     c, roles = real.coordinator, real.roles
     run = real.run([spec(real.chain_id, lease=100), spec(real.chain_id)], STAKE)
+    judged = real.run([spec(real.chain_id, quorum=1)], STAKE)
+    real.submitted(judged)
     c.claim(run, 0, real.exec_agent, sender=real.executor)
     roles.removeSlasher(c.address, sender=real.admin)
     # new claims need a lock: refused (the admin's freeze, accepted in the threat model) ...
     with ape.reverts(roles.AgentRolesNotSlasher, caller=c.address):
         c.claim(run, 1, real.validator_agents[0], sender=real.validators[0])
+    # ... and so do votes, the deciding one too (its stake is checked, not locked: review)
+    with ape.reverts(roles.AgentRolesNotSlasher, caller=c.address):
+        real.vote(judged, 0, 100)
     # ... but what is in flight still settles, and the creator can still cancel
     real.chain.mine(1, timestamp=int(c.lease(run, 0)[2]))
     c.expireLease(run, 0, sender=real.spare[0])  # no revert; no slash (not a slasher)
-    assert roles.treasuryBalance() == 0 and roles.lockedOf(real.exec_agent, EXEC) == 0
+    # what stays locked is the judged step's claim, whose verdict can no longer come
+    assert roles.treasuryBalance() == 0 and roles.lockedOf(real.exec_agent, EXEC) == STAKE
     c.cancelRun(run, sender=real.creator)
-    assert c.totalEscrowed() == 0
+    assert c.totalEscrowed() == REWARD  # only the judged run's, its step still Submitted
 
 
 # ================================================================ DELEGATECALL / Multicall

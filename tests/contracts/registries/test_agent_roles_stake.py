@@ -311,17 +311,20 @@ def test_lock_needs_free_bond(roles: Any, bonded: None, alice: Any, slasher: Any
 def test_check_stake_checks_like_a_lock_and_locks_nothing(roles: Any, bonded: None, alice: Any,
                                                          carol: Any, slasher: Any) -> None:
     """`checkStake` (a deciding vote's stake: at risk only within its transaction) reverts
-    exactly as `lockStake` would, for anyone who asks, and changes nothing."""
-    assert roles.checkStake(0, alice.address, ROLE, MIN_BOND, sender=carol) == alice.address
+    exactly as `lockStake` would, registered slashers only, and changes nothing."""
+    with ape.reverts(roles.AgentRolesNotSlasher, caller=carol.address):
+        roles.checkStake(0, alice.address, ROLE, MIN_BOND, sender=carol)
+    assert roles.checkStake(0, alice.address, ROLE, MIN_BOND, sender=slasher) == alice.address
     assert roles.lockedOf(0, ROLE) == 0
     for agent, operator, role in ((99, alice.address, ROLE), (0, carol.address, ROLE)):
         with ape.reverts(roles.AgentRolesNotEligible, agentId=agent, operator=operator, role=role):
-            roles.checkStake(agent, operator, role, 1)
+            roles.checkStake(agent, operator, role, 1, sender=slasher)
     roles.lockStake(0, alice.address, ROLE, MIN_BOND // 2, sender=slasher)
     with ape.reverts(roles.AgentRolesInsufficientFreeBond, agentId=0, role=ROLE,
                      free=MIN_BOND - MIN_BOND // 2, requested=MIN_BOND):
-        roles.checkStake(0, alice.address, ROLE, MIN_BOND)
-    assert roles.checkStake(0, alice.address, ROLE, MIN_BOND - MIN_BOND // 2) == alice.address
+        roles.checkStake(0, alice.address, ROLE, MIN_BOND, sender=slasher)
+    assert roles.checkStake(0, alice.address, ROLE, MIN_BOND - MIN_BOND // 2,
+                            sender=slasher) == alice.address
 
 
 @pytest.mark.covers("AgentRoles.requestUnbond", "wrong_state")
