@@ -47,7 +47,7 @@ from eth_account.signers.local import LocalAccount
 
 from accord.agents import catalog
 from accord.agents._batch import CallBatcher, PendingCall
-from accord.agents.events import Cursor, Event, EventDecoder, EventFollower
+from accord.agents.events import GETLOGS_SPAN, Cursor, Event, EventDecoder, EventFollower
 from accord.agents.handlers import (
     DecisionResultError,
     Handler,
@@ -203,7 +203,6 @@ class AgentHost:
         self._roles_address = ""
         # votes whose stake is still locked: (run, step) -> [(attempt, agent)]
         self.votes: dict[tuple[int, int], list[tuple[int, Agent]]] = {}
-        self._from_block = from_block
         self._router: str | None = None  # the coordinator's RemoteStepRouter, read once
         self._tasks = TaskIndex()
         self._tasks_next = from_block  # first block of the router's logs not read yet
@@ -400,23 +399,29 @@ class AgentHost:
 
     async def _name_remote(self, run: RunView, creator: str) -> None:
         """A run the RemoteStepRouter opened keeps its home step's name (accord.origin):
-        the router's task logs are read incrementally, the name at most once per run."""
-        if self._router is None:
-            (router,) = self.abi.decode("router", await self.chain.call(
-                self.coordinator, self.abi.encode("router")))
-            self._router = str(router).lower()
-        if int(self._router, 16) == 0 or creator.lower() != self._router:
+        the router's task logs are read incrementally (in GETLOGS_SPAN spans), the name at
+        most once per run. Only cosmetic: a failure keeps the definition's names."""
+        try:
+            if self._router is None:
+                (router,) = self.abi.decode("router", await self.chain.call(
+                    self.coordinator, self.abi.encode("router")))
+                self._router = str(router).lower()
+            if int(self._router, 16) == 0 or creator.lower() != self._router:
+                return
+            if self._tasks.origin(run.run_id) is None:
+                head = int(await self.chain.request("eth_blockNumber", []), 16)
+                while self._tasks_next <= head:
+                    stop = min(head, self._tasks_next + GETLOGS_SPAN - 1)
+                    self._tasks.add(await self.chain.request("eth_getLogs", [
+                        log_filter(self._router, self._tasks_next, stop)]))
+                    self._tasks_next = stop + 1
+            found = self._tasks.origin(run.run_id)
+            if found is None:
+                return
+            name = await asyncio.to_thread(home_step_name, *found)
+        except (ChainError, AccordError) as exc:
+            log.debug("run %s: no home step name (%s)", run.run_id, exc)
             return
-        if self._tasks.origin(run.run_id) is None:
-            head = int(await self.chain.request("eth_blockNumber", []), 16)
-            if head >= self._tasks_next:
-                self._tasks.add(await self.chain.request("eth_getLogs", [
-                    log_filter(self._router, self._tasks_next, head)]))
-                self._tasks_next = head + 1
-        found = self._tasks.origin(run.run_id)
-        if found is None:
-            return
-        name = await asyncio.to_thread(home_step_name, *found)
         run.names = [name] + run.definition.names[1:]
 
     async def _definition(self, def_id: bytes) -> DefinitionView:
