@@ -60,9 +60,8 @@ def chain_id(chain: Any) -> int:
     return int(chain.chain_id)
 
 
-@pytest.fixture(scope="module")
-def gateways(project: Any, admin: Any, validators: list[LocalAccount],
-             chain_id: int) -> tuple[Any, Any]:
+def _deploy_pair(project: Any, admin: Any, validators: list[LocalAccount],
+                 chain_id: int) -> tuple[Any, Any]:
     """(src, dst): dst trusts src as the gateway of `chain_id`, and src trusts dst (for expiry
     notices), both with the same 2-of-3 validator set."""
     src = project.AccordGateway.deploy(admin, sender=admin)
@@ -72,6 +71,19 @@ def gateways(project: Any, admin: Any, validators: list[LocalAccount],
         gw.setTrustedGateway(chain_id, remote, sender=admin)
         gw.setValidatorSet(chain_id, addrs, 2, sender=admin)
     return src, dst
+
+
+@pytest.fixture(scope="module")
+def gateways(project: Any, admin: Any, validators: list[LocalAccount],
+             chain_id: int) -> tuple[Any, Any]:
+    """The module's (src, dst) pair (see `_deploy_pair`)."""
+    return _deploy_pair(project, admin, validators, chain_id)
+
+
+@pytest.fixture
+def pair(project: Any, admin: Any, validators: list[LocalAccount], chain_id: int) -> tuple[Any, Any]:
+    """A fresh (src, dst) pair per test, so a test may rotate sets and routes freely."""
+    return _deploy_pair(project, admin, validators, chain_id)
 
 
 @pytest.fixture(scope="module")

@@ -18,7 +18,7 @@ from typing import Any
 
 import ape
 import pytest
-from eth_account.signers.local import LocalAccount
+from gateway_helpers import status
 from eth_utils import keccak
 
 from accord.contract_types import MessageStatus
@@ -27,8 +27,6 @@ from accord.messages import (
     MAX_GAS_LIMIT,
     Message,
     attestation_digest,
-    batch_root,
-    pack_signatures,
     sign_digest,
 )
 
@@ -37,19 +35,7 @@ SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 ZERO = "0x" + "00" * 20
 
 
-def _status(gw: Any, m: Message) -> MessageStatus:
-    return MessageStatus(gw.messageStatus(m.origin_chain_id, m.origin_gateway, m.nonce, m.id)[0])
 
-
-def _signed_by(signers: list[LocalAccount], m: Message) -> bytes:
-    digest = attestation_digest(m.origin_chain_id, m.origin_gateway, m.id)
-    return pack_signatures([(s.address, sign_digest(s, digest)) for s in signers])
-
-
-def _batch_signed_by(signers: list[LocalAccount], msgs: list[Message]) -> bytes:
-    digest = attestation_digest(msgs[0].origin_chain_id, msgs[0].origin_gateway,
-                                batch_root([m.id for m in msgs]), batch=True)
-    return pack_signatures([(s.address, sign_digest(s, digest)) for s in signers])
 
 
 def _deploy_raw(chain: Any, admin: Any, runtime: bytes) -> str:
@@ -61,15 +47,6 @@ def _deploy_raw(chain: Any, admin: Any, runtime: bytes) -> str:
     return w3.eth.wait_for_transaction_receipt(tx)["contractAddress"]
 
 
-@pytest.fixture
-def pair(project: Any, admin: Any, validators: list[LocalAccount], chain_id: int) -> tuple[Any, Any]:
-    src = project.AccordGateway.deploy(admin, sender=admin)
-    dst = project.AccordGateway.deploy(admin, sender=admin)
-    for gw, remote in ((src, dst), (dst, src)):
-        gw.setTrustedGateway(chain_id, remote, sender=admin)
-        gw.setValidatorSet(chain_id, [v.address for v in validators], 2, sender=admin)
-    return src, dst
-
 
 @pytest.fixture
 def parked(pair, project, admin, make_message, sign, relayer) -> tuple[Any, Any, Message]:
@@ -78,7 +55,7 @@ def parked(pair, project, admin, make_message, sign, relayer) -> tuple[Any, Any,
     target.setMode(1, sender=admin)
     m = make_message(target, nonce=7, origin_gateway=pair[0].address)
     dst.deliver(m.encode(), sign(m), 0, sender=relayer)
-    assert _status(dst, m) == FAILED
+    assert status(dst, m) == FAILED
     target.setMode(0, sender=admin)
     return dst, target, m
 
@@ -99,7 +76,7 @@ def test_short_messages_revert_everywhere(dst, recipient, make_message, sign, re
         dst.markExpired(short, [], sign(m), sender=relayer)
     with ape.reverts(dst.AccordGatewayInvalidMessage, length=cut):
         dst.messageId(short)
-    assert _status(dst, m) == UNKNOWN
+    assert status(dst, m) == UNKNOWN
 
 
 @pytest.mark.covers("AccordGateway.deliver", "bad_arguments")
@@ -111,7 +88,7 @@ def test_trailing_bytes_make_another_id_the_validators_never_signed(
     assert dst.messageId(padded) != m.id
     with ape.reverts(dst.AccordGatewaySignerNotValidator):
         dst.deliver(padded, sign(m), 0, sender=relayer)
-    assert _status(dst, m) == UNKNOWN
+    assert status(dst, m) == UNKNOWN
     before = recipient.received()
     tx = dst.deliver(m.encode(), sign(m), 0, sender=relayer)  # the exact 148 bytes: empty payload
     [got] = tx.decode_logs(recipient.Received)
@@ -144,7 +121,7 @@ def test_malformed_signatures_are_rejected_like_openzeppelin(
     bad, error = _mutations(first)[case]
     with ape.reverts(getattr(dst, error)):
         dst.deliver(m.encode(), bad + second, 0, sender=relayer)
-    assert _status(dst, m) == UNKNOWN
+    assert status(dst, m) == UNKNOWN
 
 
 @pytest.mark.covers("AccordGateway.deliver", "bad_arguments")
@@ -169,7 +146,7 @@ def test_signature_length_count_and_foreign_digests(dst, recipient, make_message
         dst.deliver(m.encode(), good[:65] + good[:65], 0, sender=relayer)
     with ape.reverts(dst.AccordGatewaySignersNotAscending):
         dst.deliver(m.encode(), good[65:] + good[:65], 0, sender=relayer)
-    assert _status(dst, m) == UNKNOWN
+    assert status(dst, m) == UNKNOWN
 
 
 # ---------------------------------------------------------------- 3. gas extremes
@@ -179,7 +156,7 @@ def test_relayer_gas_parameter_overflow_reverts(dst, recipient, make_message, si
     for value in (MAX_GAS_LIMIT + 1, 2**64, 2**256 - 1):
         with ape.reverts(dst.AccordGatewayInvalidGasLimit, gasLimit=value):
             dst.deliver(m.encode(), sign(m), value, sender=relayer)
-    assert _status(dst, m) == UNKNOWN
+    assert status(dst, m) == UNKNOWN
 
 
 @pytest.mark.covers("AccordGateway.deliver", "bad_arguments")
@@ -188,7 +165,7 @@ def test_uint64_max_message_gas_cannot_be_forwarded_and_records_nothing(
     m = make_message(recipient, nonce=70_210, gas_limit=2**64 - 1)
     with ape.reverts(dst.AccordGatewayInsufficientGas, gasLimit=2**64 - 1):
         dst.deliver(m.encode(), sign(m), 0, sender=relayer)
-    assert _status(dst, m) == UNKNOWN
+    assert status(dst, m) == UNKNOWN
 
 
 def test_zero_gas_message_is_never_emitted_and_if_attested_stays_retryable(
@@ -200,9 +177,9 @@ def test_zero_gas_message_is_never_emitted_and_if_attested_stays_retryable(
     # with the relayer's 0 gas but not lost: a retry with gas delivers it
     m = make_message(recipient, nonce=70_220, gas_limit=0)
     dst.deliver(m.encode(), sign(m), 0, sender=relayer)
-    assert _status(dst, m) == FAILED
+    assert status(dst, m) == FAILED
     dst.retry(m.encode(), b"", 500_000, sender=relayer)
-    assert _status(dst, m) == DELIVERED
+    assert status(dst, m) == DELIVERED
 
 
 # ---------------------------------------------------------------- 4. batches
@@ -243,7 +220,7 @@ def test_a_batch_mixing_origins_or_destinations_reverts(dst, recipient, make_mes
                          sender=relayer)
     with ape.reverts(dst.AccordGatewayInvalidBatch):
         dst.deliverBatch([], [], b"", 0, sender=relayer)
-    assert _status(dst, a) == UNKNOWN
+    assert status(dst, a) == UNKNOWN
 
 
 def test_large_odd_payloads_in_one_batch_arrive_intact(dst, project, admin, make_message,
@@ -266,25 +243,25 @@ def test_large_odd_payloads_in_one_batch_arrive_intact(dst, project, admin, make
 # ---------------------------------------------------------------- 5. retry / expiry / cancel
 @pytest.mark.covers("AccordGateway.retry", "wrong_state")
 def test_retry_after_trusted_gateway_churn_needs_a_fresh_single_attestation(
-        pair, parked, admin, chain_id, user, validators):
+        pair, parked, admin, chain_id, user, validators, sign, sign_batch):
     src, _ = pair
     dst, target, m = parked
     dst.setTrustedGateway(chain_id, user.address, sender=admin)
     with ape.reverts(dst.AccordGatewayUntrustedOrigin):
-        dst.retry(m.encode(), _signed_by(validators[:2], m), 0, sender=user)
+        dst.retry(m.encode(), sign(m, signers=validators[:2]), 0, sender=user)
     dst.setTrustedGateway(chain_id, src.address, sender=admin)  # back: a new set code
     with ape.reverts(dst.AccordGatewayStaleAttestation, id=m.id):
         dst.retry(m.encode(), b"", 0, sender=user)
     with ape.reverts(dst.AccordGatewaySignerNotValidator):  # a batch attestation won't do
-        dst.retry(m.encode(), _batch_signed_by(validators[:2], [m]), 0, sender=user)
-    assert _status(dst, m) == FAILED and target.received() == 0
-    dst.retry(m.encode(), _signed_by(validators[:2], m), 0, sender=user)
-    assert _status(dst, m) == DELIVERED and target.received() == 1
+        dst.retry(m.encode(), sign_batch([m], signers=validators[:2]), 0, sender=user)
+    assert status(dst, m) == FAILED and target.received() == 0
+    dst.retry(m.encode(), sign(m, signers=validators[:2]), 0, sender=user)
+    assert status(dst, m) == DELIVERED and target.received() == 1
 
 
 @pytest.mark.covers("AccordGateway.markExpired", "wrong_state")
 def test_expiring_a_failed_message_after_churn_rejects_a_batch_attestation(
-        pair, project, admin, make_message, sign, relayer, chain, chain_id, validators, user):
+        pair, project, admin, make_message, sign, relayer, chain, chain_id, validators, user, sign_batch):
     src, dst = pair
     target = project.MockRecipient.deploy(sender=admin)
     target.setMode(1, sender=admin)
@@ -294,8 +271,8 @@ def test_expiring_a_failed_message_after_churn_rejects_a_batch_attestation(
     dst.setTrustedGateway(chain_id, src.address, sender=admin)  # same values, new set code
     chain.pending_timestamp = expiry + 1
     with ape.reverts(dst.AccordGatewayStaleAttestation, id=m.id):
-        dst.markExpired(m.encode(), [m.id], _batch_signed_by(validators[:2], [m]), sender=user)
-    assert _status(dst, m) == FAILED
+        dst.markExpired(m.encode(), [m.id], sign_batch([m], signers=validators[:2]), sender=user)
+    assert status(dst, m) == FAILED
 
 
 @pytest.mark.covers("AccordGateway.markExpired", "bad_arguments")
@@ -307,7 +284,7 @@ def test_no_notice_for_a_fake_id_or_a_redirected_hook(pair, project, admin, make
     expiry = chain.pending_timestamp + 60
     m = make_message(target, nonce=9, expiry=expiry, origin_gateway=src.address)
     dst.deliver(m.encode(), sign(m), 0, sender=relayer)
-    assert _status(dst, m) == FAILED
+    assert status(dst, m) == FAILED
     with ape.reverts(dst.AccordGatewayNotExpired, id=m.id, expiry=expiry):
         dst.markExpired(m.encode(), [], b"", sender=user)
     chain.pending_timestamp = expiry + 1
@@ -317,13 +294,13 @@ def test_no_notice_for_a_fake_id_or_a_redirected_hook(pair, project, admin, make
         for sigs in (b"", sign(m)):  # its nonce is consumed: refused before any signature
             with ape.reverts(dst.AccordGatewayAlreadyProcessed, id=fake.id):
                 dst.markExpired(fake.encode(), [], sigs, sender=user)
-        assert _status(dst, m) == FAILED
+        assert status(dst, m) == FAILED
     fresh = replace(m, nonce=99, sender=outsider.address)  # an unused nonce: needs attestation
     with ape.reverts(dst.AccordGatewayInsufficientSignatures, count=0, threshold=2):
         dst.markExpired(fresh.encode(), [], b"", sender=user)
     with ape.reverts(dst.AccordGatewaySignerNotValidator):
         dst.markExpired(fresh.encode(), [], sign(m), sender=user)
-    assert _status(dst, fresh) == UNKNOWN
+    assert status(dst, fresh) == UNKNOWN
     tx = dst.markExpired(m.encode(), [], b"", sender=user)
     assert [bytes(e.id) for e in tx.decode_logs(dst.MessageExpired)] == [m.id]
     with ape.reverts(dst.AccordGatewayInvalidStatus, id=m.id, status=EXPIRED):
@@ -366,7 +343,7 @@ def test_cancel_front_running_a_retry_makes_the_retry_revert(parked, admin, user
     dst.cancelFailed(m.id, sender=admin)
     with ape.reverts(dst.AccordGatewayInvalidStatus, id=m.id, status=CANCELLED):
         dst.retry(m.encode(), b"", 0, sender=user)
-    assert target.received() == 0 and _status(dst, m) == CANCELLED
+    assert target.received() == 0 and status(dst, m) == CANCELLED
 
 
 # ---------------------------------------------------------------- 6. reentrancy
@@ -394,7 +371,7 @@ def test_a_recipient_reentering_the_gateway_fails_its_own_delivery_only(
     else:
         reason = keccak(text="ReentrancyGuardReentrantCall()")[:4]
     assert bytes(failed.reasonHash) == keccak(reason)
-    assert _status(dst, victim) == FAILED and target.received() == 0
+    assert status(dst, victim) == FAILED and target.received() == 0
 
 
 # ---------------------------------------------------------------- 7. expiry hook budget
@@ -413,7 +390,7 @@ def test_a_hook_burning_its_whole_budget_cannot_fail_the_notice(
     tx = src.deliver(notice.encode(), sign(notice), 0, sender=relayer)  # the relayer adds nothing
     [failed] = tx.decode_logs(src.ExpiryHookFailed)
     assert (bytes(failed.id), failed.sender) == (m.id, burner)
-    assert src.expiredOnDestination(m.id) and _status(src, notice) == DELIVERED
+    assert src.expiredOnDestination(m.id) and status(src, notice) == DELIVERED
 
 
 @pytest.mark.covers("AccordGateway.receiveMessage", "wrong_caller")

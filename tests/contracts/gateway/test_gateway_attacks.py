@@ -14,6 +14,7 @@ from typing import Any
 
 import ape
 import pytest
+from gateway_helpers import status
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 
@@ -23,30 +24,14 @@ from accord.messages import (
     GAS_LIMIT_ATTRIBUTE,
     MAX_GAS_LIMIT,
     Message,
-    attestation_digest,
     expiry_attribute,
     gas_limit_attribute,
-    pack_signatures,
-    sign_digest,
 )
 
 UNKNOWN, DELIVERED, FAILED, EXPIRED, CANCELLED = MessageStatus
 HOOK_GAS = 100_000
 
 
-def _status(gw: Any, m: Message) -> MessageStatus:
-    return MessageStatus(gw.messageStatus(m.origin_chain_id, m.origin_gateway, m.nonce, m.id)[0])
-
-
-@pytest.fixture
-def pair(project: Any, admin: Any, validators: list[LocalAccount], chain_id: int) -> tuple[Any, Any]:
-    """A fresh (src, dst) pair trusting each other, so a test may rotate sets freely."""
-    src = project.AccordGateway.deploy(admin, sender=admin)
-    dst = project.AccordGateway.deploy(admin, sender=admin)
-    for gw, remote in ((src, dst), (dst, src)):
-        gw.setTrustedGateway(chain_id, remote, sender=admin)
-        gw.setValidatorSet(chain_id, [v.address for v in validators], 2, sender=admin)
-    return src, dst
 
 
 @pytest.fixture
@@ -54,10 +39,6 @@ def new_set() -> list[LocalAccount]:
     return sorted((Account.from_key((0xB0B0 + i).to_bytes(32, "big")) for i in range(3)),
                   key=lambda a: int(a.address, 16))
 
-
-def _signed_by(signers: list[LocalAccount], m: Message) -> bytes:
-    digest = attestation_digest(m.origin_chain_id, m.origin_gateway, m.id)
-    return pack_signatures([(s.address, sign_digest(s, digest)) for s in signers])
 
 
 # ---------------------------------------------------------------- 1. failures on demand
@@ -70,7 +51,7 @@ def test_relayer_offering_no_gas_still_gives_the_recipient_the_senders_gas(
         assert m.gas_limit == DEFAULT_GAS_LIMIT
         tx = dst.deliver(m.encode(), sign(m), 0, sender=relayer)
         assert [bytes(e.id) for e in tx.decode_logs(dst.MessageDelivered)] == [m.id]
-        assert _status(dst, m) == DELIVERED
+        assert status(dst, m) == DELIVERED
     finally:
         recipient.setMinGas(0, sender=relayer)
 
@@ -81,9 +62,9 @@ def test_relayer_starving_the_transaction_reverts_instead_of_parking_the_message
     m = make_message(recipient, nonce=9_002, gas_limit=1_000_000)
     with ape.reverts(dst.AccordGatewayInsufficientGas, gasLimit=1_000_000):
         dst.deliver(m.encode(), sign(m), 0, sender=relayer, gas=400_000)
-    assert _status(dst, m) == UNKNOWN  # nothing recorded: an honest relayer delivers it later
+    assert status(dst, m) == UNKNOWN  # nothing recorded: an honest relayer delivers it later
     dst.deliver(m.encode(), sign(m), 0, sender=relayer)
-    assert _status(dst, m) == DELIVERED
+    assert status(dst, m) == DELIVERED
 
 
 @pytest.mark.covers("AccordGateway.deliver", "bad_arguments")
@@ -93,7 +74,7 @@ def test_relayer_lowering_the_messages_gas_breaks_its_attestation(
     starved = replace(m, gas_limit=1)  # another id: the validators never signed it
     with ape.reverts(dst.AccordGatewaySignerNotValidator):
         dst.deliver(starved.encode(), sign(m), 0, sender=relayer)
-    assert _status(dst, m) == UNKNOWN and _status(dst, starved) == UNKNOWN
+    assert status(dst, m) == UNKNOWN and status(dst, starved) == UNKNOWN
 
 
 @pytest.mark.covers("AccordGateway.deliverBatch", "bad_arguments")
@@ -150,7 +131,7 @@ def test_retry_offering_more_than_max_gas_reverts(dst, recipient, make_message, 
     recipient.setMode(0, sender=relayer)
     with ape.reverts(dst.AccordGatewayInvalidGasLimit, gasLimit=MAX_GAS_LIMIT + 1):
         dst.retry(m.encode(), b"", MAX_GAS_LIMIT + 1, sender=user)
-    assert _status(dst, m) == FAILED
+    assert status(dst, m) == FAILED
 
 
 # ---------------------------------------------------------------- 2. smuggled past a rotation
@@ -162,26 +143,26 @@ def parked(pair, project, admin, make_message, sign, relayer) -> tuple[Any, Any,
     target.setMode(1, sender=admin)
     m = make_message(target, nonce=1, origin_gateway=pair[0].address)
     dst.deliver(m.encode(), sign(m), 0, sender=relayer)
-    assert _status(dst, m) == FAILED
+    assert status(dst, m) == FAILED
     target.setMode(0, sender=admin)  # it would now accept: a retry would execute it
     return dst, target, m
 
 
 @pytest.mark.covers("AccordGateway.retry", "wrong_state")
 def test_retry_after_the_admin_rotated_the_validator_set_needs_the_new_set(
-        parked, admin, new_set, validators, chain_id, user):
+        parked, admin, new_set, validators, chain_id, user, sign):
     dst, target, m = parked
     dst.setValidatorSet(chain_id, [v.address for v in new_set], 2, sender=admin)
     with ape.reverts(dst.AccordGatewayStaleAttestation, id=m.id):
         dst.retry(m.encode(), b"", 0, sender=user)
     with ape.reverts(dst.AccordGatewaySignerNotValidator):  # the old (compromised) keys
-        dst.retry(m.encode(), _signed_by(validators[:2], m), 0, sender=user)
-    assert _status(dst, m) == FAILED and target.received() == 0
+        dst.retry(m.encode(), sign(m, signers=validators[:2]), 0, sender=user)
+    assert status(dst, m) == FAILED and target.received() == 0
     # the current set re-attests it: now it may run, exactly once
-    dst.retry(m.encode(), _signed_by(new_set[:2], m), 0, sender=user)
-    assert _status(dst, m) == DELIVERED and target.received() == 1
+    dst.retry(m.encode(), sign(m, signers=new_set[:2]), 0, sender=user)
+    assert status(dst, m) == DELIVERED and target.received() == 1
     with ape.reverts(dst.AccordGatewayInvalidStatus, id=m.id, status=DELIVERED):
-        dst.retry(m.encode(), _signed_by(new_set[:2], m), 0, sender=user)
+        dst.retry(m.encode(), sign(m, signers=new_set[:2]), 0, sender=user)
 
 
 @pytest.mark.covers("AccordGateway.retry", "wrong_state")
@@ -191,13 +172,13 @@ def test_retry_after_the_admin_untrusted_the_origin_gateway_reverts(parked, admi
     dst.setTrustedGateway(chain_id, "0x" + "00" * 20, sender=admin)
     with ape.reverts(dst.AccordGatewayUntrustedOrigin):
         dst.retry(m.encode(), b"", 0, sender=user)
-    assert _status(dst, m) == FAILED and target.received() == 0
+    assert status(dst, m) == FAILED and target.received() == 0
 
 
 def test_retry_under_an_unchanged_set_needs_no_signatures(parked, user):
     dst, target, m = parked
     dst.retry(m.encode(), b"", 0, sender=user)
-    assert _status(dst, m) == DELIVERED and target.received() == 1
+    assert status(dst, m) == DELIVERED and target.received() == 1
 
 
 @pytest.mark.covers("AccordGateway.cancelFailed", "wrong_state")
@@ -205,7 +186,7 @@ def test_admin_cancels_a_failed_message_and_it_can_never_run(parked, admin, user
     dst, target, m = parked
     tx = dst.cancelFailed(m.id, sender=admin)
     assert [bytes(e.id) for e in tx.decode_logs(dst.MessageCancelled)] == [m.id]
-    assert _status(dst, m) == CANCELLED
+    assert status(dst, m) == CANCELLED
     with ape.reverts(dst.AccordGatewayInvalidStatus, id=m.id, status=CANCELLED):
         dst.retry(m.encode(), b"", 0, sender=user)
     with ape.reverts(dst.AccordGatewayInvalidStatus, id=m.id, status=CANCELLED):
@@ -218,7 +199,7 @@ def test_only_the_admin_cancels(parked, user):
     dst, _, m = parked
     with ape.reverts(dst.OwnableUnauthorizedAccount, account=user.address):
         dst.cancelFailed(m.id, sender=user)
-    assert _status(dst, m) == FAILED
+    assert status(dst, m) == FAILED
 
 
 @pytest.mark.covers("AccordGateway.cancelFailed", "bad_arguments", "replay")
@@ -245,8 +226,8 @@ def test_expiring_a_failed_message_after_a_rotation_needs_the_new_set(
     chain.pending_timestamp = expiry + 1
     with ape.reverts(dst.AccordGatewayStaleAttestation, id=m.id):
         dst.markExpired(m.encode(), [], b"", sender=user)
-    dst.markExpired(m.encode(), [], _signed_by(new_set[:2], m), sender=user)
-    assert _status(dst, m) == EXPIRED
+    dst.markExpired(m.encode(), [], sign(m, signers=new_set[:2]), sender=user)
+    assert status(dst, m) == EXPIRED
 
 
 # ---------------------------------------------------------------- 3. starved expiry hook
@@ -288,7 +269,7 @@ def test_relayer_starving_the_expiry_hook_reverts_and_the_notice_stays_deliverab
     # just enough for the notice's own bookkeeping, not for the hook: the whole tx reverts
     with ape.reverts(src.AccordGatewayInsufficientGas):
         src.deliver(notice.encode(), sign(notice), 0, sender=relayer, gas=150_000)
-    assert _status(src, notice) == UNKNOWN and not src.expiredOnDestination(m.id)
+    assert status(src, notice) == UNKNOWN and not src.expiredOnDestination(m.id)
     src.deliver(notice.encode(), sign(notice), 0, sender=relayer)
     assert app.expired(m.id) and src.expiredOnDestination(m.id)
 
@@ -300,4 +281,4 @@ def test_a_reverting_hook_is_reported_and_the_expiry_is_still_recorded(expired_n
     [failed] = tx.decode_logs(src.ExpiryHookFailed)
     assert (bytes(failed.id), failed.sender) == (m.id, app.address)
     assert src.expiredOnDestination(m.id) and not app.expired(m.id)
-    assert _status(src, notice) == DELIVERED
+    assert status(src, notice) == DELIVERED
