@@ -115,14 +115,12 @@ def home_step_name(home_chain_id: int, home_run_id: int, step: int) -> str:
     return fallback
 
 
-def origin_of(client: Any, coordinator: str, run_id: int, from_block: int = 0) -> Origin | None:
-    """The origin of ``run_id`` when the coordinator's router opened it (sync readers:
-    ``workflow status``, the API); None for runs anyone else started."""
-    from accord.contract_types import RunInfo
-
-    c = client.contract("WorkflowCoordinator", coordinator).functions
-    router = c.router().call()
-    if int(router, 16) == 0 or RunInfo.from_abi(c.runInfo(run_id).call()).creator != router:
+def origin_of(client: Any, coordinator: str, run_id: int, creator: str,
+              from_block: int = 0) -> Origin | None:
+    """The origin of ``run_id`` (started by ``creator``) when the coordinator's router opened
+    it (sync readers: ``workflow status``, the API); None for runs anyone else started."""
+    router = client.contract("WorkflowCoordinator", coordinator).functions.router().call()
+    if int(router, 16) == 0 or creator.lower() != router.lower():
         return None
     index = TaskIndex()
     index.add([dict(e) for e in client.w3.eth.get_logs(log_filter(router, from_block, "latest"))])

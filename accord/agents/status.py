@@ -133,7 +133,7 @@ def snapshot(client: Client, coordinator: str, run_id: int,
     count = DefinitionInfo.from_abi(c.definitionInfo(def_id).call()).stepCount
     now = int(client.w3.eth.get_block("latest")["timestamp"])
     names = catalog.names(def_id, count, names_root)
-    origin = _origin(client, coordinator, run_id)
+    origin = _origin(client, coordinator, run_id, info.creator)
     if origin is not None:  # a remote step's run: its home step's name
         names[0] = origin.name
     rows: list[StepRow] = []
@@ -158,11 +158,11 @@ def snapshot(client: Client, coordinator: str, run_id: int,
     return RunSnapshot(run_id, info.state.label, def_id, info.escrow, rows)
 
 
-def _origin(client: Client, coordinator: str, run_id: int) -> Origin | None:
+def _origin(client: Client, coordinator: str, run_id: int, creator: str) -> Origin | None:
     """The home end of a run the RemoteStepRouter opened; None for other runs, and when the
     router's logs cannot be read (a provider that limits eth_getLogs ranges): names only."""
     try:
-        return origin_of(client, coordinator, run_id)
+        return origin_of(client, coordinator, run_id, creator)
     except Exception as exc:  # noqa: BLE001 - cosmetic: the status itself must still show
         log.debug("origin of run %d: %s", run_id, exc)
         return None
