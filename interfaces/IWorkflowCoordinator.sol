@@ -178,7 +178,9 @@ interface IWorkflowCoordinator is IWorkflowCoordinatorTypes {
     /// @notice Validation tallies of the current attempt of `step`.
     function tallies(uint256 runId, uint8 step) external view returns (uint8 approvals, uint8 rejections);
 
-    /// @notice Whether the owner of validator `agentId` voted on the current attempt of `step`.
+    /// @notice Whether the owner of validator `agentId` voted on the current attempt of `step`
+    /// and its vote holds a record: false for the deciding vote, which leaves none (the
+    /// verdict ends the attempt; its stake was only checked). Read `StepValidated` for history.
     function hasVoted(uint256 runId, uint8 step, uint256 agentId) external view returns (bool);
 
     /// @notice Header of a definition.
