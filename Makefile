@@ -71,7 +71,7 @@ lint: setup
 # The negative-test matrix (docs/negative-matrix.md) from the ABIs, the tests' covers markers
 # and docs/negative-matrix.yaml; offline, runs no test.
 matrix: compile
-	@python -m accord.negmatrix
+	@python -m accord.testing.negmatrix
 
 bench: compile
 	@bench/peers/setup.sh

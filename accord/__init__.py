@@ -1,13 +1,21 @@
 """Accord: the coordination layer for multi-agent systems on EVM chains.
 
-The package is split into small modules that each own one thing:
+The folders are the architecture; each module owns one thing:
 
-- :mod:`accord.errors`    the one exception hierarchy;
-- :mod:`accord.config`    the project root, ape-config.yaml and the toolchain paths;
-- :mod:`accord.artifacts` compiled contracts (ape's build manifest);
-- :mod:`accord.devnet`    named local anvil chains and forks;
-- :mod:`accord.chain`     a small web3.py client per chain (deploy, transact, decode errors);
-- :mod:`accord.cli`       the ``accord`` command line.
+- :mod:`accord.api`        the Python API (``accord.connect``, ``accord.deployment``);
+- :mod:`accord.errors`     the one exception hierarchy;
+- :mod:`accord.paths`      where things are: the project root, ape-config.yaml, the toolchain;
+- :mod:`accord.settings`   what ape-config.yaml's ``accord:`` section says;
+- :mod:`accord.chain`      one chain: sync and async clients, events, artifacts, typed mirror;
+- :mod:`accord.crosschain` messages between chains: codec, attester, relayer, keeper, trace;
+- :mod:`accord.workflows`  the YAML compiler, runs, status, step names, stuck remote steps;
+- :mod:`accord.agents`     the agent runtime (host, scheduling, execution, judging, liveness);
+- :mod:`accord.deploy`     deployment plans, the suite, links between chains, doctor;
+- :mod:`accord.dev`        local devnets, the service supervisor, the demo;
+- :mod:`accord.service`    the loop and stop signal every long-running service shares;
+- :mod:`accord.dashboard`  the live web page;
+- :mod:`accord.cli`        the ``accord`` command line, one module per command group;
+- :mod:`accord.testing`    what tests and benchmarks use (fault proxy, negative matrix, model).
 
 Heavy imports (web3, ape) are deferred so that ``accord --help`` starts fast.
 """

@@ -28,12 +28,12 @@ from typing import Any
 
 from eth_account.signers.local import LocalAccount
 
-from accord.agents.runtime import Agent, AgentHost, wait_for_run
-from accord.agents.status import RunSnapshot, snapshot
-from accord.agents.store import ResultStore, default_store
-from accord.chain import Client
-from accord.contract_types import RunState
+from accord.agents.host import Agent, AgentHost, wait_for_run
+from accord.agents.result_store import ResultStore, default_store
+from accord.chain.client import Client
+from accord.chain.types import RunState
 from accord.errors import ConfigError
+from accord.workflows.status import RunSnapshot, snapshot
 
 Handler = Callable[..., Any]
 
@@ -84,7 +84,7 @@ class Accord:
     def define(self, workflow: str | Path) -> bytes:
         """Register the workflow file (idempotent: the same file gives the same id); returns
         its definition id."""
-        from accord.workflows import define
+        from accord.workflows.runs import define
 
         def_id, _ = define(self.client, self.coordinator, workflow, self.signer,
                            home_chain=self.network)
@@ -95,8 +95,8 @@ class Accord:
         """Start a run of ``workflow`` (a YAML file, defined first if needed, or a definition
         id) with ``input`` as its input; ``budget`` wei of escrow, by default exactly the
         rewards. Returns the run id."""
-        from accord.contract_types import DefinitionInfo
-        from accord.workflows import start
+        from accord.chain.types import DefinitionInfo
+        from accord.workflows.runs import start
 
         def_id = workflow if isinstance(workflow, bytes) else self.define(workflow)
         info = DefinitionInfo.from_abi(self._coord().functions.definitionInfo(def_id).call())
@@ -198,7 +198,7 @@ class Accord:
 
     # -- internals --------------------------------------------------------------------------
     def _manifest_contracts(self) -> list[dict[str, Any]]:
-        from accord import context
+        from accord.deploy import context
 
         try:
             found = context.deployment(self.network).get("contracts", {})
@@ -209,8 +209,8 @@ class Accord:
     def _step_index(self, run_id: int, step: str | int) -> int:
         if isinstance(step, int):
             return step
-        from accord.agents import catalog
-        from accord.contract_types import DefinitionInfo, RunInfo
+        from accord.chain.types import DefinitionInfo, RunInfo
+        from accord.workflows import catalog
 
         info = RunInfo.from_abi(self._coord().functions.runInfo(run_id).call())
         count = DefinitionInfo.from_abi(
@@ -229,7 +229,7 @@ def deployment(network: str = "chaina") -> dict[str, str]:
     deployment manifest only (no RPC), so an ``ape run`` script or a test in your own ape
     project can pass the addresses to its contracts. A network with no manifest raises
     :class:`accord.errors.ConfigError` naming the ``accord deploy`` command to run."""
-    from accord import context
+    from accord.deploy import context
 
     return {key: str(c["address"]) for key, c in
             context.deployment(network).get("contracts", {}).items()
@@ -245,7 +245,7 @@ def connect(network: str = "chaina", *, account: LocalAccount | None = None,
     variable ``key_env``, or (devnets only) anvil's dev account ``dev_account``; with
     ``read_only`` there is no signer (status, wait, result, runs only). Results go to
     ``store`` (default ``.accord/results``)."""
-    from accord import context
+    from accord.deploy import context
 
     signer = None
     if not read_only:

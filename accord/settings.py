@@ -7,8 +7,8 @@ from typing import Any
 
 from web3 import Web3
 
-from accord.config import ape_config
 from accord.errors import ConfigError
+from accord.paths import ape_config
 
 
 def role_id(name: str) -> bytes:

@@ -14,8 +14,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from accord.chain import Client
-from accord.devnet import Devnet
+from accord.chain.client import Client
+from accord.dev.devnet import Devnet
 from bench import snapshot
 from bench.common import BenchContext
 
@@ -125,7 +125,7 @@ def main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    from accord import _shutdown
+    from accord.service import shutdown as _shutdown
 
     _shutdown.install()  # a killed benchmark still stops its chains
     sys.exit(main(sys.argv[1:]))

@@ -23,15 +23,15 @@ from typing import Any
 
 from eth_account import Account
 
-from accord import suite as suite_mod
 from accord.agents.handlers import StepInput
+from accord.agents.host import Agent, AgentHost
 from accord.agents.onboard import onboard
-from accord.agents.rpc import Abi, AsyncChain
-from accord.agents.runtime import Agent, AgentHost
-from accord.agents.store import ResultStore
-from accord.deploy import read_manifest, run_plan
+from accord.agents.result_store import ResultStore
+from accord.chain.rpc import Abi, AsyncChain
+from accord.deploy import suite as suite_mod
+from accord.deploy.plan import read_manifest, run_plan
 from accord.settings import Settings
-from accord.workflow_yaml import parse_workflow
+from accord.workflows.compiler import parse_workflow
 from bench.common import BenchContext
 
 STEPS, AGENTS, RUNS = 200, 20, 4

@@ -22,7 +22,7 @@ from typing import Any
 from eth_utils import keccak
 from web3.logs import DISCARD
 
-from accord.contract_types import DefinitionInfo, ValidationTimeout, WorkflowDefinition, abi_type
+from accord.chain.types import DefinitionInfo, ValidationTimeout, WorkflowDefinition, abi_type
 from bench.common import BenchContext, gas
 
 EXEC = keccak(text="accord.role.executor")
@@ -99,7 +99,7 @@ def run(ctx: BenchContext) -> dict[str, dict[str, int]]:
 
 
 def _runtime_size(name: str) -> int:
-    from accord.artifacts import artifact
+    from accord.chain.artifacts import artifact
 
     code = artifact(name).runtime_bytecode.removeprefix("0x")
     return len(code) // 2

@@ -16,7 +16,7 @@ from eth_account.signers.local import LocalAccount
 from eth_utils import keccak
 from web3.logs import DISCARD
 
-from accord.messages import (
+from accord.crosschain.messages import (
     Message,
     attestation_digest,
     batch_root,

@@ -54,7 +54,7 @@ from eth_utils import keccak, to_checksum_address
 from web3.contract import Contract
 from web3.logs import DISCARD
 
-from accord.chain import Client
+from accord.chain.client import Client
 from accord.errors import ChainError, ContractRevert
 from bench.common import BenchContext, gas
 

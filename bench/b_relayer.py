@@ -18,12 +18,13 @@ from typing import Any
 
 from eth_keys.datatypes import PrivateKey
 
-from accord.chain import Client, dev_account
-from accord.links import GatewayEnd, link
-from accord.messages import encode_interop_address
-from accord.relayer import Relayer, RelayerConfig
-from accord.store import SqliteStore
-from accord.validator import Validator, ValidatorConfig
+from accord.chain.accounts import dev_account
+from accord.chain.client import Client
+from accord.crosschain.attestation_store import SqliteStore
+from accord.crosschain.attester import Attester, AttesterConfig
+from accord.crosschain.messages import encode_interop_address
+from accord.crosschain.relayer import Relayer, RelayerConfig
+from accord.deploy.links import GatewayEnd, link
 from bench.common import BenchContext
 
 N_MESSAGES = 1_000
@@ -41,8 +42,8 @@ class _Route:
         vals = [dev_account(i) for i in (5, 6, 7)]
         link([GatewayEnd(origin, self.gw_a.address, admin),
               GatewayEnd(dest, self.gw_b.address, admin)], [v.address for v in vals], 2)
-        self.validators = [Validator(origin, store, PrivateKey(v.key),
-                                     ValidatorConfig(gateway=self.gw_a.address, window=window,
+        self.validators = [Attester(origin, store, PrivateKey(v.key),
+                                     AttesterConfig(gateway=self.gw_a.address, window=window,
                                                      straggler_s=0.2)) for v in vals[:2]]
         self.relayer = Relayer(dest, store, dev_account(3), RelayerConfig(
             gateway=self.gw_b.address, origin_chain=origin.chain_id, threshold=2,
@@ -97,7 +98,7 @@ def _latency(origin: Client, dest: Client, tmp: Path) -> tuple[float, float]:
     route = _Route(origin, dest, store, window=50)
     stop = threading.Event()
 
-    def follow(v: Validator) -> None:
+    def follow(v: Attester) -> None:
         while not stop.is_set():
             if v.poll_once() == 0:
                 time.sleep(0.01)

@@ -7,8 +7,9 @@ from typing import Any
 
 from eth_account.signers.local import LocalAccount
 
-from accord.chain import Client, dev_account
-from accord.devnet import Chain, Devnet
+from accord.chain.accounts import dev_account
+from accord.chain.client import Client
+from accord.dev.devnet import Chain, Devnet
 
 
 @dataclass

@@ -8,7 +8,7 @@ Run it against a devnet (`accord devnet up && accord deploy --network chaina`):
 import sys
 
 import accord
-from accord.chain import dev_account
+from accord.chain.accounts import dev_account
 
 acc = accord.connect(sys.argv[1] if len(sys.argv) > 1 else "chaina", dev_account=0)
 

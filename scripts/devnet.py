@@ -1,12 +1,12 @@
 """`ape run devnet [NAMES...]`: start named local chains and keep them up until Ctrl-C.
 
-Thin wiring over accord.devnet (the same code the CLI and the test fixtures use)."""
+Thin wiring over accord.dev.devnet (the same code the CLI and the test fixtures use)."""
 
 import time
 
 import click
 
-from accord.devnet import Devnet
+from accord.dev.devnet import Devnet
 
 
 @click.command()

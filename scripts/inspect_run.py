@@ -4,8 +4,8 @@ import click
 from ape import project
 from ape.cli import ConnectedProviderCommand
 
-from accord import context
-from accord.contract_types import DefinitionInfo, RunInfo, RunState, StepResult, StepState
+from accord.chain.types import DefinitionInfo, RunInfo, RunState, StepResult, StepState
+from accord.deploy import context
 
 
 @click.command(cls=ConnectedProviderCommand)

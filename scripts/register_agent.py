@@ -5,7 +5,7 @@ import click
 from ape import project
 from ape.cli import ConnectedProviderCommand, account_option
 
-from accord import context
+from accord.deploy import context
 
 
 @click.command(cls=ConnectedProviderCommand)

@@ -5,8 +5,8 @@ import click
 from ape import project
 from ape.cli import ConnectedProviderCommand, account_option
 
-from accord import context
-from accord.workflow_yaml import known_roles_from_settings, load_workflow
+from accord.deploy import context
+from accord.workflows.compiler import known_roles_from_settings, load_workflow
 
 
 @click.command(cls=ConnectedProviderCommand)

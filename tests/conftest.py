@@ -21,7 +21,7 @@ os.environ.setdefault("SOLCX_BINARY_PATH", str(ROOT / ".solcx"))
 SESSION_STATE = Path(tempfile.mkdtemp(prefix="accord-test-state-"))
 os.environ["ACCORD_STATE_DIR"] = str(SESSION_STATE)
 
-from accord.devnet import Chain, Devnet  # noqa: E402
+from accord.dev.devnet import Chain, Devnet  # noqa: E402
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -96,7 +96,7 @@ def execute(inp: StepInput) -> bytes:
     from eth_account import Account
     from web3 import Web3
 
-    from accord.chain import Client
+    from accord.chain.client import Client
 
     client = Client(os.environ["ACCORD_DEMO_RPC"])
     actor = Account.from_key(os.environ["ACCORD_DEMO_ACTOR_KEY"])

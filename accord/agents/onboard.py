@@ -12,8 +12,8 @@ from collections.abc import Iterable, Mapping
 from eth_account.signers.local import LocalAccount
 from web3.logs import DISCARD
 
-from accord.chain import Client
-from accord.contract_types import Bond
+from accord.chain.client import Client
+from accord.chain.types import Bond
 from accord.errors import ConfigError
 from accord.settings import role_id
 

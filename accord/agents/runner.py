@@ -3,7 +3,7 @@
 Agent ids: ``agent_id`` from the file, else the id remembered in
 ``<state>/agents/<network>/<name>.json`` (for the same identity registry and operator), else
 (devnets only) a fresh onboarding: register, bond every role, heartbeat, remember. Every
-handler is imported before any of that (:func:`accord.agents.config.load_handlers`), so a
+handler is imported before any of that (:func:`accord.agents.agents_file.load_handlers`), so a
 misspelt handler fails with no transaction sent.
 
 The event cursor is ``<state>/agents/<network>/cursor-<file stem>-<key>.json``, the key a hash
@@ -20,11 +20,11 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from accord.agents.config import AgentConfig, AgentsFile, load_handlers
+from accord.agents.agents_file import AgentConfig, AgentsFile, load_handlers
+from accord.agents.host import Agent, AgentHost, run_state
 from accord.agents.onboard import bond_roles, onboard
-from accord.agents.runtime import Agent, AgentHost, run_state
-from accord.agents.store import ResultStore, default_store
-from accord.chain import Client
+from accord.agents.result_store import ResultStore, default_store
+from accord.chain.client import Client
 from accord.errors import ConfigError
 
 
@@ -43,8 +43,8 @@ def _remembered(path: Path, identity: str, operator: str) -> int | None:
 def build_host(client: Client, network: str, coordinator: str, cfg: AgentsFile, *,
                store: str | None = None, ws: bool | None = None, config_stem: str = "agents",
                echo: Callable[[str], None] = print) -> AgentHost:
-    from accord import context
-    from accord.config import state_dir
+    from accord.deploy import context
+    from accord.paths import state_dir
     from accord.settings import load as load_settings
 
     if any(len(a.loaded) < len(a.roles) or (a.validates and a.loaded_validator is None)

@@ -1,6 +1,6 @@
 """What the dashboard shows, read from the chains themselves (no database).
 
-One web3 client per chain (:class:`accord.chain.Client`; no ape provider switching). A small
+One web3 client per chain (:class:`accord.chain.client.Client`; no ape provider switching). A small
 in-memory index is built from events, scanned incrementally as blocks arrive: runs
 (``RunStarted``), agents (``Registered``, ``URIUpdated``, ``MetadataSet``, ``Bonded``) and
 cross-chain messages (``MessageSent``). Current state comes from view calls, reusing
@@ -19,7 +19,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from accord.contract_types import (
+from accord.chain.types import (
     Bond,
     DefinitionInfo,
     RunInfo,
@@ -78,7 +78,7 @@ class ChainReader:
 
     def poll(self) -> None:
         """Connect if needed, read the head; offline on any error."""
-        from accord.chain import Client
+        from accord.chain.client import Client
 
         try:
             if self.client is None:
@@ -237,7 +237,7 @@ class Dashboard:
         return out
 
     def _workflow_meta(self, definition: bytes) -> dict[str, Any]:
-        from accord.agents import catalog
+        from accord.workflows import catalog
 
         return catalog.load(definition, self.source.state_root / "workflows") or {}
 
@@ -254,7 +254,7 @@ class Dashboard:
             return result or None
 
     def _run(self, reader: ChainReader, run_id: int) -> dict[str, Any]:
-        from accord.agents.status import snapshot
+        from accord.workflows.status import snapshot
 
         coord_addr = reader.src.contracts["coordinator"]
         info = reader.runs[run_id]
@@ -284,14 +284,14 @@ class Dashboard:
                 "messages": self._run_messages(reader, run_id)}
 
     def _views(self) -> list[Any]:
-        from accord.trace import ChainView
+        from accord.crosschain.trace import ChainView
 
         return [ChainView(n, r.client, r.src.contracts["gateway"], r.src.contracts.get("router"))
                 for n, r in self.readers.items()
                 if r.online and r.client is not None and "gateway" in r.src.contracts]
 
     def _run_messages(self, reader: ChainReader, run_id: int) -> list[dict[str, Any]]:
-        from accord.trace import run_messages
+        from accord.crosschain.trace import run_messages
 
         views = self._views()
         home = next((v for v in views if v.name == reader.src.name), None)
@@ -302,7 +302,7 @@ class Dashboard:
 
     def _store(self) -> Any:
         """The validators' and relayers' store next to the manifest (who attested), if any."""
-        from accord.store import SqliteStore
+        from accord.crosschain.attestation_store import SqliteStore
 
         path = self.source.state_root / "relay.sqlite"
         if self._relay_store is None and path.is_file():
@@ -310,7 +310,7 @@ class Dashboard:
         return self._relay_store
 
     def _life(self, mid: str, views: list[Any]) -> dict[str, Any]:
-        from accord.trace import message_life
+        from accord.crosschain.trace import message_life
 
         if mid in self._lives:
             return self._lives[mid]
@@ -341,7 +341,7 @@ class Dashboard:
 
     def _labels(self, views: list[Any]) -> dict[str, str]:
         """message id -> "chaina run 1: task step 5 ..." for every run with a router."""
-        from accord.trace import run_messages
+        from accord.crosschain.trace import run_messages
 
         labels: dict[str, str] = {}
         for home in views:

@@ -29,7 +29,7 @@ class ChainSource:
 
 def _deployed(name: str, url: str, path: Path) -> ChainSource:
     """A chain with the addresses (and first block) of its deployment manifest, if any."""
-    from accord.deploy import read_manifest
+    from accord.deploy.plan import read_manifest
 
     try:
         data = read_manifest(path)
@@ -47,7 +47,7 @@ class Source:
     """A devnet manifest (``manifest``) or a list of networks (``networks``)."""
 
     def __init__(self, manifest: Path | None = None, networks: tuple[str, ...] = ()) -> None:
-        from accord.devnet import manifest_path
+        from accord.dev.devnet import manifest_path
 
         self.networks = networks
         self.manifest = Path(manifest) if manifest else manifest_path()
@@ -58,7 +58,7 @@ class Source:
         return ", ".join(self.networks) if self.networks else str(self.manifest)
 
     def _deployment_path(self, name: str) -> Path:
-        from accord.deploy import manifest_path
+        from accord.deploy.plan import manifest_path
 
         override = os.environ.get("ACCORD_DEPLOYMENTS_ROOT")
         return manifest_path("ethereum", name, Path(override) if override else self.state_root)
@@ -66,7 +66,7 @@ class Source:
     def chains(self) -> list[ChainSource]:
         """The chains as configured right now (never raises for a missing manifest)."""
         if self.networks:
-            from accord import context
+            from accord.deploy import context
 
             out = []
             for n in self.networks:
@@ -77,7 +77,7 @@ class Source:
                     continue
                 out.append(_deployed(n.split(":")[1] if ":" in n else n, url, path))
             return out
-        from accord.devnet import read_manifest
+        from accord.dev.devnet import read_manifest
 
         try:
             chains = read_manifest(self.manifest)

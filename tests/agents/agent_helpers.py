@@ -16,11 +16,11 @@ from eth_account.signers.local import LocalAccount
 from web3.logs import DISCARD
 
 from accord.agents.onboard import onboard
-from accord.agents.runtime import Agent, AgentHost
-from accord.agents.store import ResultStore
-from accord.chain import Client
-from accord.devnet import Chain
-from accord.workflow_yaml import Workflow, parse_workflow
+from accord.agents.host import Agent, AgentHost
+from accord.agents.result_store import ResultStore
+from accord.chain.client import Client
+from accord.dev.devnet import Chain
+from accord.workflows.compiler import Workflow, parse_workflow
 
 BOND = 10**16
 ROLES = ("research", "analysis", "report", "execute", "validator")
@@ -64,7 +64,7 @@ class Suite:
         defn = wf.definition(self.client.chain_id)
         coord = self.coordinator
         self.client.transact(coord.functions.registerDefinition(defn), self.admin)
-        from accord.agents import catalog
+        from accord.workflows import catalog
 
         def_id = wf.definition_id(self.client.chain_id)
         catalog.save(def_id, wf.names, root=self.root / "workflows")
@@ -113,8 +113,8 @@ async def drive(hosts: list[AgentHost], until: Callable[[], bool], *, timeout: f
 
 def deploy_suite(chain: Chain, root: Path) -> Suite:
     """A fresh Accord suite on ``chain`` (a new funded admin), its manifest under ``root``."""
-    from accord import suite as suite_mod
-    from accord.deploy import read_manifest, run_plan
+    from accord.deploy import suite as suite_mod
+    from accord.deploy.plan import read_manifest, run_plan
     from accord.settings import Settings
 
     client = Client(chain.rpc_url)

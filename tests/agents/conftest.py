@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from agent_helpers import Suite, deploy_suite
 
-from accord.devnet import Chain
+from accord.dev.devnet import Chain
 
 
 @pytest.fixture(scope="module")

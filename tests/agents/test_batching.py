@@ -11,7 +11,7 @@ import pytest
 from agent_helpers import BOND, Suite, drive
 
 from accord.agents.handlers import StepInput
-from accord.agents.runtime import AgentHost
+from accord.agents.host import AgentHost
 
 COMPLETED = 3
 DONE = 5

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from agent_helpers import Suite, assert_one_line_error, run_cli
 
-from accord.chain import Client
-from accord.devnet import Chain
+from accord.chain.client import Client
+from accord.dev.devnet import Chain
 
 ROOT = Path(__file__).resolve().parents[2]
 RESEARCH = str(ROOT / "examples" / "research.yaml")
@@ -160,7 +160,7 @@ def test_a_corrupt_deployment_manifest_is_one_line(
 
 def test_an_unforeseen_failure_is_still_one_line_with_the_traceback_saved(
         env: dict[str, str], suite: Suite, monkeypatch: pytest.MonkeyPatch) -> None:
-    import accord.agents.status as status
+    import accord.workflows.status as status
 
     def boom(*_: object, **__: object) -> None:
         raise KeyError("surprise")

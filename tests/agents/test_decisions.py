@@ -99,9 +99,9 @@ def test_branch_mask_checks_what_a_handler_selected() -> None:
 def test_the_triage_example_is_a_decision_its_handler_can_drive() -> None:
     from pathlib import Path
 
-    from accord.agents.config import load_agents
+    from accord.agents.agents_file import load_agents
     from accord.agents.demo_handlers import triage
-    from accord.workflow_yaml import load_workflow
+    from accord.workflows.compiler import load_workflow
 
     root = Path(__file__).resolve().parents[2] / "examples"
     wf = load_workflow(root / "triage.yaml", known_roles={"research", "analysis", "execute",

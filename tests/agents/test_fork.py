@@ -9,8 +9,8 @@ from dataclasses import replace
 from agent_helpers import Suite, drive
 
 from accord.agents.handlers import StepInput, Verdict
-from accord.chain import Client
-from accord.devnet import Devnet
+from accord.chain.client import Client
+from accord.dev.devnet import Devnet
 
 COMPLETED = 3
 WORKFLOW = """

@@ -9,8 +9,8 @@ import asyncio
 from agent_helpers import Suite, drive
 
 from accord.agents.handlers import StepInput, ValidationInput
-from accord.contract_types import RunState, StepState
-from accord.keeper import Keeper
+from accord.chain.types import RunState, StepState
+from accord.crosschain.keeper import Keeper
 from accord.settings import role_id
 
 

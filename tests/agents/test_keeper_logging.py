@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from accord.chain import dev_account
+from accord.chain.accounts import dev_account
 from accord.errors import ContractRevert
-from accord.keeper import Keeper
+from accord.crosschain.keeper import Keeper
 
 
 class _Refusing:

@@ -8,7 +8,7 @@ from pathlib import Path
 from agent_helpers import Suite, assert_one_line_error, run_cli
 
 from accord.agents.handlers import ValidationInput
-from accord.workflows import judge_owners
+from accord.workflows.runs import judge_owners
 
 REVIEWED = """
 workflow: reviewed

@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 from agent_helpers import Suite, assert_one_line_error, run_cli
 
-from accord.agents.config import load_agents
+from accord.agents.agents_file import load_agents
 from accord.agents.runner import build_host
-from accord.chain import Client
+from accord.chain.client import Client
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPLETED = 3
@@ -195,7 +195,7 @@ def test_restarted_validator_judges_a_step_submitted_before_its_cursor(
     from agent_helpers import drive
 
     from accord.agents.handlers import StepInput, ValidationInput
-    from accord.agents.runtime import Agent
+    from accord.agents.host import Agent
 
     verdicts: list[str] = []
 
@@ -242,7 +242,7 @@ def test_restarted_validator_frees_the_vote_stake_it_locked_before_it_stopped(
     from agent_helpers import drive
     from eth_utils import keccak
 
-    from accord.agents.runtime import Agent
+    from accord.agents.host import Agent
 
     def work(inp: object) -> bytes:
         return b"checked work"

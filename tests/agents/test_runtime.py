@@ -118,7 +118,7 @@ def test_an_ineligible_agent_does_not_pay_for_a_reverted_claim_at_every_rescan(
     import time
 
     from accord.agents.onboard import register_identity
-    from accord.agents.runtime import Agent
+    from accord.agents.host import Agent
 
     operator = suite.fund()  # an identity that never bonded: every claim reverts NotEligible
     identity = suite.client.w3.to_checksum_address(suite.addresses["identity"])

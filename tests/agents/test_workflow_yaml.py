@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from accord.settings import role_id
-from accord.workflow_yaml import (
+from accord.workflows.compiler import (
     DEFAULT_STAKE,
     NO_STEP,
     WorkflowFileError,
@@ -97,7 +97,7 @@ def test_amounts_accept_units_and_wei() -> None:
 
 
 def test_a_step_on_another_chain_compiles_to_that_chains_id() -> None:
-    from accord.config import devnet_spec
+    from accord.paths import devnet_spec
 
     wf = parse_workflow("steps:\n  - {name: a, role: research}\n"
                         "  - {name: b, role: execute, depends_on: [a], chain: chainb}\n")

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import accord
-from accord.devnet import Devnet
+from accord.dev.devnet import Devnet
 
 ROOT = Path(__file__).resolve().parents[2]
 

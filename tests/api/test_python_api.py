@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 import accord
-from accord.devnet import Chain, Devnet
+from accord.dev.devnet import Chain, Devnet
 from accord.errors import AccordError
 
 ROOT = Path(__file__).resolve().parents[2]

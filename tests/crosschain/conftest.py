@@ -10,13 +10,14 @@ import pytest
 from eth_account.signers.local import LocalAccount
 from eth_keys.datatypes import PrivateKey
 
-from accord.chain import Client, dev_account
-from accord.devnet import Chain
-from accord.links import GatewayEnd, link
-from accord.messages import encode_interop_address
-from accord.relayer import Relayer, RelayerConfig
-from accord.store import SqliteStore
-from accord.validator import Validator, ValidatorConfig
+from accord.chain.client import Client
+from accord.chain.accounts import dev_account
+from accord.dev.devnet import Chain
+from accord.deploy.links import GatewayEnd, link
+from accord.crosschain.messages import encode_interop_address
+from accord.crosschain.relayer import Relayer, RelayerConfig
+from accord.crosschain.attestation_store import SqliteStore
+from accord.crosschain.attester import Attester, AttesterConfig
 
 VALIDATOR_INDEXES = (5, 6, 7)
 THRESHOLD = 2
@@ -40,10 +41,10 @@ class TwoChains:
     threshold: int = THRESHOLD
 
     def validator_set(self, origin: Side, store: SqliteStore, window: int,
-                      count: int = THRESHOLD) -> list[Validator]:
+                      count: int = THRESHOLD) -> list[Attester]:
         """``count`` in-process validators for ``origin`` (stragglers signed at once)."""
-        return [Validator(origin.client, store, PrivateKey(v.key),
-                          ValidatorConfig(gateway=origin.gateway, window=window,
+        return [Attester(origin.client, store, PrivateKey(v.key),
+                          AttesterConfig(gateway=origin.gateway, window=window,
                                           straggler_s=0.0))
                 for v in self.validators[:count]]
 

@@ -12,11 +12,11 @@ from typing import Any
 from click.testing import CliRunner
 from web3.logs import DISCARD
 
-from accord.contract_types import MessageStatus, MessageStatusInfo
-from accord.devnet import Devnet
-from accord.messages import encode_interop_address, gas_limit_attribute
-from accord.relayer import Relayer
-from accord.store import SqliteStore
+from accord.chain.types import MessageStatus, MessageStatusInfo
+from accord.dev.devnet import Devnet
+from accord.crosschain.messages import encode_interop_address, gas_limit_attribute
+from accord.crosschain.relayer import Relayer
+from accord.crosschain.attestation_store import SqliteStore
 
 BURN_ALL = 2**256 - 1
 WINDOW = 10
@@ -74,7 +74,7 @@ def _status_lines(tc: Any, devnet: Devnet, manifests: Path, mid: str,
                   store_path: Path, *extra: str) -> list[str]:
     """`accord message status ID --store DB` against this test's gateways, line by line."""
     from accord.cli import cli
-    from accord.devnet import manifest_path
+    from accord.dev.devnet import manifest_path
 
     manifest_path().parent.mkdir(parents=True, exist_ok=True)
     devnet.write_manifest()
@@ -246,7 +246,7 @@ def test_relay_help_explains_the_gas_cap() -> None:
 
 
 def test_an_out_of_gas_answer_is_final_but_an_internal_error_is_asked_again() -> None:
-    from accord.chain import transient_error
+    from accord.chain.client import transient_error
 
     assert not transient_error({"error": {"code": -32603, "message": "EVM error OutOfGas"}})
     assert not transient_error({"error": {"code": -32603, "message": "out of gas"}})

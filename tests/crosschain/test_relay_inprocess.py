@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from accord.store import SqliteStore
-from accord.validator import Validator
+from accord.crosschain.attestation_store import SqliteStore
+from accord.crosschain.attester import Attester
 
 
 def test_full_windows_go_as_batches_and_stragglers_singly(tc,
@@ -67,7 +67,7 @@ def test_a_restarted_validator_signs_the_same_window_root(tc,
     v1, v2 = tc.validator_set(tc.a, store, window=10)
     v1.poll_once()
     tc.send(tc.a, tc.b, 4)
-    v1_again = Validator(tc.a.client, store, v1.key, v1.config)  # a restart: no memory
+    v1_again = Attester(tc.a.client, store, v1.key, v1.config)  # a restart: no memory
     v1_again.poll_once()
     v2.poll_once()
     sigs = store.attestations(f"window:{tc.a.client.chain_id}->{tc.b.client.chain_id}:0:ids")
@@ -77,14 +77,14 @@ def test_a_restarted_validator_signs_the_same_window_root(tc,
 
 
 def _views(tc):  # type: ignore[no-untyped-def]
-    from accord.trace import ChainView
+    from accord.crosschain.trace import ChainView
 
     return [ChainView("chaina", tc.a.client, tc.a.gateway),
             ChainView("chainb", tc.b.client, tc.b.gateway)]
 
 
 def test_trace_shows_send_attestations_delivery_and_latency(tc, store_path: Path) -> None:
-    from accord.trace import message_life
+    from accord.crosschain.trace import message_life
 
     store = SqliteStore(store_path)
     tc.send(tc.a, tc.b, 1)
@@ -104,7 +104,7 @@ def test_trace_shows_send_attestations_delivery_and_latency(tc, store_path: Path
 
 
 def test_a_failing_recipient_is_recorded_with_its_reason_and_traced(tc, store_path: Path) -> None:
-    from accord.trace import message_life
+    from accord.crosschain.trace import message_life
 
     store = SqliteStore(store_path)
     recipient = tc.b.client.contract("MockCountingRecipient", tc.b.recipient)
@@ -149,8 +149,8 @@ def test_a_failed_message_is_retried_once_its_recipient_accepts_and_delivered_on
 def test_relayer_serves_prometheus_counters_on_loopback(tc, store_path: Path) -> None:
     import urllib.request
 
-    from accord.devnet import free_port
-    from accord.relayer import serve_metrics
+    from accord.dev.devnet import free_port
+    from accord.crosschain.relayer import serve_metrics
 
     store = SqliteStore(store_path)
     tc.send(tc.a, tc.b, 3)

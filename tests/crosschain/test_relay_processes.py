@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from accord.chain import dev_account
-from accord.supervisor import Supervisor
+from accord.chain.accounts import dev_account
+from accord.dev.supervisor import Supervisor
 
 MESSAGES_EACH_WAY = 500
 

@@ -1,5 +1,5 @@
 """A workflow on chaina whose middle step runs on chainb: the full suite deployed and linked on
-both devnets (accord.suite + accord.links), agents driving claim/submit/respond with plain
+both devnets (accord.deploy.suite + accord.deploy.links), agents driving claim/submit/respond with plain
 web3 calls, and the real validator and relayer code stepped in-process both ways."""
 
 from __future__ import annotations
@@ -13,16 +13,17 @@ from eth_account.signers.local import LocalAccount
 from eth_keys.datatypes import PrivateKey
 from web3.logs import DISCARD
 
-from accord.chain import Client, dev_account
-from accord.contract_types import RequestState, RunState, StepState
-from accord.deploy import run_plan
-from accord.devnet import Chain
-from accord.links import GatewayEnd, link
-from accord.relayer import Relayer, RelayerConfig
+from accord.chain.client import Client
+from accord.chain.accounts import dev_account
+from accord.chain.types import RequestState, RunState, StepState
+from accord.deploy.plan import run_plan
+from accord.dev.devnet import Chain
+from accord.deploy.links import GatewayEnd, link
+from accord.crosschain.relayer import Relayer, RelayerConfig
 from accord.settings import Settings, role_id
-from accord.store import SqliteStore
-from accord.suite import plan
-from accord.validator import Validator, ValidatorConfig
+from accord.crosschain.attestation_store import SqliteStore
+from accord.deploy.suite import plan
+from accord.crosschain.attester import Attester, AttesterConfig
 
 BOND = 10**16
 REWARD = 10**15
@@ -79,8 +80,8 @@ class World:
         """Validators of ``origin`` attest everything sent so far; the relayer delivers it."""
         keys = [PrivateKey(dev_account(i).key) for i in VALIDATOR_KEYS[:2]]
         for key in keys:
-            v = Validator(origin.client, self.store, key,
-                          ValidatorConfig(gateway=origin.addresses["gateway"], window=10,
+            v = Attester(origin.client, self.store, key,
+                          AttesterConfig(gateway=origin.addresses["gateway"], window=10,
                                           straggler_s=0.0))
             for _ in range(50):  # the session chains may be long: catch up range by range
                 v.poll_once()
@@ -223,7 +224,7 @@ def test_middle_step_on_chainb_completes_the_run_on_chaina(world: World) -> None
 
 def _trace_shows_task_and_result_delivered(w: World, run: int) -> None:
     """`accord message trace`: the run's task went out and its result came back."""
-    from accord.trace import ChainView, message_life, run_messages
+    from accord.crosschain.trace import ChainView, message_life, run_messages
 
     a = ChainView("chaina", w.a.client, w.a.addresses["gateway"], w.a.addresses["router"])
     b = ChainView("chainb", w.b.client, w.b.addresses["gateway"], w.b.addresses["router"])

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from accord.devnet import rpc
-from accord.store import SqliteStore
+from accord.dev.devnet import rpc
+from accord.crosschain.attestation_store import SqliteStore
 
 
 def _snapshot(url: str) -> str:

@@ -62,9 +62,10 @@ class Demo:
 
 def _register_hostile_agent(state: Path) -> int:
     """An ERC-8004 identity whose URI and metadata are HTML that would run script."""
-    from accord.chain import Client, dev_account
-    from accord.deploy import read_manifest as read_deployment
-    from accord.devnet import read_manifest
+    from accord.chain.client import Client
+    from accord.chain.accounts import dev_account
+    from accord.deploy.plan import read_manifest as read_deployment
+    from accord.dev.devnet import read_manifest
     from web3.logs import DISCARD
 
     chaina = read_manifest(state / "devnet.json")["chaina"]

@@ -23,7 +23,7 @@ from accord.dashboard import server as srv
 from accord.dashboard.data import Dashboard
 from accord.dashboard.server import DashboardServer
 from accord.dashboard.source import Source
-from accord.devnet import Chain, Devnet, free_port
+from accord.dev.devnet import Chain, Devnet, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from accord.devnet import Chain, Devnet
+from accord.dev.devnet import Chain, Devnet
 
 
 @pytest.fixture

@@ -11,10 +11,12 @@ import pytest
 from eth_account import Account
 from web3.logs import DISCARD
 
-from accord import settings, suite
-from accord.chain import Client, dev_account
-from accord.deploy import read_manifest, run_plan
-from accord.devnet import Chain, Devnet
+from accord import settings
+from accord.deploy import suite
+from accord.chain.client import Client
+from accord.chain.accounts import dev_account
+from accord.deploy.plan import read_manifest, run_plan
+from accord.dev.devnet import Chain, Devnet
 from accord.errors import ChainError
 
 SUITE = ["identity", "reputation", "validation", "roles", "coordinator", "gateway", "router"]

@@ -12,10 +12,13 @@ from pathlib import Path
 import pytest
 from web3.logs import DISCARD
 
-from accord import doctor, settings, suite
-from accord.chain import Client, dev_account
-from accord.deploy import read_manifest, run_plan
-from accord.devnet import Chain, Devnet
+from accord import settings
+from accord.deploy import doctor
+from accord.deploy import suite
+from accord.chain.client import Client
+from accord.chain.accounts import dev_account
+from accord.deploy.plan import read_manifest, run_plan
+from accord.dev.devnet import Chain, Devnet
 
 
 def _accord(*args: str) -> subprocess.CompletedProcess[str]:

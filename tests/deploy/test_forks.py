@@ -9,10 +9,12 @@ from pathlib import Path
 
 from web3 import Web3
 
-from accord import settings, suite
-from accord.chain import Client, dev_account
-from accord.deploy import read_manifest, run_plan
-from accord.devnet import Chain, Devnet, rpc
+from accord import settings
+from accord.deploy import suite
+from accord.chain.client import Client
+from accord.chain.accounts import dev_account
+from accord.deploy.plan import read_manifest, run_plan
+from accord.dev.devnet import Chain, Devnet, rpc
 
 ROLE = settings.role_id("analysis")
 

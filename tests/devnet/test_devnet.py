@@ -1,4 +1,4 @@
-"""accord.devnet: named chains with their own ids, independent state, forks, clean stops."""
+"""accord.dev.devnet: named chains with their own ids, independent state, forks, clean stops."""
 
 from __future__ import annotations
 
@@ -7,9 +7,10 @@ import os
 import pytest
 from eth_account import Account
 
-from accord.chain import Client, dev_account
-from accord.config import devnet_spec
-from accord.devnet import Chain, Devnet, chain_alive, rpc
+from accord.chain.client import Client
+from accord.chain.accounts import dev_account
+from accord.paths import devnet_spec
+from accord.dev.devnet import Chain, Devnet, chain_alive, rpc
 from accord.errors import ConfigError
 
 ONE_ETHER = 10**18

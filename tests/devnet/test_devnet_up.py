@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from accord.config import anvil_executable, devnet_spec
+from accord.paths import anvil_executable, devnet_spec
 from procs import gone
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -93,7 +93,7 @@ def test_devnet_up_records_its_chains_and_down_stops_them(env: dict[str, str]) -
 def test_devnet_up_keeps_block_time_moving_without_transactions(env: dict[str, str]) -> None:
     """Leases, backoffs and deadlines read the latest block's timestamp: on an idle devnet it
     must still follow the wall clock (anvil mines on an interval as well as per transaction)."""
-    from accord.devnet import rpc
+    from accord.dev.devnet import rpc
 
     out = _accord(env, "devnet", "up", "chaina", "--any-port")
     try:

@@ -20,8 +20,9 @@ from pathlib import Path
 
 import pytest
 
-from accord.chain import Client, dev_account
-from accord.devnet import Devnet
+from accord.chain.client import Client
+from accord.chain.accounts import dev_account
+from accord.dev.devnet import Devnet
 from procs import gone
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -41,9 +42,11 @@ class World:
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    from accord import links, settings, suite
-    from accord.deploy import manifest_path as deployment_manifest
-    from accord.deploy import read_manifest, run_plan
+    from accord import settings
+    from accord.deploy import links
+    from accord.deploy import suite
+    from accord.deploy.plan import manifest_path as deployment_manifest
+    from accord.deploy.plan import read_manifest, run_plan
 
     root = tmp_path_factory.mktemp("sigterm")
     state = root / "state"
@@ -203,8 +206,8 @@ def test_agents_exit_promptly_on_sigterm_while_a_handler_is_busy(
         world: World, service, tmp_path: Path) -> None:
     """The handler sleeps for minutes, as a slow model call would; SIGTERM still ends the
     process at once (the lease lapses and another agent takes the step)."""
-    from accord.agents.store import ResultStore
-    from accord.workflows import define, start
+    from accord.agents.result_store import ResultStore
+    from accord.workflows.runs import define, start
 
     marker = tmp_path / "handler-started"
     (tmp_path / "agents.yaml").write_text(
@@ -239,7 +242,7 @@ def test_demo_stops_its_chains_and_services_on_sigterm(world: World, service) ->
 
 STUCK = """
 import subprocess, sys, threading, time
-from accord import _shutdown
+from accord.service import shutdown as _shutdown
 _shutdown.install()
 child = subprocess.Popen(["sleep", "600"], start_new_session=True)
 _shutdown.track(child.pid)

@@ -20,8 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from accord.chain import dev_account
-from accord.supervisor import Supervisor
+from accord.chain.accounts import dev_account
+from accord.dev.supervisor import Supervisor
 
 ROOT = Path(__file__).resolve().parents[2]
 EX = ROOT / "examples"

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from faults_support import ProxyProcess, two_chains
 
-from accord.devnet import Chain
-from accord.supervisor import Supervisor
+from accord.dev.devnet import Chain
+from accord.dev.supervisor import Supervisor
 
 
 @pytest.fixture

@@ -19,12 +19,12 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from accord.chain import dev_account
-from accord.contract_types import MessageStatusInfo
-from accord.devnet import Chain
-from accord.faultproxy import fetch_counts
-from accord.links import GatewayEnd, link
-from accord.supervisor import Supervisor
+from accord.chain.accounts import dev_account
+from accord.chain.types import MessageStatusInfo
+from accord.dev.devnet import Chain
+from accord.testing.faultproxy import fetch_counts
+from accord.deploy.links import GatewayEnd, link
+from accord.dev.supervisor import Supervisor
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACT = ROOT / "test-artifacts" / "faults.json"
@@ -90,7 +90,7 @@ class ProxyProcess:
 
     def __init__(self, upstream: str, *args: str) -> None:
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "accord.faultproxy", "--upstream", upstream, *args],
+            [sys.executable, "-m", "accord.testing.faultproxy", "--upstream", upstream, *args],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             start_new_session=True, text=True)
         assert self.proc.stdout is not None

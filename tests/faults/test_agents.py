@@ -18,8 +18,8 @@ from typing import Any
 import pytest
 from faults_support import record, wait_until
 
-from accord.devnet import Chain
-from accord.supervisor import Supervisor
+from accord.dev.devnet import Chain
+from accord.dev.supervisor import Supervisor
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests" / "agents"))  # agent_helpers: the agent tests' Suite

@@ -21,8 +21,8 @@ from faults_support import (
     wait_until,
 )
 
-from accord.devnet import Chain, Devnet
-from accord.supervisor import Supervisor
+from accord.dev.devnet import Chain, Devnet
+from accord.dev.supervisor import Supervisor
 
 ROUND = 150
 OUTAGE_S = 4.5  # longer than the retries inside one call: the services' loops must back off

@@ -9,7 +9,7 @@ scripted (deterministic) fault between the service and the session's anvil:
   transient JSON-RPC error (internal error, no revert data) is asked again, a revert is not;
 - the agents' AsyncChain: the same retries, and a duplicated send is one transaction;
 - with_retries (the relay command's start-up reads) retries failed calls, not reverts;
-- Relayer.run, Validator.run and Keeper.run outlive a failing call (they backed off and carried on);
+- Relayer.run, Attester.run and Keeper.run outlive a failing call (they backed off and carried on);
 - the relayer's reconcile (asking the gateway about messages someone else delivered) retries
   a failed status read and never aborts the step (it did: under 15% faults a restarted
   relayer re-sent a delivered window forever, each step dying on one of 50 status reads).
@@ -28,11 +28,12 @@ from typing import Any
 import pytest
 from faults_support import received_ids, wait_until
 
-from accord.chain import Client, dev_account, with_retries
-from accord.devnet import Chain
+from accord.chain.client import Client, with_retries
+from accord.chain.accounts import dev_account
+from accord.dev.devnet import Chain
 from accord.errors import ChainError, ConfigError, ContractRevert
-from accord.faultproxy import FaultPlan, FaultProxy, fetch_counts
-from accord.store import SqliteStore
+from accord.testing.faultproxy import FaultPlan, FaultProxy, fetch_counts
+from accord.crosschain.attestation_store import SqliteStore
 
 
 @pytest.fixture
@@ -250,7 +251,7 @@ def test_agent_rpc_retries_and_treats_a_duplicated_send_as_one_transaction(
         proxy: FaultProxy, chaina: Chain) -> None:
     import asyncio
 
-    from accord.agents.rpc import AsyncChain
+    from accord.chain.rpc import AsyncChain
 
     direct = Client(chaina.rpc_url)
     sender = dev_account(9)
@@ -275,7 +276,7 @@ def test_agent_rpc_retries_and_treats_a_duplicated_send_as_one_transaction(
 
 
 def test_keeper_loop_outlives_failing_passes(monkeypatch: pytest.MonkeyPatch) -> None:
-    from accord.keeper import Keeper
+    from accord.crosschain.keeper import Keeper
 
     passes: list[int] = []
 
@@ -296,7 +297,7 @@ def test_keeper_warns_naming_the_creator_when_its_deposit_is_short(
         caplog: pytest.LogCaptureFixture) -> None:
     """An open that reverts RouterUnfunded is a warning (once per shortfall) naming the creator
     and the wei missing; any other revert stays at debug (a race lost to another keeper)."""
-    from accord.keeper import Keeper
+    from accord.crosschain.keeper import Keeper
 
     rid, creator = b"\x01" * 32, "0x" + "ab" * 20
     reverts = [ContractRevert("RouterUnfunded", (rid, creator, 5, 12), "0x")] * 2 + [
@@ -321,7 +322,7 @@ def test_keeper_warns_naming_the_creator_when_its_deposit_is_short(
                if r.levelno == logging.DEBUG)
 
 def test_service_loop_backs_off_doubling_to_a_cap_and_resets_after_a_good_pass() -> None:
-    from accord.service_loop import run_service
+    from accord.service.loop import run_service
 
     outcomes: list[int | Exception] = [ChainError("down")] * 5 + [1, 0, ChainError("again"), 0]
     waits: list[float] = []

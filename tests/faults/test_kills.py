@@ -24,7 +24,7 @@ from faults_support import (
     wait_until,
 )
 
-from accord.supervisor import Supervisor
+from accord.dev.supervisor import Supervisor
 
 
 def _kill_run(tc: Any, services: Supervisor, store: str, *, messages: int, kills: int,

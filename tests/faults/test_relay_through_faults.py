@@ -17,7 +17,7 @@ from faults_support import (
     wait_until,
 )
 
-from accord.supervisor import Supervisor
+from accord.dev.supervisor import Supervisor
 
 MESSAGES_EACH_WAY = 300
 ROUNDS = 6  # sends spread out, so faults hit every phase (reading, signing, delivering)

@@ -20,8 +20,8 @@ from typing import Any
 
 from faults_support import delivery_figures, record, sent_ids
 
-from accord.devnet import rpc
-from accord.store import SqliteStore
+from accord.dev.devnet import rpc
+from accord.crosschain.attestation_store import SqliteStore
 
 
 def _mine(side: Any, blocks: int) -> None:

@@ -7,8 +7,9 @@ from __future__ import annotations
 import pytest
 from eth_account.signers.local import LocalAccount
 
-from accord.chain import Client, dev_account
-from accord.devnet import Chain, Devnet
+from accord.chain.client import Client
+from accord.chain.accounts import dev_account
+from accord.dev.devnet import Chain, Devnet
 from bench import b_peers
 from bench.common import BenchContext
 

@@ -20,7 +20,7 @@ from typing import Any
 
 from web3 import Web3
 
-from accord.contract_types import Request, RequestState, RunInfo, StepState
+from accord.chain.types import Request, RequestState, RunInfo, StepState
 
 
 def assert_coordinator_solvent(w3: Web3, coordinator: Any) -> None:

@@ -20,7 +20,7 @@ from eth_utils import function_abi_to_4byte_selector, keccak
 from hypothesis import strategies as st
 from hypothesis.stateful import initialize, invariant, rule
 
-from accord.model.workflow import (RELEASED, Coordinator, Definition, ModelRevert, Roles,
+from accord.testing.model.workflow import (RELEASED, Coordinator, Definition, ModelRevert, Roles,
                                    Step, StepState, ValidationTimeout)
 from machines import OneChainMachine, run_machine
 

@@ -30,18 +30,19 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 from web3.logs import DISCARD
 
-from accord.chain import Client, dev_account
-from accord.contract_types import MessageStatus
-from accord.deploy import run_plan
-from accord.devnet import Chain, rpc
+from accord.chain.client import Client
+from accord.chain.accounts import dev_account
+from accord.chain.types import MessageStatus
+from accord.deploy.plan import run_plan
+from accord.dev.devnet import Chain, rpc
 from accord.errors import ContractRevert
-from accord.links import GatewayEnd, link
-from accord.messages import encode_interop_address
-from accord.relayer import Batch, Relayer, RelayerConfig
+from accord.deploy.links import GatewayEnd, link
+from accord.crosschain.messages import encode_interop_address
+from accord.crosschain.relayer import Batch, Relayer, RelayerConfig
 from accord.settings import Settings, role_id
-from accord.store import SqliteStore
-from accord.suite import plan
-from accord.validator import Validator, ValidatorConfig, route_name, window_key
+from accord.crosschain.attestation_store import SqliteStore
+from accord.deploy.suite import plan
+from accord.crosschain.attester import Attester, AttesterConfig, route_name, window_key
 from balances import (
     assert_coordinator_solvent,
     assert_gateway_holds_nothing,
@@ -226,11 +227,11 @@ class CrossChainMachine(RuleBasedStateMachine):
         nothing survives a restart but the store."""
         self.store = SqliteStore(self.store_path)
         if which in ("all", "validators"):
-            self.validators: dict[str, list[Validator]] = {}
+            self.validators: dict[str, list[Attester]] = {}
             for s in SIDES:
                 client = Client(self.env[s].chain.rpc_url)
-                vs = [Validator(client, self.store, PrivateKey(dev_account(i).key),
-                                ValidatorConfig(gateway=self.env[s].addresses["gateway"],
+                vs = [Attester(client, self.store, PrivateKey(dev_account(i).key),
+                                AttesterConfig(gateway=self.env[s].addresses["gateway"],
                                                 confirmations=CONFIRMATIONS, window=WINDOW,
                                                 straggler_s=0.0))
                       for i in VALIDATOR_KEYS]

@@ -10,7 +10,7 @@ import subprocess
 from pathlib import Path
 
 
-from accord.devnet import Chain
+from accord.dev.devnet import Chain
 
 ROOT = Path(__file__).resolve().parents[2]
 

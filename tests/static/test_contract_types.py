@@ -13,8 +13,8 @@ from typing import Any, NamedTuple
 
 import pytest
 
-from accord import contract_types as ct
-from accord.artifacts import artifact
+from accord.chain import types as ct
+from accord.chain.artifacts import artifact
 
 ROOT = Path(__file__).resolve().parents[2]
 #: The contracts a deployment creates: every enum in their ABIs must be mirrored.

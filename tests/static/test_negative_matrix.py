@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from accord import negmatrix
+from accord.testing import negmatrix
 
 ROOT = Path(__file__).resolve().parents[2]
-HINT = "run 'make matrix' (python -m accord.negmatrix) and commit docs/negative-matrix.md"
+HINT = "run 'make matrix' (python -m accord.testing.negmatrix) and commit docs/negative-matrix.md"
 
 
 @pytest.fixture(scope="module")

@@ -9,14 +9,14 @@ from typing import Any
 from eth_abi import encode
 from eth_utils import keccak
 
-from accord.contract_types import RunState, StepSpec, StepState, ValidationTimeout, WorkflowDefinition, abi_type
+from accord.chain.types import RunState, StepSpec, StepState, ValidationTimeout, WorkflowDefinition, abi_type
 
 EXEC = keccak(text="accord.role.executor")
 VALIDATOR = keccak(text="accord.role.validator")
 NO_STEP = 255
 REWARD = 10**15
 
-# Short names the tests use, from the one mirror (accord.contract_types).
+# Short names the tests use, from the one mirror (accord.chain.types).
 (BLOCKED, READY, CLAIMED, SUBMITTED, BACKOFF, DONE, FAILED, SKIPPED, CANCELLED,
  DISPATCHED) = StepState
 ON_TIMEOUT_RETRY, ON_TIMEOUT_ACCEPT, ON_TIMEOUT_FAIL = ValidationTimeout

@@ -31,8 +31,8 @@ from coord_helpers import (
 from eth_abi import decode, encode
 from eth_utils import keccak
 
-from accord.contract_types import RequestState, Result, Task, abi_type
-from accord.messages import encode_interop_address
+from accord.chain.types import RequestState, Result, Task, abi_type
+from accord.crosschain.messages import encode_interop_address
 
 FAR = 999_999  # the chain id the home router uses for the remote router
 Q_NONE, Q_UNFUNDED, Q_OPEN, Q_REPORTED = RequestState

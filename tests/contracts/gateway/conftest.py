@@ -11,7 +11,7 @@ import pytest
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 
-from accord.messages import (
+from accord.crosschain.messages import (
     DEFAULT_GAS_LIMIT,
     Message,
     attestation_digest,
@@ -178,7 +178,7 @@ def expiry_attr() -> Callable[[int], bytes]:
 def sent_messages() -> Callable[[Any, Any], list[Message]]:
     """Messages a gateway emitted in `tx`, rebuilt from MessageSent + MessageNonce the way a
     relayer does it."""
-    from accord.messages import message_from_sent
+    from accord.crosschain.messages import message_from_sent
 
     def read(gateway: Any, tx: Any) -> list[Message]:
         sent = tx.decode_logs(gateway.MessageSent)

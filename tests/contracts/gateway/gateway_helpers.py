@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from accord.contract_types import MessageStatus
-from accord.messages import Message
+from accord.chain.types import MessageStatus
+from accord.crosschain.messages import Message
 
 
 def status(gw: Any, m: Message) -> MessageStatus:

@@ -21,8 +21,8 @@ import pytest
 from gateway_helpers import status
 from eth_utils import keccak
 
-from accord.contract_types import MessageStatus
-from accord.messages import (
+from accord.chain.types import MessageStatus
+from accord.crosschain.messages import (
     GAS_LIMIT_ATTRIBUTE,
     MAX_GAS_LIMIT,
     Message,
@@ -397,7 +397,7 @@ def test_a_hook_burning_its_whole_budget_cannot_fail_the_notice(
 def test_a_forged_notice_from_a_user_is_refused(pair, make_message, sign, relayer, user,
                                                 chain_id):
     src, dst = pair
-    from accord.messages import expiry_notice_payload
+    from accord.crosschain.messages import expiry_notice_payload
     fake_id = b"\x42" * 32
     # a user (not the remote gateway) sends an "expiry notice" to the gateway itself
     m = make_message(src.address, expiry_notice_payload(fake_id, user.address), nonce=61,

@@ -18,8 +18,8 @@ from gateway_helpers import status
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 
-from accord.contract_types import MessageStatus
-from accord.messages import (
+from accord.chain.types import MessageStatus
+from accord.crosschain.messages import (
     DEFAULT_GAS_LIMIT,
     GAS_LIMIT_ATTRIBUTE,
     MAX_GAS_LIMIT,

@@ -6,8 +6,8 @@ import ape
 import pytest
 from eth_utils import keccak
 
-from accord.contract_types import MessageStatus
-from accord.messages import RECEIVE_MESSAGE_SELECTOR, batch_root
+from accord.chain.types import MessageStatus
+from accord.crosschain.messages import RECEIVE_MESSAGE_SELECTOR, batch_root
 
 GAS_LIMIT = 200_000  # gas the relayer gives each recipient call
 UNKNOWN, DELIVERED, FAILED, EXPIRED, CANCELLED = MessageStatus

@@ -6,8 +6,8 @@ import ape
 import pytest
 from eth_utils import to_checksum_address
 
-from accord.contract_types import MessageStatus
-from accord.messages import attestation_digest, encode_interop_address, sign_digest
+from accord.chain.types import MessageStatus
+from accord.crosschain.messages import attestation_digest, encode_interop_address, sign_digest
 
 GAS_LIMIT = 200_000  # gas the relayer gives each recipient call
 

@@ -8,8 +8,8 @@ import pytest
 from eth_abi import encode
 from eth_utils import keccak
 
-from accord.contract_types import MessageStatus
-from accord.messages import EXPIRY_NOTICE, expiry_notice_payload
+from accord.chain.types import MessageStatus
+from accord.crosschain.messages import EXPIRY_NOTICE, expiry_notice_payload
 
 GAS_LIMIT = 200_000  # gas the relayer gives each recipient call
 UNKNOWN, DELIVERED, FAILED, EXPIRED, CANCELLED = MessageStatus

@@ -1,11 +1,11 @@
-"""accord.messages: encodings the validator and relayer reuse."""
+"""accord.crosschain.messages: encodings the attester and relayer reuse."""
 
 from __future__ import annotations
 
 import pytest
 
 from accord.errors import MessageFormatError
-from accord.messages import (
+from accord.crosschain.messages import (
     Message,
     batch_root,
     decode_interop_address,
@@ -87,7 +87,7 @@ def test_accord_interop_parse_agrees_with_openzeppelin_and_rejects_trailing_byte
 
 
 def test_expiry_from_attributes_reads_expiry_and_rejects_unknown():
-    from accord.messages import expiry_from_attributes
+    from accord.crosschain.messages import expiry_from_attributes
     assert expiry_from_attributes([]) == 0
     assert expiry_from_attributes([expiry_attribute(77)]) == 77
     with pytest.raises(MessageFormatError):

@@ -1,4 +1,4 @@
-"""Source side: sendMessage, attributes, ids that match accord.messages."""
+"""Source side: sendMessage, attributes, ids that match accord.crosschain.messages."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import ape
 import pytest
 from eth_utils import keccak
 
-from accord.messages import EXPIRY_ATTRIBUTE, Message, encode_interop_address, message_id
+from accord.crosschain.messages import EXPIRY_ATTRIBUTE, Message, encode_interop_address, message_id
 
 
 def _sent(src, tx) -> Message:

@@ -1,0 +1,58 @@
+"""``accord agents``: run the agents an agents.yaml names."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from accord.cli.common import (
+    client_for,
+    coordinator_address,
+    network_name,
+    network_options,
+    one_line_errors,
+)
+
+
+@click.group()
+def agents() -> None:
+    """Run agents that claim workflow steps and submit results."""
+
+
+@agents.command("run")
+@network_options
+@click.option("--config", "config_path", required=True, type=click.Path(),
+              help="agents.yaml: the agents, their keys, roles and handlers.")
+@click.option("--store", help="Result store directory [default: the file's 'store' or "
+                              ".accord/results].")
+@click.option("--seconds", type=float, help="Stop after this many seconds.")
+@click.option("--until-run", "until_runs", type=int, multiple=True,
+              help="Stop once these runs have ended (repeatable).")
+@click.option("--ws/--no-ws", default=None, help="Force (or forbid) the WebSocket "
+                                                 "subscription [default: try it].")
+@click.option("-v", "--verbose", count=True, help="-v: info logs, -vv: debug (lost races).")
+@one_line_errors
+def agents_run(network: str, rpc: str | None, config_path: str, store: str | None,
+               seconds: float | None, until_runs: tuple[int, ...], ws: bool | None,
+               verbose: int) -> None:
+    """Serve the agents of an agents.yaml until Ctrl-C (or --seconds / --until-run)."""
+    import asyncio
+    import logging
+
+    from accord.agents.agents_file import load_agents
+    from accord.agents.runner import build_host, serve
+
+    logging.basicConfig(level=[logging.WARNING, logging.INFO, logging.DEBUG][min(verbose, 2)],
+                        format="%(asctime)s %(name)s %(message)s")
+    name = network_name(network)
+    cfg = load_agents(config_path)
+    coordinator_address(name)
+    client = client_for(name, rpc)
+    coordinator = coordinator_address(name, client)
+    host = build_host(client, name, coordinator, cfg, store=store, ws=ws,
+                      config_stem=Path(config_path).stem, echo=click.echo)
+    click.echo(f"serving {len(host.agents)} agents on {name} (coordinator {coordinator})")
+    asyncio.run(serve(host, client, coordinator, seconds=seconds, until_runs=until_runs))
+    click.echo("stopped: " + ", ".join(f"{k} {v}" for k, v in sorted(host.stats.items()))
+               if host.stats else "stopped")

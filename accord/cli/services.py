@@ -1,0 +1,135 @@
+"""The cross-chain services: ``accord validate`` (a gateway attester), ``accord relay`` and
+``accord keep``."""
+
+from __future__ import annotations
+
+import click
+
+from accord.cli.common import one_line_errors, open_store
+
+
+@click.command()
+@click.option("--chain", required=True, help="Origin chain to watch (devnet name or RPC URL).")
+@click.option("--key-env", help="Environment variable holding the validator's private key.")
+@click.option("--dev-account", type=int, help="Devnets only: sign with anvil dev account N.")
+@click.option("--confirmations", type=int, default=0, show_default=True,
+              help="Blocks to wait before signing (0 on automine devnets).")
+@click.option("--window", type=int, default=50, show_default=True,
+              help="Messages per signed window; must equal the relayer's --batch-size.")
+@click.option("--store",
+              help="SQLite file shared with the relayer [default: .accord/relay.sqlite]")
+@click.option("--gateway", help="Gateway address [default: from the chain's deployment manifest]")
+@click.option("--straggler-seconds", type=float, default=0.5, show_default=True,
+              help="Sign a message singly when its window is still open after this long.")
+@click.option("--seconds", type=float,
+              help="Stop after this many seconds (default: run until Ctrl-C).")
+@one_line_errors
+def validate(chain: str, key_env: str | None, dev_account: int | None, confirmations: int,
+             window: int, store: str | None, gateway: str | None, straggler_seconds: float,
+             seconds: float | None) -> None:
+    """Watch an origin gateway's MessageSent events and publish attestations."""
+    from eth_keys import keys
+
+    from accord.chain.client import Client
+    from accord.crosschain.attester import Attester, AttesterConfig
+    from accord.deploy import context
+
+    account = context.signer(key_env, dev_account, chain)
+    client = Client(context.rpc_url(chain))
+    cfg = AttesterConfig(gateway=context.deployed(client, chain, "gateway", gateway, "--gateway"),
+                          confirmations=confirmations, window=window,
+                          straggler_s=straggler_seconds)
+    v = Attester(client, open_store(store), keys.PrivateKey(account.key), cfg)
+    click.echo(f"validator {v.address} watching {cfg.gateway} on chain {client.chain_id}")
+    v.run(stop_after_s=seconds)
+
+
+@click.command()
+@click.option("--from", "origin", required=True, help="Origin chain (devnet name or RPC URL).")
+@click.option("--to", "dest", required=True, help="Destination chain (devnet name or RPC URL).")
+@click.option("--key-env", help="Environment variable holding the relayer's private key.")
+@click.option("--dev-account", type=int, help="Devnets only: pay gas from anvil dev account N.")
+@click.option("--batch-size", type=int, default=50, show_default=True)
+@click.option("--recipient-gas", type=click.IntRange(1, 10_000_000), default=200_000,
+              show_default=True,
+              help="Least gas every recipient gets (a message's own gas limit, if larger, wins).")
+@click.option("--max-gas-per-message", type=click.IntRange(min=1), default=3_000_000,
+              show_default=True,
+              help="Gas (receipts' gasUsed) the relayer pays for one message over all its "
+                   "tries, the first included; a failed message in a batch is charged its "
+                   "recipient's gas plus a share of the batch. Past it, it gives up and records "
+                   "why ('accord message status ID --store DB').")
+@click.option("--store",
+              help="SQLite file shared with the validators [default: .accord/relay.sqlite]")
+@click.option("--gateway", help="Destination gateway [default: from its deployment manifest]")
+@click.option("--metrics-port", type=int, help="Serve Prometheus metrics on 127.0.0.1:PORT.")
+@one_line_errors
+def relay(origin: str, dest: str, key_env: str | None, dev_account: int | None,
+          batch_size: int, recipient_gas: int, max_gas_per_message: int, store: str | None,
+          gateway: str | None, metrics_port: int | None) -> None:
+    """Deliver attested messages from one chain's gateway to another's, in batches.
+
+    A message whose recipient fails is simulated before any retry: one that refuses on
+    purpose is checked again later at its own gas, never with more; one that ran out of gas
+    is retried with about the gas the simulation needed. The relayer gives up on a message
+    after 3 failures or when a retry would exceed --max-gas-per-message, and records why;
+    'accord message retry ID' hands it back."""
+    import logging
+
+    from accord.chain.client import Client, with_retries
+    from accord.chain.types import OriginConfig
+    from accord.crosschain.relayer import Relayer, RelayerConfig, serve_metrics
+    from accord.deploy import context
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    account = context.signer(key_env, dev_account, dest)
+    origin_id = Client(context.rpc_url(origin)).chain_id
+    client = Client(context.rpc_url(dest))
+    gateway = context.deployed(client, dest, "gateway", gateway, "--gateway")
+    threshold = with_retries(lambda: OriginConfig.from_abi(
+        client.contract("AccordGateway", gateway).functions.originConfig(origin_id).call())
+        .threshold, "reading the gateway's quorum")
+    cfg = RelayerConfig(gateway=gateway, origin_chain=origin_id, threshold=threshold,
+                        batch_size=batch_size, recipient_gas=recipient_gas,
+                        max_gas_per_message=max_gas_per_message)
+    db = open_store(store)
+    relayer = with_retries(lambda: Relayer(client, db, account, cfg),
+                           "reading the gateway's validator set")
+    if metrics_port:
+        serve_metrics(relayer, metrics_port)
+    click.echo(f"relaying {relayer.route} to {gateway} (threshold {threshold})")
+    from accord.service.shutdown import STOP
+
+    relayer.run(stop=STOP)
+
+
+@click.command()
+@click.option("--network", "networks", multiple=True, required=True,
+              help="A deployed network to keep (repeatable).")
+@click.option("--key-env", help="Environment variable holding the keeper's private key.")
+@click.option("--dev-account", type=int, help="Devnets only: pay gas from anvil dev account N.")
+@click.option("--seconds", type=float, help="Stop after this many seconds.")
+@one_line_errors
+def keep(networks: tuple[str, ...], key_env: str | None, dev_account: int | None,
+         seconds: float | None) -> None:
+    """Move remote workflow steps along: dispatch, expire, open and report (permissionless)."""
+    import logging
+    import time
+
+    from accord.chain.client import Client
+    from accord.crosschain.keeper import Keeper
+    from accord.deploy import context
+    from accord.service.shutdown import STOP
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    keepers = []
+    for n in networks:
+        account = context.signer(key_env, dev_account, n)
+        client = Client(context.rpc_url(n))
+        keepers.append(Keeper(client, context.deployed(client, n, "coordinator"),
+                              context.deployed(client, n, "router"), account))
+    click.echo("keeping " + ", ".join(networks))
+    deadline = None if seconds is None else time.monotonic() + seconds
+    while not STOP.is_set() and (deadline is None or time.monotonic() < deadline):
+        if sum(k.step() for k in keepers) == 0:
+            STOP.wait(0.2)

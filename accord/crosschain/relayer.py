@@ -1,0 +1,561 @@
+"""The relayer: delivers attested messages to a destination gateway, in batches.
+
+Per route (origin -> destination) it turns what validators attested into delivery
+transactions: a closed window with a quorum of root signatures becomes one ``deliverBatch``
+(only its still-pending messages, proven against the signed id list), a straggler with a
+quorum of single signatures one ``deliver``. Transactions are pipelined with the relayer's
+own nonces, receipts collected afterwards, and progress recorded in SQLite, so a relayer
+killed at any moment resumes exactly: what it sent but did not record is re-sent, and the
+gateway's replay guard turns that into a no-op ("already delivered" is success, never an
+error). Several relayers may run at once for the same reason.
+
+A message whose recipient failed is not retried blindly. The relayer simulates the
+recipient call (:mod:`accord.recipient_probe`) and retries only what the simulation says
+will now succeed: a recipient that refuses on purpose is checked again later at the
+message's own gas (never with more), a recipient that ran out of gas is retried with about
+the gas the simulation needed. Every try is charged to the message from the receipts'
+gasUsed, and the relayer stops at ``max_gas_per_message`` or after ``max_tries`` failures,
+recording why (``gave_up``, with a note that ``accord message status`` shows).
+
+For deterministic tests, :meth:`Relayer.plan` returns the batches it would send and
+:meth:`Relayer.send` sends any list of them (reordered, duplicated, partial).
+"""
+
+from __future__ import annotations
+
+import logging
+import statistics
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from eth_abi import encode as abi_encode
+from eth_account.signers.local import LocalAccount
+from eth_utils import function_signature_to_4byte_selector
+from web3 import Web3
+
+from accord.chain.client import Client, with_retries
+from accord.chain.types import MessageStatus, MessageStatusInfo
+from accord.crosschain.attestation_store import SqliteStore, StoredMessage
+from accord.crosschain.attester import route_name, window_key
+from accord.crosschain.messages import DEFAULT_GAS_LIMIT, MAX_GAS_LIMIT, Message, encode_message
+from accord.crosschain.recipient_probe import Diagnosis, Verdict, probe
+from accord.errors import ChainError, ContractRevert
+from accord.service.loop import run_service
+
+log = logging.getLogger("accord.relayer")
+
+_DELIVERED = "0x" + Web3.keccak(text="MessageDelivered(bytes32)").hex().removeprefix("0x")
+_FAILED = "0x" + Web3.keccak(text="MessageFailed(bytes32,bytes32,uint32)").hex().removeprefix(
+    "0x")
+TX_GAS_CAP = 25_000_000  # below anvil's and mainnet's 30M block gas limit
+_BATCH_BASE_GAS = 150_000  # a batch's own work besides its messages (bound)
+# Gas a retry transaction uses besides its recipient's (measured on anvil, prague: 47,959
+# with a 3-byte payload), with room for longer payloads. A failed message in a batch is
+# charged its recipient's gas plus BATCH_SHARE, its part of the batch's own work (measured: a
+# window of 10 recipients that burn their 200,000 gas used 261,184 gas a message), never
+# more than the whole receipt; a single delivery or a retry is charged its whole receipt.
+RETRY_OVERHEAD = 60_000
+BATCH_SHARE = 60_000
+_MESSAGE = "bytes"  # the encoded message (accord.crosschain.messages.encode_message)
+_DELIVER = function_signature_to_4byte_selector(f"deliver({_MESSAGE},bytes,uint256)")
+_DELIVER_BATCH = function_signature_to_4byte_selector(
+    f"deliverBatch({_MESSAGE}[],bytes32[],bytes,uint256)")
+
+
+def _addr(value: str) -> bytes:
+    return bytes.fromhex(value[2:])
+
+
+
+@dataclass
+class RelayerConfig:
+    gateway: str                 # the destination gateway
+    origin_chain: int
+    threshold: int
+    batch_size: int = 50         # must equal the validators' window
+    recipient_gas: int = 200_000
+    max_in_flight: int = 16      # transactions sent before waiting for receipts
+    backoff_s: float = 0.5
+    max_backoff_s: float = 30.0
+    # A failed message: gas (receipts' gasUsed) this relayer pays for it over all its tries,
+    # the first delivery included; failures (on chain, or a simulated retry) before giving
+    # up; the first wait before a recipient that refused is checked again (then doubling).
+    max_gas_per_message: int = 3_000_000
+    max_tries: int = 3
+    retry_backoff_s: float = 10.0
+    poll_s: float = 0.05
+    max_error_backoff_s: float = 5.0  # a failing node (down, flaky) is retried up to this
+
+
+@dataclass
+class Batch:
+    """One delivery transaction: ``ids`` is the signed window (empty for a single)."""
+
+    route: str
+    messages: list[StoredMessage]
+    window_ids: list[str]
+    signatures: list[tuple[str, str]]  # (signer, signature), ascending signer
+
+    @property
+    def single(self) -> bool:
+        return not self.window_ids
+
+
+@dataclass
+class Counters:
+    seen: int = 0
+    delivered: int = 0
+    failed: int = 0
+    already: int = 0
+    batches: int = 0
+    retries: int = 0
+    given_up: int = 0
+    latencies: list[float] = field(default_factory=list)
+
+    def prometheus(self, pending: int, signed: int) -> str:
+        lat = sorted(self.latencies[-10_000:])
+        p50 = statistics.median(lat) if lat else 0.0
+        p95 = lat[int(0.95 * (len(lat) - 1))] if lat else 0.0
+        lines = [
+            "# TYPE accord_relayer_delivered_total counter",
+            f"accord_relayer_delivered_total {self.delivered}",
+            "# TYPE accord_relayer_failed_total counter",
+            f"accord_relayer_failed_total {self.failed}",
+            "# TYPE accord_relayer_already_delivered_total counter",
+            f"accord_relayer_already_delivered_total {self.already}",
+            "# TYPE accord_relayer_given_up_total counter",
+            f"accord_relayer_given_up_total {self.given_up}",
+            "# TYPE accord_relayer_batches_total counter",
+            f"accord_relayer_batches_total {self.batches}",
+            "# TYPE accord_relayer_seen_total counter",
+            f"accord_relayer_seen_total {self.seen}",
+            "# TYPE accord_relayer_signed_total counter",
+            f"accord_relayer_signed_total {signed}",
+            "# TYPE accord_relayer_pending gauge",
+            f"accord_relayer_pending {pending}",
+            "# TYPE accord_relayer_latency_seconds summary",
+            f'accord_relayer_latency_seconds{{quantile="0.5"}} {p50:.6f}',
+            f'accord_relayer_latency_seconds{{quantile="0.95"}} {p95:.6f}',
+        ]
+        return "\n".join(lines) + "\n"
+
+
+class Relayer:
+    """Delivers one route's attested messages to the destination gateway."""
+
+    def __init__(self, client: Client, store: SqliteStore, account: LocalAccount,
+                 config: RelayerConfig) -> None:
+        self.client = client
+        self.store = store
+        self.account = account
+        self.config = config
+        self.route = route_name(config.origin_chain, client.chain_id)
+        self.gateway = client.contract("AccordGateway", Web3.to_checksum_address(config.gateway))
+        self.counters = Counters()
+        self._next_attempt: dict[str, float] = {}
+        self._validators = {Web3.to_checksum_address(v) for v in
+                            self.gateway.functions.validators(config.origin_chain).call()}
+
+    # -- planning ---------------------------------------------------------------------------
+    def _quorum(self, sigs: dict[str, str]) -> list[tuple[str, str]] | None:
+        members = ((str(Web3.to_checksum_address(s)), sig) for s, sig in sigs.items())
+        valid = sorted((m for m in members if m[0] in self._validators),
+                       key=lambda x: int(x[0], 16))
+        return valid[: self.config.threshold] if len(valid) >= self.config.threshold else None
+
+    def plan(self, limit: int = 10_000) -> list[Batch]:
+        """The batches that can be sent now, oldest first."""
+        w = self.config.batch_size
+        now = time.monotonic()
+        pending = [m for m in self.store.pending(self.route, limit)
+                   if self._next_attempt.get(m.id, 0.0) <= now]
+        by_window: dict[int, list[StoredMessage]] = {}
+        for m in pending:
+            by_window.setdefault(m.nonce // w, []).append(m)
+        batches: list[Batch] = []
+        for k, msgs in sorted(by_window.items()):
+            key = window_key(self.route, k)
+            quorum = self._quorum(self.store.attestations(key))
+            if quorum is not None:
+                members = self.store.attestations(key + ":ids")
+                ids = next(iter(members.values())).split(",") if members else []
+                if ids:
+                    batches.extend(Batch(self.route, part, ids, quorum)
+                                   for part in self._fit(msgs))
+                    continue
+            for m in msgs:  # window still open: singles that have a quorum
+                single = self._quorum(self.store.attestations(m.id))
+                if single is not None:
+                    batches.append(Batch(self.route, [m], [], single))
+        return batches
+
+    # -- sending ----------------------------------------------------------------------------
+    def _tuple(self, m: StoredMessage) -> bytes:
+        """The encoded message the gateway takes, from the stored body."""
+        b = m.body
+        return encode_message(Message(
+            int(b["originChainId"]), b["originGateway"], int(b["nonce"]), b["sender"],
+            int(b["destinationChainId"]), b["recipient"], int(b["expiry"]),
+            bytes.fromhex(b["payload"][2:]), int(b.get("gasLimit", DEFAULT_GAS_LIMIT))))
+
+    def _calldata(self, batch: Batch) -> bytes:
+        """ABI-encoded call, with eth_abi directly (web3's encoder is the hot spot)."""
+        sigs = b"".join(bytes.fromhex(sig[2:]) for _, sig in batch.signatures)
+        gas_limit = self.config.recipient_gas
+        if batch.single:
+            return _DELIVER + abi_encode(
+                [_MESSAGE, "bytes", "uint256"], [self._tuple(batch.messages[0]), sigs, gas_limit])
+        whole = {m.id for m in batch.messages} == set(batch.window_ids)
+        ids = [] if whole else [bytes.fromhex(i[2:]) for i in batch.window_ids]
+        ordered = sorted(batch.messages, key=lambda m: m.nonce)
+        return _DELIVER_BATCH + abi_encode(
+            [f"{_MESSAGE}[]", "bytes32[]", "bytes", "uint256"],
+            [[self._tuple(m) for m in ordered], ids, sigs, gas_limit])
+
+    def _recipient_gas(self, m: StoredMessage) -> int:
+        """The gas the gateway gives ``m``'s recipient: the larger of ours and its own."""
+        return max(self.config.recipient_gas, int(m.body.get("gasLimit", DEFAULT_GAS_LIMIT)))
+
+    def _fit(self, msgs: list[StoredMessage]) -> list[list[StoredMessage]]:
+        """A window's messages in nonce order, split so each part's gas bound fits in one
+        transaction (a part is a partial delivery, proven against the whole signed list)."""
+        parts: list[list[StoredMessage]] = [[]]
+        total = _BATCH_BASE_GAS
+        for m in sorted(msgs, key=lambda m: m.nonce):
+            need = self._message_gas(m)
+            if parts[-1] and total + need > TX_GAS_CAP:
+                parts.append([])
+                total = _BATCH_BASE_GAS
+            parts[-1].append(m)
+            total += need
+        return parts
+
+    def _message_gas(self, m: StoredMessage) -> int:
+        return 90_000 + self._recipient_gas(m) * 65 // 63
+
+    def _gas(self, batch: Batch) -> int:
+        """An upper bound for the transaction, capped below a block's gas limit (recipients
+        rarely use all the gas they are offered; the gateway reverts a delivery that cannot
+        give a recipient all of its gas)."""
+        return min(_BATCH_BASE_GAS + sum(self._message_gas(m) for m in batch.messages),
+                   TX_GAS_CAP)
+
+    # -- failed messages ----------------------------------------------------------------------
+    def retry_failed(self) -> int:
+        """Look again at failed messages whose wait is over; returns how many it delivered.
+
+        Each is first simulated (free): a recipient that now accepts is retried at the gas
+        the simulation passed with; one that needs more gas is retried with about what it
+        needed (plus a tenth); one that refuses on purpose is not sent at all but checked
+        again after ``retry_backoff_s`` (doubling), at its own gas; one that runs out of gas
+        even with the most a try can have within the cap is given up at once. A retry is
+        sent only while its expected gas fits in what ``max_gas_per_message`` leaves, and the
+        relayer gives up after ``max_tries`` failures (a simulation can be fooled); a message
+        it gave up on stays ``gave_up``, with its note, until ``accord message retry``."""
+        now = time.monotonic()
+        delivered = 0
+        for mid in self.store.ids("failed"):
+            m = self.store.message(mid)
+            if m is None or m.route != self.route or self._next_attempt.get(mid, 0.0) > now:
+                continue
+            delivered += self._retry_one(m)
+        return delivered
+
+    def _most_gas(self) -> int:
+        """The most recipient gas one try may have within the per-message cap."""
+        return min(max(self.config.max_gas_per_message - RETRY_OVERHEAD, 0), MAX_GAS_LIMIT)
+
+    def _give_up(self, m: StoredMessage, why: str, tries: int = 0) -> None:
+        self.store.annotate(m.id, f"gave up: {why}", tries=tries, status="gave_up")
+        self._next_attempt.pop(m.id, None)
+        self.counters.given_up += 1
+        log.warning("route=%s gave up on %s: %s trace=%s", self.route, m.id, why, m.id)
+
+    def _spent(self, m: StoredMessage, tries: int | None = None) -> str:
+        n = m.tries if tries is None else tries
+        return f"spent {m.gas_spent:,} gas over {n} {'try' if n == 1 else 'tries'}"
+
+    def _retry_one(self, m: StoredMessage) -> int:
+        """Simulate ``m``'s recipient at the gas its last try had, then retry, wait or give
+        up as :meth:`retry_failed` says; 1 if it was delivered now."""
+        cap = self.config.max_gas_per_message
+        gas = m.last_gas or self._recipient_gas(m)
+        d = probe(self.client, self.gateway.address, m.id, m.body, gas,
+                  max(self._most_gas(), gas))
+        if d.verdict is Verdict.UNKNOWN:
+            self._next_attempt[m.id] = time.monotonic() + self.config.backoff_s
+            log.info("route=%s cannot simulate %s now (%s)", self.route, m.id, d.reason)
+            return 0
+        if d.verdict is Verdict.OUT_OF_GAS:
+            self._give_up(m, f"out of gas even with {d.gas:,} gas, the most a try may have "
+                             f"within the {cap:,} gas cap ({self._spent(m)})")
+            return 0
+        if d.verdict is Verdict.REFUSES:
+            return self._refused(m, d)
+        if m.tries >= self.config.max_tries:  # a simulation passes, the chain disagrees
+            self._give_up(m, f"recipient fails on chain although a simulation accepts it "
+                             f"({self._spent(m)})")
+            return 0
+        send_gas = gas if d.verdict is Verdict.ACCEPTS else min(
+            max(d.needed + d.needed // 10, gas), self._most_gas())
+        expected = d.needed + RETRY_OVERHEAD
+        if m.gas_spent + expected > cap:
+            self._give_up(m, f"needs about {d.needed:,} gas; a retry would take the spend to "
+                             f"about {m.gas_spent + expected:,}, over the {cap:,} gas cap "
+                             f"({self._spent(m)})")
+            return 0
+        return self._send_retry(m, send_gas, d)
+
+    def _refused(self, m: StoredMessage, d: Diagnosis) -> int:
+        """The recipient refuses at its own gas: the failure just seen counts as a try (it
+        has no note yet); a later check that still refuses counts one more."""
+        counted = 1 if m.note is not None else 0
+        tries = m.tries + counted
+        if tries >= self.config.max_tries:
+            self._give_up(m, f"recipient reverts ({d.reason}) after {tries} tries "
+                             f"({m.gas_spent:,} gas spent)", tries=counted)
+            return 0
+        delay = min(self.config.retry_backoff_s * 2 ** max(tries - 1, 0),
+                    max(self.config.max_backoff_s, self.config.retry_backoff_s))
+        self.store.annotate(m.id, f"recipient reverts ({d.reason}); checking again in "
+                                  f"{delay:g}s ({self._spent(m, tries)})", tries=counted)
+        self._next_attempt[m.id] = time.monotonic() + delay
+        return 0
+
+    def _send_retry(self, m: StoredMessage, send_gas: int, d: Diagnosis) -> int:
+        fn = self.gateway.functions.retry(self._tuple(m), b"", send_gas)
+        try:  # estimated first: a retry the gateway refuses is decoded, not sent
+            receipt = self.client.transact(fn, self.account)
+        except ContractRevert as exc:
+            self._reconcile([m.id])  # delivered or cancelled meanwhile: recorded as such
+            rec = self.store.message(m.id)
+            if rec is not None and rec.status == "failed":
+                if exc.name == "AccordGatewayMessageExpired":
+                    self._give_up(rec, "expired; anyone may call markExpired to tell the "
+                                       f"sender ({self._spent(rec)})")
+                elif rec.tries + 1 >= self.config.max_tries:
+                    self._give_up(rec, f"the gateway refuses the retry ({exc}) "
+                                       f"({self._spent(rec)})", tries=1)
+                else:
+                    self.store.annotate(m.id, f"the gateway refuses the retry ({exc})", tries=1)
+                    self._next_attempt[m.id] = time.monotonic() + self.config.retry_backoff_s
+            log.info("route=%s retry of %s not possible: %s", self.route, m.id, exc)
+            return 0
+        except ChainError as exc:
+            self._next_attempt[m.id] = time.monotonic() + self.config.backoff_s
+            log.warning("route=%s retry of %s failed to send: %s", self.route, m.id, exc)
+            return 0
+        txh = "0x" + bytes(receipt["transactionHash"]).hex()
+        used = int(receipt["gasUsed"])
+        topics = {bytes(e["topics"][0]): e for e in receipt["logs"] if e["topics"]}
+        failed = topics.get(bytes.fromhex(_FAILED[2:]))
+        if failed is None and bytes.fromhex(_DELIVERED[2:]) not in topics:
+            self.store.mark([m.id], "failed", gas=used)  # neither: ask the gateway
+            self._reconcile([m.id])
+            return 0
+        if failed is None:
+            self.store.mark([m.id], "delivered", tx=txh, gas=used,
+                            note=f"delivered on try {m.tries + 1} with {send_gas:,} gas "
+                                 f"(spent {m.gas_spent + used:,} gas in all)")
+            self.counters.delivered += 1
+            log.info("route=%s retried %s with %d gas (%s): delivered trace=%s", self.route,
+                     m.id, send_gas, d.verdict.value, m.id)
+            return 1
+        reason = "0x" + bytes(failed["data"])[:32].hex()
+        self.store.failed(m.id, tx=txh, reason=reason, gas=used, recipient_gas=send_gas)
+        self._next_attempt[m.id] = time.monotonic() + self.config.backoff_s
+        self.counters.failed += 1
+        log.info("route=%s retried %s with %d gas (%s): failed again trace=%s", self.route,
+                 m.id, send_gas, d.verdict.value, m.id)
+        return 0
+
+    def send(self, batches: list[Batch]) -> int:
+        """Send batches pipelined, then settle their receipts; returns messages delivered."""
+        delivered = 0
+        for i in range(0, len(batches), self.config.max_in_flight):
+            chunk = batches[i: i + self.config.max_in_flight]
+            fees = with_retries(self.client.fees, "reading the base fee", attempts=4,
+                                first_wait_s=0.02)
+            sent: list[tuple[Batch, Any]] = []
+            for batch in chunk:
+                tx = {"to": self.gateway.address, "data": self._calldata(batch), "value": 0,
+                      "gas": self._gas(batch), "chainId": self.client.chain_id, **fees}
+                try:
+                    sent.append((batch, self.client.send(tx, self.account, wait=False)))
+                except ChainError as exc:
+                    self._backoff(batch, f"send failed: {exc}")
+            for batch, tx_hash in sent:
+                delivered += self._settle(batch, tx_hash)
+        return delivered
+
+    def _settle(self, batch: Batch, tx_hash: Any) -> int:
+        receipt = self.client.raw_receipt(tx_hash)
+        txh = str(receipt["transactionHash"])
+        self.counters.batches += 1
+        if int(receipt["status"], 16) != 1:
+            return self._after_revert(batch, txh)
+        delivered_ids: set[str] = set()
+        failed: dict[str, str] = {}
+        gateway = self.gateway.address.lower()
+        for entry in receipt["logs"]:
+            if entry["address"].lower() != gateway or not entry["topics"]:
+                continue
+            topic = entry["topics"][0]
+            if topic == _DELIVERED:
+                delivered_ids.add(entry["topics"][1])
+            elif topic == _FAILED:
+                failed[entry["topics"][1]] = entry["data"][:66]
+        skipped = [m.id for m in batch.messages
+                   if m.id not in delivered_ids and m.id not in failed]
+        if delivered_ids:
+            self.store.mark(delivered_ids, "delivered", tx=txh)
+        used = int(receipt["gasUsed"], 16)
+        by_id = {m.id: m for m in batch.messages}
+        for mid, reason in failed.items():
+            m = by_id.get(mid)
+            given = self._recipient_gas(m) if m is not None else self.config.recipient_gas
+            charge = used if batch.single else min(used, given + BATCH_SHARE)
+            self.store.failed(mid, tx=txh, reason=reason, gas=charge, recipient_gas=given)
+            self._next_attempt[mid] = time.monotonic() + self.config.backoff_s  # then look
+        if skipped:  # processed before (another relayer, or a send we did not record)
+            self._reconcile(skipped)
+        self.counters.delivered += len(delivered_ids)
+        self.counters.failed += len(failed)
+        log.info("route=%s tx=%s batch=%d delivered=%d failed=%d skipped=%d trace=%s",
+                 batch.route, txh, len(batch.messages), len(delivered_ids), len(failed),
+                 len(skipped), ",".join(m.id for m in batch.messages[:3]))
+        return len(delivered_ids)
+
+    def _after_revert(self, batch: Batch, txh: str) -> int:
+        self._reconcile([m.id for m in batch.messages])
+        still = [m for m in batch.messages if self.store.message(m.id) is not None
+                 and self.store.message(m.id).status == "pending"]  # type: ignore[union-attr]
+        if still:
+            self._backoff(Batch(batch.route, still, batch.window_ids, batch.signatures),
+                          f"tx {txh} reverted")
+        return 0
+
+    def _reconcile(self, ids: list[str]) -> None:
+        """Ask the gateway what happened to messages we could not account for: one JSON-RPC
+        batch for all of them (a restarted relayer may re-send a whole pipeline of windows
+        it had delivered), each status read singly with retries if the batch fails. A
+        message whose status cannot be read now stays pending and is asked about again
+        after a backoff: one failed read must not abort the step (a step that always meets
+        the same unreadable message would never progress)."""
+        known = [m for m in (self.store.message(mid) for mid in ids) if m is not None]
+        statuses = self._statuses(known)
+        for m in known:
+            mid = m.id
+            if mid not in statuses:
+                self._next_attempt[mid] = time.monotonic() + self.config.backoff_s
+                log.warning("route=%s status of %s unknown for now", self.route, mid)
+                continue
+            status, reason = statuses[mid]
+            if status is MessageStatus.DELIVERED:
+                self.store.mark([mid], "delivered")
+                self.counters.already += 1
+            elif status is MessageStatus.FAILED:
+                self.store.mark([mid], "failed", reason="0x" + bytes(reason).hex())
+            elif status is MessageStatus.EXPIRED:
+                self.store.mark([mid], "expired")
+            elif status is MessageStatus.CANCELLED:  # the gateway's owner gave it up
+                self.store.mark([mid], "cancelled")
+
+    def _status_call(self, m: StoredMessage) -> Any:
+        b = m.body
+        return self.gateway.functions.messageStatus(
+            int(b["originChainId"]), Web3.to_checksum_address(b["originGateway"]),
+            int(b["nonce"]), bytes.fromhex(m.id[2:]))
+
+    def _statuses(self, msgs: list[StoredMessage]) -> dict[str, tuple[MessageStatus, bytes]]:
+        """(status, reason) per id, from the destination gateway; ids it could not read
+        are missing."""
+        out: dict[str, tuple[MessageStatus, bytes]] = {}
+        if len(msgs) > 1:
+            def batched() -> list[Any]:
+                with self.client.w3.batch_requests() as batch:
+                    for m in msgs:
+                        batch.add(self._status_call(m))
+                    return list(batch.execute())
+
+            try:
+                replies = with_retries(batched, "batched status read", attempts=4,
+                                       first_wait_s=0.02)
+                for m, reply in zip(msgs, replies, strict=True):
+                    got = MessageStatusInfo.from_abi(reply)
+                    out[m.id] = (got.status, got.reasonHash)
+                return out
+            except ChainError as exc:  # a flaky link: read them one by one
+                log.info("route=%s %s; reading singly", self.route, exc)
+        for m in msgs:
+            try:
+                got = MessageStatusInfo.from_abi(with_retries(
+                    self._status_call(m).call, f"status of {m.id}", attempts=4,
+                    first_wait_s=0.02))
+            except ChainError:
+                continue
+            out[m.id] = (got.status, got.reasonHash)
+        return out
+
+    def _backoff(self, batch: Batch, why: str) -> None:
+        for m in batch.messages:
+            delay = min(self.config.backoff_s * (2 ** m.attempts), self.config.max_backoff_s)
+            self._next_attempt[m.id] = time.monotonic() + delay
+        self.counters.retries += 1
+        log.warning("route=%s retrying %d messages later: %s", batch.route,
+                    len(batch.messages), why)
+
+    def deliver_single_checked(self, batch: Batch) -> None:
+        """Send a single with a gas estimate first (a revert is decoded, not sent)."""
+        m = batch.messages[0]
+        sigs = b"".join(bytes.fromhex(sig[2:]) for _, sig in batch.signatures)
+        fn = self.gateway.functions.deliver(self._tuple(m), sigs, self.config.recipient_gas)
+        try:
+            self.client.transact(fn, self.account)
+        except ContractRevert as exc:
+            if exc.name == "AccordGatewayAlreadyProcessed":
+                self._reconcile([batch.messages[0].id])
+                return
+            raise
+
+    # -- loop -------------------------------------------------------------------------------
+    def step(self) -> int:
+        return self.send(self.plan()) + self.retry_failed()
+
+    def run(self, stop: threading.Event | None = None) -> None:
+        """Step until ``stop``; a step that fails (node down or flaky, a lost answer) is
+        retried with exponential backoff: what it did is on chain or in the store, and what
+        it did not do is planned again (the gateway's replay guard absorbs repeats)."""
+        stop = stop or threading.Event()
+        run_service(self.step, what=f"route={self.route} step", poll_s=self.config.poll_s,
+                    first_backoff_s=self.config.backoff_s,
+                    max_backoff_s=self.config.max_error_backoff_s, log=log,
+                    running=lambda: not stop.is_set(), wait=stop.wait,
+                    on_error=lambda: self.client.reset_nonce(self.account))  # re-read nonce
+
+    def metrics_text(self) -> str:
+        counts = self.store.counts()
+        self.counters.latencies = self.store.latencies()
+        return self.counters.prometheus(pending=counts.get("pending", 0), signed=0)
+
+
+def serve_metrics(relayer: Relayer, port: int) -> ThreadingHTTPServer:
+    """Prometheus text on http://127.0.0.1:<port>/metrics, in a daemon thread."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+            body = relayer.metrics_text().encode()
+            self.send_response(200 if self.path == "/metrics" else 404)
+            self.send_header("Content-Type", "text/plain; version=0.0.4")
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            return
+
+    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server

@@ -1,0 +1,302 @@
+"""The main job: a multi-agent workflow across two chains, end to end, by itself.
+
+Two fresh devnets; the whole suite deployed and linked on both; validators, relayers, a
+keeper and three groups of agents started as separate processes; the workflow of
+``examples/demo.yaml`` run on chaina with its ``execute`` step on chainb; live progress; a
+summary; and everything stopped again (also on Ctrl-C or an error).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+import time
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from accord.chain.accounts import dev_account
+from accord.chain.client import Client
+from accord.chain.types import RunState, StepState
+from accord.dev.devnet import Chain, Devnet
+from accord.errors import AccordError
+from accord.paths import project_root, state_dir
+
+ADMIN, KEEPER, RELAYER, ACTOR = 0, 2, 3, 4
+VALIDATOR_KEYS = (5, 6)  # 2 of the 3 linked validators run: a quorum
+RECIPIENT_GAS = 2_000_000
+DEMO_INPUT = b"Should the cooperative buy the solar array? Budget 120k, 20-year horizon."
+
+
+class DemoError(AccordError):
+    """The demo could not finish; the message says where to look."""
+
+
+@dataclass
+class DashboardOptions:
+    """``accord demo --dashboard``: serve the dashboard on ``port`` (0 = any free port) from
+    the start, and keep it and the chains up after the run until Ctrl-C (or ``hold_s``)."""
+
+    host: str = "127.0.0.1"
+    port: int = 8700
+    hold_s: float | None = None
+    on_url: Callable[[str], None] | None = None
+
+
+@dataclass
+class Summary:
+    run_id: int = 0
+    state: str = "None"
+    steps: dict[str, str] = field(default_factory=dict)
+    agents: int = 0
+    messages: dict[str, int] = field(default_factory=dict)
+    gas: dict[str, int] = field(default_factory=dict)
+    transactions: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+    report: dict[str, Any] = field(default_factory=dict)
+
+
+def _deploy(chain: Chain, echo: Callable[[str], None]) -> dict[str, str]:
+    from accord import settings
+    from accord.deploy import suite
+    from accord.deploy.context import deployment_path
+    from accord.deploy.plan import read_manifest, run_plan
+
+    admin = dev_account(ADMIN)
+    path = deployment_path(chain.name)
+    report = run_plan(Client(chain.rpc_url), admin,
+                      suite.plan(settings.load(), chain.name, admin.address), path,
+                      network=chain.name)
+    echo(f"[{chain.name}] deployed {len(report.deployed)} contracts, "
+         f"{len(report.wired)} wiring steps")
+    return {k: v["address"] for k, v in read_manifest(path)["contracts"].items()}
+
+
+AGENT_FILES = ("demo-agents-chaina.yaml", "demo-validators-chaina.yaml", "demo-agents-chainb.yaml")
+
+
+def _agent_count() -> int:
+    from accord.agents.agents_file import load_agents
+
+    ex = project_root() / "examples"
+    return sum(len(load_agents(ex / f).agents) for f in AGENT_FILES)
+
+
+def _services(sup: Any, a: Chain, b: Chain, env: dict[str, str]) -> None:
+    ex = project_root() / "examples"
+    for origin in (a, b):
+        for i in VALIDATOR_KEYS:
+            sup.start(f"validator-{origin.name}-{i}", "validate", "--chain", origin.name,
+                      "--dev-account", str(i), "--straggler-seconds", "0.2")
+    for origin, dest in ((a, b), (b, a)):  # a remote task opens a run: ~1M gas at the router
+        sup.start(f"relayer-{origin.name}-{dest.name}", "relay", "--from", origin.name,
+                  "--to", dest.name, "--dev-account", str(RELAYER), "--recipient-gas",
+                  str(RECIPIENT_GAS))
+    sup.start("keeper", "keep", "--network", a.name, "--network", b.name,
+              "--dev-account", str(KEEPER))
+    sup.start("agents-chaina", "agents", "run", "--network", a.name, "--config",
+              str(ex / "demo-agents-chaina.yaml"))
+    sup.start("validators-chaina", "agents", "run", "--network", a.name, "--config",
+              str(ex / "demo-validators-chaina.yaml"))
+    sup.start("agents-chainb", "agents", "run", "--network", b.name, "--config",
+              str(ex / "demo-agents-chainb.yaml"), env=env)
+
+
+def _chain_gas(client: Client) -> tuple[int, int]:
+    """(gas used, transactions) over the whole devnet chain."""
+    gas = txs = 0
+    for n in range(1, client.w3.eth.block_number + 1):
+        block = client.w3.eth.get_block(n)
+        gas += int(block["gasUsed"])
+        txs += len(block["transactions"])
+    return gas, txs
+
+
+class Progress:
+    """Prints each step transition as it happens (a live table on a terminal)."""
+
+    def __init__(self, names: list[str], echo: Callable[[str], None]) -> None:
+        self.names = names
+        self.echo = echo
+        self.last: dict[int, int] = {}
+        self.started = time.monotonic()
+
+    def update(self, states: list[int]) -> None:
+        for i, st in enumerate(states):
+            first = i not in self.last
+            if self.last.get(i) == st:
+                continue
+            self.last[i] = st
+            if first and st == StepState.BLOCKED:
+                continue  # Blocked at the start is not news
+            self.echo(f"  {time.monotonic() - self.started:5.1f}s  {self.names[i]:<15} "
+                      f"{StepState(st).label}")
+
+
+def _dashboard(opts: DashboardOptions | None, root: Path,
+               echo: Callable[[str], None]) -> AbstractContextManager[Any]:
+    """The dashboard server as a context manager (nothing without --dashboard). It follows
+    the demo's devnet manifest, so the chains appear on the page as soon as they start."""
+    if opts is None:
+        return nullcontext()
+    from accord.dashboard.data import Dashboard
+    from accord.dashboard.server import DashboardServer, check_bundle
+    from accord.dashboard.source import Source
+    from accord.dev.devnet import MANIFEST_NAME
+
+    check_bundle()  # fail before starting any chain
+    server = DashboardServer(Dashboard(Source(root / MANIFEST_NAME)), opts.host, opts.port)
+    on_url = opts.on_url
+
+    class _Served:
+        def __enter__(self) -> DashboardServer:
+            url = server.start()
+            echo(f"dashboard: {url}")
+            if on_url is not None:
+                on_url(url)
+            return server
+
+        def __exit__(self, *exc: object) -> None:
+            server.stop()
+
+    return _Served()
+
+
+def _hold(opts: DashboardOptions, url: str, echo: Callable[[str], None]) -> None:
+    """Keep the dashboard (and the chains it reads) up until Ctrl-C or ``opts.hold_s``."""
+    echo(f"dashboard: {url} stays up with the chains; press Ctrl-C to stop")
+    deadline = None if opts.hold_s is None else time.monotonic() + opts.hold_s
+    try:
+        while deadline is None or time.monotonic() < deadline:
+            time.sleep(0.2)
+    except KeyboardInterrupt:
+        pass
+
+
+def run_demo(echo: Callable[[str], None] = print, timeout: float = 120.0,
+             dashboard: DashboardOptions | None = None) -> Summary:
+    from accord.agents.result_store import default_store
+    from accord.crosschain.attestation_store import SqliteStore
+    from accord.deploy import links
+    from accord.dev.devnet import manifest_path
+    from accord.dev.supervisor import Supervisor
+    from accord.workflows.runs import define, start
+
+    t0 = time.monotonic()
+    root = state_dir() / "demo"
+    shutil.rmtree(root, ignore_errors=True)
+    root.mkdir(parents=True)
+    os.environ["ACCORD_STATE_DIR"] = str(root)  # this process and every child: demo state
+    if dashboard is not None:  # a run people watch: each work step takes a moment
+        os.environ.setdefault("ACCORD_DEMO_PACE_S", "3")
+    summary = Summary()
+    printed = False
+    # live_clock: leases, backoffs and deadlines run on an idle chain too
+    with _dashboard(dashboard, root, echo) as server, \
+            Devnet(log_dir=root / "logs", live_clock=True) as net, \
+            Supervisor(root / "logs") as sup:
+        a, b = net.start("chaina"), net.start("chainb")
+        net.write_manifest(manifest_path())
+        echo(f"chains: chaina (id {a.chain_id}) at {a.rpc_url}, chainb (id {b.chain_id}) at "
+             f"{b.rpc_url}")
+        addr_a, addr_b = _deploy(a, echo), _deploy(b, echo)
+        ca, cb = Client(a.rpc_url), Client(b.rpc_url)
+        admin = dev_account(ADMIN)
+        changed = links.link(
+            [links.GatewayEnd(ca, addr_a["gateway"], admin, addr_a["router"]),
+             links.GatewayEnd(cb, addr_b["gateway"], admin, addr_b["router"])],
+            [dev_account(i).address for i in (5, 6, 7)], 2)
+        echo(f"linked: {len(changed)} settings (gateways trust each other, 2-of-3 validators, "
+             "routers)")
+        action_log, _ = cb.deploy("ActionLog", sender=admin)
+        env = {"ACCORD_DEMO_RPC": b.rpc_url, "ACCORD_DEMO_ACTION_LOG": action_log.address,
+               "ACCORD_DEMO_ACTOR_KEY": "0x" + dev_account(ACTOR).key.hex()}
+        _services(sup, a, b, env)
+        echo(f"started {len(sup.procs)} processes: 4 validators, 2 relayers, a keeper, "
+             "3 agent groups")
+
+        def_id, wf = define(ca, addr_a["coordinator"], project_root() / "examples" / "demo.yaml",
+                            admin, home_chain="chaina")
+        # the run's creator pays its chainb step from its own deposit on chainb's router
+        # (every attempt may open a remote run; unpaid rewards come back to the deposit)
+        remote = sum(s.reward * s.attempts for s in wf.steps if s.chain not in (None, "chaina"))
+        router_b = cb.contract("RemoteStepRouter", addr_b["router"])
+        cb.transact(router_b.functions.deposit(admin.address), admin, value=remote)
+        echo(f"deposited {remote} wei for the run's creator on chainb's router")
+        store = default_store()  # the agents' default store: the demo's state dir
+        run_id, _ = start(ca, addr_a["coordinator"], def_id, DEMO_INPUT, wf.total_reward(),
+                          admin, store)
+        echo(f"run {run_id} of '{wf.name}' started on chaina: {len(wf.names)} steps, "
+             f"'{wf.names[5]}' on chainb")
+        coord = ca.contract("WorkflowCoordinator", addr_a["coordinator"])
+        progress = Progress(wf.names, echo)
+        deadline = time.monotonic() + timeout
+        gate = os.environ.get("ACCORD_DEMO_GATE")
+        state = RunState.RUNNING
+        while state in (RunState.NONE, RunState.RUNNING, RunState.PAUSED):
+            if gate and not os.path.exists(gate):  # held by a watcher: not the run's time
+                deadline = time.monotonic() + timeout
+            states = [int(coord.functions.stepState(run_id, i).call())
+                      for i in range(len(wf.names))]
+            progress.update(states)
+            state = RunState(int(coord.functions.runState(run_id).call()))
+            if time.monotonic() > deadline:
+                dead = [n for n in sup.procs if not sup.alive(n)]
+                raise DemoError(f"run {run_id} did not finish in {timeout:.0f}s"
+                                + (f"; processes that died: {', '.join(dead)}" if dead else "")
+                                + f"; logs in {root / 'logs'}")
+            time.sleep(0.2)
+        progress.update([int(coord.functions.stepState(run_id, i).call())
+                         for i in range(len(wf.names))])
+        summary.run_id = run_id
+        summary.state = state.label
+        summary.steps = {wf.names[i]: StepState(s).label for i, s in progress.last.items()}
+        report_hash, report_uri = coord.functions.result(run_id, len(wf.names) - 1).call()
+        try:
+            summary.report = json.loads(store.get(report_uri, bytes(report_hash)))
+        except (AccordError, ValueError, OSError):
+            summary.report = {}
+        summary.messages = SqliteStore(root / "relay.sqlite").counts()
+        for name, client in (("chaina", ca), ("chainb", cb)):
+            summary.gas[name], summary.transactions[name] = _chain_gas(client)
+        summary.agents = _agent_count()
+        summary.seconds = round(time.monotonic() - t0, 1)
+        if dashboard is not None:
+            _print_summary(summary, echo)
+            printed = True
+            _hold(dashboard, server.url, echo)
+        echo("stopping services and chains")
+    if not printed:
+        _print_summary(summary, echo)
+    if summary.state != RunState.COMPLETED.label:
+        raise DemoError(f"run {summary.run_id} ended {summary.state}; logs in {root / 'logs'}")
+    return summary
+
+
+def _print_summary(s: Summary, echo: Callable[[str], None]) -> None:
+    done_label = StepState.DONE.label
+    done = sum(1 for v in s.steps.values() if v == done_label)
+    echo("")
+    echo(f"run {s.run_id}: {s.state} in {s.seconds}s")
+    echo(f"  steps      {done} done of {len(s.steps)} "
+         f"({', '.join(f'{k}={v}' for k, v in s.steps.items() if v != done_label) or 'all done'})")
+    echo(f"  agents     {s.agents} (5 workers + 2 validators on chaina, 1 executor + "
+         "2 validators on chainb)")
+    echo(f"  messages   {sum(s.messages.values())} cross-chain "
+         f"({', '.join(f'{k} {v}' for k, v in sorted(s.messages.items()))})")
+    for name in s.gas:
+        echo(f"  gas        {name}: {s.gas[name]:,} in {s.transactions[name]} transactions")
+    if s.report:
+        echo(f"  report     {json.dumps(s.report)[:160]}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    try:
+        run_demo()
+    except AccordError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(1)
