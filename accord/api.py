@@ -28,11 +28,12 @@ from typing import Any
 
 from eth_account.signers.local import LocalAccount
 
-from accord.agents.host import Agent, AgentHost, wait_for_run
-from accord.agents.result_store import ResultStore, default_store
+from accord.agents.host import Agent, AgentHost
 from accord.chain.client import Client
 from accord.chain.types import RunState
 from accord.errors import ConfigError
+from accord.workflows.result_store import ResultStore, default_store
+from accord.workflows.runs import wait_for_run
 from accord.workflows.status import RunSnapshot, snapshot
 
 Handler = Callable[..., Any]

@@ -26,12 +26,12 @@ from eth_account import Account
 from accord.agents.handlers import StepInput
 from accord.agents.host import Agent, AgentHost
 from accord.agents.onboard import onboard
-from accord.agents.result_store import ResultStore
 from accord.chain.rpc import Abi, AsyncChain
 from accord.deploy import suite as suite_mod
 from accord.deploy.plan import read_manifest, run_plan
 from accord.settings import Settings
 from accord.workflows.compiler import parse_workflow
+from accord.workflows.result_store import ResultStore
 from bench.common import BenchContext
 
 STEPS, AGENTS, RUNS = 200, 20, 4

@@ -21,11 +21,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 from accord.agents.agents_file import AgentConfig, AgentsFile, load_handlers
-from accord.agents.host import Agent, AgentHost, run_state
+from accord.agents.host import Agent, AgentHost
 from accord.agents.onboard import bond_roles, onboard
-from accord.agents.result_store import ResultStore, default_store
 from accord.chain.client import Client
 from accord.errors import ConfigError
+from accord.workflows.result_store import ResultStore, default_store
+from accord.workflows.runs import run_state
 
 
 def _remembered(path: Path, identity: str, operator: str) -> int | None:

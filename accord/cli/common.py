@@ -86,7 +86,7 @@ def open_store(store: str | None) -> Any:
                           "writable path to an SQLite file (or a new one)") from None
 
 
-def open_browser(url: str) -> None:
+def open_in_browser(url: str) -> None:
     import webbrowser
 
     if not webbrowser.open(url):

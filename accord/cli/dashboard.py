@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from accord.cli.common import one_line_errors
+from accord.cli.common import one_line_errors, open_in_browser
 
 
 @click.command()
@@ -36,7 +36,7 @@ def dashboard(networks: tuple[str, ...], manifest: str | None, host: str, port: 
         click.echo(f"warning: listening on {host}: anyone who can reach it sees the page",
                    err=True)
     if open_browser:
-        open_browser(url)
+        open_in_browser(url)
     try:
         STOP.wait()  # SIGTERM ends the wait (with SystemExit); Ctrl-C too
     except KeyboardInterrupt:
@@ -59,6 +59,6 @@ def demo(with_dashboard: bool, dashboard_port: int, open_browser: bool) -> None:
     from accord.dev.demo import DashboardOptions, run_demo
 
     opts = DashboardOptions(port=dashboard_port,
-                            on_url=open_browser if open_browser else None
+                            on_url=open_in_browser if open_browser else None
                             ) if with_dashboard else None
     run_demo(echo=click.echo, dashboard=opts)

@@ -81,9 +81,9 @@ def workflow_start(definition: str, network: str, rpc: str | None, input_path: s
     Refused when judges are bonded for the validator role but fewer (counting independent
     owners) than a step's quorum: the run would wait in Submitted (--force starts it anyway).
     With no judge bonded yet (agents bond when they first run) it only warns."""
-    from accord.agents.result_store import ResultStore, default_store
     from accord.errors import ConfigError
     from accord.workflows.compiler import known_roles_from_settings, load_workflow, parse_amount
+    from accord.workflows.result_store import ResultStore, default_store
     from accord.workflows.runs import start
 
     name = network_name(network)

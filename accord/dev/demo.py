@@ -179,11 +179,11 @@ def _hold(opts: DashboardOptions, url: str, echo: Callable[[str], None]) -> None
 
 def run_demo(echo: Callable[[str], None] = print, timeout: float = 120.0,
              dashboard: DashboardOptions | None = None) -> Summary:
-    from accord.agents.result_store import default_store
     from accord.crosschain.attestation_store import SqliteStore
     from accord.deploy import links
     from accord.dev.devnet import manifest_path
     from accord.dev.supervisor import Supervisor
+    from accord.workflows.result_store import default_store
     from accord.workflows.runs import define, start
 
     t0 = time.monotonic()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -9,11 +10,12 @@ from typing import Any
 from eth_account.signers.local import LocalAccount
 from web3.logs import DISCARD
 
-from accord.agents.result_store import ResultStore
 from accord.chain.client import Client
 from accord.chain.types import DefinitionInfo, StepSpec, ValidationTimeout, WorkflowDefinition
+from accord.errors import ChainError
 from accord.workflows import catalog
 from accord.workflows.compiler import Workflow, known_roles_from_settings, load_workflow
+from accord.workflows.result_store import ResultStore
 
 
 def define(client: Client, coordinator: str, path: str | Path, sender: LocalAccount,
@@ -119,3 +121,23 @@ def registered_definition(client: Client, coordinator: str,
     return WorkflowDefinition(validatorRole=info.validatorRole, slashAmount=info.slashAmount,
                               validationSeconds=0,  # not read back: the checks do not use it
                               onValidationTimeout=ValidationTimeout.RETRY, steps=steps)
+
+
+def run_state(client: Client, coordinator: str, run_id: int) -> int:
+    """The stored RunState of ``run_id`` (1 Running ... 3 Completed, 4 Failed, 5 Cancelled)."""
+    return int(client.contract("WorkflowCoordinator", coordinator).functions.runState(
+        run_id).call())
+
+
+def wait_for_run(client: Client, coordinator: str, run_id: int, *, timeout: float = 60.0,
+                 poll_s: float = 0.05) -> int:
+    """Block until ``run_id`` leaves Running/Paused; returns its final RunState."""
+    deadline = time.monotonic() + timeout
+    while True:
+        state = run_state(client, coordinator, run_id)
+        if state not in (0, 1, 2):
+            return state
+        if time.monotonic() > deadline:
+            raise ChainError(f"run {run_id} is still running after {timeout:.0f}s; are agents "
+                             "serving every role of its steps?")
+        time.sleep(poll_s)

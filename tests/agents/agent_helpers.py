@@ -17,7 +17,7 @@ from web3.logs import DISCARD
 
 from accord.agents.onboard import onboard
 from accord.agents.host import Agent, AgentHost
-from accord.agents.result_store import ResultStore
+from accord.workflows.result_store import ResultStore
 from accord.chain.client import Client
 from accord.dev.devnet import Chain
 from accord.workflows.compiler import Workflow, parse_workflow

@@ -206,7 +206,7 @@ def test_agents_exit_promptly_on_sigterm_while_a_handler_is_busy(
         world: World, service, tmp_path: Path) -> None:
     """The handler sleeps for minutes, as a slow model call would; SIGTERM still ends the
     process at once (the lease lapses and another agent takes the step)."""
-    from accord.agents.result_store import ResultStore
+    from accord.workflows.result_store import ResultStore
     from accord.workflows.runs import define, start
 
     marker = tmp_path / "handler-started"

@@ -1,0 +1,210 @@
+"""Judging submitted steps: each of this host's validators that holds the step's validator
+role (and is not its executor) checks the result with its own handler and answers through
+``respond``. A vote that does not decide locks the definition's stake of the judge's bond
+until the verdict is final: the judges free it (``releaseVoteStake``) as soon as an event
+shows the verdict, and retry on every rescan until it is free, so a bond is never tied up
+for good. The pending votes are saved with the host's cursor, so a restart frees them too."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from accord.agents.execution import call_handler
+from accord.agents.handlers import ValidationInput, to_response
+from accord.agents.inputs import InputLoader
+from accord.agents.state import BOND_HINTS, RACE_ERRORS, Agent, CoordinatorLink, RunView, log
+from accord.chain.events import EventDecoder
+from accord.chain.types import StepState
+from accord.errors import AccordError, ChainError, ContractRevert
+from accord.settings import role_id
+from accord.workflows.result_store import ResultIntegrityError, ResultNotFoundError
+
+# Reverts that mean "this validator may not judge this step" (it shares an owner or operator
+# with the executor): expected, never retried.
+NOT_MINE_ERRORS = frozenset({"CoordinatorValidatorNotIndependent"})
+# Events after which the verdict on a step's earlier attempts is final.
+VERDICT_EVENTS = frozenset({"StepDone", "StepRejected", "StepFailed", "ValidationExpired",
+                            "InflightRefunded", "StepCancelled", "StepClaimed"})
+
+
+class Judges:
+    """This host's validators: they judge submitted steps and free their vote stakes."""
+
+    def __init__(self, link: CoordinatorLink, agents: list[Agent], inputs: InputLoader) -> None:
+        self.link = link
+        self.inputs = inputs
+        self.judges = [a for a in agents if a.validator is not None]
+        self.global_role = b""  # the coordinator's validator role (read when the host starts)
+        self.owners: dict[int, str] = {}  # judge's agent id -> its identity's owner
+        # votes whose stake is still locked: (run, step) -> [(attempt, agent)]
+        self.votes: dict[tuple[int, int], list[tuple[int, Agent]]] = {}
+        self._decoder = EventDecoder("WorkflowCoordinator")
+
+    # ------------------------------------------------------------------ judging
+    def start(self, run: RunView, step: int, executor: int, digest: bytes, uri: str) -> None:
+        """Judge a submitted attempt with every eligible validator of this host."""
+        role = run.definition.validator_role if any(
+            run.definition.validator_role) else self.global_role
+        for agent in self.judges:
+            if agent.agent_id == executor:
+                continue
+            mine = role_id(agent.validator_role) if agent.validator_role else self.global_role
+            if mine == role:
+                self.link.spawn(self._judge(agent, run, step, executor, digest, uri))
+
+    async def resume(self, run: RunView) -> None:
+        """Judge the Submitted steps of a recovered run (their StepSubmitted may lie before
+        the cursor). A vote already cast is found by the pre-checked ``respond``."""
+        if not self.judges:
+            return
+        for step, info in enumerate(run.definition.steps):
+            if info.quorum == 0:
+                continue
+            (state,) = await self.link.view("stepState", run.run_id, step)
+            if state != StepState.SUBMITTED:
+                continue
+            executor = (await self.link.view("lease", run.run_id, step))[0]
+            digest, uri = await self.link.view("result", run.run_id, step)
+            run.results[step] = (bytes(digest), uri)
+            self.start(run, step, int(executor), bytes(digest), uri)
+
+    async def _judge(self, agent: Agent, run: RunView, step: int, executor: int,
+                     digest: bytes, uri: str) -> None:
+        name = run.name(step)
+        try:
+            response = await self._verdict(agent, run, step, executor, digest, uri)
+            if response is None:
+                return
+            try:
+                rcpt = await self.link.transact(agent, "respond", run.run_id, step,
+                                                agent.agent_id, response, precheck=True)
+            except ContractRevert as exc:
+                if exc.name in RACE_ERRORS or exc.name in NOT_MINE_ERRORS:
+                    log.debug("%s: vote on %s/%s not needed (%s)", agent.name, run.run_id,
+                              name, exc.name)
+                    return
+                hint = BOND_HINTS.get(exc.name or "")
+                log.warning("%s cannot validate run %s step %s: %s%s", agent.name, run.run_id,
+                            name, exc, f"; {hint}" if hint else "")
+                return
+            attempt = self.voted_attempt(rcpt, run.definition.steps[step].quorum)
+            if attempt is not None:
+                self.remember(run.run_id, step, attempt, agent)
+            self.link.count(agent, "validated")
+            log.info("%s answered %d on run %s step %s", agent.name, response, run.run_id, name)
+        except (ChainError, AccordError) as exc:
+            log.warning("%s: validating run %s step %s: %s", agent.name, run.run_id, name, exc)
+
+    async def _verdict(self, agent: Agent, run: RunView, step: int, executor: int,
+                       digest: bytes, uri: str) -> int | None:
+        """The agent's response to the attempt (0 for a result that does not match its
+        hash); None when it cannot judge (result missing, handler failed)."""
+        name = run.name(step)
+        assert agent.validator is not None
+        try:
+            result = await self.inputs.result(uri, digest)
+        except ResultIntegrityError as exc:
+            log.warning("%s rejects run %s step %s: %s", agent.name, run.run_id, name, exc)
+            return 0
+        except ResultNotFoundError as exc:
+            log.warning("%s cannot judge run %s step %s: %s", agent.name, run.run_id, name, exc)
+            return None
+        inp = await self.inputs.step_input(run, step, "validator", 0, executor)
+        try:
+            verdict = await asyncio.wait_for(
+                call_handler(agent.validator, ValidationInput(inp, result, executor)),
+                agent.timeout_s or run.definition.steps[step].lease * 4)
+            return to_response(verdict)
+        except Exception as exc:  # user code
+            agent.stats["handler_failed"] += 1
+            log.warning("%s: validator handler failed on run %s step %s: %r", agent.name,
+                        run.run_id, name, exc)
+            return None
+
+    def voted_attempt(self, rcpt: dict[str, Any], quorum: int) -> int | None:
+        """The attempt a vote locked its stake on (StepValidated of the vote's receipt);
+        None for a deciding vote, which locks nothing."""
+        for raw in rcpt.get("logs", []):
+            ev = self._decoder.decode(raw)
+            if ev is not None and ev.name == "StepValidated":
+                if quorum in (ev.args["approvals"], ev.args["rejections"]):
+                    return None
+                return int(ev.args["attempt"])
+        return None
+
+    # ------------------------------------------------------------------ vote stakes
+    def remember(self, run_id: int, step: int, attempt: int, agent: Agent) -> None:
+        """A vote of ``agent`` whose stake stays locked until the verdict is final."""
+        pending = self.votes.setdefault((run_id, step), [])
+        if all(a != attempt or x is not agent for a, x in pending):
+            pending.append((attempt, agent))
+
+    def on_validated(self, args: dict[str, Any], run: RunView | None) -> None:
+        """A StepValidated event (ours, replayed after a restart): its stake to free, unless
+        it was the deciding vote (which locked nothing)."""
+        judge = next((x for x in self.judges if x.agent_id == args["agentId"]), None)
+        deciding = run is not None and run.definition.steps[args["step"]].quorum in (
+            args["approvals"], args["rejections"])
+        if judge is not None and not deciding:
+            self.remember(args["runId"], args["step"], args["attempt"], judge)
+
+    def on_verdict(self, run_id: int, step: int) -> None:
+        """An event that may make the verdict on ``step`` final: free its stakes."""
+        if (run_id, step) in self.votes:
+            self.link.spawn(self.release(run_id, step))
+
+    def on_run_ended(self, run_id: int) -> None:
+        for key in [k for k in self.votes if k[0] == run_id]:
+            self.link.spawn(self.release(*key))
+
+    def saved(self) -> list[list[int]]:
+        """The pending votes, for the cursor file."""
+        return [[run_id, step, attempt, agent.agent_id]
+                for (run_id, step), pending in self.votes.items()
+                for attempt, agent in pending]
+
+    def restore(self, saved: Any) -> None:
+        """The saved votes with locked stakes, for this host's validators; freed by the
+        first rescan (or when their run's verdict event arrives)."""
+        judges = {a.agent_id: a for a in self.judges}
+        for item in saved if isinstance(saved, list) else []:
+            try:
+                run_id, step, attempt, agent_id = (int(x) for x in item)
+            except (TypeError, ValueError):
+                continue
+            if agent_id in judges:
+                self.remember(run_id, step, attempt, judges[agent_id])
+
+    async def release_all(self) -> None:
+        """Try to free every pending vote stake (the rescan's retry)."""
+        for key in list(self.votes):
+            await self.release(*key)
+
+    async def release(self, run_id: int, step: int) -> None:
+        """Free the stakes this host's validators locked on `step`, where the verdict is final.
+        A vote whose verdict is still pending stays listed (the rescan retries it)."""
+        pending = self.votes.get((run_id, step), [])
+        if not pending:
+            return
+        keep: list[tuple[int, Agent]] = []
+        for voted_on, agent in pending:
+            owner = self.owners.get(agent.agent_id, agent.operator.address)
+            try:
+                await self.link.transact(agent, "releaseVoteStake", run_id, step, voted_on,
+                                         owner, precheck=True)
+                agent.stats["vote_stakes_released"] += 1
+            except ContractRevert as exc:
+                if exc.name == "CoordinatorVerdictPending":
+                    keep.append((voted_on, agent))
+                elif exc.name != "CoordinatorNoVoteStake":  # already freed by someone
+                    log.warning("%s: cannot free its vote stake on run %s step %s: %s",
+                                agent.name, run_id, step, exc)
+            except (ChainError, AccordError) as exc:
+                log.warning("%s: freeing its vote stake on run %s step %s: %s", agent.name,
+                            run_id, step, exc)
+                keep.append((voted_on, agent))
+        if keep:
+            self.votes[(run_id, step)] = keep
+        else:
+            self.votes.pop((run_id, step), None)
