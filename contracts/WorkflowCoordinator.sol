@@ -3,7 +3,10 @@ pragma solidity 0.8.30;
 
 import {Multicall} from "@openzeppelin/contracts/utils/Multicall.sol";
 import {IAgentRoles} from "../interfaces/IAgentRoles.sol";
-import {IIdentityCalls, IReputationCalls, IValidationCalls} from "../interfaces/IERC8004Calls.sol";
+import {IIdentityAuthorizer} from "../interfaces/IIdentityAuthorizer.sol";
+import {IIdentityRegistry} from "../interfaces/IIdentityRegistry.sol";
+import {IReputationRegistry} from "../interfaces/IReputationRegistry.sol";
+import {IValidationRegistry} from "../interfaces/IValidationRegistry.sol";
 import {IWorkflowCoordinator} from "../interfaces/IWorkflowCoordinator.sol";
 import {CoordinatorBase} from "./coordinator/CoordinatorBase.sol";
 import {WorkflowCoordinatorExtension} from "./coordinator/WorkflowCoordinatorExtension.sol";
@@ -34,10 +37,10 @@ contract WorkflowCoordinator is IWorkflowCoordinator, CoordinatorBase, Multicall
     /// @param validatorRole Role validators hold unless a definition names its own.
     /// @param admin Owner (sets the remote-step router).
     constructor(
-        IIdentityCalls identityRegistry,
+        IIdentityAuthorizer identityRegistry,
         IAgentRoles agentRoles,
-        IReputationCalls reputationRegistry,
-        IValidationCalls validationRegistry,
+        IReputationRegistry reputationRegistry,
+        IValidationRegistry validationRegistry,
         bytes32 validatorRole,
         address admin
     ) CoordinatorBase(identityRegistry, agentRoles, reputationRegistry, validationRegistry, validatorRole, admin) {
@@ -46,7 +49,7 @@ contract WorkflowCoordinator is IWorkflowCoordinator, CoordinatorBase, Multicall
                 identityRegistry, agentRoles, reputationRegistry, validationRegistry, validatorRole, admin
             )
         );
-        _agentId = identityRegistry.register();
+        _agentId = IIdentityRegistry(address(identityRegistry)).register();
     }
 
     // ---------------------------------------------------------------- runs

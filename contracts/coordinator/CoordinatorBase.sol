@@ -4,7 +4,9 @@ pragma solidity 0.8.30;
 import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {IAgentRoles} from "../../interfaces/IAgentRoles.sol";
-import {IIdentityCalls, IReputationCalls, IValidationCalls} from "../../interfaces/IERC8004Calls.sol";
+import {IIdentityAuthorizer} from "../../interfaces/IIdentityAuthorizer.sol";
+import {IReputationRegistry} from "../../interfaces/IReputationRegistry.sol";
+import {IValidationRegistry} from "../../interfaces/IValidationRegistry.sol";
 import {IWorkflowCoordinatorTypes} from "../../interfaces/IWorkflowCoordinatorTypes.sol";
 import {Bitmask64} from "../libraries/Bitmask64.sol";
 import {WorkflowDefinitions} from "../libraries/WorkflowDefinitions.sol";
@@ -102,10 +104,10 @@ abstract contract CoordinatorBase is IWorkflowCoordinatorTypes, Ownable, Reentra
         uint128 escrowed;
     }
 
-    IIdentityCalls internal immutable _identity;
+    IIdentityAuthorizer internal immutable _identity;
     IAgentRoles internal immutable _roles;
-    IReputationCalls internal immutable _reputation;
-    IValidationCalls internal immutable _validation;
+    IReputationRegistry internal immutable _reputation;
+    IValidationRegistry internal immutable _validation;
     bytes32 internal immutable _validatorRole;
     // Written by the other half of the coordinator (its constructor or its DELEGATECALLed
     // extension; both share this storage), so slither sees each half never write them.
@@ -584,10 +586,10 @@ abstract contract CoordinatorBase is IWorkflowCoordinatorTypes, Ownable, Reentra
 
     /// @param admin Owner (sets the remote-step router).
     constructor(
-        IIdentityCalls identityRegistry,
+        IIdentityAuthorizer identityRegistry,
         IAgentRoles agentRoles,
-        IReputationCalls reputationRegistry,
-        IValidationCalls validationRegistry,
+        IReputationRegistry reputationRegistry,
+        IValidationRegistry validationRegistry,
         bytes32 validatorRole,
         address admin
     ) Ownable(admin) {

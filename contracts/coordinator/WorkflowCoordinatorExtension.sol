@@ -2,7 +2,9 @@
 pragma solidity 0.8.30;
 
 import {IAgentRoles} from "../../interfaces/IAgentRoles.sol";
-import {IIdentityCalls, IReputationCalls, IValidationCalls} from "../../interfaces/IERC8004Calls.sol";
+import {IIdentityAuthorizer} from "../../interfaces/IIdentityAuthorizer.sol";
+import {IReputationRegistry} from "../../interfaces/IReputationRegistry.sol";
+import {IValidationRegistry} from "../../interfaces/IValidationRegistry.sol";
 import {IRemoteStepRouter} from "../../interfaces/IRemoteStepRouter.sol";
 import {CoordinatorBase} from "./CoordinatorBase.sol";
 import {Bitmask64} from "../libraries/Bitmask64.sol";
@@ -24,10 +26,10 @@ contract WorkflowCoordinatorExtension is CoordinatorBase {
 
     /// @notice Called by the WorkflowCoordinator constructor with its own wiring.
     constructor(
-        IIdentityCalls identityRegistry,
+        IIdentityAuthorizer identityRegistry,
         IAgentRoles agentRoles,
-        IReputationCalls reputationRegistry,
-        IValidationCalls validationRegistry,
+        IReputationRegistry reputationRegistry,
+        IValidationRegistry validationRegistry,
         bytes32 validatorRole,
         address admin
     ) CoordinatorBase(identityRegistry, agentRoles, reputationRegistry, validationRegistry, validatorRole, admin) {

@@ -2,11 +2,11 @@
 pragma solidity 0.8.30;
 
 import {ERC721} from "@openzeppelin/contracts/token/ERC721/ERC721.sol";
-import {IIdentityCalls} from "../../interfaces/IERC8004Calls.sol";
+import {IIdentityAuthorizer} from "../../interfaces/IIdentityAuthorizer.sol";
 
 /// @title MockIdentityRegistry
 /// @notice Test-only ERC-8004 identity stand-in: ERC-721, ids from 0, isAuthorizedOrOwner.
-contract MockIdentityRegistry is ERC721, IIdentityCalls {
+contract MockIdentityRegistry is ERC721, IIdentityAuthorizer {
     uint256 private _next;
 
     constructor() ERC721("AgentIdentity", "AGENT") {}
@@ -23,7 +23,7 @@ contract MockIdentityRegistry is ERC721, IIdentityCalls {
     }
 
     /// @notice Owner of `agentId`.
-    function ownerOf(uint256 agentId) public view override(ERC721, IIdentityCalls) returns (address) {
+    function ownerOf(uint256 agentId) public view override(ERC721, IIdentityAuthorizer) returns (address) {
         return super.ownerOf(agentId);
     }
 }

@@ -1,12 +1,11 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
-import {IReputationCalls} from "../../interfaces/IERC8004Calls.sol";
 
 /// @title MockReputationRegistry
 /// @notice Test-only reputation stand-in: counts feedback per agent, keeps the last value,
 /// emits every call; can be told to refuse feedback.
-contract MockReputationRegistry is IReputationCalls {
+contract MockReputationRegistry {
     /// @notice One feedback call as received.
     event MockFeedback(
         uint256 indexed agentId, address indexed client, int128 value, string tag1, string tag2, bytes32 feedbackHash
@@ -28,7 +27,8 @@ contract MockReputationRegistry is IReputationCalls {
         _refuse = refuse;
     }
 
-    /// @inheritdoc IReputationCalls
+    /// @notice Record one feedback call ({IReputationRegistry-giveFeedback}'s signature); reverts
+    /// when told to refuse.
     function giveFeedback(
         uint256 agentId,
         int128 value,

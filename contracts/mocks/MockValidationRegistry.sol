@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
-import {IIdentityCalls, IValidationCalls} from "../../interfaces/IERC8004Calls.sol";
+import {IIdentityAuthorizer} from "../../interfaces/IIdentityAuthorizer.sol";
 
 /// @title MockValidationRegistry
 /// @notice Test-only validation stand-in with the reference's access rules: the requester
 /// must own or operate the agent, only the named validator responds, responses are 0..100.
-contract MockValidationRegistry is IValidationCalls {
+contract MockValidationRegistry {
     /// @dev One slot; the rest of each call is in the events.
     struct Request {
         address validator;
@@ -24,15 +24,16 @@ contract MockValidationRegistry is IValidationCalls {
     error MockNotValidator();
     error MockBadResponse();
 
-    IIdentityCalls private immutable _identity;
+    IIdentityAuthorizer private immutable _identity;
     mapping(bytes32 => Request) private _requests;
     uint256 private _count;
 
-    constructor(IIdentityCalls identity) {
+    constructor(IIdentityAuthorizer identity) {
         _identity = identity;
     }
 
-    /// @inheritdoc IValidationCalls
+    /// @notice Store a request ({IValidationRegistry-validationRequest}'s signature and access
+    /// rule: the caller owns or operates `agentId`).
     function validationRequest(address validatorAddress, uint256 agentId, string calldata requestURI, bytes32 requestHash)
         external
     {
@@ -43,7 +44,8 @@ contract MockValidationRegistry is IValidationCalls {
         emit MockValidationRequested(requestHash, validatorAddress, agentId, requestURI);
     }
 
-    /// @inheritdoc IValidationCalls
+    /// @notice Store the named validator's response, 0..100
+    /// ({IValidationRegistry-validationResponse}'s signature).
     function validationResponse(
         bytes32 requestHash,
         uint8 response,
