@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from dataclasses import dataclass
@@ -98,6 +99,18 @@ def anvil_executable() -> str:
     if found:
         return found
     raise ToolchainError("anvil is not installed; run 'make setup' (npm installs it)")
+
+
+def read_json_object(path: Path) -> dict[str, Any] | None:
+    """The JSON object a state file holds; None when the file is missing, not JSON or not an
+    object (state files are rewritten whole, so a bad one is treated as absent)."""
+    if not path.is_file():
+        return None
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
 
 
 def state_dir() -> Path:

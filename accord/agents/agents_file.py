@@ -36,7 +36,7 @@ import yaml
 
 from accord.agents.handlers import handler_search_path, load_handler
 from accord.errors import ConfigError
-from accord.workflows.compiler import WorkflowFileError, _Ctx
+from accord.workflows.compiler import WorkflowFileError, _Ctx, read_yaml_text
 
 AGENT_KEYS = {"name", "key_env", "dev_account", "agent_id", "max_concurrent", "batch",
               "timeout", "roles", "validates", "validator_role", "agent_uri"}
@@ -102,14 +102,7 @@ def load_handlers(cfg: AgentsFile) -> None:
 
 
 def _parse(path: str | Path) -> AgentsFile:
-    p = Path(path)
-    try:
-        text = p.read_text()
-    except OSError as exc:
-        raise WorkflowFileError(f"cannot read agents file {p}: {exc.strerror}") from None
-    except UnicodeDecodeError as exc:
-        raise WorkflowFileError(f"{p} is not UTF-8 text (byte {exc.start}); a agents file is "
-                                "YAML: check you passed the right file") from None
+    text = read_yaml_text(path, "agents file")
     c = _Ctx(str(path))
     try:
         root = yaml.compose(text)
@@ -125,12 +118,7 @@ def _parse(path: str | Path) -> AgentsFile:
     out: list[AgentConfig] = []
     names: set[str] = set()
     for node in top["agents"][1].value:
-        m = c.mapping(node, "an agent", AGENT_KEYS)
-        if "name" not in m:
-            raise c.err(node, "an agent needs a 'name'")
-        name = c.text(m["name"][1], "an agent name")
-        if name in names:
-            raise c.err(m["name"][1], f"duplicate agent name '{name}'")
+        m, name = c.named(node, "an agent", AGENT_KEYS, names)
         names.add(name)
         a = AgentConfig(name=name, line=node.start_mark.line + 1)
         what = f"agent '{name}'"

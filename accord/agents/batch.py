@@ -17,14 +17,16 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from eth_account.signers.local import LocalAccount
 
 from accord.chain.rpc import Abi, AsyncChain
 from accord.errors import AccordError, ChainError, ContractRevert
+
+T = TypeVar("T")
 
 Receipt = dict[str, Any]
 Spawn = Callable[[Coroutine[Any, Any, None]], None]
@@ -104,16 +106,8 @@ class CallBatcher:
         """Send ``calls`` as one transaction and settle each; on a revert, split (module doc).
         ``background``: return once sent and settle from a spawned task."""
         data, gas = self._encode(calls)
-        try:
-            if self.precheck():
-                await self.chain.call(self.to, data, sender=self.operator.address)
-            tx_hash = await self.chain.send(self.operator, self.to, data, gas=gas)
-        except ContractRevert as exc:  # the precheck: nothing was sent
-            await self._split(calls, exc, resent)
-            return
-        except (ChainError, AccordError) as exc:
-            for call in calls:
-                call.fail(exc)
+        tx_hash = await self._or_settled(calls, resent, self._submit(data, gas))
+        if tx_hash is None:
             return
         self.stats[f"{self.fn}_txs"] += 1
         for call in calls:
@@ -123,19 +117,32 @@ class CallBatcher:
         else:
             await self._outcome(calls, data, tx_hash, resent)
 
+    async def _submit(self, data: bytes, gas: int) -> str:
+        """The transaction's hash once sent (after an eth_call first, when prechecking)."""
+        if self.precheck():
+            await self.chain.call(self.to, data, sender=self.operator.address)
+        return await self.chain.send(self.operator, self.to, data, gas=gas)
+
     async def _outcome(self, calls: list[PendingCall], data: bytes, tx_hash: str,
                        resent: bool) -> None:
+        receipt = await self._or_settled(
+            calls, resent, self.chain.outcome(self.operator, self.to, data, tx_hash))
+        if receipt is not None:
+            for call in calls:
+                call.settle(receipt)
+
+    async def _or_settled(self, calls: list[PendingCall], resent: bool,
+                          step: Awaitable[T]) -> T | None:
+        """What ``step`` returns; None when it failed, the calls then settled: split and sent
+        again after a revert (of the precheck, or of the mined batch), failed otherwise."""
         try:
-            receipt = await self.chain.outcome(self.operator, self.to, data, tx_hash)
+            return await step
         except ContractRevert as exc:
             await self._split(calls, exc, resent)
-            return
         except (ChainError, AccordError) as exc:
             for call in calls:
                 call.fail(exc)
-            return
-        for call in calls:
-            call.settle(receipt)
+        return None
 
     async def _split(self, calls: list[PendingCall], exc: ContractRevert,
                      resent: bool) -> None:

@@ -25,16 +25,14 @@ from accord.agents.host import Agent, AgentHost
 from accord.agents.onboard import bond_roles, onboard
 from accord.chain.client import Client
 from accord.errors import ConfigError
+from accord.paths import read_json_object
 from accord.workflows.result_store import ResultStore, default_store
 from accord.workflows.runs import run_state
 
 
 def _remembered(path: Path, identity: str, operator: str) -> int | None:
-    if not path.is_file():
-        return None
-    try:
-        data = json.loads(path.read_text())
-    except ValueError:
+    data = read_json_object(path)
+    if data is None:
         return None
     if data.get("identity") == identity and data.get("operator") == operator:
         return int(data["agent_id"])

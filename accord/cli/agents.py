@@ -6,13 +6,7 @@ from pathlib import Path
 
 import click
 
-from accord.cli.common import (
-    client_for,
-    coordinator_address,
-    network_name,
-    network_options,
-    one_line_errors,
-)
+from accord.cli.common import coordinator_client, network_options, one_line_errors
 
 
 @click.group()
@@ -45,11 +39,8 @@ def agents_run(network: str, rpc: str | None, config_path: str, store: str | Non
 
     logging.basicConfig(level=[logging.WARNING, logging.INFO, logging.DEBUG][min(verbose, 2)],
                         format="%(asctime)s %(name)s %(message)s")
-    name = network_name(network)
     cfg = load_agents(config_path)
-    coordinator_address(name)
-    client = client_for(name, rpc)
-    coordinator = coordinator_address(name, client)
+    name, client, coordinator = coordinator_client(network, rpc)
     host = build_host(client, name, coordinator, cfg, store=store, ws=ws,
                       config_stem=Path(config_path).stem, echo=click.echo)
     click.echo(f"serving {len(host.agents)} agents on {name} (coordinator {coordinator})")

@@ -125,6 +125,15 @@ def coordinator_address(network: str, client: Any = None) -> str:
     return context.deployed(client, network, "coordinator")
 
 
+def coordinator_client(network: str, rpc: str | None) -> tuple[str, Any, str]:
+    """The network's name, a client for it and its coordinator (checked against the chain).
+    A network without a deployment fails with one line before any connection is tried."""
+    name = network_name(network)
+    coordinator_address(name)
+    client = client_for(name, rpc)
+    return name, client, coordinator_address(name, client)
+
+
 def signer_for(network: str, key_env: str | None, dev_account: int | None,
             account: str | None) -> Any:
     from accord.deploy import context

@@ -11,6 +11,7 @@ import click
 from accord.cli.common import (
     client_for,
     coordinator_address,
+    coordinator_client,
     network_name,
     network_options,
     one_line_errors,
@@ -157,10 +158,7 @@ def workflow_status(run_id: int, network: str, rpc: str | None, as_json: bool) -
     from accord.workflows.status import render_text, snapshot
     from accord.workflows.stuck import run_lines
 
-    name = network_name(network)
-    coordinator_address(name)
-    client = client_for(name, rpc)
-    coordinator = coordinator_address(name, client)
+    name, client, coordinator = coordinator_client(network, rpc)
     snap = snapshot(client, coordinator, run_id)
     stuck = run_lines(client, name, coordinator, run_id) if not snap.finished else []
     if as_json:
@@ -245,10 +243,7 @@ def workflow_watch(run_id: int, network: str, rpc: str | None, interval: float) 
 
     from accord.workflows.status import render_rich, snapshot
 
-    name = network_name(network)
-    coordinator_address(name)
-    client = client_for(name, rpc)
-    coordinator = coordinator_address(name, client)
+    name, client, coordinator = coordinator_client(network, rpc)
     topic = "0x" + run_id.to_bytes(32, "big").hex()
     cursor = int(client.w3.eth.block_number)
     snap = snapshot(client, coordinator, run_id)

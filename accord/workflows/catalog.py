@@ -11,6 +11,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from accord.paths import read_json_object
+
 
 def _dir(root: Path | None) -> Path:
     if root is not None:
@@ -32,14 +34,7 @@ def save(definition_id: bytes, names: list[str], extra: dict[str, Any] | None = 
 
 
 def load(definition_id: bytes, root: Path | None = None) -> dict[str, Any] | None:
-    path = _dir(root) / f"{definition_id.hex()}.json"
-    if not path.is_file():
-        return None
-    try:
-        data = json.loads(path.read_text())
-    except ValueError:
-        return None
-    return data if isinstance(data, dict) else None
+    return read_json_object(_dir(root) / f"{definition_id.hex()}.json")
 
 
 def names(definition_id: bytes, count: int, root: Path | None = None) -> list[str]:

@@ -37,6 +37,7 @@ coordinator requires it). Every error names the file and line: ``workflow.yaml:1
 from __future__ import annotations
 
 import re
+from collections.abc import Container
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -177,6 +178,19 @@ class _Ctx:
         line = node.start_mark.line + 1 if node is not None else 1
         return WorkflowFileError(f"{self.path}:{line}: {msg}")
 
+    def named(self, node: yaml.Node, what: str, allowed: set[str], seen: Container[str]
+              ) -> tuple[dict[str, tuple[yaml.Node, yaml.Node]], str]:
+        """A list item that is a mapping with a ``name`` not in ``seen`` (``what``: "a step",
+        "an agent"); returns the mapping and the name."""
+        m = self.mapping(node, what, allowed)
+        if "name" not in m:
+            raise self.err(node, f"{what} needs a 'name'")
+        name = self.text(m["name"][1], f"{what} name")
+        if name in seen:
+            noun = what.split(" ", 1)[1]
+            raise self.err(m["name"][1], f"duplicate {noun} name '{name}'")
+        return m, name
+
     def mapping(self, node: yaml.Node, what: str, allowed: set[str]
                 ) -> dict[str, tuple[yaml.Node, yaml.Node]]:
         if not isinstance(node, yaml.MappingNode):
@@ -219,17 +233,23 @@ class _Ctx:
         return wei
 
 
+def read_yaml_text(path: str | Path, what: str) -> str:
+    """The text of a YAML input file (``what``: "workflow file", "agents file"), or a
+    one-line WorkflowFileError that says why it cannot be read."""
+    p = Path(path)
+    try:
+        return p.read_text()
+    except OSError as exc:
+        raise WorkflowFileError(f"cannot read {what} {p}: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        raise WorkflowFileError(f"{p} is not UTF-8 text (byte {exc.start}); a {what} is "
+                                "YAML: check you passed the right file") from None
+
+
 def load_workflow(path: str | Path, *, known_roles: set[str] | None = None,
                   home_chain: str | None = None) -> Workflow:
     """Read and check a workflow file (see the module docs for the format)."""
-    p = Path(path)
-    try:
-        text = p.read_text()
-    except OSError as exc:
-        raise WorkflowFileError(f"cannot read workflow file {p}: {exc.strerror}") from None
-    except UnicodeDecodeError as exc:
-        raise WorkflowFileError(f"{p} is not UTF-8 text (byte {exc.start}); a workflow file is "
-                                "YAML: check you passed the right file") from None
+    text = read_yaml_text(path, "workflow file")
     return parse_workflow(text, str(path), known_roles=known_roles, home_chain=home_chain)
 
 
@@ -261,12 +281,7 @@ def parse_workflow(text: str, path: str = "workflow.yaml", *,
     steps: list[StepDef] = []
     nodes: dict[str, dict[str, tuple[yaml.Node, yaml.Node]]] = {}
     for node in steps_node.value:
-        m = c.mapping(node, "a step", STEP_KEYS)
-        if "name" not in m:
-            raise c.err(node, "a step needs a 'name'")
-        name = c.text(m["name"][1], "a step name")
-        if name in nodes:
-            raise c.err(m["name"][1], f"duplicate step name '{name}'")
+        m, name = c.named(node, "a step", STEP_KEYS, nodes)
         what = f"step '{name}'"
         if "role" not in m:
             raise c.err(node, f"{what} needs a 'role'")
