@@ -36,7 +36,7 @@ from accord.agents.state import Agent, CoordinatorLink, DefinitionView, RunView,
 from accord.chain.client import Client
 from accord.chain.events import GETLOGS_SPAN, Cursor, Event, EventFollower
 from accord.chain.rpc import Abi, AsyncChain
-from accord.chain.types import RunState
+from accord.chain.types import DefinitionInfo, Registries, RunState
 from accord.errors import AccordError, ChainError, ContractRevert
 from accord.workflows import catalog
 from accord.workflows.origin import TaskIndex, home_step_name, log_filter
@@ -104,13 +104,13 @@ class AgentHost:
 
     async def _read_registries(self) -> None:
         """AgentRoles' address, the global validator role, and each judge's owner."""
-        regs = await self.link.view("registries")
-        self.liveness.roles = self.chain.client.w3.to_checksum_address(regs[1])
-        self.judges.global_role = bytes(regs[4])
+        regs = Registries.from_abi(await self.link.view("registries"))
+        self.liveness.roles = self.chain.client.w3.to_checksum_address(regs.agentRoles)
+        self.judges.global_role = regs.validatorRole
         identity = Abi("IdentityRegistry")
         for agent in self.judges.judges:
             (owner,) = identity.decode("ownerOf", await self.chain.call(
-                regs[0], identity.encode("ownerOf", agent.agent_id)))
+                regs.identityRegistry, identity.encode("ownerOf", agent.agent_id)))
             self.judges.owners[agent.agent_id] = str(owner)
 
     async def _rescan(self) -> None:
@@ -243,8 +243,8 @@ class AgentHost:
     async def _definition(self, def_id: bytes) -> DefinitionView:
         if def_id in self.definitions:
             return self.definitions[def_id]
-        info = await self.link.view("definitionInfo", def_id)
-        count = int(info[0])
+        info = DefinitionInfo.from_abi(await self.link.view("definitionInfo", def_id))
+        count = info.stepCount
         steps: list[StepInfo] = []
         for i in range(count):
             spec = await self.link.view_struct("definitionStep", def_id, i)
@@ -256,7 +256,7 @@ class AgentHost:
                 if s.deps >> j & 1:
                     steps[j].dependents |= 1 << i
         view = DefinitionView(def_id, steps, catalog.names(def_id, count, self.catalog_root),
-                              bytes(info[4]), int(info[1]))
+                              info.validatorRole, info.compensationMask)
         self.definitions[def_id] = view
         return view
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from accord.agents.handlers import StepInput
 from accord.agents.state import CoordinatorLink, RunView
+from accord.chain.types import RunInfo
 from accord.workflows.result_store import BlobStore
 
 
@@ -70,7 +71,7 @@ class InputLoader:
         if not info.deps:
             return deps
         (runinfo,) = await self.link.view("runInfo", run.run_id)
-        done_mask = int(runinfo[4])
+        done_mask = RunInfo.from_abi(runinfo).doneMask
         for j in range(len(run.definition.steps)):
             if info.deps >> j & 1 and done_mask >> j & 1:
                 if j not in run.results:

@@ -24,6 +24,7 @@ from accord.agents.agents_file import AgentConfig, AgentsFile, load_handlers
 from accord.agents.host import Agent, AgentHost
 from accord.agents.onboard import bond_roles, onboard
 from accord.chain.client import Client
+from accord.chain.types import RunState
 from accord.errors import ConfigError
 from accord.paths import read_json_object
 from accord.workflows.result_store import ResultStore, default_store
@@ -118,10 +119,10 @@ async def serve(host: AgentHost, client: Client, coordinator: str, *,
             if until_runs:
                 states = await asyncio.to_thread(
                     lambda: [run_state(client, coordinator, r) for r in until_runs])
-                if 0 in states:
-                    missing = until_runs[states.index(0)]
+                if RunState.NONE in states:
+                    missing = until_runs[states.index(RunState.NONE)]
                     raise ConfigError(f"--until-run {missing}: no such run on this coordinator")
-                if all(s not in (1, 2) for s in states):
+                if not any(s.active for s in states):
                     break
             await asyncio.sleep(0.2)
     finally:

@@ -258,6 +258,20 @@ class DefinitionInfo(NamedTuple):
         return _from_abi(cls, value)
 
 
+class Registries(NamedTuple):
+    """``IWorkflowCoordinator.registries()``: what the coordinator is wired to."""
+
+    identityRegistry: Address
+    agentRoles: Address
+    reputationRegistry: Address
+    validationRegistry: Address
+    validatorRole: Bytes32
+
+    @classmethod
+    def from_abi(cls, value: Any) -> Registries:
+        return _from_abi(cls, value)
+
+
 class Tallies(NamedTuple):
     """``IWorkflowCoordinator.tallies(runId, step)``: votes on the current attempt."""
 
@@ -404,6 +418,7 @@ STRUCTS: dict[type, str] = {
 VIEWS: dict[type, tuple[str, str]] = {
     Lease: ("WorkflowCoordinator", "lease"),
     DefinitionInfo: ("WorkflowCoordinator", "definitionInfo"),
+    Registries: ("WorkflowCoordinator", "registries"),
     Tallies: ("WorkflowCoordinator", "tallies"),
     StepResult: ("WorkflowCoordinator", "result"),
     MessageStatusInfo: ("AccordGateway", "messageStatus"),
@@ -416,7 +431,7 @@ __all__ = [
     "Uint256",
     "SolidityEnum", "RunState", "StepState", "ValidationTimeout", "RequestState",
     "MessageStatus",
-    "StepSpec", "WorkflowDefinition", "RunInfo", "Lease", "DefinitionInfo", "Tallies",
+    "StepSpec", "WorkflowDefinition", "RunInfo", "Lease", "DefinitionInfo", "Registries", "Tallies",
     "StepResult", "Task", "Result", "Request", "MessageStatusInfo", "OriginConfig", "Bond",
     "abi_type", "abi_type_of",
 ]

@@ -11,7 +11,13 @@ from eth_account.signers.local import LocalAccount
 from web3.logs import DISCARD
 
 from accord.chain.client import Client
-from accord.chain.types import DefinitionInfo, StepSpec, ValidationTimeout, WorkflowDefinition
+from accord.chain.types import (
+    DefinitionInfo,
+    RunState,
+    StepSpec,
+    ValidationTimeout,
+    WorkflowDefinition,
+)
 from accord.errors import ChainError
 from accord.workflows import catalog
 from accord.workflows.compiler import Workflow, known_roles_from_settings, load_workflow
@@ -123,19 +129,19 @@ def registered_definition(client: Client, coordinator: str,
                               onValidationTimeout=ValidationTimeout.RETRY, steps=steps)
 
 
-def run_state(client: Client, coordinator: str, run_id: int) -> int:
-    """The stored RunState of ``run_id`` (1 Running ... 3 Completed, 4 Failed, 5 Cancelled)."""
-    return int(client.contract("WorkflowCoordinator", coordinator).functions.runState(
+def run_state(client: Client, coordinator: str, run_id: int) -> RunState:
+    """The stored state of ``run_id`` (``RunState.NONE`` for a run that does not exist)."""
+    return RunState(client.contract("WorkflowCoordinator", coordinator).functions.runState(
         run_id).call())
 
 
 def wait_for_run(client: Client, coordinator: str, run_id: int, *, timeout: float = 60.0,
-                 poll_s: float = 0.05) -> int:
-    """Block until ``run_id`` leaves Running/Paused; returns its final RunState."""
+                 poll_s: float = 0.05) -> RunState:
+    """Block until ``run_id`` leaves Running/Paused; returns its final state."""
     deadline = time.monotonic() + timeout
     while True:
         state = run_state(client, coordinator, run_id)
-        if state not in (0, 1, 2):
+        if state != RunState.NONE and not state.active:
             return state
         if time.monotonic() > deadline:
             raise ChainError(f"run {run_id} is still running after {timeout:.0f}s; are agents "
