@@ -1,4 +1,4 @@
-"""accord/contract_types.py mirrors the contracts: every enum's members (names, order) against
+"""accord/chain/types.py mirrors the contracts: every enum's members (names, order) against
 the interface sources and the compiled ABIs, every struct's and multi-value view's fields
 (names, order, ABI types) against the ABIs and the sources. No chain starts; needs compiled
 contracts (``ape compile``)."""
@@ -181,7 +181,7 @@ def src() -> Sources:
 # ---------------------------------------------------------------- enums
 def test_every_enum_the_deployables_expose_is_mirrored() -> None:
     missing = sorted(set(abi_enums()) - set(ct.ENUMS.values()))
-    assert not missing, f"enums in the compiled ABIs with no mirror in accord/contract_types.py: {missing}"
+    assert not missing, f"enums in the compiled ABIs with no mirror in accord/chain/types.py: {missing}"
 
 
 @pytest.mark.parametrize("enum_cls", list(ct.ENUMS), ids=lambda c: c.__name__)
