@@ -32,7 +32,7 @@ from accord.agents.host import Agent, AgentHost
 from accord.chain.client import Client
 from accord.chain.types import RunState
 from accord.errors import ConfigError
-from accord.workflows.result_store import ResultStore, default_store
+from accord.workflows.result_store import BlobStore, open_store
 from accord.workflows.runs import wait_for_run
 from accord.workflows.status import RunSnapshot, snapshot
 
@@ -55,7 +55,7 @@ class Accord:
     results, and serve agents. Build it with :func:`connect`."""
 
     def __init__(self, network: str, client: Client, account: LocalAccount | None,
-                 contracts: Mapping[str, str], store: ResultStore) -> None:
+                 contracts: Mapping[str, str], store: BlobStore) -> None:
         self.network = network
         self.client = client
         self.account = account
@@ -245,7 +245,8 @@ def connect(network: str = "chaina", *, account: LocalAccount | None = None,
     deployment manifest (``accord deploy``). Sign with ``account``, the key in environment
     variable ``key_env``, or (devnets only) anvil's dev account ``dev_account``; with
     ``read_only`` there is no signer (status, wait, result, runs only). Results go to
-    ``store`` (default ``.accord/results``)."""
+    ``store``: a directory (default ``.accord/results``) or an ``http(s)://`` result service
+    (``accord results serve``; its token in ACCORD_RESULTS_TOKEN)."""
     from accord.deploy import context
 
     signer = None
@@ -257,5 +258,5 @@ def connect(network: str = "chaina", *, account: LocalAccount | None = None,
         signer = account or context.signer(key_env, dev_account, network)
     client = Client(rpc or context.rpc_url(network), timeout=10)
     contracts = deployment(network)
-    blobs = ResultStore(store) if store is not None else default_store()
+    blobs = open_store(str(store) if store is not None else None)
     return Accord(network, client, signer, contracts, blobs)

@@ -1,7 +1,9 @@
 """``agents.yaml``: the agents one ``accord agents run`` process serves.
 
 ```yaml
-store: .accord/results            # optional; shared by every agent process on this machine
+store: .accord/results            # optional: a directory (agent processes of one machine share
+                                  #   it) or http://host:port, a result service other machines
+                                  #   read ('accord results serve'; token in ACCORD_RESULTS_TOKEN)
 agents:
   - name: analyst-1
     key_env: ANALYST1_KEY         # env var holding the operator key, or on devnets:

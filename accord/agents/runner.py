@@ -27,7 +27,7 @@ from accord.chain.client import Client
 from accord.chain.types import RunState
 from accord.errors import ConfigError
 from accord.paths import read_json_object
-from accord.workflows.result_store import ResultStore, default_store
+from accord.workflows.result_store import open_store
 from accord.workflows.runs import run_state
 
 
@@ -83,7 +83,7 @@ def build_host(client: Client, network: str, coordinator: str, cfg: AgentsFile, 
         agents.append(_agent(a, operator, agent_id))
         identities.append((a.name, operator.address, agent_id))
     where = store or cfg.store
-    blobs = ResultStore(where) if where else default_store()
+    blobs = open_store(where)
     block = int(context.deployment(network)["contracts"]["coordinator"].get("block", 0))
     return AgentHost(client, coordinator, agents, blobs, ws=ws, from_block=block,
                      cursor_path=folder / f"cursor-{config_stem}-"

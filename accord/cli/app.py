@@ -11,6 +11,7 @@ from accord.cli.dashboard import dashboard, demo
 from accord.cli.deploy import deploy, doctor, link
 from accord.cli.devnet import devnet
 from accord.cli.message import message
+from accord.cli.results import results
 from accord.cli.router import router
 from accord.cli.services import keep, relay, validate
 from accord.cli.workflow import workflow
@@ -52,7 +53,7 @@ def paths(as_json: bool) -> None:
 
 
 for _command in (devnet, deploy, link, doctor, validate, relay, keep, router, message, dashboard,
-                 demo, paths, agents, workflow):
+                 demo, paths, agents, workflow, results):
     cli.add_command(_command)
 
 

@@ -84,7 +84,7 @@ def workflow_start(definition: str, network: str, rpc: str | None, input_path: s
     With no judge bonded yet (agents bond when they first run) it only warns."""
     from accord.errors import ConfigError
     from accord.workflows.compiler import known_roles_from_settings, load_workflow, parse_amount
-    from accord.workflows.result_store import ResultStore, default_store
+    from accord.workflows.result_store import open_store
     from accord.workflows.runs import start
 
     name = network_name(network)
@@ -125,7 +125,7 @@ def workflow_start(definition: str, network: str, rpc: str | None, input_path: s
                           "at least that, or omit --budget to escrow exactly the rewards")
     if not is_id:
         def_id, _ = _define(client, name, definition, sender)
-    blobs = ResultStore(store) if store else default_store()
+    blobs = open_store(store)
     run_id, _ = start(client, coordinator, def_id, data, value, sender, blobs)
     click.echo(f"run {run_id} started (definition 0x{def_id.hex()[:12]}…, budget {value} wei, "
                f"input {len(data)} bytes)")

@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import threading
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -22,6 +21,7 @@ from aiohttp import web
 
 from accord.dashboard.data import Dashboard
 from accord.errors import AccordError
+from accord.service.http import LOOPBACK, BackgroundHttpServer, HttpServiceError
 
 log = logging.getLogger("accord.dashboard")
 
@@ -36,7 +36,6 @@ KEEPALIVE_S = 15.0
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
        "img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; "
        "frame-ancestors 'none'")
-LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
 class DashboardError(AccordError):
@@ -196,58 +195,31 @@ class DashboardServer:
     def __init__(self, dashboard: Dashboard, host: str = "127.0.0.1", port: int = 0) -> None:
         self.dashboard = dashboard
         self.host = host
-        self.port = port
-        self.url = ""
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._runner: web.AppRunner | None = None
-        self._thread: threading.Thread | None = None
-        self._ready = threading.Event()
-        self._error: BaseException | None = None
+        self._server = BackgroundHttpServer(lambda: make_app(dashboard), host, port,
+                                            name="the dashboard", on_listening=self._listening)
+
+    @property
+    def url(self) -> str:
+        return self._server.url
+
+    @property
+    def port(self) -> int:
+        return self._server.port
 
     def start(self) -> str:
         check_bundle()
-        self._thread = threading.Thread(target=self._serve, name="accord-dashboard",
-                                        daemon=True)
-        self._thread.start()
-        self._ready.wait(30)
-        if self._error is not None:
-            raise DashboardError(f"cannot serve the dashboard on {self.host}:{self.port}: "
-                                 f"{self._error}; pick another --port (0 = any free one)")
-        return self.url
-
-    def _serve(self) -> None:
-        loop = asyncio.new_event_loop()
-        self._loop = loop
         try:
-            loop.run_until_complete(self._open())
-        except BaseException as exc:  # reported by start()
-            self._error = exc
-            self._ready.set()
-            loop.close()
-            return
-        self._ready.set()
-        loop.run_forever()
-        loop.run_until_complete(self._close())
-        loop.close()
+            return self._server.start()
+        except HttpServiceError as exc:
+            raise DashboardError(str(exc).replace("pick another port", "pick another --port")
+                                 ) from None
 
-    async def _open(self) -> None:
-        app = make_app(self.dashboard)
-        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, self.host, self.port)
-        await site.start()
-        server = site._server
-        sockets = getattr(server, "sockets", None) or []
-        self.port = int(sockets[0].getsockname()[1]) if sockets else self.port
-        shown = f"[{self.host}]" if ":" in self.host else self.host
-        self.url = f"http://{shown}:{self.port}/"
+    def stop(self) -> None:
+        self._server.stop()
+
+    def _listening(self, app: web.Application, port: int) -> None:
         if self.host in LOOPBACK:
-            app[ALLOWED_HOSTS].update(f"{h}:{self.port}" for h in
-                                      ("127.0.0.1", "localhost", "[::1]"))
-
-    async def _close(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
+            app[ALLOWED_HOSTS].update(f"{h}:{port}" for h in ("127.0.0.1", "localhost", "[::1]"))
 
     def __enter__(self) -> DashboardServer:
         self.start()
@@ -255,8 +227,3 @@ class DashboardServer:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
-
-    def stop(self) -> None:
-        if self._loop is not None and self._thread is not None and self._thread.is_alive():
-            self._loop.call_soon_threadsafe(self._loop.stop)
-            self._thread.join(10)

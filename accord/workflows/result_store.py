@@ -1,10 +1,18 @@
-"""Content-addressed local result store: keccak256(bytes) -> one file.
+"""Content-addressed result stores: keccak256(bytes) -> the blob, wherever it lives.
 
-A stored blob is addressed by ``accord-store://<64 hex>``; the hash is the same keccak256 the
-coordinator records as a step's ``resultHash`` (or a run's ``inputHash``), so whoever fetches
-a result checks it against the chain. Writes are atomic (temp file + rename), so agents in
-several processes can share one directory. Other stores (IPFS, S3, an HTTP service) plug in
-through the same two methods, ``put`` and ``get``.
+The hash is the same keccak256 the coordinator records as a step's ``resultHash`` (or a run's
+``inputHash``), so whoever fetches a blob checks it against the chain. Stores plug in by the
+scheme of the URIs they write, through two methods, ``put`` and ``get``:
+
+- ``accord-store://<64 hex>``: a local directory (:class:`ResultStore`; devnets, one machine).
+  Writes are atomic (temp file + rename), so agent processes on one machine can share it.
+- ``http(s)://host/blobs/<64 hex>``: an HTTP content service any operator runs (``accord
+  results serve``, :mod:`accord.workflows.result_service`): PUT needs its bearer token, GET is
+  open. :class:`HttpResultStore` publishes there, so a result stays reachable when the agent
+  that produced it goes offline and agents of other machines and organisations read it.
+
+Every store's ``get`` resolves every scheme (a local store fetches an ``http`` URI too), and
+every fetch is verified: against the hash its URI names and the hash the chain recorded.
 """
 
 from __future__ import annotations
@@ -18,6 +26,12 @@ from eth_utils import keccak
 from accord.errors import AccordError, ConfigError
 
 SCHEME = "accord-store://"
+HTTP_SCHEMES = ("http://", "https://")
+#: The environment variable holding an HTTP result service's bearer token (PUT only).
+TOKEN_ENV = "ACCORD_RESULTS_TOKEN"  # noqa: S105 (a variable name, not a secret)
+#: The largest blob a store accepts or fetches (a result, a run input).
+MAX_BLOB_BYTES = 16 * 1024 * 1024
+FETCH_TIMEOUT_S = 10.0
 
 
 class ResultIntegrityError(AccordError, ValueError):
@@ -50,13 +64,14 @@ class ResultStore:
         self.root = Path(root)
         self.root.mkdir(parents=True, exist_ok=True)
 
-    def _path(self, hexdigest: str) -> Path:
+    def path_of(self, hexdigest: str) -> Path:
+        """Where the blob of `hexdigest` (64 lower-case hex) is, or would be, kept."""
         return self.root / hexdigest[:2] / hexdigest
 
     def put(self, data: bytes) -> tuple[bytes, str]:
         """Store ``data``; returns (hash, ``accord-store://`` URI). Idempotent."""
         digest = content_hash(data)
-        path = self._path(digest.hex())
+        path = self.path_of(digest.hex())
         if not path.is_file():
             path.parent.mkdir(parents=True, exist_ok=True)
             tmp = path.with_name(f".{path.name}.{os.getpid()}.{id(data)}.tmp")
@@ -67,24 +82,29 @@ class ResultStore:
     def get(self, uri: str, expected_hash: bytes | None = None) -> bytes:
         """The blob ``uri`` names (``accord-store://``, ``file://`` or a plain path), checked
         against ``expected_hash`` (the on-chain commitment) when given."""
+        if uri.startswith(HTTP_SCHEMES):
+            return self._checked(uri, fetch_http(uri), expected_hash)
         if uri.startswith(SCHEME):
             hexdigest = uri[len(SCHEME):].lower()
             if len(hexdigest) != 64 or any(c not in "0123456789abcdef" for c in hexdigest):
                 raise ConfigError(f"malformed store URI '{uri}'; expected {SCHEME}<64 hex>")
-            path = self._path(hexdigest)
+            path = self.path_of(hexdigest)
         elif uri.startswith("file://"):
             path = Path(uri[len("file://"):])
         elif uri == "":
             data = b""
             return self._checked(uri, data, expected_hash)
         else:
-            raise ResultNotFoundError(f"cannot fetch '{uri}': this store resolves {SCHEME} and "
-                                      "file:// URIs only; plug a store that knows the scheme")
+            raise ResultNotFoundError(f"cannot fetch '{uri}': Accord resolves {SCHEME}, "
+                                      "http(s):// and file:// URIs; plug a store that knows "
+                                      "the scheme")
         try:
             data = path.read_bytes()
         except OSError as exc:
             raise ResultNotFoundError(f"'{uri}' is not in the result store at {self.root}; "
-                                      "agents must share the store directory (--store)") from exc
+                                      "agents on other machines need an HTTP result service "
+                                      "('accord results serve', then --store http://...)"
+                                      ) from exc
         return self._checked(uri, data, expected_hash)
 
     @staticmethod
@@ -96,6 +116,104 @@ class ResultStore:
                 f"'{uri}' hashes to 0x{content_hash(data).hex()} but the chain recorded "
                 f"0x{bytes(expected_hash).hex()}; the blob was altered or mislabelled")
         return data
+
+
+def blob_hash_of(uri: str) -> bytes:
+    """The content hash an ``http(s)://.../blobs/<64 hex>`` URI names."""
+    hexdigest = uri.rsplit("/blobs/", 1)[-1] if "/blobs/" in uri else ""
+    if len(hexdigest) != 64 or any(c not in "0123456789abcdef" for c in hexdigest.lower()):
+        raise ResultNotFoundError(f"cannot fetch '{uri}': an HTTP result URI ends in "
+                                  "/blobs/<64 hex> (the blob's keccak256)")
+    return bytes.fromhex(hexdigest)
+
+
+def fetch_http(uri: str) -> bytes:
+    """The blob an HTTP result service holds at ``uri``, checked against the hash the URI
+    names (the caller checks the chain's). At most MAX_BLOB_BYTES, no redirects."""
+    import requests
+
+    named = blob_hash_of(uri)
+    try:
+        with requests.get(uri, timeout=FETCH_TIMEOUT_S, stream=True,
+                          allow_redirects=False) as resp:
+            if resp.status_code == 404:
+                raise ResultNotFoundError(f"'{uri}': the result service does not hold it (404)")
+            if resp.status_code != 200:
+                raise ResultNotFoundError(f"'{uri}': the result service answered "
+                                          f"{resp.status_code}; try again later")
+            data = b""
+            for chunk in resp.iter_content(64 * 1024):
+                data += chunk
+                if len(data) > MAX_BLOB_BYTES:
+                    raise ResultIntegrityError(f"'{uri}' is larger than {MAX_BLOB_BYTES} bytes;"
+                                               " refusing it")
+    except requests.RequestException as exc:
+        raise ResultNotFoundError(f"cannot fetch '{uri}' ({type(exc).__name__}); is the "
+                                  "result service up?") from None
+    if content_hash(data) != named:
+        raise ResultIntegrityError(
+            f"'{uri}' served a blob hashing to 0x{content_hash(data).hex()}, not the "
+            f"0x{named.hex()} its URI names; the service is faulty or lying")
+    return data
+
+
+class HttpResultStore:
+    """Publishes to an HTTP result service (``accord results serve``); reads any scheme.
+
+    ``put`` sends the blob with the service's bearer token and checks the hash it answers;
+    a copy is kept in ``cache`` (a local store), so this process never fetches back what it
+    published."""
+
+    def __init__(self, base_url: str, token: str, cache: ResultStore) -> None:
+        if not base_url.startswith(HTTP_SCHEMES):
+            raise ConfigError(f"result service URL '{base_url}' must start with http(s)://")
+        if not token:
+            raise ConfigError(f"no token for the result service {base_url}: set {TOKEN_ENV} "
+                              "to the token it was started with")
+        self.base_url = base_url.rstrip("/")
+        self.token = token
+        self.cache = cache
+
+    def put(self, data: bytes) -> tuple[bytes, str]:
+        import requests
+
+        digest, _ = self.cache.put(data)
+        url = f"{self.base_url}/blobs"
+        try:
+            resp = requests.put(url, data=data, timeout=FETCH_TIMEOUT_S, allow_redirects=False,
+                                headers={"Authorization": f"Bearer {self.token}",
+                                         "Content-Type": "application/octet-stream"})
+        except requests.RequestException as exc:
+            raise ResultNotFoundError(f"cannot publish to the result service {url} "
+                                      f"({type(exc).__name__}); is it up?") from None
+        if resp.status_code == 401:
+            raise ConfigError(f"the result service {url} refused the token in {TOKEN_ENV}; "
+                              "use the token it was started with")
+        if resp.status_code != 201:
+            raise ResultNotFoundError(f"the result service {url} answered {resp.status_code} "
+                                      f"to a {len(data)}-byte blob: {resp.text[:200]}")
+        answer = resp.json()
+        if answer.get("hash") != "0x" + digest.hex():
+            raise ResultIntegrityError(f"the result service {url} stored the blob under "
+                                       f"{answer.get('hash')}, not 0x{digest.hex()}")
+        return digest, f"{self.base_url}/blobs/{digest.hex()}"
+
+    def get(self, uri: str, expected_hash: bytes | None = None) -> bytes:
+        if uri.startswith(HTTP_SCHEMES) and uri.startswith(self.base_url + "/blobs/"):
+            try:  # published by this process (or fetched before)
+                return self.cache.get(uri_for(blob_hash_of(uri)), expected_hash)
+            except ResultNotFoundError:
+                pass
+        return self.cache.get(uri, expected_hash)
+
+
+def open_store(spec: str | None) -> BlobStore:
+    """The store a ``--store`` / ``store:`` value names: an ``http(s)://`` result service
+    (token in ACCORD_RESULTS_TOKEN; a local cache in the state directory), a directory, or
+    (None) the default local store."""
+    if spec and spec.startswith(HTTP_SCHEMES):
+        return HttpResultStore(spec, os.environ.get(TOKEN_ENV, ""), default_store())
+    return ResultStore(spec) if spec else default_store()
 
 
 def default_store() -> ResultStore:

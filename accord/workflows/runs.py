@@ -21,7 +21,7 @@ from accord.chain.types import (
 from accord.errors import ChainError
 from accord.workflows import catalog
 from accord.workflows.compiler import Workflow, known_roles_from_settings, load_workflow
-from accord.workflows.result_store import ResultStore
+from accord.workflows.result_store import BlobStore
 
 
 def define(client: Client, coordinator: str, path: str | Path, sender: LocalAccount,
@@ -36,7 +36,7 @@ def define(client: Client, coordinator: str, path: str | Path, sender: LocalAcco
 
 
 def start(client: Client, coordinator: str, definition_id: bytes, data: bytes, value: int,
-          sender: LocalAccount, store: ResultStore) -> tuple[int, Any]:
+          sender: LocalAccount, store: BlobStore) -> tuple[int, Any]:
     """Start a run with ``data`` as its input (stored content-addressed) and ``value`` wei of
     budget; returns (run id, receipt)."""
     coord = client.contract("WorkflowCoordinator", coordinator)
