@@ -7,6 +7,12 @@ multicall transactions). ``node_tx_per_s``: the same node's rate for simple tran
 pre-signed and pipelined (no waiting per receipt), measured in the same run. The goal is
 ``steps_per_s >= 0.3 x node_tx_per_s``.
 
+``idle_rpc_per_s_10_runs`` and ``idle_rpc_per_s_1000_runs``: the JSON-RPC requests per second
+of an idle agent host (live-network settings: rescans every 2 s, HTTP log polling every 1 s,
+no WebSocket) while 10, then 1,000, runs it cannot work on (a role none of its agents hold)
+are open, counted over ``IDLE_WINDOW_S`` once it has caught up. Goal: the second at most 1.5x
+the first, both at most 5.
+
 Each agent bonds ``HOLD`` stakes (the workflow's default stake is the role's minimum bond), so
 it can hold, and batch, up to ``HOLD`` steps as the runtime's defaults allow (``max_concurrent``
 and ``batch`` 8); with the minimum bond it would hold one step at a time.
@@ -36,6 +42,8 @@ from bench.common import BenchContext
 
 STEPS, AGENTS, RUNS = 200, 20, 4
 TRANSFERS = 1_000
+IDLE_RUNS = (10, 1_000)
+IDLE_WINDOW_S = 10.0
 HOLD = 8  # stakes each agent bonds: steps it can hold at once
 
 
@@ -79,7 +87,7 @@ async def _node_rate(ctx: BenchContext) -> float:
     return TRANSFERS / elapsed
 
 
-async def _agents_rate(ctx: BenchContext, tmp: Path) -> tuple[float, dict[str, int]]:
+async def _agents_rate(ctx: BenchContext, tmp: Path) -> tuple[float, dict[str, float]]:
     c = ctx.client
     admin = ctx.account(0)
     stake = 10**15  # the role's minimum bond, and the workflow's default stake
@@ -127,11 +135,42 @@ async def _agents_rate(ctx: BenchContext, tmp: Path) -> tuple[float, dict[str, i
           f"{py_cpu:.2f}s")
     stop.set()
     await task
-    await chain.close()
     completed = sum(1 for r in range(1, RUNS + 1) if coord.functions.runState(r).call() == 3)
     if completed != RUNS:
         raise RuntimeError(f"only {completed} of {RUNS} bench runs completed")
-    return STEPS / elapsed, dict(host.stats)
+    idle = await _idle_rates(ctx, tmp, chain, coord.address, agents[:1], store)
+    await chain.close()
+    return STEPS / elapsed, {**dict(host.stats), **idle}
+
+
+async def _idle_rates(ctx: BenchContext, tmp: Path, chain: AsyncChain, coordinator: str,
+                      agents: list[Agent], store: ResultStore) -> dict[str, float]:
+    """An idle host's requests per second with IDLE_RUNS open runs it cannot work on."""
+    c, admin = ctx.client, ctx.account(0)
+    wf = parse_workflow("steps:\n  - {name: other, role: validator, reward: 1}\n")
+    coord = c.contract("WorkflowCoordinator", coordinator)
+    c.transact(coord.functions.registerDefinition(wf.definition(c.chain_id)), admin)
+    start = Abi("WorkflowCoordinator").encode("startRun", wf.definition_id(c.chain_id),
+                                              b"\x00" * 32, "")
+    rates: dict[str, float] = {}
+    opened = 0
+    for runs in IDLE_RUNS:
+        while opened < runs:
+            await chain.transact(admin, coordinator, start, gas=1_000_000, value=1)
+            opened += 1
+        host = AgentHost(c, coordinator, agents, store, from_block=c.w3.eth.block_number,
+                         catalog_root=tmp / "workflows", ws=False, poll_s=1.0, rescan_s=2.0)
+        stop = asyncio.Event()
+        task = asyncio.ensure_future(host.run(stop))
+        await host.follower.caught_up.wait()
+        await asyncio.sleep(2.5)  # past the first rescan
+        sent0, t0 = host.chain.budget.sent, time.perf_counter()
+        await asyncio.sleep(IDLE_WINDOW_S)
+        rate = (host.chain.budget.sent - sent0) / (time.perf_counter() - t0)
+        stop.set()
+        await task
+        rates[f"idle_rpc_per_s_{runs}_runs"] = round(rate, 2)
+    return rates
 
 
 def run(ctx: BenchContext) -> dict[str, dict[str, Any]]:
@@ -140,7 +179,8 @@ def run(ctx: BenchContext) -> dict[str, dict[str, Any]]:
     node = asyncio.run(_node_rate(ctx))
     with TemporaryDirectory() as tmp:
         steps, stats = asyncio.run(_agents_rate(ctx, Path(tmp)))
+    idle = {k: stats.pop(k) for k in [k for k in stats if k.startswith("idle_rpc")]}
     print(f"   node transfers/s {node:,.0f}; steps/s {steps:,.1f} "
-          f"({steps / node:.2f} x node); host stats {stats}")
+          f"({steps / node:.2f} x node); host stats {stats}; idle host requests/s {idle}")
     return {"agents": {"steps_per_s": round(steps, 1), "node_tx_per_s": round(node, 1),
-                       "steps": STEPS, "agents": AGENTS}}
+                       "steps": STEPS, "agents": AGENTS, **idle}}

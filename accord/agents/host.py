@@ -55,8 +55,8 @@ class AgentHost:
                  *, cursor_path: Path | None = None, from_block: int = 0,
                  ws: bool | None = None, poll_s: float = 0.05, rescan_s: float = 0.5,
                  precheck: bool | None = None, liveness_s: float = 60.0,
-                 catalog_root: Path | None = None) -> None:
-        self.chain = AsyncChain(client)
+                 catalog_root: Path | None = None, rpc_budget: float | None = None) -> None:
+        self.chain = AsyncChain(client, max_rps=rpc_budget)
         self.coordinator = client.w3.to_checksum_address(coordinator)
         self.agents = agents
         self.store = store
@@ -168,6 +168,8 @@ class AgentHost:
             if bytes(info["definitionId"]) != def_id or not _open(info):
                 continue
             run = RunView(run_id, await self._definition(def_id), input_hash, input_uri)
+            if not self._serves(run):
+                continue
             await self._name_remote(run, str(info["creator"]))
             self.runs[run_id] = run
             await self.judges.resume(run)
@@ -183,6 +185,8 @@ class AgentHost:
         if name == "RunStarted":
             defn = await self._definition(bytes(a["definitionId"]))
             started = RunView(a["runId"], defn, bytes(a["inputHash"]), a["inputURI"])
+            if not self._serves(started):
+                return
             await self._name_remote(started, str(a["creator"]))
             self.runs[a["runId"]] = started
             return
@@ -193,6 +197,7 @@ class AgentHost:
         run = self.runs.get(a.get("runId", -1))
         if run is None:
             return
+        self.scheduler.touch(run.run_id)
         if name == "StepReady":
             self.scheduler.enqueue(run.run_id, a["step"])
         elif name == "StepClaimed":
@@ -213,6 +218,14 @@ class AgentHost:
             self.runs.pop(run.run_id, None)
             self.inputs.forget(run.run_id)
             self.judges.on_run_ended(run.run_id)
+
+    def _serves(self, run: RunView) -> bool:
+        """Whether this host can do anything in the run: work one of its steps, or judge
+        them. Other runs are never followed or read (a public endpoint's budget)."""
+        if self.scheduler.workable(run.definition) or self.judges.serves(run):
+            return True
+        self.stats["runs_not_served"] += 1
+        return False
 
     async def _name_remote(self, run: RunView, creator: str) -> None:
         """A run the RemoteStepRouter opened keeps its home step's name (workflows.origin):

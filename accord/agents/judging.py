@@ -42,15 +42,28 @@ class Judges:
         self._decoder = EventDecoder("WorkflowCoordinator")
 
     # ------------------------------------------------------------------ judging
+    def serves(self, run: RunView) -> bool:
+        """Whether a judge of this host may vote on the run's steps (holds its validator role
+        and the run has steps with a quorum)."""
+        if not any(s.quorum for s in run.definition.steps):
+            return False
+        role = self._role(run)
+        return any(self._judge_role(a) == role for a in self.judges)
+
+    def _role(self, run: RunView) -> bytes:
+        return run.definition.validator_role if any(
+            run.definition.validator_role) else self.global_role
+
+    def _judge_role(self, agent: Agent) -> bytes:
+        return role_id(agent.validator_role) if agent.validator_role else self.global_role
+
     def start(self, run: RunView, step: int, executor: int, digest: bytes, uri: str) -> None:
         """Judge a submitted attempt with every eligible validator of this host."""
-        role = run.definition.validator_role if any(
-            run.definition.validator_role) else self.global_role
+        role = self._role(run)
         for agent in self.judges:
             if agent.agent_id == executor:
                 continue
-            mine = role_id(agent.validator_role) if agent.validator_role else self.global_role
-            if mine == role:
+            if self._judge_role(agent) == role:
                 self.link.spawn(self._judge(agent, run, step, executor, digest, uri))
 
     async def resume(self, run: RunView) -> None:

@@ -6,7 +6,14 @@ the loser's claim reverts). An agent holds up to ``max_concurrent`` steps, as fa
 bond covers their stakes; a step goes preferably to an agent whose open claim batch has room
 (one transaction for several steps), then to the least busy, and after a failure to another
 agent. Ready steps come from ``StepReady`` events and from rescans of ``readySteps`` (lapsed
-leases and elapsed backoffs are derived on chain and emit no event until someone acts)."""
+leases and elapsed backoffs are derived on chain and emit no event until someone acts).
+
+Rescans cost a public endpoint's request budget, so they go only where something may have
+changed: a run none of whose steps this host's agents can work is never read; a run is read
+at the next tick after any event of its own, and otherwise at a growing interval (from the
+rescan interval, doubling while nothing is ready, up to ``IDLE_RESCAN_CAP`` times it or 30 s,
+whichever is less), which catches lapsed leases and elapsed backoffs. An idle host's calls
+per second stay flat however many runs it cannot work on are open."""
 
 from __future__ import annotations
 
@@ -14,8 +21,12 @@ import asyncio
 from collections.abc import Awaitable, Callable
 
 from accord.agents.execution import Executor
-from accord.agents.state import Agent, CoordinatorLink, RunView
+from accord.agents.state import Agent, CoordinatorLink, DefinitionView, RunView
 from accord.errors import ContractRevert
+
+#: A quiet run is re-read at most this many rescan intervals (and 30 s) apart.
+IDLE_RESCAN_CAP = 16
+IDLE_RESCAN_MAX_S = 30.0
 
 
 class Scheduler:
@@ -32,6 +43,16 @@ class Scheduler:
         for agent in agents:
             for rid in agent.role_ids():
                 self.by_role.setdefault(rid, []).append(agent)
+        # run -> (loop time of its next rescan, the interval after that one)
+        self._next_scan: dict[int, tuple[float, float]] = {}
+
+    def workable(self, definition: DefinitionView) -> int:
+        """The steps of ``definition`` some agent of this host holds the role of (a mask)."""
+        return sum(1 << i for i, s in enumerate(definition.steps) if s.role in self.by_role)
+
+    def touch(self, run_id: int) -> None:
+        """Something happened in the run: read it at the next rescan."""
+        self._next_scan.pop(run_id, None)
 
     def enqueue(self, run_id: int, step: int) -> None:
         key = (run_id, step)
@@ -49,6 +70,7 @@ class Scheduler:
     def drop_run(self, run_id: int) -> None:
         for key in [k for k in self.queue if k[0] == run_id]:
             self.queue.pop(key, None)
+        self._next_scan.pop(run_id, None)
 
     def pump(self) -> None:
         """Hand queued steps to agents with room."""
@@ -80,15 +102,25 @@ class Scheduler:
         return not open_batch, agent.active, agent.stats["claimed"]
 
     async def rescan_loop(self, interval_s: float, also: Callable[[], Awaitable[None]]) -> None:
-        """Every ``interval_s``: enqueue what ``readySteps`` says is ready, then ``also()``."""
+        """Every ``interval_s``: enqueue what ``readySteps`` says is ready in the runs due for
+        a read (module doc), then ``also()``."""
+        cap = min(interval_s * IDLE_RESCAN_CAP, max(IDLE_RESCAN_MAX_S, interval_s))
+        loop = asyncio.get_running_loop()
         while True:
             for run in list(self.runs.values()):
+                workable = self.workable(run.definition)
+                due, interval = self._next_scan.get(run.run_id, (0.0, interval_s))
+                if not workable or loop.time() < due:
+                    continue
                 try:
                     (mask,) = await self.link.view("readySteps", run.run_id)
                 except ContractRevert:
                     continue
+                ready = mask & workable
                 for step in range(len(run.definition.steps)):
-                    if mask >> step & 1:
+                    if ready >> step & 1:
                         self.enqueue(run.run_id, step)
+                interval = interval_s if ready else min(interval * 2, cap)
+                self._next_scan[run.run_id] = (loop.time() + interval, interval)
             await also()
             await asyncio.sleep(interval_s)

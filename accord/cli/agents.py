@@ -18,8 +18,12 @@ def agents() -> None:
 @network_options
 @click.option("--config", "config_path", required=True, type=click.Path(),
               help="agents.yaml: the agents, their keys, roles and handlers.")
-@click.option("--store", help="Result store directory [default: the file's 'store' or "
+@click.option("--store", help="Result store: a directory, or an http(s) result service "
+                              "('accord results serve') [default: the file's 'store' or "
                               ".accord/results].")
+@click.option("--rpc-budget", type=click.FloatRange(min=0.1), default=None,
+              help="At most this many JSON-RPC requests per second (a rate-limited "
+                   "endpoint) [default: no limit].")
 @click.option("--seconds", type=float, help="Stop after this many seconds.")
 @click.option("--until-run", "until_runs", type=int, multiple=True,
               help="Stop once these runs have ended (repeatable).")
@@ -28,8 +32,8 @@ def agents() -> None:
 @click.option("-v", "--verbose", count=True, help="-v: info logs, -vv: debug (lost races).")
 @one_line_errors
 def agents_run(network: str, rpc: str | None, config_path: str, store: str | None,
-               seconds: float | None, until_runs: tuple[int, ...], ws: bool | None,
-               verbose: int) -> None:
+               rpc_budget: float | None, seconds: float | None, until_runs: tuple[int, ...],
+               ws: bool | None, verbose: int) -> None:
     """Serve the agents of an agents.yaml until Ctrl-C (or --seconds / --until-run)."""
     import asyncio
     import logging
@@ -42,7 +46,8 @@ def agents_run(network: str, rpc: str | None, config_path: str, store: str | Non
     cfg = load_agents(config_path)
     name, client, coordinator = coordinator_client(network, rpc)
     host = build_host(client, name, coordinator, cfg, store=store, ws=ws,
-                      config_stem=Path(config_path).stem, echo=click.echo)
+                      config_stem=Path(config_path).stem, echo=click.echo,
+                      rpc_budget=rpc_budget)
     click.echo(f"serving {len(host.agents)} agents on {name} (coordinator {coordinator})")
     asyncio.run(serve(host, client, coordinator, seconds=seconds, until_runs=until_runs))
     click.echo("stopped: " + ", ".join(f"{k} {v}" for k, v in sorted(host.stats.items()))
