@@ -119,11 +119,19 @@ class ResultStore:
 
 
 def blob_hash_of(uri: str) -> bytes:
-    """The content hash an ``http(s)://.../blobs/<64 hex>`` URI names."""
-    hexdigest = uri.rsplit("/blobs/", 1)[-1] if "/blobs/" in uri else ""
-    if len(hexdigest) != 64 or any(c not in "0123456789abcdef" for c in hexdigest.lower()):
-        raise ResultNotFoundError(f"cannot fetch '{uri}': an HTTP result URI ends in "
-                                  "/blobs/<64 hex> (the blob's keccak256)")
+    """The content hash an ``http(s)://host[:port][/prefix]/blobs/<64 hex>`` URI names. A URI
+    with credentials, a query or a fragment is refused: a result URI is chosen by whoever
+    submits the result, so it may only name a blob, never an arbitrary request."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(uri)
+    _, sep, hexdigest = parts.path.rpartition("/blobs/")
+    if (parts.scheme not in ("http", "https") or not parts.hostname or parts.username
+            or parts.password or parts.query or parts.fragment or not sep
+            or len(hexdigest) != 64 or any(c not in "0123456789abcdef" for c in hexdigest)):
+        raise ResultNotFoundError(f"cannot fetch '{uri}': an HTTP result URI is "
+                                  "http(s)://host[:port][/prefix]/blobs/<64 lower-case hex> "
+                                  "(the blob's keccak256), with no query or credentials")
     return bytes.fromhex(hexdigest)
 
 

@@ -103,9 +103,18 @@ def test_fetching_an_unknown_blob_says_it_is_not_held(service: ResultService) ->
         fetch_http(f"{service.url}/blobs/{'ab' * 32}")
 
 
-def test_a_uri_that_names_no_hash_is_refused_before_any_request() -> None:
-    with pytest.raises(ResultNotFoundError, match="ends in /blobs/<64 hex>"):
-        fetch_http("http://127.0.0.1:9/latest")
+@pytest.mark.parametrize("uri", [
+    "http://127.0.0.1:9/latest",
+    "http://127.0.0.1:9/admin?x=/blobs/" + "ab" * 32,
+    "http://127.0.0.1:9/blobs/" + "ab" * 32 + "#frag",
+    "http://user:pw@127.0.0.1:9/blobs/" + "ab" * 32,
+    "ftp://127.0.0.1/blobs/" + "ab" * 32,
+    "http://127.0.0.1:9/blobs/" + "AB" * 32,
+    "http://127.0.0.1:9/blobs/" + "ab" * 31,
+])
+def test_a_uri_that_names_no_blob_is_refused_before_any_request(uri: str) -> None:
+    with pytest.raises(ResultNotFoundError, match="with no query or credentials"):
+        fetch_http(uri)
 
 
 def test_a_blob_over_the_size_limit_is_refused(tmp_path: Path) -> None:
