@@ -55,8 +55,8 @@ class AgentHost:
                  *, cursor_path: Path | None = None, from_block: int = 0,
                  ws: bool | None = None, poll_s: float = 0.05, rescan_s: float = 0.5,
                  precheck: bool | None = None, liveness_s: float = 60.0,
-                 catalog_root: Path | None = None, rpc_budget: float | None = None) -> None:
-        self.chain = AsyncChain(client, max_rps=rpc_budget)
+                 catalog_root: Path | None = None) -> None:
+        self.chain = AsyncChain(client)
         self.coordinator = client.w3.to_checksum_address(coordinator)
         self.agents = agents
         self.store = store

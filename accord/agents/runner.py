@@ -42,8 +42,7 @@ def _remembered(path: Path, identity: str, operator: str) -> int | None:
 
 def build_host(client: Client, network: str, coordinator: str, cfg: AgentsFile, *,
                store: str | None = None, ws: bool | None = None, config_stem: str = "agents",
-               echo: Callable[[str], None] = print,
-               rpc_budget: float | None = None) -> AgentHost:
+               echo: Callable[[str], None] = print) -> AgentHost:
     from accord.deploy import context
     from accord.paths import state_dir
     from accord.settings import load as load_settings
@@ -89,8 +88,7 @@ def build_host(client: Client, network: str, coordinator: str, cfg: AgentsFile, 
     return AgentHost(client, coordinator, agents, blobs, ws=ws, from_block=block,
                      cursor_path=folder / f"cursor-{config_stem}-"
                      f"{cursor_key(cfg.path, coordinator, identities)}.json",
-                     rescan_s=0.5 if devnet else 2.0, poll_s=0.1 if devnet else 1.0,
-                     rpc_budget=rpc_budget)
+                     rescan_s=0.5 if devnet else 2.0, poll_s=0.1 if devnet else 1.0)
 
 
 def cursor_key(config_path: str | Path, coordinator: str,

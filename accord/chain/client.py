@@ -23,6 +23,7 @@ from web3.providers.rpc.utils import ExceptionRetryConfiguration
 from web3.types import RPCEndpoint, RPCResponse, TxReceipt
 
 from accord.chain.artifacts import all_errors_abi, artifact
+from accord.chain.budget import RequestBudget
 from accord.errors import ChainError, ContractRevert
 
 Account.enable_unaudited_hdwallet_features()
@@ -58,11 +59,17 @@ def transient_error(reply: Any) -> bool:
 
 class RetryingHTTPProvider(HTTPProvider):
     """web3's HTTP provider, also asking again (with backoff) when the node answers with a
-    transient JSON-RPC error; transport errors are retried by the base class (RETRY)."""
+    transient JSON-RPC error; transport errors are retried by the base class (RETRY). Every
+    request waits for its turn in ``budget``."""
+
+    def __init__(self, *args: Any, budget: RequestBudget, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.budget = budget
 
     def make_request(self, method: RPCEndpoint, params: Any) -> RPCResponse:
         attempts = TRANSIENT_ATTEMPTS if method.split("_")[0] in RETRIED_NAMESPACES else 1
         for i in range(attempts):
+            self.budget.wait()
             reply = super().make_request(method, params)
             if not transient_error(reply) or i == attempts - 1:
                 return reply
@@ -145,11 +152,13 @@ class Client:
     """One chain, one web3 instance, signing locally with per-sender nonces."""
 
     def __init__(self, rpc_url: str, *, timeout: float = 30.0, confirmations: int = 0,
-                 connect_attempts: int = 3) -> None:
+                 connect_attempts: int = 3, max_rps: float | None = None) -> None:
         self.rpc_url = rpc_url
         self.confirmations = confirmations
+        self.budget = RequestBudget(max_rps)  # at most max_rps requests/s, sync and async
         self.w3 = Web3(RetryingHTTPProvider(rpc_url, request_kwargs={"timeout": timeout},
-                                            exception_retry_configuration=RETRY))
+                                            exception_retry_configuration=RETRY,
+                                            budget=self.budget))
         self._nonces: dict[str, int] = {}
         self._contracts: dict[tuple[str, str], Contract] = {}
         self._lock = threading.Lock()

@@ -69,42 +69,12 @@ class Abi:
         return dict(zip(self.components[fn], value, strict=True))
 
 
-class RequestBudget:
-    """At most ``per_s`` JSON-RPC requests per second (a batch counts each of its calls),
-    for operators on rate-limited endpoints: a token bucket of one second's worth; a caller
-    over budget waits for its turn. ``None``: no limit."""
-
-    def __init__(self, per_s: float | None) -> None:
-        if per_s is not None and per_s <= 0:
-            raise ValueError(f"a request budget must be positive, not {per_s}")
-        self.per_s = per_s
-        self.tokens = per_s or 0.0
-        self.sent = 0  # requests counted so far (budget or not)
-        self._at = time.monotonic()
-        self._lock = asyncio.Lock()
-
-    async def take(self, n: int = 1) -> None:
-        self.sent += n
-        if self.per_s is None:
-            return
-        async with self._lock:
-            while True:
-                now = time.monotonic()
-                self.tokens = min(self.per_s, self.tokens + (now - self._at) * self.per_s)
-                self._at = now
-                if self.tokens >= min(n, self.per_s):
-                    self.tokens -= n
-                    return
-                await asyncio.sleep((min(n, self.per_s) - self.tokens) / self.per_s)
-
-
 class AsyncChain:
     """One chain for asyncio code; wraps a sync :class:`Client` (for nonces and setup)."""
 
-    def __init__(self, client: Client, *, receipt_poll_s: float = 0.002,
-                 max_rps: float | None = None) -> None:
+    def __init__(self, client: Client, *, receipt_poll_s: float = 0.002) -> None:
         self.client = client
-        self.budget = RequestBudget(max_rps)
+        self.budget = client.budget  # one per endpoint: shared with the sync client
         self.url = client.rpc_url
         self.chain_id = client.chain_id
         self.receipt_poll_s = receipt_poll_s

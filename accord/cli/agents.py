@@ -6,7 +6,12 @@ from pathlib import Path
 
 import click
 
-from accord.cli.common import coordinator_client, network_options, one_line_errors
+from accord.cli.common import (
+    coordinator_client,
+    network_options,
+    one_line_errors,
+    rpc_budget_option,
+)
 
 
 @click.group()
@@ -21,9 +26,7 @@ def agents() -> None:
 @click.option("--store", help="Result store: a directory, or an http(s) result service "
                               "('accord results serve') [default: the file's 'store' or "
                               ".accord/results].")
-@click.option("--rpc-budget", type=click.FloatRange(min=0.1), default=None,
-              help="At most this many JSON-RPC requests per second (a rate-limited "
-                   "endpoint) [default: no limit].")
+@rpc_budget_option
 @click.option("--seconds", type=float, help="Stop after this many seconds.")
 @click.option("--until-run", "until_runs", type=int, multiple=True,
               help="Stop once these runs have ended (repeatable).")
@@ -44,10 +47,9 @@ def agents_run(network: str, rpc: str | None, config_path: str, store: str | Non
     logging.basicConfig(level=[logging.WARNING, logging.INFO, logging.DEBUG][min(verbose, 2)],
                         format="%(asctime)s %(name)s %(message)s")
     cfg = load_agents(config_path)
-    name, client, coordinator = coordinator_client(network, rpc)
+    name, client, coordinator = coordinator_client(network, rpc, max_rps=rpc_budget)
     host = build_host(client, name, coordinator, cfg, store=store, ws=ws,
-                      config_stem=Path(config_path).stem, echo=click.echo,
-                      rpc_budget=rpc_budget)
+                      config_stem=Path(config_path).stem, echo=click.echo)
     click.echo(f"serving {len(host.agents)} agents on {name} (coordinator {coordinator})")
     asyncio.run(serve(host, client, coordinator, seconds=seconds, until_runs=until_runs))
     click.echo("stopped: " + ", ".join(f"{k} {v}" for k, v in sorted(host.stats.items()))

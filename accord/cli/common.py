@@ -100,15 +100,16 @@ def network_name(network: str) -> str:
     return network.split(":")[1] if ":" in network else network
 
 
-def client_for(network: str, rpc: str | None) -> Any:
-    """A Client for the network, or a one-line ChainError when the node does not answer."""
+def client_for(network: str, rpc: str | None, max_rps: float | None = None) -> Any:
+    """A Client for the network (at most ``max_rps`` requests/s), or a one-line ChainError
+    when the node does not answer."""
     from accord.chain.client import Client
     from accord.deploy import context
     from accord.errors import ChainError
 
     url = rpc or context.rpc_url(network)
     try:
-        return Client(url, timeout=10)
+        return Client(url, timeout=10, max_rps=max_rps)
     except Exception as exc:  # requests/urllib3 connection errors
         raise ChainError(f"cannot reach the RPC of '{network}' at {url} "
                          f"({type(exc).__name__}); start it with 'accord devnet up' or pass "
@@ -125,12 +126,13 @@ def coordinator_address(network: str, client: Any = None) -> str:
     return context.deployed(client, network, "coordinator")
 
 
-def coordinator_client(network: str, rpc: str | None) -> tuple[str, Any, str]:
+def coordinator_client(network: str, rpc: str | None,
+                       max_rps: float | None = None) -> tuple[str, Any, str]:
     """The network's name, a client for it and its coordinator (checked against the chain).
     A network without a deployment fails with one line before any connection is tried."""
     name = network_name(network)
     coordinator_address(name)
-    client = client_for(name, rpc)
+    client = client_for(name, rpc, max_rps)
     return name, client, coordinator_address(name, client)
 
 
@@ -151,6 +153,13 @@ def signer_options(fn: Any) -> Any:
     fn = click.option("--account", help="ape account alias (passphrase in "
                                         "APE_ACCOUNTS_<alias>_PASSPHRASE).")(fn)
     return fn
+
+
+def rpc_budget_option(fn: Any) -> Any:
+    """``--rpc-budget``: at most this many JSON-RPC requests per second to each node."""
+    return click.option("--rpc-budget", type=click.FloatRange(min=0.1), default=None,
+                        help="At most this many JSON-RPC requests per second to each node "
+                             "(a rate-limited endpoint) [default: no limit].")(fn)
 
 
 def network_options(fn: Any) -> Any:

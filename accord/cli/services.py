@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import click
 
-from accord.cli.common import one_line_errors, open_store
+from accord.cli.common import one_line_errors, open_store, rpc_budget_option
 
 
 @click.command()
@@ -23,10 +23,11 @@ from accord.cli.common import one_line_errors, open_store
               help="Sign a message singly when its window is still open after this long.")
 @click.option("--seconds", type=float,
               help="Stop after this many seconds (default: run until Ctrl-C).")
+@rpc_budget_option
 @one_line_errors
 def validate(chain: str, key_env: str | None, dev_account: int | None, confirmations: int,
              window: int, store: str | None, gateway: str | None, straggler_seconds: float,
-             seconds: float | None) -> None:
+             seconds: float | None, rpc_budget: float | None) -> None:
     """Watch an origin gateway's MessageSent events and publish attestations."""
     from eth_keys import keys
 
@@ -35,7 +36,7 @@ def validate(chain: str, key_env: str | None, dev_account: int | None, confirmat
     from accord.deploy import context
 
     account = context.signer(key_env, dev_account, chain)
-    client = Client(context.rpc_url(chain))
+    client = Client(context.rpc_url(chain), max_rps=rpc_budget)
     cfg = AttesterConfig(gateway=context.deployed(client, chain, "gateway", gateway, "--gateway"),
                           confirmations=confirmations, window=window,
                           straggler_s=straggler_seconds)
@@ -63,10 +64,11 @@ def validate(chain: str, key_env: str | None, dev_account: int | None, confirmat
               help="SQLite file shared with the validators [default: .accord/relay.sqlite]")
 @click.option("--gateway", help="Destination gateway [default: from its deployment manifest]")
 @click.option("--metrics-port", type=int, help="Serve Prometheus metrics on 127.0.0.1:PORT.")
+@rpc_budget_option
 @one_line_errors
 def relay(origin: str, dest: str, key_env: str | None, dev_account: int | None,
           batch_size: int, recipient_gas: int, max_gas_per_message: int, store: str | None,
-          gateway: str | None, metrics_port: int | None) -> None:
+          gateway: str | None, metrics_port: int | None, rpc_budget: float | None) -> None:
     """Deliver attested messages from one chain's gateway to another's, in batches.
 
     A message whose recipient fails is simulated before any retry: one that refuses on
@@ -84,7 +86,7 @@ def relay(origin: str, dest: str, key_env: str | None, dev_account: int | None,
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     account = context.signer(key_env, dev_account, dest)
     origin_id = Client(context.rpc_url(origin)).chain_id
-    client = Client(context.rpc_url(dest))
+    client = Client(context.rpc_url(dest), max_rps=rpc_budget)
     gateway = context.deployed(client, dest, "gateway", gateway, "--gateway")
     threshold = with_retries(lambda: OriginConfig.from_abi(
         client.contract("AccordGateway", gateway).functions.originConfig(origin_id).call())
@@ -109,9 +111,10 @@ def relay(origin: str, dest: str, key_env: str | None, dev_account: int | None,
 @click.option("--key-env", help="Environment variable holding the keeper's private key.")
 @click.option("--dev-account", type=int, help="Devnets only: pay gas from anvil dev account N.")
 @click.option("--seconds", type=float, help="Stop after this many seconds.")
+@rpc_budget_option
 @one_line_errors
 def keep(networks: tuple[str, ...], key_env: str | None, dev_account: int | None,
-         seconds: float | None) -> None:
+         seconds: float | None, rpc_budget: float | None) -> None:
     """Move remote workflow steps along: dispatch, expire, open and report (permissionless)."""
     import logging
     import time
@@ -125,7 +128,7 @@ def keep(networks: tuple[str, ...], key_env: str | None, dev_account: int | None
     keepers = []
     for n in networks:
         account = context.signer(key_env, dev_account, n)
-        client = Client(context.rpc_url(n))
+        client = Client(context.rpc_url(n), max_rps=rpc_budget)
         keepers.append(Keeper(client, context.deployed(client, n, "coordinator"),
                               context.deployed(client, n, "router"), account))
     click.echo("keeping " + ", ".join(networks))

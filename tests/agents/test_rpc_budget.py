@@ -9,7 +9,7 @@ import time
 import pytest
 from agent_helpers import Suite, drive
 
-from accord.chain.rpc import RequestBudget
+from accord.chain.budget import RequestBudget
 
 COMPLETED = 3
 
@@ -64,3 +64,24 @@ def test_a_quiet_run_is_read_ever_less_often(suite: Suite) -> None:
     # most): about 7 reads in 3 s where one per tick would be 60 (fewer on a slow machine)
     assert 2 <= len(reads) <= 12, reads
     assert host.scheduler._next_scan[blocked][1] == pytest.approx(16 * 0.05)
+
+
+def test_a_clients_budget_holds_for_its_sync_and_async_requests_together(suite: Suite) -> None:
+    from accord.chain.client import Client
+    from accord.chain.rpc import AsyncChain
+
+    client = Client(suite.chain.rpc_url, max_rps=5)  # eth_chainId took one at connect
+    chain = AsyncChain(client)
+    assert chain.budget is client.budget
+
+    async def mixed() -> float:
+        t0 = time.monotonic()
+        for _ in range(5):
+            await asyncio.to_thread(lambda: client.w3.eth.block_number)
+            await chain.request("eth_blockNumber", [])
+        await chain.close()
+        return time.monotonic() - t0
+
+    # 11 requests at 5/s with a burst of 5: the last 6 wait at least 1.2 s in all
+    assert asyncio.run(mixed()) >= 1.1
+    assert client.budget.sent == 11
