@@ -19,6 +19,9 @@ agents:
       analysis: accord.agents.demo_handlers:analyze
     validates: accord.agents.demo_handlers:review   # optional validator handler
     validator_role: validator     # optional (default: the coordinator's global role)
+    description: Reads filings    # optional: for its ERC-8004 registration file, which
+    a2a: https://a.example/card   #   onboarding publishes to the store and sets as its agent
+    mcp: https://a.example/mcp    #   URI (unless agent_uri names one); both optional
 ```
 
 Every handler is imported when the file is loaded, before anything touches a chain, so a
@@ -41,7 +44,8 @@ from accord.errors import ConfigError
 from accord.workflows.compiler import WorkflowFileError, _Ctx, read_yaml_text
 
 AGENT_KEYS = {"name", "key_env", "dev_account", "agent_id", "max_concurrent", "batch",
-              "timeout", "roles", "validates", "validator_role", "agent_uri"}
+              "timeout", "roles", "validates", "validator_role", "agent_uri", "description",
+              "a2a", "mcp"}
 MAX_BATCH = 16  # 16 submits at 1.5M gas each stay under a 30M block
 
 
@@ -58,7 +62,10 @@ class AgentConfig:
     roles: dict[str, str] = field(default_factory=dict)
     validates: str | None = None
     validator_role: str | None = None
-    agent_uri: str = ""
+    agent_uri: str = ""  # set: used as is; empty: onboarding publishes a card (card.py)
+    description: str = ""
+    a2a: str | None = None  # the agent's A2A endpoint, named in its card
+    mcp: str | None = None  # its MCP endpoint
     lines: dict[str, int] = field(default_factory=dict)  # role (or 'validates') -> line
     # the imported handlers (import_handlers): role -> callable, and the validator's
     loaded: dict[str, Callable[..., Any]] = field(default_factory=dict)
@@ -142,6 +149,14 @@ def _parse(path: str | Path) -> AgentsFile:
             a.timeout = float(c.integer(m["timeout"][1], f"timeout of {what}", 1, 10**7))
         if "agent_uri" in m:
             a.agent_uri = c.text(m["agent_uri"][1], f"agent_uri of {what}")
+        if "description" in m:
+            a.description = c.text(m["description"][1], f"description of {what}")
+        for kind in ("a2a", "mcp"):
+            if kind in m:
+                url = c.text(m[kind][1], f"{kind} of {what}")
+                if not url.startswith(("http://", "https://")):
+                    raise c.err(m[kind][1], f"{kind} of {what} must be an http(s):// URL")
+                setattr(a, kind, url)
         if "roles" in m:
             rn = m["roles"][1]
             if not isinstance(rn, yaml.MappingNode):

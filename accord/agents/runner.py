@@ -21,6 +21,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from accord.agents.agents_file import AgentConfig, AgentsFile, load_handlers
+from accord.agents.card import publish_card, registration_file
 from accord.agents.host import Agent, AgentHost
 from accord.agents.onboard import bond_roles, onboard
 from accord.chain.client import Client
@@ -57,6 +58,7 @@ def build_host(client: Client, network: str, coordinator: str, cfg: AgentsFile, 
                               f"'accord deploy --network {network}'")
     devnet = context.is_devnet(network)
     settings = load_settings()
+    blobs = open_store(store or cfg.store)
     folder = state_dir() / "agents" / network
     agents: list[Agent] = []
     identities: list[tuple[str, str, int]] = []
@@ -74,6 +76,11 @@ def build_host(client: Client, network: str, coordinator: str, cfg: AgentsFile, 
                                   "register its ERC-8004 identity and set agent_id (automatic "
                                   "onboarding is for devnets only)")
             agent_id = onboard(client, addresses, operator, roles, agent_uri=a.agent_uri)
+            if not a.agent_uri:
+                publish_card(client, addresses["identity"], operator, agent_id, blobs,
+                             registration_file(a.name, agent_id, client.chain_id,
+                                               addresses["identity"], description=a.description,
+                                               a2a=a.a2a, mcp=a.mcp))
             memo.parent.mkdir(parents=True, exist_ok=True)
             memo.write_text(json.dumps({"agent_id": agent_id, "identity": addresses["identity"],
                                         "operator": operator.address}))
@@ -82,8 +89,6 @@ def build_host(client: Client, network: str, coordinator: str, cfg: AgentsFile, 
             bond_roles(client, addresses["roles"], operator, agent_id, roles)
         agents.append(_agent(a, operator, agent_id))
         identities.append((a.name, operator.address, agent_id))
-    where = store or cfg.store
-    blobs = open_store(where)
     block = int(context.deployment(network)["contracts"]["coordinator"].get("block", 0))
     return AgentHost(client, coordinator, agents, blobs, ws=ws, from_block=block,
                      cursor_path=folder / f"cursor-{config_stem}-"

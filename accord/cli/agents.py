@@ -7,7 +7,9 @@ from pathlib import Path
 import click
 
 from accord.cli.common import (
+    client_for,
     coordinator_client,
+    network_name,
     network_options,
     one_line_errors,
     rpc_budget_option,
@@ -54,3 +56,50 @@ def agents_run(network: str, rpc: str | None, config_path: str, store: str | Non
     asyncio.run(serve(host, client, coordinator, seconds=seconds, until_runs=until_runs))
     click.echo("stopped: " + ", ".join(f"{k} {v}" for k, v in sorted(host.stats.items()))
                if host.stats else "stopped")
+
+
+@agents.command("show")
+@click.argument("agent_id", type=click.IntRange(min=0))
+@network_options
+@click.option("--store", help="Where accord-store:// cards are kept [default: .accord/results]; "
+                              "http(s) cards are fetched from their service.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of lines.")
+@one_line_errors
+def agents_show(agent_id: int, network: str, rpc: str | None, store: str | None,
+                as_json: bool) -> None:
+    """An agent's ERC-8004 registration file, checked against the chain (exit 1 if it is
+    missing or names another agent or registry)."""
+    import json
+
+    from accord.agents.card import check_card
+    from accord.deploy import context
+    from accord.errors import ConfigError
+    from accord.workflows.result_store import ResultStore, default_store
+
+    name = network_name(network)
+    client = client_for(name, rpc)
+    identity = context.deployed(client, name, "identity")
+    found = check_card(client, identity, agent_id, ResultStore(store) if store else
+                       default_store())
+    if as_json:
+        click.echo(json.dumps({"agent_id": agent_id, "owner": found.owner, "uri": found.uri,
+                               "card": found.card, "problems": found.problems}))
+    elif found.ok:
+        click.echo(f"agent {agent_id} on {name}: owner {found.owner}")
+        click.echo(f"  card: {found.uri or '(none)'}")
+        card = found.card or {}
+        for key in ("name", "description"):
+            if key in card:
+                click.echo(f"  {key}: {card[key]}")
+        for service in card.get("services") or []:
+            if isinstance(service, dict):
+                click.echo(f"  service: {service.get('name')} {service.get('endpoint')}")
+        for reg in card.get("registrations") or []:
+            if isinstance(reg, dict):
+                click.echo(f"  registration: agent {reg.get('agentId')} in "
+                           f"{reg.get('agentRegistry')}")
+    if not found.ok:
+        raise ConfigError(f"agent {agent_id}'s registration file does not match the chain: "
+                          + "; ".join(found.problems))
+    if not as_json:
+        click.echo("  ok: the card names this agent in this registry")

@@ -84,11 +84,13 @@ class ResultStore:
         against ``expected_hash`` (the on-chain commitment) when given."""
         if uri.startswith(HTTP_SCHEMES):
             return self._checked(uri, fetch_http(uri), expected_hash)
+        named: bytes | None = None  # the hash the URI itself names
         if uri.startswith(SCHEME):
             hexdigest = uri[len(SCHEME):].lower()
             if len(hexdigest) != 64 or any(c not in "0123456789abcdef" for c in hexdigest):
                 raise ConfigError(f"malformed store URI '{uri}'; expected {SCHEME}<64 hex>")
             path = self.path_of(hexdigest)
+            named = bytes.fromhex(hexdigest)
         elif uri.startswith("file://"):
             path = Path(uri[len("file://"):])
         elif uri == "":
@@ -105,6 +107,10 @@ class ResultStore:
                                       "agents on other machines need an HTTP result service "
                                       "('accord results serve', then --store http://...)"
                                       ) from exc
+        if named is not None and content_hash(data) != named:
+            raise ResultIntegrityError(
+                f"'{uri}' holds a blob hashing to 0x{content_hash(data).hex()}, not the one its "
+                "URI names; the blob was altered or mislabelled")
         return self._checked(uri, data, expected_hash)
 
     @staticmethod
