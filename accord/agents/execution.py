@@ -59,7 +59,8 @@ class Executor:
         return len(self.claims[agent.name].pending)
 
     def start(self, agent: Agent, run: RunView, step: int) -> None:
-        """Queue the agent's claim of ``step`` and work it when the claim is mined."""
+        """Queue the agent's claim of ``step`` (its inputs are loaded: the scheduler hands
+        out no step before) and work it when the claim is mined."""
         claim = self.claims[agent.name].add((run.run_id, step), self.link.abi.encode(
             "claim", run.run_id, step, agent.agent_id))
         self.link.spawn(self._execute(agent, run, step, claim))
@@ -158,7 +159,7 @@ class Executor:
             log.warning("%s: handler for run %s step %s %s; the lease will lapse",
                         agent.name, run.run_id, name, what)
             return None
-        digest, uri = self.inputs.store.put(out.data)
+        digest, uri = await self.inputs.put(out.data)
         return self.submits[agent.name].add((run.run_id, step), self.link.abi.encode(
             "submit", run.run_id, step, digest, uri, branches)), uri
 

@@ -75,7 +75,7 @@ class AgentHost:
         self.inputs = InputLoader(self.link, store)
         self.executor = Executor(self.link, agents, self.inputs, precheck=precheck,
                                  on_release=lambda key: self.scheduler.released(key))
-        self.scheduler = Scheduler(self.link, agents, self.runs, self.executor)
+        self.scheduler = Scheduler(self.link, agents, self.runs, self.executor, self.inputs)
         self.judges = Judges(self.link, agents, self.inputs)
         self.liveness = Liveness(self.chain, agents, liveness_s)
         self._router: str | None = None  # the coordinator's RemoteStepRouter, read once
@@ -101,6 +101,7 @@ class AgentHost:
         finally:
             await _cancel_all([waiter, *loops, *self.link.tasks])
             await self.chain.close()
+            self.inputs.close()
 
     async def _read_registries(self) -> None:
         """AgentRoles' address, the global validator role, and each judge's owner."""
@@ -263,7 +264,8 @@ class AgentHost:
             spec = await self.link.view_struct("definitionStep", def_id, i)
             steps.append(StepInfo(bytes(spec["role"]), int(spec["deps"]),
                                   int(spec["leaseSeconds"]), int(spec["quorum"]),
-                                  bool(spec["decision"])))
+                                  bool(spec["decision"]),
+                                  remote=int(spec["chainId"]) not in (0, self.chain.chain_id)))
         for i, s in enumerate(steps):
             for j in range(count):
                 if s.deps >> j & 1:

@@ -7,8 +7,8 @@ handler is imported before any of that (:func:`accord.agents.agents_file.load_ha
 misspelt handler fails with no transaction sent.
 
 The event cursor is ``<state>/agents/<network>/cursor-<file stem>-<key>.json``, the key a hash
-of the agents file's resolved path, the coordinator and each agent's name, operator and
-agentId (:func:`cursor_key`): two agents files never share a cursor, even with one name.
+of the agents file's resolved path, the coordinator and each agent's name, operator, agentId
+and roles (:func:`cursor_key`): two agents files never share a cursor, even with one name.
 """
 
 from __future__ import annotations
@@ -61,7 +61,7 @@ def build_host(client: Client, network: str, coordinator: str, cfg: AgentsFile, 
     blobs = open_store(store or cfg.store)
     folder = state_dir() / "agents" / network
     agents: list[Agent] = []
-    identities: list[tuple[str, str, int]] = []
+    identities: list[tuple[str, str, int, str]] = []
     for a in cfg.agents:
         operator = context.signer(a.key_env, a.dev_account, network)
         roles = list(a.roles) + ([a.validator_role or settings.validator_role]
@@ -88,7 +88,7 @@ def build_host(client: Client, network: str, coordinator: str, cfg: AgentsFile, 
         elif devnet:
             bond_roles(client, addresses["roles"], operator, agent_id, roles)
         agents.append(_agent(a, operator, agent_id))
-        identities.append((a.name, operator.address, agent_id))
+        identities.append((a.name, operator.address, agent_id, ",".join(sorted(roles))))
     block = int(context.deployment(network)["contracts"]["coordinator"].get("block", 0))
     return AgentHost(client, coordinator, agents, blobs, ws=ws, from_block=block,
                      cursor_path=folder / f"cursor-{config_stem}-"
@@ -97,11 +97,13 @@ def build_host(client: Client, network: str, coordinator: str, cfg: AgentsFile, 
 
 
 def cursor_key(config_path: str | Path, coordinator: str,
-               identities: list[tuple[str, str, int]]) -> str:
+               identities: list[tuple[str, str, int, str]]) -> str:
     """16 hex digits naming one agents file serving one coordinator with these agents
-    (name, operator address, agentId): the cursor file of that combination."""
+    (name, operator address, agentId, the roles it serves): the cursor file of that
+    combination. A new role is a new cursor: the saved one lists only the runs the old roles
+    could work on, so the host reads the runs from the deployment block again."""
     text = json.dumps([str(Path(config_path).resolve()), coordinator.lower(),
-                       sorted([n, op.lower(), i] for n, op, i in identities)])
+                       sorted([n, op.lower(), i, r] for n, op, i, r in identities)])
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 

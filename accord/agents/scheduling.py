@@ -18,11 +18,13 @@ per second stay flat however many runs it cannot work on are open."""
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable, Callable
 
 from accord.agents.execution import Executor
-from accord.agents.state import Agent, CoordinatorLink, DefinitionView, RunView
-from accord.errors import ContractRevert
+from accord.agents.inputs import InputLoader
+from accord.agents.state import Agent, CoordinatorLink, DefinitionView, RunView, log
+from accord.errors import AccordError, ChainError, ContractRevert
 
 #: A quiet run is re-read at most this many rescan intervals (and 30 s) apart.
 IDLE_RESCAN_CAP = 16
@@ -33,10 +35,12 @@ class Scheduler:
     """The queue of ready steps and the hand-out to agents."""
 
     def __init__(self, link: CoordinatorLink, agents: list[Agent], runs: dict[int, RunView],
-                 executor: Executor) -> None:
+                 executor: Executor, inputs: InputLoader) -> None:
         self.link = link
         self.runs = runs
         self.executor = executor
+        self.inputs = inputs
+        self._loading: set[tuple[int, int]] = set()  # steps whose inputs are being loaded
         self.queue: dict[tuple[int, int], None] = {}
         self.inflight: set[tuple[int, int]] = set()
         self.by_role: dict[bytes, list[Agent]] = {}
@@ -48,7 +52,8 @@ class Scheduler:
 
     def workable(self, definition: DefinitionView) -> int:
         """The steps of ``definition`` some agent of this host holds the role of (a mask)."""
-        return sum(1 << i for i, s in enumerate(definition.steps) if s.role in self.by_role)
+        return sum(1 << i for i, s in enumerate(definition.steps)
+                   if s.role in self.by_role and not s.remote)
 
     def touch(self, run_id: int) -> None:
         """Something happened in the run: read it at the next rescan."""
@@ -86,6 +91,13 @@ class Scheduler:
             free = [a for a in candidates if a.room() > 0]
             if not free:
                 continue
+            if not self.inputs.loaded(run, key[1]):
+                # A claim locks stake and a lapsed lease is slashed: load the step's inputs
+                # first (a step whose inputs cannot be read is never claimed).
+                if key not in self._loading:
+                    self._loading.add(key)
+                    self.link.spawn(self._load(run, key))
+                continue
             fresh = [a for a in free if key not in a.failed]
             agent = min(fresh or free, key=self._preference)
             if not fresh and len(free) < len(candidates):
@@ -94,6 +106,19 @@ class Scheduler:
             self.inflight.add(key)
             agent.active += 1
             self.executor.start(agent, run, key[1])
+
+    async def _load(self, run: RunView, key: tuple[int, int]) -> None:
+        try:
+            await self.inputs.prefetch(run, key[1])
+        except (ChainError, AccordError) as exc:
+            self.queue.pop(key, None)  # the next rescan that finds it ready tries again
+            self.link.stats["inputs_unreadable"] += 1
+            log.log(logging.DEBUG if "trying again in" in str(exc) else logging.WARNING,
+                    "not claiming run %s step %s: its inputs cannot be read (%s)",
+                    run.run_id, run.name(key[1]), exc)
+        finally:
+            self._loading.discard(key)
+        self.pump()
 
     def _preference(self, agent: Agent) -> tuple[bool, int, int]:
         """Fill an agent's open claim batch first (one transaction for several steps), then
@@ -109,7 +134,8 @@ class Scheduler:
         while True:
             for run in list(self.runs.values()):
                 workable = self.workable(run.definition)
-                due, interval = self._next_scan.get(run.run_id, (0.0, interval_s))
+                planned = self._next_scan.get(run.run_id)
+                due, interval = planned or (0.0, interval_s)
                 if not workable or loop.time() < due:
                     continue
                 try:
@@ -120,6 +146,8 @@ class Scheduler:
                 for step in range(len(run.definition.steps)):
                     if ready >> step & 1:
                         self.enqueue(run.run_id, step)
+                if self._next_scan.get(run.run_id) != planned or run.run_id not in self.runs:
+                    continue  # touched (an event) or ended while we read: keep that
                 interval = interval_s if ready else min(interval * 2, cap)
                 self._next_scan[run.run_id] = (loop.time() + interval, interval)
             await also()

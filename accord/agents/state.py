@@ -88,6 +88,7 @@ class StepInfo:
     quorum: int
     decision: bool
     dependents: int = 0
+    remote: bool = False  # runs on another chain: never claimed here
 
 
 @dataclass

@@ -206,6 +206,17 @@ class Client:
             self._nonces[sender.address] = nonce + 1
             return nonce
 
+    def knows_nonce(self, sender: LocalAccount) -> bool:
+        """Whether the next nonce of ``sender`` is known here (no request needed)."""
+        with self._lock:
+            return sender.address in self._nonces
+
+    def seed_nonce(self, sender: LocalAccount, nonce: int) -> None:
+        """Start counting ``sender``'s nonces at ``nonce`` unless they are counted already
+        (the async side reads the pending count without blocking its loop)."""
+        with self._lock:
+            self._nonces.setdefault(sender.address, nonce)
+
     def reset_nonce(self, sender: LocalAccount) -> None:
         with self._lock:
             self._nonces.pop(sender.address, None)

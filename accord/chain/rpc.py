@@ -155,6 +155,9 @@ class AsyncChain:
         fees = await self._fees_now()
         lock = self._locks.setdefault(sender.address, asyncio.Lock())
         async with lock:
+            if not self.client.knows_nonce(sender):  # read here: never block the loop
+                self.client.seed_nonce(sender, int(await self.request(
+                    "eth_getTransactionCount", [sender.address, "pending"]), 16))
             nonce = self.client.next_nonce(sender)
             tx = {"to": to, "data": data, "value": value, "gas": gas, "nonce": nonce,
                   "chainId": self.chain_id, "type": 2, **fees}

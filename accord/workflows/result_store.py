@@ -11,8 +11,13 @@ scheme of the URIs they write, through two methods, ``put`` and ``get``:
   open. :class:`HttpResultStore` publishes there, so a result stays reachable when the agent
   that produced it goes offline and agents of other machines and organisations read it.
 
-Every store's ``get`` resolves every scheme (a local store fetches an ``http`` URI too), and
-every fetch is verified: against the hash its URI names and the hash the chain recorded.
+Every store's ``get`` resolves both schemes (a local store fetches an ``http`` URI too), and
+nothing else: a URI comes off the chain, chosen by whoever submitted it, so it may name a blob
+and never a local file or an arbitrary request. Every fetch is verified, against the hash its
+URI names and the hash the chain recorded, and the two failures are told apart: a URI that
+names another hash than the chain's is the submitter's lie (``ResultIntegrityError``: a judge
+rejects), a blob that does not match its own URI is the store's fault
+(``ResultUnavailableError``: a judge abstains rather than reject honest work).
 """
 
 from __future__ import annotations
@@ -31,7 +36,8 @@ HTTP_SCHEMES = ("http://", "https://")
 TOKEN_ENV = "ACCORD_RESULTS_TOKEN"  # noqa: S105 (a variable name, not a secret)
 #: The largest blob a store accepts or fetches (a result, a run input).
 MAX_BLOB_BYTES = 16 * 1024 * 1024
-FETCH_TIMEOUT_S = 10.0
+FETCH_TIMEOUT_S = 10.0  # per read
+FETCH_DEADLINE_S = 30.0  # per fetch, whole (a server dripping bytes is cut off)
 
 
 class ResultIntegrityError(AccordError, ValueError):
@@ -40,6 +46,11 @@ class ResultIntegrityError(AccordError, ValueError):
 
 class ResultNotFoundError(AccordError, LookupError):
     """A URI names a blob this store does not hold."""
+
+
+class ResultUnavailableError(ResultNotFoundError):
+    """A store served bytes that do not hash to what the URI names: the store is faulty or
+    lying, and the blob is as good as missing (not evidence against the submitter)."""
 
 
 class BlobStore(Protocol):
@@ -80,38 +91,47 @@ class ResultStore:
         return digest, uri_for(digest)
 
     def get(self, uri: str, expected_hash: bytes | None = None) -> bytes:
-        """The blob ``uri`` names (``accord-store://``, ``file://`` or a plain path), checked
-        against ``expected_hash`` (the on-chain commitment) when given."""
+        """The blob ``uri`` names (``accord-store://`` here, ``http(s)://`` from its
+        service), checked against the hash the URI names and ``expected_hash`` (the on-chain
+        commitment) when given."""
+        if uri == "":
+            return self._checked(uri, b"", expected_hash)
         if uri.startswith(HTTP_SCHEMES):
-            return self._checked(uri, fetch_http(uri), expected_hash)
-        named: bytes | None = None  # the hash the URI itself names
-        if uri.startswith(SCHEME):
-            hexdigest = uri[len(SCHEME):].lower()
-            if len(hexdigest) != 64 or any(c not in "0123456789abcdef" for c in hexdigest):
-                raise ConfigError(f"malformed store URI '{uri}'; expected {SCHEME}<64 hex>")
-            path = self.path_of(hexdigest)
-            named = bytes.fromhex(hexdigest)
-        elif uri.startswith("file://"):
-            path = Path(uri[len("file://"):])
-        elif uri == "":
-            data = b""
-            return self._checked(uri, data, expected_hash)
-        else:
-            raise ResultNotFoundError(f"cannot fetch '{uri}': Accord resolves {SCHEME}, "
-                                      "http(s):// and file:// URIs; plug a store that knows "
-                                      "the scheme")
+            named = blob_hash_of(uri)
+            self._agrees(uri, named, expected_hash)
+            return fetch_http(uri)
+        if not uri.startswith(SCHEME):
+            raise ResultNotFoundError(f"cannot fetch '{uri[:80]}': Accord resolves {SCHEME} and "
+                                      "http(s)://.../blobs/<hash> URIs only")
+        hexdigest = uri[len(SCHEME):].lower()
+        if len(hexdigest) != 64 or any(c not in "0123456789abcdef" for c in hexdigest):
+            raise ResultNotFoundError(f"malformed store URI '{uri[:80]}'; expected "
+                                      f"{SCHEME}<64 hex>")
+        named = bytes.fromhex(hexdigest)
+        self._agrees(uri, named, expected_hash)
+        path = self.path_of(hexdigest)
         try:
+            if path.stat().st_size > MAX_BLOB_BYTES:
+                raise ResultUnavailableError(f"'{uri}' is larger than {MAX_BLOB_BYTES} bytes")
             data = path.read_bytes()
         except OSError as exc:
             raise ResultNotFoundError(f"'{uri}' is not in the result store at {self.root}; "
                                       "agents on other machines need an HTTP result service "
                                       "('accord results serve', then --store http://...)"
                                       ) from exc
-        if named is not None and content_hash(data) != named:
-            raise ResultIntegrityError(
+        if content_hash(data) != named:
+            raise ResultUnavailableError(
                 f"'{uri}' holds a blob hashing to 0x{content_hash(data).hex()}, not the one its "
                 "URI names; the blob was altered or mislabelled")
-        return self._checked(uri, data, expected_hash)
+        return data
+
+    @staticmethod
+    def _agrees(uri: str, named: bytes, expected_hash: bytes | None) -> None:
+        """The URI's hash is the chain's: else the submitter named a blob it did not commit."""
+        if expected_hash is not None and named != bytes(expected_hash):
+            raise ResultIntegrityError(
+                f"'{uri}' names 0x{named.hex()} but the chain recorded "
+                f"0x{bytes(expected_hash).hex()}; the URI does not match the commitment")
 
     @staticmethod
     def _checked(uri: str, data: bytes, expected_hash: bytes | None) -> bytes:
@@ -130,12 +150,18 @@ def blob_hash_of(uri: str) -> bytes:
     submits the result, so it may only name a blob, never an arbitrary request."""
     from urllib.parse import urlsplit
 
-    parts = urlsplit(uri)
+    try:
+        parts = urlsplit(uri)
+        hostname, port = parts.hostname, parts.port  # port: a ValueError when malformed
+    except ValueError:
+        hostname, port = None, None
+        parts = urlsplit("")
+    del port
     _, sep, hexdigest = parts.path.rpartition("/blobs/")
-    if (parts.scheme not in ("http", "https") or not parts.hostname or parts.username
+    if (parts.scheme not in ("http", "https") or not hostname or parts.username
             or parts.password or parts.query or parts.fragment or not sep
             or len(hexdigest) != 64 or any(c not in "0123456789abcdef" for c in hexdigest)):
-        raise ResultNotFoundError(f"cannot fetch '{uri}': an HTTP result URI is "
+        raise ResultNotFoundError(f"cannot fetch '{uri[:80]}': an HTTP result URI is "
                                   "http(s)://host[:port][/prefix]/blobs/<64 lower-case hex> "
                                   "(the blob's keccak256), with no query or credentials")
     return bytes.fromhex(hexdigest)
@@ -143,32 +169,42 @@ def blob_hash_of(uri: str) -> bytes:
 
 def fetch_http(uri: str) -> bytes:
     """The blob an HTTP result service holds at ``uri``, checked against the hash the URI
-    names (the caller checks the chain's). At most MAX_BLOB_BYTES, no redirects."""
+    names (the caller checks the chain's). At most MAX_BLOB_BYTES within FETCH_DEADLINE_S, no
+    redirects, no credentials from the environment (.netrc) sent to a host a URI chose."""
+    import time
+
     import requests
 
     named = blob_hash_of(uri)
+    deadline = time.monotonic() + FETCH_DEADLINE_S
+    data = bytearray()
     try:
-        with requests.get(uri, timeout=FETCH_TIMEOUT_S, stream=True,
-                          allow_redirects=False) as resp:
-            if resp.status_code == 404:
-                raise ResultNotFoundError(f"'{uri}': the result service does not hold it (404)")
-            if resp.status_code != 200:
-                raise ResultNotFoundError(f"'{uri}': the result service answered "
-                                          f"{resp.status_code}; try again later")
-            data = b""
-            for chunk in resp.iter_content(64 * 1024):
-                data += chunk
-                if len(data) > MAX_BLOB_BYTES:
-                    raise ResultIntegrityError(f"'{uri}' is larger than {MAX_BLOB_BYTES} bytes;"
-                                               " refusing it")
+        with requests.Session() as session:
+            session.trust_env = False
+            with session.get(uri, timeout=FETCH_TIMEOUT_S, stream=True,
+                             allow_redirects=False) as resp:
+                if resp.status_code == 404:
+                    raise ResultNotFoundError(f"'{uri}': the result service does not hold it "
+                                              "(404)")
+                if resp.status_code != 200:
+                    raise ResultNotFoundError(f"'{uri}': the result service answered "
+                                              f"{resp.status_code}; try again later")
+                for chunk in resp.iter_content(64 * 1024):
+                    data += chunk
+                    if len(data) > MAX_BLOB_BYTES:
+                        raise ResultUnavailableError(f"'{uri}' is larger than {MAX_BLOB_BYTES} "
+                                                     "bytes; refusing it")
+                    if time.monotonic() > deadline:
+                        raise ResultUnavailableError(f"'{uri}' took over {FETCH_DEADLINE_S:.0f}"
+                                                     " s to fetch; giving up on it")
     except requests.RequestException as exc:
         raise ResultNotFoundError(f"cannot fetch '{uri}' ({type(exc).__name__}); is the "
                                   "result service up?") from None
-    if content_hash(data) != named:
-        raise ResultIntegrityError(
-            f"'{uri}' served a blob hashing to 0x{content_hash(data).hex()}, not the "
+    if content_hash(bytes(data)) != named:
+        raise ResultUnavailableError(
+            f"'{uri}' served a blob hashing to 0x{content_hash(bytes(data)).hex()}, not the "
             f"0x{named.hex()} its URI names; the service is faulty or lying")
-    return data
+    return bytes(data)
 
 
 class HttpResultStore:
@@ -214,7 +250,7 @@ class HttpResultStore:
 
     def get(self, uri: str, expected_hash: bytes | None = None) -> bytes:
         if uri.startswith(HTTP_SCHEMES) and uri.startswith(self.base_url + "/blobs/"):
-            try:  # published by this process (or fetched before)
+            try:  # published by this process: read back from its own copy
                 return self.cache.get(uri_for(blob_hash_of(uri)), expected_hash)
             except ResultNotFoundError:
                 pass

@@ -69,3 +69,34 @@ def test_agents_that_share_no_directory_complete_a_run_through_the_result_servic
                     "judged": b"report on facts about the tides"}
     submitted = suite.events("StepSubmitted", run_id)
     assert {e["resultURI"].split("/blobs/")[0] for e in submitted} == {service.url}
+
+
+def test_an_executor_never_claims_a_step_whose_input_it_cannot_read(suite: Suite) -> None:
+    """A claim locks stake and a lapsed lease is slashed: a run whose input URI is
+    unreachable (or lies) is left alone, not claimed."""
+    from eth_utils import keccak
+
+    from accord.workflows.compiler import parse_workflow
+
+    host = suite.host([suite.agent("careful", {"research": lambda inp: b"never runs"})])
+    wf = parse_workflow("steps:\n  - {name: only, role: research, reward: 1000}\n")
+    coord = suite.coordinator
+    suite.client.transact(coord.functions.registerDefinition(
+        wf.definition(suite.client.chain_id)), suite.admin)
+    digest = keccak(b"an input nobody serves")
+    run_id = None
+    receipt = suite.client.transact(coord.functions.startRun(
+        wf.definition_id(suite.client.chain_id), digest,
+        f"http://127.0.0.1:9/blobs/{digest.hex()}"), suite.admin, value=wf.total_reward())
+    run_id = coord.events.RunStarted().process_receipt(receipt)[0]["args"]["runId"]
+
+    asyncio.run(drive([host], lambda: host.stats["inputs_unreadable"] >= 2, timeout=30))
+    assert suite.events("StepClaimed", run_id) == []
+
+
+def test_a_new_role_is_a_new_cursor() -> None:
+    from accord.agents.runner import cursor_key
+
+    before = cursor_key("agents.yaml", "0xC0", [("a", "0xA", 1, "research")])
+    after = cursor_key("agents.yaml", "0xC0", [("a", "0xA", 1, "analysis,research")])
+    assert before != after

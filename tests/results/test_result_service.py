@@ -4,6 +4,7 @@ is rejected); PUT needs the token; bad input is refused and changes nothing."""
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -22,6 +23,7 @@ from accord.workflows.result_store import (
     ResultIntegrityError,
     ResultNotFoundError,
     ResultStore,
+    ResultUnavailableError,
     fetch_http,
     open_store,
 )
@@ -78,18 +80,78 @@ def test_a_publisher_with_the_wrong_token_gets_a_clear_error(service: ResultServ
         store.put(b"x")
 
 
-def test_a_tampered_blob_is_rejected(service: ResultService, tmp_path: Path) -> None:
+def test_a_tampered_blob_is_refused_as_unavailable_not_blamed_on_the_submitter(
+        service: ResultService, tmp_path: Path) -> None:
+    """The service lied, not the submitter: a judge must abstain, not reject honest work."""
     digest, uri = _publisher(service, tmp_path).put(b"honest result")
     (service.blobs / digest.hex()[:2] / digest.hex()).write_bytes(b"forged result")
-    with pytest.raises(ResultIntegrityError, match="faulty or lying"):
+    with pytest.raises(ResultUnavailableError, match="faulty or lying"):
         ResultStore(tmp_path / "reader").get(uri, digest)
 
 
-def test_a_blob_that_does_not_match_the_chain_is_rejected(service: ResultService,
-                                                          tmp_path: Path) -> None:
+def test_a_uri_that_names_another_hash_than_the_chain_is_rejected(service: ResultService,
+                                                                  tmp_path: Path) -> None:
+    """The submitter's lie: the URI does not name what it committed to."""
     _, uri = _publisher(service, tmp_path).put(b"what was stored")
-    with pytest.raises(ResultIntegrityError, match="the chain recorded"):
+    with pytest.raises(ResultIntegrityError, match="does not match the commitment"):
         ResultStore(tmp_path / "reader").get(uri, keccak(b"what the chain holds"))
+
+
+@pytest.mark.parametrize("uri", ["file:///dev/zero", "file:///etc/passwd", "/etc/passwd",
+                                 "ipfs://bafy", "accord-store://" + "zz" * 32])
+def test_a_uri_off_the_chain_never_names_a_local_file(tmp_path: Path, uri: str) -> None:
+    with pytest.raises(ResultNotFoundError, match="Accord resolves|malformed store URI"):
+        ResultStore(tmp_path).get(uri, keccak(b"x"))
+
+
+def test_a_server_that_drips_bytes_is_cut_off_at_the_deadline(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from aiohttp import web
+
+    from accord.workflows import result_store
+
+    async def drip(request: web.Request) -> web.StreamResponse:
+        resp = web.StreamResponse()
+        await resp.prepare(request)
+        for _ in range(100):
+            await resp.write(b"x")
+            await asyncio.sleep(0.1)
+        return resp
+
+    def app() -> web.Application:
+        a = web.Application()
+        a.router.add_get("/blobs/{digest}", drip)
+        return a
+
+    monkeypatch.setattr(result_store, "FETCH_DEADLINE_S", 0.5)
+    with BackgroundHttpServer(app) as server:
+        with pytest.raises(ResultUnavailableError, match="to fetch; giving up"):
+            fetch_http(f"{server.url}blobs/{'ab' * 32}")
+
+
+def test_no_credentials_from_the_environment_go_to_a_host_a_uri_names(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from aiohttp import web
+
+    seen: list[str | None] = []
+
+    async def record(request: web.Request) -> web.Response:
+        seen.append(request.headers.get("Authorization"))
+        return web.Response(body=b"x")
+
+    def app() -> web.Application:
+        a = web.Application()
+        a.router.add_get("/blobs/{digest}", record)
+        return a
+
+    netrc = tmp_path / ".netrc"
+    netrc.write_text("default login ci-bot password s3cret-token\n")
+    netrc.chmod(0o600)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("NETRC", str(netrc))
+    with BackgroundHttpServer(app) as server:
+        fetch_http(f"{server.url}blobs/{keccak(b'x').hex()}")
+    assert seen == [None]
 
 
 @pytest.mark.parametrize("path,status", [("/blobs/xyz", 400), ("/blobs/" + "ab" * 32, 404)])
@@ -111,6 +173,8 @@ def test_fetching_an_unknown_blob_says_it_is_not_held(service: ResultService) ->
     "ftp://127.0.0.1/blobs/" + "ab" * 32,
     "http://127.0.0.1:9/blobs/" + "AB" * 32,
     "http://127.0.0.1:9/blobs/" + "ab" * 31,
+    "http://[::1/blobs/" + "ab" * 32,
+    "http://127.0.0.1:99999999/blobs/" + "ab" * 32,
 ])
 def test_a_uri_that_names_no_blob_is_refused_before_any_request(uri: str) -> None:
     with pytest.raises(ResultNotFoundError, match="with no query or credentials"):
