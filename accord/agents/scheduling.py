@@ -7,6 +7,9 @@ bond covers their stakes; a step goes preferably to an agent whose open claim ba
 (one transaction for several steps), then to the least busy, and after a failure to another
 agent. Ready steps come from ``StepReady`` events and from rescans of ``readySteps`` (lapsed
 leases and elapsed backoffs are derived on chain and emit no event until someone acts).
+A step is handed out only once its inputs (the run input, its dependencies' results) are
+loaded and verified: a claim locks the agent's stake and a lease left to lapse is slashed, so a
+step whose inputs cannot be read is never claimed (it is tried again later, after a pause).
 
 Rescans cost a public endpoint's request budget, so they go only where something may have
 changed: a run none of whose steps this host's agents can work is never read; a run is read
