@@ -242,7 +242,13 @@ class HttpResultStore:
         if resp.status_code != 201:
             raise ResultNotFoundError(f"the result service {url} answered {resp.status_code} "
                                       f"to a {len(data)}-byte blob: {resp.text[:200]}")
-        answer = resp.json()
+        try:
+            answer = resp.json()
+        except ValueError:
+            answer = None
+        if not isinstance(answer, dict):
+            raise ResultNotFoundError(f"the result service {url} answered something that is "
+                                      "not its JSON receipt; is the URL a result service?")
         if answer.get("hash") != "0x" + digest.hex():
             raise ResultIntegrityError(f"the result service {url} stored the blob under "
                                        f"{answer.get('hash')}, not 0x{digest.hex()}")
