@@ -32,6 +32,10 @@ from accord.errors import AccordError, ConfigError
 
 SCHEME = "accord-store://"
 HTTP_SCHEMES = ("http://", "https://")
+#: Optional, comma-separated: the only result services (``scheme://host[:port]``) this
+#: machine fetches from. A URI is chosen by whoever submits a result, so an operator whose
+#: agents can reach private addresses names the services it trusts for availability here.
+ORIGINS_ENV = "ACCORD_RESULT_ORIGINS"
 #: The environment variable holding an HTTP result service's bearer token (PUT only).
 TOKEN_ENV = "ACCORD_RESULTS_TOKEN"  # noqa: S105 (a variable name, not a secret)
 #: The largest blob a store accepts or fetches (a result, a run input).
@@ -167,15 +171,42 @@ def blob_hash_of(uri: str) -> bytes:
     return bytes.fromhex(hexdigest)
 
 
+def _origin(scheme: str, host: str, port: int | None) -> str:
+    return f"{scheme}://{host.lower()}:{port or (443 if scheme == 'https' else 80)}"
+
+
+def allowed_origins() -> set[str] | None:
+    """The result services ACCORD_RESULT_ORIGINS allows (None: any)."""
+    from urllib.parse import urlsplit
+
+    listed = [o.strip() for o in os.environ.get(ORIGINS_ENV, "").split(",") if o.strip()]
+    if not listed:
+        return None
+    found = set()
+    for item in listed:
+        parts = urlsplit(item)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ConfigError(f"{ORIGINS_ENV}: '{item}' is not an http(s)://host[:port] origin")
+        found.add(_origin(parts.scheme, parts.hostname, parts.port))
+    return found
+
+
 def fetch_http(uri: str) -> bytes:
     """The blob an HTTP result service holds at ``uri``, checked against the hash the URI
     names (the caller checks the chain's). At most MAX_BLOB_BYTES within FETCH_DEADLINE_S, no
     redirects, no credentials from the environment (.netrc) sent to a host a URI chose."""
     import time
+    from urllib.parse import urlsplit
 
     import requests
 
     named = blob_hash_of(uri)
+    allowed = allowed_origins()
+    if allowed is not None:
+        parts = urlsplit(uri)
+        if _origin(parts.scheme, parts.hostname or "", parts.port) not in allowed:
+            raise ResultNotFoundError(f"'{uri[:80]}' is not on a result service this machine "
+                                      f"fetches from ({ORIGINS_ENV})")
     deadline = time.monotonic() + FETCH_DEADLINE_S
     data = bytearray()
     try:

@@ -216,3 +216,17 @@ def test_serving_without_a_token_is_a_one_line_error(tmp_path: Path) -> None:
     assert out.stderr.strip().splitlines() == [
         "error: set ACCORD_RESULTS_TOKEN to a secret of at least 16 characters: PUTs must carry "
         "it (agents that publish here set the same variable)"]
+
+
+def test_only_the_result_services_an_operator_allows_are_fetched_from(
+        service: ResultService, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    digest, uri = _publisher(service, tmp_path).put(b"from an allowed service")
+    reader = ResultStore(tmp_path / "reader")
+    monkeypatch.setenv("ACCORD_RESULT_ORIGINS", "https://results.example, http://10.0.0.5:8710")
+    with pytest.raises(ResultNotFoundError, match="not on a result service this machine"):
+        reader.get(uri, digest)
+    monkeypatch.setenv("ACCORD_RESULT_ORIGINS", service.url)
+    assert reader.get(uri, digest) == b"from an allowed service"
+    monkeypatch.setenv("ACCORD_RESULT_ORIGINS", "ftp://nope")
+    with pytest.raises(ConfigError, match="is not an http"):
+        reader.get(uri, digest)
