@@ -71,6 +71,28 @@ class InputLoader:
         return all(f is not None and f.done() and not f.cancelled() and f.exception() is None
                    for f in wanted)
 
+    def load_now(self, run: RunView, step: int) -> bool:
+        """Load a step's inputs at once when that is only a local file read (a step with no
+        dependencies, its run input in a local store): the scheduler then hands the step out
+        in the same pass as its siblings, so their claims share one transaction. False when
+        the inputs need the chain or the network (``prefetch`` does that)."""
+        if self.loaded(run, step):
+            return True
+        if run.definition.steps[step].deps or not self._local(run.input_uri) \
+                or run.run_id in self._inputs:
+            return False
+        try:
+            data = self.store.get(run.input_uri, run.input_hash)
+        except Exception:  # noqa: BLE001 (prefetch reports it, with its retry pause)
+            return False
+        done: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
+        done.set_result(data)
+        self._inputs[run.run_id] = done
+        return True
+
+    def _local(self, uri: str) -> bool:
+        return isinstance(self.store, ResultStore) and not uri.startswith(HTTP_SCHEMES)
+
     async def result(self, uri: str, digest: bytes) -> bytes:
         """A submitted result, hash-checked (raises ResultIntegrityError / ResultNotFoundError)."""
         return await self._io(self.store.get, uri, digest)
@@ -86,8 +108,8 @@ class InputLoader:
     async def _io(self, fn: Callable[..., T], *args: Any) -> T:
         """``fn(*args)``: on the store threads, except for a local store's calls, which are
         a file read or an atomic write (a thread hop would cost more than they do)."""
-        if isinstance(self.store, ResultStore) and not any(
-                isinstance(a, str) and a.startswith(HTTP_SCHEMES) for a in args):
+        if all(self._local(a) for a in args if isinstance(a, str)) and isinstance(
+                self.store, ResultStore):
             return fn(*args)
         return await asyncio.get_running_loop().run_in_executor(self._pool, fn, *args)
 

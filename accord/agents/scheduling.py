@@ -94,7 +94,7 @@ class Scheduler:
             free = [a for a in candidates if a.room() > 0]
             if not free:
                 continue
-            if not self.inputs.loaded(run, key[1]):
+            if not self.inputs.load_now(run, key[1]):
                 # A claim locks stake and a lapsed lease is slashed: load the step's inputs
                 # first (a step whose inputs cannot be read is never claimed).
                 if key not in self._loading:

@@ -49,7 +49,8 @@ def test_an_agent_claims_its_ready_steps_in_one_transaction_and_submits_them_in_
 
     host = suite.host([suite.agent("batcher", {"execute": work})])
     run_id = suite.start(_fanout(steps), b"batch")
-    asyncio.run(drive([host], lambda: suite.run_state(run_id) == COMPLETED))
+    asyncio.run(drive([host], lambda: suite.run_state(run_id) == COMPLETED
+                      and host.stats["submitted"] == steps))
 
     claimed = _tx_hashes(suite, "StepClaimed", run_id)
     submitted = _tx_hashes(suite, "StepSubmitted", run_id)
@@ -117,7 +118,9 @@ def test_an_agent_whose_bond_backs_one_claim_holds_one_step_at_a_time(suite: Sui
     agent = suite.agent("thin-bond", {"execute": lambda i: b"ok"})
     host = suite.host([agent])
     run_id = suite.start(_fanout(steps, stake=str(BOND)), b"bond")  # the whole bond per claim
-    asyncio.run(drive([host], lambda: suite.run_state(run_id) == COMPLETED))
+    # until the host has also seen its last submit mined (the chain completes the run first)
+    asyncio.run(drive([host], lambda: suite.run_state(run_id) == COMPLETED
+                      and host.stats["submitted"] == steps))
 
     # a batch of two claims can never pass: every claim went out alone in the end
     assert len(set(_tx_hashes(suite, "StepClaimed", run_id).values())) == steps

@@ -108,7 +108,8 @@ def test_follower_uses_websocket_on_anvil_and_polling_when_told(suite: Suite) ->
     for ws, mode in ((None, "websocket"), (False, "polling")):
         host = suite.host([suite.agent(f"follow-{mode}", {"execute": work})], ws=ws)
         run_id = suite.start(_fanout(2), b"follow")
-        asyncio.run(drive([host], lambda r=run_id: suite.run_state(r) == COMPLETED))
+        asyncio.run(drive([host], lambda r=run_id, h=host: suite.run_state(r) == COMPLETED
+                          and h.stats["submitted"] == 2))
         assert host.follower.mode == mode
         assert host.stats["submitted"] == 2
 
