@@ -1,6 +1,7 @@
 """Agent runtime: agents claim ready workflow steps, run handlers, submit commitments.
 
-Heavy imports stay in the submodules (``runtime``, ``events``, ``rpc``)."""
+The host (:mod:`accord.agents.host`) composes scheduling, execution, judging and liveness;
+heavy imports stay in those submodules, so importing the handler types is cheap."""
 
 from __future__ import annotations
 
