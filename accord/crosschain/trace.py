@@ -140,6 +140,13 @@ def message_life(message_id: str, chains: list[ChainView],
         return life
     dest = by_chain.get(origin_msg.destination_chain_id)
     life.destination = dest.name if dest else f"chain {origin_msg.destination_chain_id}"
+    got = None
+    if dest is not None:
+        # The status first: whatever made it final (the delivery, its attestations) is then
+        # already in the logs and the store read below, so a final life is a whole one.
+        got = MessageStatusInfo.from_abi(dest.contract().functions.messageStatus(
+            origin_msg.origin_chain_id, origin_msg.origin_gateway, origin_msg.nonce,
+            bytes.fromhex(message_id[2:])).call())
     if store is not None:
         life.signers = sorted(store.attestations(message_id))
         rec = store.message(message_id)
@@ -148,7 +155,7 @@ def message_life(message_id: str, chains: list[ChainView],
         if rec is not None:  # what the relayer did: its gas, and why it stopped if it did
             life.relayer_status, life.relayer_note = rec.status, rec.note
             life.relayer_gas = rec.gas_spent
-    if dest is None:
+    if dest is None or got is None:
         return life
     gw = dest.contract()
     for name, topic in (("delivered", _topic("MessageDelivered(bytes32)")),
@@ -160,9 +167,6 @@ def message_life(message_id: str, chains: list[ChainView],
             ts = int(dest.client.w3.eth.get_block(entry["blockNumber"])["timestamp"])
             life.events.append((name, "0x" + bytes(entry["transactionHash"]).hex(), ts))
     life.events.sort(key=lambda e: e[2])
-    got = MessageStatusInfo.from_abi(gw.functions.messageStatus(
-        origin_msg.origin_chain_id, origin_msg.origin_gateway, origin_msg.nonce,
-        bytes.fromhex(message_id[2:])).call())
     life.status = got.status.label.lower()
     life.attempts = got.attempts
     life.reason_hash = ("0x" + got.reasonHash.hex() if got.status is MessageStatus.FAILED
