@@ -14,7 +14,7 @@ Shares are exclusive per call (their sum must be at most 1). The proxy counts wh
 ``GET /__faults__`` returns the counts as JSON. Run it in a thread (:class:`FaultProxy`, a
 context manager) or as a process::
 
-    python -m accord.faultproxy --upstream http://127.0.0.1:8545 --drop 0.05 --fail 0.05
+    python -m accord.testing.faultproxy --upstream http://127.0.0.1:PORT --drop 0.05 --fail 0.05
 
 which prints ``listening http://127.0.0.1:PORT`` once it accepts calls and runs until SIGTERM.
 """
