@@ -1,17 +1,28 @@
 """WorkflowCoordinator gas: definitions, a run start, and one step's life with a validation
 quorum of two. Most keys use the test mocks of the ERC-8004 registries and AgentRoles
-(contracts/mocks/Mock*), which isolates the coordinator's own cost; `step_life_q2_real` is the
+(contracts/mocks/Mock*), which isolates the coordinator's own cost; the `*_real` keys are the
 same step life against the real IdentityRegistry, ReputationRegistry, ValidationRegistry and
 AgentRoles (bonded, live agents, a stake locked per claim and per vote), which adds the
 registries' storage and AgentRoles' eligibility checks and locks.
 
 A step's life is everything the step costs until nothing of it is left open: claim, submit,
-two votes (the second decides and pays) and, since the first vote locks its judge's stake until
-the verdict is final, the `releaseVoteStake` that frees it (the deciding vote's stake is only
-checked: it would be free again in the same transaction). The executor's agent is operated by
-its owner, as in the demo (a delegated operator adds one storage slot to the claim, for the
-owner the votes' independence is checked against). The ERC-8004 records
-(`publish_outcomes`, `publish_validation`) are off the hot path and measured on their own.
+two votes and what completion costs. With the real registries it is measured twice, with the
+same agents on two runs:
+
+- `step_life_q2_real_onchain` (the agents' first run): each judge sends its own `respond`;
+  the first vote locks its judge's stake until the verdict is final, so the life includes the
+  `releaseVoteStake` that frees it (the deciding vote's stake is only checked). Its claim,
+  `claim_real_first`, is the executor's first claim ever: it creates the executor's lock
+  record in AgentRoles (a new slot; the record stays live afterwards).
+- `step_life_q2_real` (the next run): both judges' votes travel signed (EIP-712) in one
+  `respondSigned` transaction, `votes_signed_q2_real`, which the agent runtime sends when one
+  host runs both judges; a verdict reached in one transaction locks no vote stake. Its
+  `claim_real` and `submit_real` are an agent's steady state.
+
+The executor's agent is operated by its owner, as in the demo (a delegated operator adds one
+storage slot to the claim, for the owner the votes' independence is checked against). The
+ERC-8004 records (`publish_outcomes`, `publish_validation`) are off the hot path and measured
+on their own.
 
 Also the runtime size of every deployable (`bytecode_size`): each must stay <= 20,480 bytes."""
 
@@ -22,6 +33,7 @@ from typing import Any
 from eth_utils import keccak
 from web3.logs import DISCARD
 
+from accord.agents.ballots import Vote, sign_vote
 from accord.chain.types import DefinitionInfo, ValidationTimeout, WorkflowDefinition, abi_type
 from bench.common import BenchContext, gas
 
@@ -29,7 +41,8 @@ EXEC = keccak(text="accord.role.executor")
 VALIDATOR = keccak(text="accord.role.validator")
 REWARD = 10**15
 STAKE = 10**15  # the YAML default stake
-DEPLOYABLES = ("WorkflowCoordinator", "WorkflowCoordinatorExtension", "AgentRoles",
+DEPLOYABLES = ("WorkflowCoordinator", "WorkflowCoordinatorExtension",
+               "WorkflowCoordinatorRecords", "AgentRoles",
                "RemoteStepRouter", "AccordGateway", "IdentityRegistry", "ReputationRegistry",
                "ValidationRegistry")
 
@@ -50,6 +63,7 @@ def run(ctx: BenchContext) -> dict[str, dict[str, int]]:
     v1, v2 = ctx.account(3), ctx.account(4)
     identity, _ = c.deploy("MockIdentityRegistry", sender=admin)
     roles, _ = c.deploy("MockAgentRoles", sender=admin)
+    c.transact(roles.functions.setIdentity(identity.address), admin)
     reputation, _ = c.deploy("MockReputationRegistry", sender=admin)
     validation, _ = c.deploy("MockValidationRegistry", identity.address, sender=admin)
     coord, _ = c.deploy("WorkflowCoordinator", identity.address, roles.address,
@@ -135,23 +149,42 @@ def _step_life_real(ctx: BenchContext) -> dict[str, int]:
     c.transact(coord.functions.registerDefinition(defn), creator)
     def_id = keccak(_encode_def(defn))
     total = DefinitionInfo.from_abi(coord.functions.definitionInfo(def_id).call()).totalReward
-    receipt = c.transact(coord.functions.startRun(def_id, b"\x11" * 32, "ipfs://input"),
-                         creator, value=total)
-    run_id = coord.events.RunStarted().process_receipt(receipt)[0]["args"]["runId"]
-    out = {"claim_real": gas(c.transact(coord.functions.claim(run_id, 0, agents[op.address]),
-                                        op)),
-           "submit_real": gas(c.transact(coord.functions.submit(
-               run_id, 0, b"\x22" * 32, "ipfs://bafy-result-0", 0), op)),
-           "vote_real": gas(c.transact(coord.functions.respond(run_id, 0, agents[v1.address],
-                                                               90), v1)),
-           "vote_deciding_real": gas(c.transact(coord.functions.respond(
-               run_id, 0, agents[v2.address], 100), v2))}
+
+    def start() -> int:
+        receipt = c.transact(coord.functions.startRun(def_id, b"\x11" * 32, "ipfs://input"),
+                             creator, value=total)
+        return int(coord.events.RunStarted().process_receipt(receipt)[0]["args"]["runId"])
+
+    def claim_and_submit(run_id: int) -> tuple[int, int]:
+        claimed = gas(c.transact(coord.functions.claim(run_id, 0, agents[op.address]), op))
+        submitted = gas(c.transact(coord.functions.submit(
+            run_id, 0, b"\x22" * 32, "ipfs://bafy-result-0", 0), op))
+        return claimed, submitted
+
+    first = start()
+    out = {}
+    out["claim_real_first"], submit_first = claim_and_submit(first)
+    out["vote_real"] = gas(c.transact(coord.functions.respond(first, 0, agents[v1.address], 90),
+                                      v1))
+    out["vote_deciding_real"] = gas(c.transact(coord.functions.respond(
+        first, 0, agents[v2.address], 100), v2))
     out["release_vote_stake_real"] = gas(c.transact(
-        coord.functions.releaseVoteStake(run_id, 0, 0, v1.address), v1))
-    out["step_life_q2_real"] = (out["claim_real"] + out["submit_real"] + out["vote_real"]
-                                + out["vote_deciding_real"] + out["release_vote_stake_real"])
+        coord.functions.releaseVoteStake(first, 0, 0, v1.address), v1))
+    out["step_life_q2_real_onchain"] = (out["claim_real_first"] + submit_first + out["vote_real"]
+                                        + out["vote_deciding_real"]
+                                        + out["release_vote_stake_real"])
     out["publish_outcomes"] = gas(c.transact(coord.functions.publishOutcomes(
-        run_id, agents[op.address]), creator))
+        first, agents[op.address]), creator))
+
+    second = start()
+    out["claim_real"], out["submit_real"] = claim_and_submit(second)
+    votes = [sign_vote(judge, c.chain_id, coord.address,
+                       Vote(second, 0, 0, agents[judge.address], response))
+             for judge, response in ((v1, 90), (v2, 100))]
+    out["votes_signed_q2_real"] = gas(c.transact(coord.functions.respondSigned(second, 0, votes),
+                                                 v1))
+    out["step_life_q2_real"] = (out["claim_real"] + out["submit_real"]
+                                + out["votes_signed_q2_real"])
     return out
 
 

@@ -68,6 +68,7 @@ contract AgentRoles is IAgentRoles, AccessControl, ReentrancyGuardTransient {
     mapping(bytes32 role => RoleConfig) private _roles;
     mapping(uint256 agentId => mapping(bytes32 role => Bond)) private _bonds;
     mapping(uint256 agentId => uint64 expiresAt) private _liveUntil;
+    /// @dev 0 = never written, else 1 + what `slasher` holds locked of the bond (see `_held`).
     mapping(address slasher => mapping(uint256 agentId => mapping(bytes32 role => uint256))) private _lockedBy;
     mapping(address account => Slasher) private _slashers;
     address[] private _slasherList;
@@ -263,9 +264,9 @@ contract AgentRoles is IAgentRoles, AccessControl, ReentrancyGuardTransient {
     function releaseOrphaned(address slasher, uint256 agentId, bytes32 role) external {
         _requireAuthorized(agentId);
         if (_slashers[slasher].position != 0) revert AgentRolesSlasherAlreadyRegistered(slasher);
-        uint256 held = _lockedBy[slasher][agentId][role];
+        uint256 held = _held(slasher, agentId, role);
         if (held == 0) return;
-        _lockedBy[slasher][agentId][role] = 0;
+        _lockedBy[slasher][agentId][role] = 1;
         uint96 locked = _unlock(_bonds[agentId][role], held);
         emit StakeReleased(agentId, role, slasher, held, locked);
     }
@@ -301,7 +302,9 @@ contract AgentRoles is IAgentRoles, AccessControl, ReentrancyGuardTransient {
             locked += uint96(amount);
         }
         b.locked = locked;
-        _lockedBy[msg.sender][agentId][role] += amount;
+        uint256 record = _lockedBy[msg.sender][agentId][role];
+        // a record keeps 1 + what it holds once written, so later locks rewrite a live slot
+        _lockedBy[msg.sender][agentId][role] = (record == 0 ? 1 : record) + amount;
         emit StakeLocked(agentId, role, msg.sender, amount, locked);
     }
 
@@ -326,12 +329,12 @@ contract AgentRoles is IAgentRoles, AccessControl, ReentrancyGuardTransient {
         returns (uint256 slashed)
     {
         Bond storage b = _bonds[agentId][role];
-        uint256 held = _lockedBy[msg.sender][agentId][role];
+        uint256 held = _held(msg.sender, agentId, role);
         uint256 released = amount < held ? amount : held;
         if (released != 0) {
-            // released <= held, the caller's own record.
+            // released <= held, the caller's own record (1 + held, see lockStake).
             unchecked {
-                _lockedBy[msg.sender][agentId][role] = held - released;
+                _lockedBy[msg.sender][agentId][role] = held - released + 1;
             }
             uint96 locked = _unlock(b, released);
             emit StakeReleased(agentId, role, msg.sender, released, locked);
@@ -382,7 +385,7 @@ contract AgentRoles is IAgentRoles, AccessControl, ReentrancyGuardTransient {
     /// @inheritdoc IAgentRoles
     /// @dev The record may exceed `lockedOf` after a slash capped the aggregate.
     function lockedBy(address slasher, uint256 agentId, bytes32 role) external view returns (uint256) {
-        return _lockedBy[slasher][agentId][role];
+        return _held(slasher, agentId, role);
     }
 
     /// @inheritdoc IAgentRoles
@@ -466,6 +469,14 @@ contract AgentRoles is IAgentRoles, AccessControl, ReentrancyGuardTransient {
         // length <= MAX_SLASHERS (checked by callers) fits in uint8.
         _slashers[slasher] = Slasher({position: uint8(_slasherList.length), activeAt: 0});
         emit SlasherActivated(slasher);
+    }
+
+    /// @dev What `slasher`'s record holds of the bond: the record is 0 (never written) or
+    /// 1 + what it holds, so a record that empties stays a live slot (a later lock costs a
+    /// rewrite, not a new slot).
+    function _held(address slasher, uint256 agentId, bytes32 role) private view returns (uint256) {
+        uint256 record = _lockedBy[slasher][agentId][role];
+        return record == 0 ? 0 : record - 1;
     }
 
     /// @dev Lowers the aggregate lock by `amount`, saturating at zero (a slash may have capped

@@ -2,6 +2,8 @@
 pragma solidity 0.8.30;
 
 import {Multicall} from "@openzeppelin/contracts/utils/Multicall.sol";
+import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
+import {MessageHashUtils} from "@openzeppelin/contracts/utils/cryptography/MessageHashUtils.sol";
 import {IAgentRoles} from "../interfaces/IAgentRoles.sol";
 import {IIdentityAuthorizer} from "../interfaces/IIdentityAuthorizer.sol";
 import {IIdentityRegistry} from "../interfaces/IIdentityRegistry.sol";
@@ -10,27 +12,46 @@ import {IValidationRegistry} from "../interfaces/IValidationRegistry.sol";
 import {IWorkflowCoordinator} from "../interfaces/IWorkflowCoordinator.sol";
 import {CoordinatorBase} from "./coordinator/CoordinatorBase.sol";
 import {WorkflowCoordinatorExtension} from "./coordinator/WorkflowCoordinatorExtension.sol";
+import {WorkflowCoordinatorRecords} from "./coordinator/WorkflowCoordinatorRecords.sol";
 import {Bitmask64} from "./libraries/Bitmask64.sol";
 import {WorkflowDefinitions} from "./libraries/WorkflowDefinitions.sol";
 
 /// @title WorkflowCoordinator
 /// @notice Runs DAG workflows of role-gated steps (see IWorkflowCoordinator, DESIGN.md "Step
 /// state machine" and docs/threat-model.md).
-/// @dev The hot path (start, claim, heartbeat, submit, vote, lease expiry, withdraw) and the
-/// views live here; definitions, pause/resume/cancel, validation timeouts, vote-stake release,
+/// @dev The hot path (start, claim, heartbeat, submit, votes, signed votes, withdraw) and the
+/// views live here; definitions, pause/resume/cancel, lease expiry, validation timeouts, vote-stake release,
 /// remote steps and the ERC-8004 records run in WorkflowCoordinatorExtension, which this
 /// contract deploys in its constructor and DELEGATECALLs (same storage: both inherit
 /// CoordinatorBase), so each stays well under the 24 KB code limit. The extension is fixed.
 /// An agent batches its claims and submits (and a validator its votes and stake releases) in
 /// one transaction with OpenZeppelin's `multicall` (each call keeps msg.sender; any failure
-/// reverts the batch, so callers batch what the views show they can do).
+/// reverts the batch, so callers batch what the views show they can do). Judges' votes also
+/// travel signed (EIP-712), so that one transaction from anyone brings a whole verdict
+/// (`respondSigned`): no vote of a deciding batch locks stake or leaves a record.
 contract WorkflowCoordinator is IWorkflowCoordinator, CoordinatorBase, Multicall {
     using Bitmask64 for uint64;
     using WorkflowDefinitions for WorkflowDefinitions.Definition;
     using WorkflowDefinitions for WorkflowDefinitions.Step;
 
-    address private immutable _extension;
+    bytes32 private constant _DOMAIN_TYPEHASH =
+        keccak256("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)");
+    bytes32 private constant _NAME_HASH = keccak256("Accord WorkflowCoordinator");
+    bytes32 private constant _VERSION_HASH = keccak256("1");
+    bytes32 private constant _VOTE_TYPEHASH =
+        keccak256("Vote(uint256 runId,uint8 step,uint8 attempt,uint256 agentId,uint8 response)");
 
+    /// @dev One vote being counted: `voter` stands for msg.sender (the signer of a signed
+    /// vote); `owner` is the validator agent's owner once checked (0: skipped).
+    struct Ballot {
+        uint256 agentId;
+        uint8 response;
+        address voter;
+        address owner;
+    }
+
+    address private immutable _extension;
+    address private immutable _records;
 
     /// @notice Wires the registries, deploys the extension and registers the coordinator's own
     /// ERC-8004 identity.
@@ -49,66 +70,37 @@ contract WorkflowCoordinator is IWorkflowCoordinator, CoordinatorBase, Multicall
                 identityRegistry, agentRoles, reputationRegistry, validationRegistry, validatorRole, admin
             )
         );
+        _records = address(
+            new WorkflowCoordinatorRecords(
+                identityRegistry, agentRoles, reputationRegistry, validationRegistry, validatorRole, admin
+            )
+        );
         _agentId = IIdentityRegistry(address(identityRegistry)).register();
-    }
-
-    // ---------------------------------------------------------------- runs
-    /// @inheritdoc IWorkflowCoordinator
-    function startRun(bytes32 definitionId, bytes32 inputHash, string calldata inputURI)
-        external
-        payable
-        returns (uint256 runId)
-    {
-        WorkflowDefinitions.Definition storage d = _defs[definitionId];
-        WorkflowDefinitions.Header memory h = d.header;
-        if (h.stepCount == 0) revert CoordinatorUnknownDefinition(definitionId);
-        if (msg.value < h.totalReward) revert CoordinatorInsufficientBudget(msg.value, h.totalReward);
-        if (msg.value > type(uint88).max) revert CoordinatorBudgetTooLarge(msg.value);
-        runId = ++_runCount;
-        Run storage r = _runs[runId];
-        r.definitionId = definitionId;
-        r.creator = msg.sender;
-        r.state = RunState.Running;
-        r.escrow = uint88(msg.value);
-        _totals.escrowed += uint128(msg.value);
-        emit RunStarted(runId, definitionId, msg.sender, inputHash, inputURI, msg.value);
-        for (uint64 roots = d.extra.rootMask; roots != 0; roots &= roots - 1) {
-            emit StepReady(runId, roots.lowest());
-        }
     }
 
     // ---------------------------------------------------------------- steps
     // The AgentRoles calls below return what they slashed (reported by its Slashed event)
-    // or the agent's owner (read before the vote with ownerOf): not needed here.
+    // or, where it is not used, the agent's owner: not needed there.
     // slither-disable-start unused-return
     /// @inheritdoc IWorkflowCoordinator
     function claim(uint256 runId, uint8 step, uint256 agentId) external {
         // CHECKS
         (StepRun storage sr, bytes32 role, uint256 leaseSeconds, uint256 stake) = _checkClaim(runId, step, agentId);
-        address owner_ = _identity.ownerOf(agentId); // fixed for the votes on this attempt
         // EFFECTS
         bool lapsed = sr.status == CLAIMED;
         uint256 lapsedAgent = sr.agentId;
         if (lapsed) ++_failures[runId][lapsedAgent];
         _takeLease(runId, step, agentId, sr, leaseSeconds);
-        // The owner is stored only when another operator runs the agent (0: the operator
-        // is the owner), so a self-operated agent's claim writes no slot for it.
-        address ownerSlot = owner_ == msg.sender ? address(0) : owner_;
-        if (sr.owner != ownerSlot) sr.owner = ownerSlot;
         // INTERACTIONS (AgentRoles is fixed at deployment; releaseStake never reverts)
         if (lapsed && stake != 0) _roles.releaseStake(lapsedAgent, role, stake, stake, LAPSED);
-        _roles.lockStake(agentId, msg.sender, role, stake); // eligibility, and the stake is free
-    }
-
-    /// @inheritdoc IWorkflowCoordinator
-    function heartbeatLease(uint256 runId, uint8 step) external {
-        (, , WorkflowDefinitions.Step storage cfg, StepRun storage sr) = _claimedByCaller(runId, step);
-        uint256 cap = sr.leaseCap;
-        uint256 end = block.timestamp + cfg.leaseSeconds;
-        if (end > cap) end = cap;
-        if (end <= sr.leaseEnd) revert CoordinatorLeaseCapReached(runId, step, uint64(cap));
-        sr.leaseEnd = uint40(end);
-        emit LeaseExtended(runId, step, sr.agentId, uint64(end));
+        // eligibility and free stake; it reads the agent's owner, fixed for this attempt's votes
+        address owner_ = _roles.lockStake(agentId, msg.sender, role, stake);
+        // The owner is stored only when another operator runs the agent (0: the operator is
+        // the owner), so a self-operated agent's claim writes no slot for it. Written after
+        // the call: nothing reads it before the step is Submitted, which needs another call.
+        address ownerSlot = owner_ == msg.sender ? address(0) : owner_;
+        // slither-disable-next-line reentrancy-no-eth
+        if (sr.owner != ownerSlot) sr.owner = ownerSlot;
     }
 
     /// @inheritdoc IWorkflowCoordinator
@@ -135,105 +127,183 @@ contract WorkflowCoordinator is IWorkflowCoordinator, CoordinatorBase, Multicall
 
     /// @inheritdoc IWorkflowCoordinator
     function respond(uint256 runId, uint8 step, uint256 agentId, uint8 response) external {
-        // CHECKS
         if (response > 100) revert CoordinatorInvalidResponse(response);
+        Ballot[] memory ballots = new Ballot[](1);
+        ballots[0] = Ballot({agentId: agentId, response: response, voter: msg.sender, owner: address(0)});
+        _judge(runId, step, ballots, true);
+    }
+
+    /// @inheritdoc IWorkflowCoordinator
+    function respondSigned(uint256 runId, uint8 step, SignedVote[] calldata votes) external {
+        uint256 n = votes.length;
+        if (n == 0) revert CoordinatorNoVotes(runId, step);
+        (, , , StepRun storage sr, StepState s) = _locate(runId, step);
+        if (s != StepState.Submitted) revert CoordinatorStepNotSubmitted(runId, step, s);
+        uint8 attempt = sr.attempt;
+        Ballot[] memory ballots = new Ballot[](n);
+        for (uint256 i; i < n; ++i) {
+            SignedVote calldata v = votes[i];
+            bytes32 digest = _voteDigest(runId, step, attempt, v.agentId, v.response);
+            (address signer, ECDSA.RecoverError err,) = ECDSA.tryRecoverCalldata(digest, v.signature);
+            if (err != ECDSA.RecoverError.NoError || signer != v.signer) {
+                revert CoordinatorInvalidVoteSignature(runId, step, v.agentId, v.signer);
+            }
+            ballots[i] = Ballot({agentId: v.agentId, response: v.response, voter: v.signer, owner: address(0)});
+        }
+        _judge(runId, step, ballots, false);
+    }
+
+    /// @inheritdoc IWorkflowCoordinator
+    function voteDigest(uint256 runId, uint8 step, uint8 attempt, uint256 agentId, uint8 response)
+        external
+        view
+        returns (bytes32)
+    {
+        return _voteDigest(runId, step, attempt, agentId, response);
+    }
+
+    /// @dev Counts `ballots` on the current attempt of a Submitted step: every ballot is
+    /// checked first (`_checkBallots`); EFFECTS: tallies in order until a verdict, and without
+    /// one each counted ballot is recorded; INTERACTIONS: without a verdict each counted ballot
+    /// locks its stake, with one the executor's stake is freed.
+    function _judge(uint256 runId, uint8 step, Ballot[] memory ballots, bool strict) private {
         (Run storage r, WorkflowDefinitions.Definition storage d, WorkflowDefinitions.Step storage cfg,
             StepRun storage sr, StepState s) = _locate(runId, step);
         if (s != StepState.Submitted) revert CoordinatorStepNotSubmitted(runId, step, s);
-        if (agentId > type(uint96).max) revert CoordinatorAgentIdTooLarge(agentId);
-        if (_blocked[agentId]) revert CoordinatorRecordBlocked(agentId);
-        address owner_ = _identity.ownerOf(agentId);
-        if (!_independent(owner_, sr, r.creator)) {
-            revert CoordinatorValidatorNotIndependent(runId, step, agentId);
-        }
-        bytes32 key = _voteKey(runId, step, sr.attempt, owner_);
-        if (_votes[key] != 0) revert CoordinatorAlreadyVoted(runId, step, owner_);
+        bytes32 role = _judgeRole(d);
+        uint256 stake = d.extra.slashAmount;
+        _checkBallots(runId, step, ballots, sr, r.creator, role, stake, strict);
         // EFFECTS
-        (uint8 approvals, uint8 rejections) = _tally(runId, step, agentId, response, sr, owner_);
-        uint8 quorum = cfg.quorum;
-        bool decided = approvals == quorum || rejections == quorum;
-        // The deciding vote's stake would be free again in this very transaction: it is
-        // checked, not locked, and leaves no record (the verdict ends the attempt, so no
-        // second vote on it is possible). Earlier votes stay locked until released.
-        if (!decided) _votes[key] = agentId + 1; // < 2**96 + 1: no overflow
-        if (approvals == quorum) {
+        (bool approved, bool decided) = _count(runId, step, ballots, cfg.quorum, sr);
+        if (approved) {
             _markDone(runId, step, r, d, cfg, sr, sr.operator);
-        } else if (rejections == quorum) {
+        } else if (decided) {
             _attemptFailed(runId, step, r, d, cfg, sr, true, false, true);
         }
-        // INTERACTIONS: the validator's eligibility and free bond are checked (the vote
-        // reverts when it is not eligible or its bond is not free); a vote that does not
-        // decide locks its stake; a verdict frees the executor's stake.
+        // INTERACTIONS (AgentRoles is fixed at deployment; releaseStake never reverts)
         if (decided) {
-            _roles.checkStake(agentId, msg.sender, _judgeRole(d), d.extra.slashAmount);
             _releaseExecutor(d, cfg, sr, false);
-        } else {
-            _roles.lockStake(agentId, msg.sender, _judgeRole(d), d.extra.slashAmount);
+            return;
+        }
+        for (uint256 i; i < ballots.length; ++i) {
+            Ballot memory b = ballots[i];
+            if (b.owner != address(0)) _roles.lockStake(b.agentId, b.voter, role, stake);
+        }
+    }
+
+    /// @dev The checks of every ballot: response, agent, eligibility and free stake
+    /// (AgentRoles.checkStake, which returns the owner), independence, one vote per owner in
+    /// the batch; an owner with a vote recorded on this attempt reverts when `strict`, else
+    /// its ballot is skipped (owner 0). Sets each ballot's owner.
+    function _checkBallots(
+        uint256 runId,
+        uint8 step,
+        Ballot[] memory ballots,
+        StepRun storage sr,
+        address creator,
+        bytes32 role,
+        uint256 stake,
+        bool strict
+    ) private view {
+        // no vote counted on this attempt yet: none can hold a record, nothing to look up
+        bool untallied = sr.approvals == 0 && sr.rejections == 0;
+        for (uint256 i; i < ballots.length; ++i) {
+            Ballot memory b = ballots[i];
+            if (b.response > 100) revert CoordinatorInvalidResponse(b.response);
+            if (b.agentId > type(uint96).max) revert CoordinatorAgentIdTooLarge(b.agentId);
+            if (_blocked[b.agentId]) revert CoordinatorRecordBlocked(b.agentId);
+            address owner_ = _roles.checkStake(b.agentId, b.voter, role, stake);
+            if (!_independent(owner_, b.voter, sr, creator)) {
+                revert CoordinatorValidatorNotIndependent(runId, step, b.agentId);
+            }
+            for (uint256 j; j < i; ++j) {
+                if (ballots[j].owner == owner_) revert CoordinatorAlreadyVoted(runId, step, owner_);
+            }
+            if (!untallied && _votes[_voteKey(runId, step, sr.attempt, owner_)] != 0) {
+                if (strict) revert CoordinatorAlreadyVoted(runId, step, owner_);
+                owner_ = address(0); // sent ahead of this batch and counted then: skipped
+            }
+            b.owner = owner_;
+        }
+    }
+
+    /// @dev Tallies the checked ballots in order until a verdict (later ones are ignored);
+    /// without a verdict each counted ballot gets its record (value agentId + 1).
+    function _count(uint256 runId, uint8 step, Ballot[] memory ballots, uint8 quorum, StepRun storage sr)
+        private
+        returns (bool approved, bool decided)
+    {
+        uint256 n = ballots.length;
+        for (uint256 i; i < n && !decided; ++i) {
+            Ballot memory b = ballots[i];
+            if (b.owner == address(0)) continue;
+            (uint8 approvals, uint8 rejections) = _tally(runId, step, b, sr);
+            approved = approvals == quorum;
+            decided = approved || rejections == quorum;
+        }
+        if (decided) return (approved, decided);
+        uint8 attempt = sr.attempt;
+        for (uint256 i; i < n; ++i) {
+            Ballot memory b = ballots[i];
+            // < 2**96 + 1: no overflow
+            if (b.owner != address(0)) _votes[_voteKey(runId, step, attempt, b.owner)] = b.agentId + 1;
         }
     }
     // slither-disable-end unused-return
 
     /// @dev Counts one vote on the current attempt and emits StepValidated; returns the tallies.
-    function _tally(uint256 runId, uint8 step, uint256 agentId, uint8 response, StepRun storage sr, address owner_)
+    function _tally(uint256 runId, uint8 step, Ballot memory b, StepRun storage sr)
         private
         returns (uint8 approvals, uint8 rejections)
     {
         approvals = sr.approvals;
         rejections = sr.rejections;
         // unchecked-free: tallies stop at quorum (<= 255) because the verdict ends the attempt
-        if (response >= APPROVAL_THRESHOLD) {
+        if (b.response >= APPROVAL_THRESHOLD) {
             sr.approvals = ++approvals;
-            sr.approvalSum += response;
+            sr.approvalSum += b.response;
         } else {
             sr.rejections = ++rejections;
-            sr.rejectionSum += response;
+            sr.rejectionSum += b.response;
         }
-        emit StepValidated(runId, step, agentId, response, approvals, rejections, sr.attempt, owner_);
+        emit StepValidated(runId, step, b.agentId, b.response, approvals, rejections, sr.attempt, b.owner);
+    }
+
+    /// @dev The EIP-712 digest of a vote, in this coordinator's domain on this chain.
+    function _voteDigest(uint256 runId, uint8 step, uint8 attempt, uint256 agentId, uint8 response)
+        private
+        view
+        returns (bytes32)
+    {
+        bytes32 domain = keccak256(abi.encode(_DOMAIN_TYPEHASH, _NAME_HASH, _VERSION_HASH, block.chainid, address(this)));
+        return MessageHashUtils.toTypedDataHash(
+            domain, keccak256(abi.encode(_VOTE_TYPEHASH, runId, step, attempt, agentId, response))
+        );
     }
 
     /// @inheritdoc IWorkflowCoordinator
-    function expireLease(uint256 runId, uint8 step) external {
-        (Run storage r, WorkflowDefinitions.Definition storage d, WorkflowDefinitions.Step storage cfg,
-            StepRun storage sr, StepState s) = _locate(runId, step);
-        uint8 status = sr.status;
-        bool lapsed = status == CLAIMED && block.timestamp >= sr.leaseEnd;
-        if (s == StepState.Cancelled && (status == CLAIMED || status == SUBMITTED || status == ABANDONED)) {
-            bool flying = r.inflight.has(step); // then Claimed and lapsed: Submitted shows Submitted
-            if (!flying) {
-                // moot: the run ended around it. Abandoned (lapsed before the run ended) is the
-                // executor's fault and is slashed; otherwise its stake is simply freed.
-                bool abandoned = status == ABANDONED;
-                sr.status = SETTLED;
-                if (abandoned) {
-                    ++_failures[runId][sr.agentId];
-                    emit LeaseExpired(runId, step, sr.agentId, sr.attempt + 1); // < 256 while Claimed
-                }
-                _releaseExecutor(d, cfg, sr, abandoned);
-                return;
-            }
-        } else if (!lapsed || (s != StepState.Ready && s != StepState.Failed)) {
-            revert CoordinatorLeaseNotExpired(runId, step, s);
-        }
-        emit LeaseExpired(runId, step, sr.agentId, sr.attempt + 1); // < 256 while Claimed
-        _attemptFailed(runId, step, r, d, cfg, sr, false, false, true);
-        _releaseExecutor(d, cfg, sr, true);
+    function startRun(bytes32, bytes32, string calldata) external payable returns (uint256) {
+        _delegate();
+    }
+
+    /// @inheritdoc IWorkflowCoordinator
+    function expireLease(uint256, uint8) external {
+        _delegate();
+    }
+
+    /// @inheritdoc IWorkflowCoordinator
+    function heartbeatLease(uint256, uint8) external {
+        _delegate();
+    }
+
+    /// @inheritdoc IWorkflowCoordinator
+    function withdraw() external {
+        _delegate();
     }
 
     /// @inheritdoc IWorkflowCoordinator
     function router() external view returns (address) {
         return _router;
-    }
-
-    // ---------------------------------------------------------------- money
-    /// @inheritdoc IWorkflowCoordinator
-    function withdraw() external nonReentrant {
-        uint256 amount = _owed[msg.sender];
-        if (amount == 0) revert CoordinatorNothingToWithdraw(msg.sender);
-        _owed[msg.sender] = 0;
-        _totals.owed -= uint128(amount);
-        emit Withdrawn(msg.sender, amount);
-        (bool ok,) = msg.sender.call{value: amount}("");
-        if (!ok) revert CoordinatorTransferFailed(msg.sender, amount);
     }
 
     // ---------------------------------------------------------------- views
@@ -426,12 +496,12 @@ contract WorkflowCoordinator is IWorkflowCoordinator, CoordinatorBase, Multicall
 
     /// @inheritdoc IWorkflowCoordinator
     function publishOutcomes(uint256, uint256) external {
-        _delegate();
+        _delegateTo(_records);
     }
 
     /// @inheritdoc IWorkflowCoordinator
     function publishValidation(uint256, uint8) external {
-        _delegate();
+        _delegateTo(_records);
     }
 
     /// @notice The contract this coordinator delegates its colder functions to (deployed by
@@ -440,10 +510,19 @@ contract WorkflowCoordinator is IWorkflowCoordinator, CoordinatorBase, Multicall
         return _extension;
     }
 
-    /// @dev Runs the same call in the extension, on this contract's storage, and returns (or
-    /// reverts with) exactly what it returned. Never returns to the caller's Solidity code.
+    /// @notice The contract this coordinator delegates the ERC-8004 records to (deployed by the
+    /// constructor; immutable).
+    function recordsExtension() external view returns (address) {
+        return _records;
+    }
+
     function _delegate() private {
-        address ext = _extension;
+        _delegateTo(_extension);
+    }
+
+    /// @dev Runs the same call in `ext`, on this contract's storage, and returns (or reverts
+    /// with) exactly what it returned. Never returns to the caller's Solidity code.
+    function _delegateTo(address ext) private {
         assembly {
             calldatacopy(0, 0, calldatasize())
             let ok := delegatecall(gas(), ext, 0, calldatasize(), 0, 0)

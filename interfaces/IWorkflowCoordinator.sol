@@ -96,6 +96,22 @@ interface IWorkflowCoordinator is IWorkflowCoordinatorTypes {
     /// (the deciding vote only needs it free: `AgentRoles.checkStake`).
     function respond(uint256 runId, uint8 step, uint256 agentId, uint8 response) external;
 
+    /// @notice Count judges' signed votes on the current attempt of a Submitted step, in order
+    /// (anyone may send them: each vote is the signer's). Every vote is checked as `respond`
+    /// checks its caller (the signer stands for msg.sender), and all before any counts. When
+    /// they decide the step, none of them locks stake (the verdict is final at once) and votes
+    /// after the deciding one are ignored; when they do not, each locks its stake as `respond`
+    /// does. A vote whose owner already has a vote recorded on this attempt is skipped, so a
+    /// vote sent ahead of the batch (a front-run) cannot make the batch fail; two votes of one
+    /// owner in the batch revert CoordinatorAlreadyVoted.
+    function respondSigned(uint256 runId, uint8 step, SignedVote[] calldata votes) external;
+
+    /// @notice The EIP-712 digest a judge signs for `respondSigned`.
+    function voteDigest(uint256 runId, uint8 step, uint8 attempt, uint256 agentId, uint8 response)
+        external
+        view
+        returns (bytes32);
+
     /// @notice Materialise a lapsed lease (anyone): Ready again, or Failed (and the run Failed)
     /// when it was the last attempt; the executor's stake is slashed. For a claim its ended run
     /// made moot (the step shows Cancelled), it frees the executor's stake without a slash.

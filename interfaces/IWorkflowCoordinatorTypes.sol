@@ -87,6 +87,18 @@ interface IWorkflowCoordinatorTypes {
         StepSpec[] steps;
     }
 
+    /// @notice A judge's vote signed off-chain, so that anyone can bring several judges' votes
+    /// in one transaction (`respondSigned`). `signer` is the validator agent's owner or one
+    /// of its operators (an EOA, or a contract that answers ERC-1271); `signature` is over the
+    /// EIP-712 `Vote(uint256 runId,uint8 step,uint8 attempt,uint256 agentId,uint8 response)`
+    /// in the domain `("Accord WorkflowCoordinator", "1", chainid, coordinator)`.
+    struct SignedVote {
+        uint256 agentId;
+        uint8 response;
+        address signer;
+        bytes signature;
+    }
+
     /// @notice Stored facts of a run (see `runState`/`stepState` for the lifecycle).
     struct RunInfo {
         bytes32 definitionId;
@@ -167,6 +179,12 @@ interface IWorkflowCoordinatorTypes {
     error CoordinatorValidatorNotIndependent(uint256 runId, uint8 step, uint256 agentId);
     /// @notice An agent of `owner` already voted on this attempt of `step`.
     error CoordinatorAlreadyVoted(uint256 runId, uint8 step, address owner);
+    /// @notice The signature of `signer` on the vote of `agentId` for the current attempt of
+    /// `step` does not verify (wrong signer, another step, run, attempt, response, chain or
+    /// coordinator, or malformed).
+    error CoordinatorInvalidVoteSignature(uint256 runId, uint8 step, uint256 agentId, address signer);
+    /// @notice `respondSigned` was given no votes.
+    error CoordinatorNoVotes(uint256 runId, uint8 step);
     /// @notice `expireValidation` needs a Submitted step past its deadline `deadline`.
     error CoordinatorValidationNotExpired(uint256 runId, uint8 step, StepState state, uint64 deadline);
     /// @notice The verdict on `attempt` of `step` is not final yet.

@@ -1,15 +1,22 @@
 """Judging submitted steps: each of this host's validators that holds the step's validator
-role (and is not its executor) checks the result with its own handler and answers through
-``respond``. A vote that does not decide locks the definition's stake of the judge's bond
-until the verdict is final: the judges free it (``releaseVoteStake``) as soon as an event
-shows the verdict, and retry on every rescan until it is free, so a bond is never tied up
-for good. The pending votes are saved with the host's cursor, so a restart frees them too."""
+role (and is not its executor) checks the result with its own handler. When several of them
+judge one step, their votes are signed (EIP-712, ``accord.agents.ballots``) and go out
+together in one ``respondSigned`` transaction: one transaction instead of one per judge, and a
+verdict reached in it locks no judge's stake. A lone judge answers through ``respond``; so does
+each judge of a batch the coordinator refused (one of them not independent, not eligible), so
+that one judge's problem never costs the others their vote.
+
+A vote that does not decide locks the definition's stake of the judge's bond until the verdict
+is final: the judges free it (``releaseVoteStake``) as soon as an event shows the verdict, and
+retry on every rescan until it is free, so a bond is never tied up for good. The pending votes
+are saved with the host's cursor, so a restart frees them too."""
 
 from __future__ import annotations
 
 import asyncio
 from typing import Any
 
+from accord.agents.ballots import Vote, sign_vote
 from accord.agents.execution import call_handler
 from accord.agents.handlers import ValidationInput, to_response
 from accord.agents.inputs import InputLoader
@@ -60,11 +67,12 @@ class Judges:
     def start(self, run: RunView, step: int, executor: int, digest: bytes, uri: str) -> None:
         """Judge a submitted attempt with every eligible validator of this host."""
         role = self._role(run)
-        for agent in self.judges:
-            if agent.agent_id == executor:
-                continue
-            if self._judge_role(agent) == role:
-                self.link.spawn(self._judge(agent, run, step, executor, digest, uri))
+        judges = [a for a in self.judges
+                  if a.agent_id != executor and self._judge_role(a) == role]
+        if len(judges) == 1:
+            self.link.spawn(self._judge(judges[0], run, step, executor, digest, uri))
+        elif judges:
+            self.link.spawn(self._judge_together(judges, run, step, executor, digest, uri))
 
     async def resume(self, run: RunView) -> None:
         """Judge the Submitted steps of a recovered run (their StepSubmitted may lie before
@@ -84,30 +92,89 @@ class Judges:
 
     async def _judge(self, agent: Agent, run: RunView, step: int, executor: int,
                      digest: bytes, uri: str) -> None:
-        name = run.name(step)
         try:
             response = await self._verdict(agent, run, step, executor, digest, uri)
-            if response is None:
+        except (ChainError, AccordError) as exc:
+            log.warning("%s: validating run %s step %s: %s", agent.name, run.run_id,
+                        run.name(step), exc)
+            return
+        if response is not None:
+            await self._vote_alone(agent, run, step, response)
+
+    async def _vote_alone(self, agent: Agent, run: RunView, step: int, response: int) -> None:
+        """``respond`` from the judge's own operator."""
+        name = run.name(step)
+        try:
+            rcpt = await self.link.transact(agent, "respond", run.run_id, step,
+                                            agent.agent_id, response, precheck=True)
+        except ContractRevert as exc:
+            if exc.name in RACE_ERRORS or exc.name in NOT_MINE_ERRORS:
+                log.debug("%s: vote on %s/%s not needed (%s)", agent.name, run.run_id,
+                          name, exc.name)
                 return
-            try:
-                rcpt = await self.link.transact(agent, "respond", run.run_id, step,
-                                                agent.agent_id, response, precheck=True)
-            except ContractRevert as exc:
-                if exc.name in RACE_ERRORS or exc.name in NOT_MINE_ERRORS:
-                    log.debug("%s: vote on %s/%s not needed (%s)", agent.name, run.run_id,
-                              name, exc.name)
-                    return
-                hint = BOND_HINTS.get(exc.name or "")
-                log.warning("%s cannot validate run %s step %s: %s%s", agent.name, run.run_id,
-                            name, exc, f"; {hint}" if hint else "")
-                return
-            attempt = self.voted_attempt(rcpt, run.definition.steps[step].quorum)
-            if attempt is not None:
-                self.remember(run.run_id, step, attempt, agent)
-            self.link.count(agent, "validated")
-            log.info("%s answered %d on run %s step %s", agent.name, response, run.run_id, name)
+            hint = BOND_HINTS.get(exc.name or "")
+            log.warning("%s cannot validate run %s step %s: %s%s", agent.name, run.run_id,
+                        name, exc, f"; {hint}" if hint else "")
+            return
         except (ChainError, AccordError) as exc:
             log.warning("%s: validating run %s step %s: %s", agent.name, run.run_id, name, exc)
+            return
+        self._counted(rcpt, run, step, [agent])
+
+    async def _judge_together(self, judges: list[Agent], run: RunView, step: int,
+                              executor: int, digest: bytes, uri: str) -> None:
+        """Every judge's verdict, then all of them signed in one ``respondSigned`` sent by
+        the first judge's operator (each alone when the coordinator refuses the batch)."""
+        name = run.name(step)
+        votes: list[tuple[Agent, int]] = []
+        try:
+            verdicts = await asyncio.gather(*(
+                self._verdict(a, run, step, executor, digest, uri) for a in judges))
+            votes = [(a, r) for a, r in zip(judges, verdicts, strict=True) if r is not None]
+            if len(votes) < 2:
+                for agent, response in votes:
+                    await self._vote_alone(agent, run, step, response)
+                return
+            attempt = int((await self.link.view("lease", run.run_id, step))[3])
+            chain_id = self.link.chain.chain_id
+            signed = [sign_vote(a.operator, chain_id, self.link.coordinator,
+                                Vote(run.run_id, step, attempt, a.agent_id, r))
+                      for a, r in votes]
+            carrier = votes[0][0]
+            rcpt = await self.link.transact(carrier, "respondSigned", run.run_id, step, signed,
+                                            precheck=True)
+        except ContractRevert as exc:
+            if exc.name in RACE_ERRORS:
+                log.debug("votes on %s/%s not needed (%s)", run.run_id, name, exc.name)
+                return
+            log.info("votes on run %s step %s refused together (%s): each judge votes alone",
+                     run.run_id, name, exc.name or exc)
+            for agent, response in votes:
+                await self._vote_alone(agent, run, step, response)
+            return
+        except (ChainError, AccordError) as exc:
+            log.warning("validating run %s step %s: %s", run.run_id, name, exc)
+            return
+        self.link.stats["signed_vote_batches"] += 1
+        self._counted(rcpt, run, step, [a for a, _ in votes])
+
+    def _counted(self, rcpt: dict[str, Any], run: RunView, step: int,
+                 agents: list[Agent]) -> None:
+        """After a mined vote: each of ``agents`` whose StepValidated is in the receipt is
+        counted, and its stake remembered for release unless the receipt holds a verdict."""
+        quorum = run.definition.steps[step].quorum
+        validated = self._validated(rcpt)
+        verdict = any(quorum in (ev["approvals"], ev["rejections"]) for ev in validated)
+        by_id = {a.agent_id: a for a in agents}
+        for ev in validated:
+            agent = by_id.get(int(ev["agentId"]))
+            if agent is None:
+                continue
+            if not verdict:
+                self.remember(run.run_id, step, int(ev["attempt"]), agent)
+            self.link.count(agent, "validated")
+            log.info("%s answered %d on run %s step %s", agent.name, ev["response"],
+                     run.run_id, run.name(step))
 
     async def _verdict(self, agent: Agent, run: RunView, step: int, executor: int,
                        digest: bytes, uri: str) -> int | None:
@@ -135,16 +202,14 @@ class Judges:
                         run.run_id, name, exc)
             return None
 
-    def voted_attempt(self, rcpt: dict[str, Any], quorum: int) -> int | None:
-        """The attempt a vote locked its stake on (StepValidated of the vote's receipt);
-        None for a deciding vote, which locks nothing."""
+    def _validated(self, rcpt: dict[str, Any]) -> list[dict[str, Any]]:
+        """The StepValidated events of a receipt, in order."""
+        out = []
         for raw in rcpt.get("logs", []):
             ev = self._decoder.decode(raw)
             if ev is not None and ev.name == "StepValidated":
-                if quorum in (ev.args["approvals"], ev.args["rejections"]):
-                    return None
-                return int(ev.args["attempt"])
-        return None
+                out.append(ev.args)
+        return out
 
     # ------------------------------------------------------------------ vote stakes
     def remember(self, run_id: int, step: int, attempt: int, agent: Agent) -> None:

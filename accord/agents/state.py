@@ -38,8 +38,9 @@ BOND_HINTS = {
 
 # Gas limits (generous: an unused limit costs nothing; submit/respond may propagate to every
 # dependent of a 64-step definition and write reputation).
-GAS = {"claim": 400_000, "submit": 1_500_000, "respond": 1_500_000, "heartbeatLease": 120_000,
-       "expireLease": 600_000, "heartbeat": 120_000, "releaseVoteStake": 200_000}
+GAS = {"claim": 400_000, "submit": 1_500_000, "respond": 1_500_000, "respondSigned": 2_000_000,
+       "heartbeatLease": 120_000, "expireLease": 600_000, "heartbeat": 120_000,
+       "releaseVoteStake": 200_000}
 
 
 @dataclass

@@ -104,6 +104,7 @@ abstract contract CoordinatorBase is IWorkflowCoordinatorTypes, Ownable, Reentra
         uint128 escrowed;
     }
 
+    address private immutable _self = address(this);
     IIdentityAuthorizer internal immutable _identity;
     IAgentRoles internal immutable _roles;
     IReputationRegistry internal immutable _reputation;
@@ -127,6 +128,13 @@ abstract contract CoordinatorBase is IWorkflowCoordinatorTypes, Ownable, Reentra
     uint256 internal _runCount;
     address internal _router;
     // slither-disable-end uninitialized-state
+
+    /// @dev The coordinator's extensions run only by DELEGATECALL from it: called directly, their
+    /// own storage would be used, which must stay empty.
+    modifier onlyDelegated() {
+        if (address(this) == _self) revert CoordinatorNotDelegated();
+        _;
+    }
 
     // ---------------------------------------------------------------- internal: lookups
     function _locate(uint256 runId, uint8 step)
@@ -548,17 +556,22 @@ abstract contract CoordinatorBase is IWorkflowCoordinatorTypes, Ownable, Reentra
     }
 
     // ---------------------------------------------------------------- internal: trust
-    /// @dev A validator owned by `owner_`, voting through msg.sender, is independent of the
-    /// attempt it judges when neither its owner nor its operator is the executor agent's owner
-    /// at the claim, the operator that claimed, or the run's creator. Fixed at the claim on
-    /// purpose: what the executor does to its identity later (a transfer, new ERC-721
-    /// approvals) can neither qualify its own judges nor disqualify honest ones.
-    function _independent(address owner_, StepRun storage sr, address creator) internal view returns (bool) {
+    /// @dev A validator owned by `owner_`, voting through `voter` (msg.sender, or the signer of
+    /// a signed vote), is independent of the attempt it judges when neither its owner nor its
+    /// voter is the executor agent's owner at the claim, the operator that claimed, or the
+    /// run's creator. Fixed at the claim on purpose: what the executor does to its identity
+    /// later (a transfer, new ERC-721 approvals) can neither qualify its own judges nor
+    /// disqualify honest ones.
+    function _independent(address owner_, address voter, StepRun storage sr, address creator)
+        internal
+        view
+        returns (bool)
+    {
         address execOperator = sr.operator;
         address execOwner = sr.owner;
         if (execOwner == address(0)) execOwner = execOperator; // the operator owns the agent
-        return owner_ != execOwner && owner_ != execOperator && owner_ != creator && msg.sender != execOwner
-            && msg.sender != execOperator && msg.sender != creator;
+        return owner_ != execOwner && owner_ != execOperator && owner_ != creator && voter != execOwner
+            && voter != execOperator && voter != creator;
     }
 
     function _voteKey(uint256 runId, uint8 step, uint8 attempt, address owner_) internal pure returns (bytes32) {

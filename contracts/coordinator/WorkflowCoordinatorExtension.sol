@@ -11,9 +11,9 @@ import {Bitmask64} from "../libraries/Bitmask64.sol";
 import {WorkflowDefinitions} from "../libraries/WorkflowDefinitions.sol";
 
 /// @title WorkflowCoordinatorExtension
-/// @notice The colder half of WorkflowCoordinator: definitions, pause/resume/cancel, validation
-/// timeouts, vote-stake release, remote steps and the ERC-8004 records. Deployed by the
-/// coordinator's constructor and only ever run by DELEGATECALL from it, on its storage (the
+/// @notice The colder half of WorkflowCoordinator: definitions, pause/resume/cancel, lease
+/// expiry, validation timeouts, vote-stake release, remote steps and the ERC-8004 records.
+/// Deployed by the coordinator's constructor and only ever run by DELEGATECALL from it, on its storage (the
 /// functions are documented in IWorkflowCoordinator).
 /// @dev Called directly it refuses every function (`CoordinatorNotDelegated`): its own storage
 /// is empty and must stay so.
@@ -21,8 +21,6 @@ contract WorkflowCoordinatorExtension is CoordinatorBase {
     using Bitmask64 for uint64;
     using WorkflowDefinitions for WorkflowDefinitions.Definition;
     using WorkflowDefinitions for WorkflowDefinitions.Step;
-
-    address private immutable _self;
 
     /// @notice Called by the WorkflowCoordinator constructor with its own wiring.
     constructor(
@@ -32,15 +30,7 @@ contract WorkflowCoordinatorExtension is CoordinatorBase {
         IValidationRegistry validationRegistry,
         bytes32 validatorRole,
         address admin
-    ) CoordinatorBase(identityRegistry, agentRoles, reputationRegistry, validationRegistry, validatorRole, admin) {
-        _self = address(this);
-    }
-
-    modifier onlyDelegated() {
-        if (address(this) == _self) revert CoordinatorNotDelegated();
-        _;
-    }
-
+    ) CoordinatorBase(identityRegistry, agentRoles, reputationRegistry, validationRegistry, validatorRole, admin) {}
 
     // ---------------------------------------------------------------- definitions
     /// @dev See IWorkflowCoordinator.
@@ -50,6 +40,32 @@ contract WorkflowCoordinatorExtension is CoordinatorBase {
         if (d.header.stepCount != 0) return definitionId;
         d.store(definition, _router);
         emit DefinitionRegistered(definitionId, msg.sender, d.header.stepCount);
+    }
+
+    // ---------------------------------------------------------------- runs
+    /// @dev See IWorkflowCoordinator.
+    function startRun(bytes32 definitionId, bytes32 inputHash, string calldata inputURI)
+        external
+        payable
+        onlyDelegated
+        returns (uint256 runId)
+    {
+        WorkflowDefinitions.Definition storage d = _defs[definitionId];
+        WorkflowDefinitions.Header memory h = d.header;
+        if (h.stepCount == 0) revert CoordinatorUnknownDefinition(definitionId);
+        if (msg.value < h.totalReward) revert CoordinatorInsufficientBudget(msg.value, h.totalReward);
+        if (msg.value > type(uint88).max) revert CoordinatorBudgetTooLarge(msg.value);
+        runId = ++_runCount;
+        Run storage r = _runs[runId];
+        r.definitionId = definitionId;
+        r.creator = msg.sender;
+        r.state = RunState.Running;
+        r.escrow = uint88(msg.value);
+        _totals.escrowed += uint128(msg.value);
+        emit RunStarted(runId, definitionId, msg.sender, inputHash, inputURI, msg.value);
+        for (uint64 roots = d.extra.rootMask; roots != 0; roots &= roots - 1) {
+            emit StepReady(runId, roots.lowest());
+        }
     }
 
     /// @dev See IWorkflowCoordinator.
@@ -96,6 +112,56 @@ contract WorkflowCoordinatorExtension is CoordinatorBase {
         r.inflight = flying;
         uint256 refund = _refundEscrow(r, r.escrow - reserved);
         emit RunCancelled(runId, refund);
+    }
+
+    /// @dev See IWorkflowCoordinator.
+    function heartbeatLease(uint256 runId, uint8 step) external onlyDelegated {
+        (, , WorkflowDefinitions.Step storage cfg, StepRun storage sr) = _claimedByCaller(runId, step);
+        uint256 cap = sr.leaseCap;
+        uint256 end = block.timestamp + cfg.leaseSeconds;
+        if (end > cap) end = cap;
+        if (end <= sr.leaseEnd) revert CoordinatorLeaseCapReached(runId, step, uint64(cap));
+        sr.leaseEnd = uint40(end);
+        emit LeaseExtended(runId, step, sr.agentId, uint64(end));
+    }
+
+    /// @dev See IWorkflowCoordinator.
+    function withdraw() external onlyDelegated nonReentrant {
+        uint256 amount = _owed[msg.sender];
+        if (amount == 0) revert CoordinatorNothingToWithdraw(msg.sender);
+        _owed[msg.sender] = 0;
+        _totals.owed -= uint128(amount);
+        emit Withdrawn(msg.sender, amount);
+        (bool ok,) = msg.sender.call{value: amount}("");
+        if (!ok) revert CoordinatorTransferFailed(msg.sender, amount);
+    }
+
+    /// @dev See IWorkflowCoordinator.
+    function expireLease(uint256 runId, uint8 step) external onlyDelegated {
+        (Run storage r, WorkflowDefinitions.Definition storage d, WorkflowDefinitions.Step storage cfg,
+            StepRun storage sr, StepState s) = _locate(runId, step);
+        uint8 status = sr.status;
+        bool lapsed = status == CLAIMED && block.timestamp >= sr.leaseEnd;
+        if (s == StepState.Cancelled && (status == CLAIMED || status == SUBMITTED || status == ABANDONED)) {
+            bool flying = r.inflight.has(step); // then Claimed and lapsed: Submitted shows Submitted
+            if (!flying) {
+                // moot: the run ended around it. Abandoned (lapsed before the run ended) is the
+                // executor's fault and is slashed; otherwise its stake is simply freed.
+                bool abandoned = status == ABANDONED;
+                sr.status = SETTLED;
+                if (abandoned) {
+                    ++_failures[runId][sr.agentId];
+                    emit LeaseExpired(runId, step, sr.agentId, sr.attempt + 1); // < 256 while Claimed
+                }
+                _releaseExecutor(d, cfg, sr, abandoned);
+                return;
+            }
+        } else if (!lapsed || (s != StepState.Ready && s != StepState.Failed)) {
+            revert CoordinatorLeaseNotExpired(runId, step, s);
+        }
+        emit LeaseExpired(runId, step, sr.agentId, sr.attempt + 1); // < 256 while Claimed
+        _attemptFailed(runId, step, r, d, cfg, sr, false, false, true);
+        _releaseExecutor(d, cfg, sr, true);
     }
 
     /// @dev See IWorkflowCoordinator.
@@ -208,65 +274,5 @@ contract WorkflowCoordinatorExtension is CoordinatorBase {
         }
         emit RemoteResultReceived(runId, step, attempt, resultHash, resultURI, success);
         _remoteOutcome(runId, step, r, d, cfg, sr, success);
-    }
-
-    // ---------------------------------------------------------------- ERC-8004 records
-    /// @dev See IWorkflowCoordinator.
-    function publishOutcomes(uint256 runId, uint256 agentId) external onlyDelegated nonReentrant {
-        // CHECKS
-        Run storage r = _run(runId);
-        RunState rs = r.state;
-        // settled: ended, nothing in flight after a cancel, no compensation still open
-        if (rs < RunState.Completed || r.inflight != 0 || (rs == RunState.Failed && r.compOpen != 0)) {
-            revert CoordinatorRunNotSettled(runId, rs);
-        }
-        bytes32 key = keccak256(abi.encode(runId, agentId));
-        if (_published[key]) revert CoordinatorAlreadyPublished(runId, agentId);
-        uint256 done;
-        uint8 n = _defs[r.definitionId].header.stepCount;
-        for (uint8 i; i < n; ++i) {
-            StepRun storage sr = _steps[runId][i];
-            if (sr.status == DONE && sr.agentId == agentId) ++done;
-        }
-        uint256 failed = _failures[runId][agentId];
-        if (done + failed == 0) revert CoordinatorNothingToPublish(runId, agentId);
-        // casts: done <= 64 steps; failed <= 64 * 255 attempts
-        int128 value = int128(int256(done * 100 / (done + failed)));
-        // INTERACTIONS (a refusal is recorded, never a revert)
-        // What is recorded depends on the registry's answer; the registry is fixed at deployment
-        // and this function is nonReentrant.
-        // slither-disable-next-line reentrancy-no-eth
-        try _reputation.giveFeedback(agentId, value, 0, "accord", "run", "", "", bytes32(runId)) {
-            _published[key] = true;
-            _blocked[agentId] = false;
-            emit OutcomesPublished(runId, agentId, uint8(done), uint8(failed > 255 ? 255 : failed), value);
-        } catch {
-            _blocked[agentId] = true;
-            emit OutcomesRefused(runId, agentId);
-        }
-    }
-
-    /// @dev See IWorkflowCoordinator.
-    function publishValidation(uint256 runId, uint8 step) external onlyDelegated nonReentrant {
-        // CHECKS
-        (, , WorkflowDefinitions.Step storage cfg, StepRun storage sr,) = _locate(runId, step);
-        bytes32 key = keccak256(abi.encode(runId, step, true));
-        uint8 approvals = sr.approvals;
-        if (sr.status != DONE || cfg.quorum == 0 || approvals == 0 || _published[key]) {
-            revert CoordinatorNoVerdictToPublish(runId, step);
-        }
-        // EFFECTS: a fresh hash per try, so a squatted one costs the squatter, not the run
-        uint256 nonce = ++_publishNonce;
-        bytes32 requestHash = keccak256(abi.encode(address(this), runId, step, nonce, block.prevrandao));
-        uint8 response = uint8(sr.approvalSum / approvals); // mean of 50..100
-        // INTERACTIONS (a refusal is an event, never a revert)
-        try _validation.validationRequest(address(this), _agentId, sr.resultURI, requestHash) {
-            try _validation.validationResponse(requestHash, response, "", sr.resultHash, "accord") {
-                _published[key] = true;
-                emit ValidationPublished(runId, step, requestHash, response);
-                return;
-            } catch {}
-        } catch {}
-        emit ValidationRefused(runId, step, requestHash);
     }
 }

@@ -2,11 +2,13 @@
 pragma solidity 0.8.30;
 
 import {IAgentRoles} from "../../interfaces/IAgentRoles.sol";
+import {IIdentityAuthorizer} from "../../interfaces/IIdentityAuthorizer.sol";
 
 /// @title MockAgentRoles
 /// @notice Test-only IAgentRoles: eligibility set directly per (agentId, operator, role);
 /// locks are tracked per (agentId, role) against an optional bond cap (`setBond`; unset =
-/// unlimited); slashes are recorded.
+/// unlimited); slashes are recorded. `lockStake`/`checkStake` return the agent's owner from the
+/// identity registry given to `setIdentity` (unset: the operator, as if it owned the agent).
 contract MockAgentRoles is IAgentRoles {
     struct SlashRecord {
         uint256 agentId;
@@ -20,6 +22,12 @@ contract MockAgentRoles is IAgentRoles {
     mapping(bytes32 => uint256) private _locked;
     mapping(bytes32 => uint256) private _bondCap; // cap + 1; 0 = unlimited
     SlashRecord[] private _slashes;
+    IIdentityAuthorizer private _identity;
+
+    /// @notice Answer owners from `identity` (as the real AgentRoles does).
+    function setIdentity(IIdentityAuthorizer identity) external {
+        _identity = identity;
+    }
 
     /// @notice Make `operator` eligible (or not) to act for `agentId` in `role`.
     function setEligible(uint256 agentId, address operator, bytes32 role, bool eligible) external {
@@ -55,7 +63,7 @@ contract MockAgentRoles is IAgentRoles {
             _locked[keccak256(abi.encode(agentId, role))] = locked + amount;
             emit StakeLocked(agentId, role, msg.sender, amount, locked + amount);
         }
-        return address(0);
+        return _owner(agentId, operator);
     }
 
     /// @inheritdoc IAgentRoles
@@ -65,7 +73,11 @@ contract MockAgentRoles is IAgentRoles {
         returns (address)
     {
         _check(agentId, operator, role, amount);
-        return address(0);
+        return _owner(agentId, operator);
+    }
+
+    function _owner(uint256 agentId, address operator) private view returns (address) {
+        return address(_identity) == address(0) ? operator : _identity.ownerOf(agentId);
     }
 
     function _check(uint256 agentId, address operator, bytes32 role, uint256 amount)

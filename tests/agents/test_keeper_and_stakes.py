@@ -38,8 +38,9 @@ def test_validators_free_their_vote_stakes_and_the_keeper_publishes_the_records(
     judges = [suite.agent(f"judge{i}", validator=_approve) for i in range(2)]
     run = suite.start("stake: 0.002 ether\nsteps:\n"
                       "  - {name: r, role: research, quorum: 2, reward: 1000}\n")
-    host = suite.host([worker, *judges])
-    asyncio.run(drive([host], lambda: suite.run_state(run) == RunState.COMPLETED and all(
+    # each judge on its own host (its own machine): each sends its own vote
+    hosts = [suite.host([worker, judges[0]]), suite.host([judges[1]])]
+    asyncio.run(drive(hosts, lambda: suite.run_state(run) == RunState.COMPLETED and all(
         _locked(suite, j.agent_id, "validator") == 0 for j in judges)))
     assert _locked(suite, worker.agent_id, "research") == 0
     # the first vote's stake was locked until the verdict and then freed; the deciding
@@ -55,6 +56,26 @@ def test_validators_free_their_vote_stakes_and_the_keeper_publishes_the_records(
     assert [(e["agentId"], e["done"], e["failed"]) for e in published] == [
         (worker.agent_id, 1, 0)]
     assert [e["response"] for e in suite.events("ValidationPublished", run)] == [100]
+
+
+def test_judges_of_one_host_send_their_votes_signed_in_one_transaction_and_lock_nothing(
+        suite: Suite) -> None:
+    worker = suite.agent("worker", {"research": _work})
+    judges = [suite.agent(f"judge{i}", validator=_approve) for i in range(3)]
+    run = suite.start("stake: 0.002 ether\nsteps:\n"
+                      "  - {name: r, role: research, quorum: 2, reward: 1000}\n")
+    host = suite.host([worker, *judges])
+    asyncio.run(drive([host], lambda: suite.run_state(run) == RunState.COMPLETED))
+    logs = suite.coordinator.events.StepValidated.get_logs(
+        from_block=0, argument_filters={"runId": run})
+    # all three judged; the batch carried their votes in one transaction, which ignored the
+    # vote after the deciding one
+    assert len({log["transactionHash"] for log in logs}) == 1
+    assert [log["args"]["approvals"] for log in logs] == [1, 2]
+    assert host.stats["signed_vote_batches"] == 1
+    assert suite.events("VoteStakeReleased", run) == []
+    assert all(_locked(suite, j.agent_id, "validator") == 0 for j in judges)
+    assert _locked(suite, worker.agent_id, "research") == 0
 
 
 def test_the_keeper_applies_the_timeout_policy_to_a_step_nobody_judged(suite: Suite) -> None:

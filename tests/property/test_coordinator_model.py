@@ -16,10 +16,12 @@ from typing import Any
 import pytest
 import requests
 from eth_abi import decode, encode
+from eth_account import Account
 from eth_utils import function_abi_to_4byte_selector, keccak
 from hypothesis import strategies as st
 from hypothesis.stateful import initialize, invariant, rule
 
+from accord.agents.ballots import Vote, sign_vote
 from accord.testing.model.workflow import (RELEASED, Coordinator, Definition, ModelRevert, Roles,
                                    Step, StepState, ValidationTimeout)
 from machines import OneChainMachine, run_machine
@@ -89,7 +91,8 @@ SELECTORS = {keccak(text=sig)[:4]: sig[:sig.index("(")] for sig in [
     "submit(uint256,uint8,bytes32,string,uint64)", "respond(uint256,uint8,uint256,uint8)",
     "expireLease(uint256,uint8)", "expireValidation(uint256,uint8)",
     "releaseVoteStake(uint256,uint8,uint8,address)", "pauseRun(uint256)", "resumeRun(uint256)",
-    "cancelRun(uint256)", "withdraw()"]}
+    "cancelRun(uint256)", "withdraw()",
+    "respondSigned(uint256,uint8,(uint256,uint8,address,bytes)[])"]}
 
 
 def _errors(*abis: Any) -> dict[str, str]:
@@ -107,6 +110,7 @@ def env(project, accounts, chain):
     people = [accounts[2], accounts[3], accounts[4], accounts[5]]
     identity = project.MockIdentityRegistry.deploy(sender=admin)
     roles = project.MockAgentRoles.deploy(sender=admin)
+    roles.setIdentity(identity.address, sender=admin)
     rep = project.MockReputationRegistry.deploy(sender=admin)
     val = project.MockValidationRegistry.deploy(identity.address, sender=admin)
     coord = project.WorkflowCoordinator.deploy(identity.address, roles.address, rep.address,
@@ -130,6 +134,8 @@ def env(project, accounts, chain):
     return {"uri": chain.provider.uri, "session": session, "coord": coord.address,
             "roles": roles.address, "creator": creator.address,
             "people": [a.address for a in people], "def_ids": def_ids,
+            "keys": [Account.from_key(a.private_key) for a in people],
+            "chain_id": int(chain.chain_id),
             "errors": _errors(abi, roles_abi, ident_abi)}
 
 
@@ -268,13 +274,40 @@ class CoordinatorMachine(OneChainMachine):
                    _call("respond(uint256,uint8,uint256,uint8)", run, step, agent, response),
                    sender)
 
+    def _respond_signed(self, run: int, step: int, voters: list[int], responses: list[int]
+                        ) -> None:
+        """One batch of signed votes (signed for the attempt the model shows), sent by the
+        run's creator: anyone may carry them."""
+        r = self.model.runs.get(run)
+        attempt = r.steps[step].attempt if r is not None and step < r.definition.n else 0
+        ballots = [(VOTERS[v][0], self.people[VOTERS[v][1]], resp)
+                   for v, resp in zip(voters, responses)]
+        signed = [sign_vote(self.env["keys"][VOTERS[v][1]], self.env["chain_id"],
+                            self.env["coord"], Vote(run, step, attempt, agent, resp))
+                  for v, (agent, _, resp) in zip(voters, ballots)]
+        sig = "respondSigned(uint256,uint8,(uint256,uint8,address,bytes)[])"
+        data = keccak(text=sig)[:4] + encode(
+            ["uint256", "uint8", "(uint256,uint8,address,bytes)[]"], [run, step, signed])
+        self._both(lambda t: self.model.respond_signed(run, step, ballots, t), data,
+                   self.env["creator"])
+
+    def _judge_signed(self, data: Any) -> None:
+        """1..3 judges' signed votes in one transaction (repeats and owners that voted
+        before included)."""
+        run, step = self._pick(data, StepState.SUBMITTED)
+        n = data.draw(st.integers(1, 3), label="votes")
+        voters = [data.draw(st.integers(0, len(VOTERS) - 1), label="v") for _ in range(n)]
+        responses = [data.draw(st.sampled_from([100, 0, 60, 101]), label="response")
+                     for _ in range(n)]
+        self._respond_signed(run, step, voters, responses)
+
     def _expire(self, run: int, step: int) -> None:
         self._both(lambda t: self.model.expire(run, step, t),
                    _call("expireLease(uint256,uint8)", run, step), self.people[2])
 
     @rule(data=st.data(), kind=st.sampled_from(
         ["progress", "progress", "progress", "claim_any", "work", "judge", "expire_any",
-         "release_vote", "progress", "progress"]))
+         "release_vote", "progress", "progress", "judge_signed"]))
     def act(self, data: Any, kind: str) -> None:
         """A step operation; the natural next call (``progress``) weighs half, so that
         examples of 12 operations reach votes, timeouts and cancels in flight."""
@@ -303,6 +336,9 @@ class CoordinatorMachine(OneChainMachine):
                          else 0)
         elif s == StepState.SUBMITTED and self.now + 1 >= r.steps[step].lease_end:
             self._expire_validation(run, step)
+        elif s == StepState.SUBMITTED and data.draw(st.booleans(), label="signed"):
+            self._respond_signed(run, step, [0, 1], [data.draw(st.sampled_from([100, 0, 60]),
+                                                               label="response")] * 2)
         elif s == StepState.SUBMITTED:
             self._respond(run, step, data.draw(st.integers(0, len(VOTERS) - 1), label="v"),
                           data.draw(st.sampled_from([100, 0, 60]), label="response"))

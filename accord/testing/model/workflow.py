@@ -378,33 +378,62 @@ class Coordinator:
         self.clock = now
         if response > 100:
             raise ModelRevert("CoordinatorInvalidResponse")
+        self.judge(run_id, i, [(agent, sender, response)], now, strict=True)
+
+    def respond_signed(self, run_id: int, i: int, ballots: list[tuple[int, str, int]],
+                       now: int) -> None:
+        """``respondSigned`` with well-formed signatures: ``ballots`` are (agent, signer,
+        response); a vote whose owner already has one recorded is skipped."""
+        self.clock = now
+        if not ballots:
+            raise ModelRevert("CoordinatorNoVotes")
+        self.judge(run_id, i, ballots, now, strict=False)
+
+    def judge(self, run_id: int, i: int, ballots: list[tuple[int, str, int]], now: int, *,
+              strict: bool) -> None:
+        """The coordinator's ``_judge``: every ballot checked first (response, eligibility and
+        free stake, independence, one per owner), then tallied in order until a verdict; a
+        verdict locks nothing, no verdict records and locks every counted vote."""
         run = self._located(run_id, i)
         if self.state(run_id, i, now) != StepState.SUBMITTED:
             raise ModelRevert("CoordinatorStepNotSubmitted")
         d, sr = run.definition, run.steps[i]
-        owner = self.owners[agent]
-        if not self.independent(owner, sender, sr, run.creator):
-            raise ModelRevert("CoordinatorValidatorNotIndependent")
-        key = (i, sr.attempt, owner)
-        if key in run.votes:
-            raise ModelRevert("CoordinatorAlreadyVoted")
         role = self.judge_role(d)
-        self.roles.check_lock(agent, sender, role, d.slash)
-        if response >= APPROVAL_THRESHOLD:
-            sr.approvals += 1
-        else:
-            sr.rejections += 1
+        counted: list[tuple[int, str, int, str]] = []
+        seen: set[str] = set()
+        for agent, voter, response in ballots:
+            if response > 100:
+                raise ModelRevert("CoordinatorInvalidResponse")
+            owner = self.owners[agent]
+            self.roles.check_lock(agent, voter, role, d.slash)  # eligible, stake free
+            if not self.independent(owner, voter, sr, run.creator):
+                raise ModelRevert("CoordinatorValidatorNotIndependent")
+            if owner in seen:
+                raise ModelRevert("CoordinatorAlreadyVoted")
+            seen.add(owner)
+            if (i, sr.attempt, owner) in run.votes:
+                if strict:
+                    raise ModelRevert("CoordinatorAlreadyVoted")
+                continue  # counted when it was sent ahead of this batch
+            counted.append((agent, voter, response, owner))
         quorum = d.steps[i].quorum
-        if quorum not in (sr.approvals, sr.rejections):
-            # a vote that does not decide locks its stake until the verdict; the deciding
-            # vote's stake is only checked (it would be free again at once) and not recorded
-            run.votes[key] = agent
-            self.roles.lock(agent, sender, role, d.slash)
+        for _agent, _voter, response, _owner in counted:
+            if response >= APPROVAL_THRESHOLD:
+                sr.approvals += 1
+            else:
+                sr.rejections += 1
+            if quorum in (sr.approvals, sr.rejections):
+                break  # the verdict: later ballots are ignored
         if sr.approvals == quorum:
             self._done(run, i)
         elif sr.rejections == quorum:
             self._release_executor(run, i, slash=False)
             self._attempt_failed(run, i, now, backoff=True, fail=False)
+        else:
+            # no verdict yet: every counted vote holds its stake until the verdict
+            for agent, voter, _response, owner in counted:
+                run.votes[(i, sr.attempt, owner)] = agent
+                self.roles.lock(agent, voter, role, d.slash)
 
     def expire(self, run_id: int, i: int, now: int) -> None:
         """``expireLease``: a lapse (slash, attempt + 1), or the no-fault release of a claim

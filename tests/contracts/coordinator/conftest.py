@@ -17,6 +17,7 @@ def world(project, accounts, chain) -> World:
     outsider = accounts[8]
     identity = project.MockIdentityRegistry.deploy(sender=admin)
     roles = project.MockAgentRoles.deploy(sender=admin)
+    roles.setIdentity(identity.address, sender=admin)
     reputation = project.MockReputationRegistry.deploy(sender=admin)
     validation = project.MockValidationRegistry.deploy(identity.address, sender=admin)
     coordinator = project.WorkflowCoordinator.deploy(

@@ -15,11 +15,14 @@ from typing import Any
 
 import ape
 import pytest
+from eth_account import Account
 from coord_helpers import (CANCELLED, CLAIMED, DONE, EXEC, FAILED, ON_TIMEOUT_ACCEPT,
                            ON_TIMEOUT_FAIL, ON_TIMEOUT_RETRY, R_CANCELLED, R_COMPLETED, R_FAILED,
                            READY, REWARD, SUBMITTED, VALIDATOR, definition_id, spec)
 from eth_abi import encode
 from eth_utils import keccak
+
+from accord.agents.ballots import Vote, sign_vote, vote_digest
 
 BOND = 10**16
 STAKE = 4 * 10**15
@@ -455,3 +458,156 @@ def test_the_admin_cannot_confiscate_bonds(real):
     # the announcement is public for longer than an unbonding takes: agents can leave first
     assert SLASHER_DELAY > UNBONDING
     assert not roles.isSlasher(real.admin.address)
+
+
+# ---------------------------------------------------------------- signed votes (one verdict, one tx)
+def _signed(real: Real, run: int, v: int | Any, response: int, *, step: int = 0,
+            attempt: int = 0, agent_id: int | None = None, key_of: Any = None) -> tuple:
+    """Validator `v`'s vote (an index into real.validators, or an account with `agent_id`)
+    signed by `key_of` (default: the validator itself)."""
+    acct = real.validators[v] if isinstance(v, int) else v
+    agent = real.validator_agents[v] if agent_id is None else agent_id
+    signer = Account.from_key((key_of or acct).private_key)
+    return sign_vote(signer, real.chain_id, real.coordinator.address,
+                     Vote(run, step, attempt, agent, response))
+
+
+def test_the_python_vote_digest_is_the_coordinators(real):
+    c = real.coordinator
+    vote = Vote(7, 3, 2, real.validator_agents[1], 64)
+    assert c.voteDigest(7, 3, 2, real.validator_agents[1], 64) == vote_digest(
+        real.chain_id, c.address, vote)
+
+
+@pytest.mark.covers("WorkflowCoordinator.respondSigned", "wrong_caller")
+def test_signed_votes_of_two_judges_decide_in_one_transaction_sent_by_anyone(real):
+    c, roles = real.coordinator, real.roles
+    run = real.run([spec(real.chain_id, quorum=2)], STAKE)
+    real.submitted(run)
+    votes = [_signed(real, run, 0, 90), _signed(real, run, 1, 100)]
+    tx = c.respondSigned(run, 0, votes, sender=real.spare[0])  # a stranger carries them
+    assert [e.agentId for e in tx.events.filter(c.StepValidated)] == real.validator_agents[:2]
+    assert tx.events.filter(c.StepDone)[0].payee == real.executor.address
+    assert c.stepState(run, 0) == DONE and c.owed(real.executor.address) == REWARD
+    # the verdict was final in the same transaction: no vote locked stake or left a record
+    for agent in real.validator_agents[:2]:
+        assert roles.lockedOf(agent, VALIDATOR) == 0
+        assert not c.hasVoted(run, 0, agent)
+    assert roles.lockedOf(real.exec_agent, EXEC) == 0
+    assert real.spare[0].address not in (e.owner for e in tx.events.filter(c.StepValidated))
+
+
+@pytest.mark.covers("WorkflowCoordinator.respondSigned", "bad_arguments")
+def test_a_forged_or_malformed_vote_signature_is_refused_and_changes_nothing(real):
+    c = real.coordinator
+    run = real.run([spec(real.chain_id, quorum=2)], STAKE)
+    real.submitted(run)
+    v0 = real.validator_agents[0]
+    signer0 = real.validators[0].address
+    forged = _signed(real, run, 0, 100, key_of=real.spare[1])  # another key, claims v0's signer
+    forged = (forged[0], forged[1], signer0, forged[3])
+    cases = [forged,
+             (v0, 100, signer0, b""),                       # missing
+             (v0, 100, signer0, b"\x01" * 64),              # wrong length
+             (v0, 100, signer0, b"\x00" * 65)]              # not a signature
+    good = _signed(real, run, 0, 100)
+    cases.append((good[0], 0, good[2], good[3]))            # response changed after signing
+    cases.append((real.validator_agents[1], 100, good[2], good[3]))  # another agent's vote
+    for vote in cases:
+        with ape.reverts(c.CoordinatorInvalidVoteSignature, runId=run, step=0,
+                         agentId=vote[0], signer=signer0):
+            c.respondSigned(run, 0, [vote], sender=real.spare[0])
+    with ape.reverts(c.CoordinatorNoVotes, runId=run, step=0):
+        c.respondSigned(run, 0, [], sender=real.spare[0])
+    with ape.reverts(c.CoordinatorInvalidResponse, response=101):
+        c.respondSigned(run, 0, [_signed(real, run, 0, 101)], sender=real.spare[0])
+    assert c.stepState(run, 0) == SUBMITTED and c.tallies(run, 0) == (0, 0)
+    assert real.roles.lockedOf(v0, VALIDATOR) == 0
+
+
+@pytest.mark.covers("WorkflowCoordinator.respondSigned", "replay", "wrong_state")
+def test_a_signed_vote_cannot_be_replayed_on_another_attempt_step_or_coordinator(real, project):
+    c = real.coordinator
+    run = real.run([spec(real.chain_id, quorum=1), spec(real.chain_id, quorum=1)], STAKE)
+    real.submitted(run)
+    reject = _signed(real, run, 0, 0)
+    tx = c.respondSigned(run, 0, [reject], sender=real.spare[0])  # attempt 0 rejected
+    with ape.reverts(c.CoordinatorStepNotSubmitted, runId=run, step=0):
+        c.respondSigned(run, 0, [reject], sender=real.spare[0])
+    real.chain.mine(1, timestamp=tx.events.filter(c.StepRejected)[0].retryAt)  # backoff over
+    real.submitted(run)  # attempt 1
+    with ape.reverts(c.CoordinatorInvalidVoteSignature):
+        c.respondSigned(run, 0, [reject], sender=real.spare[0])   # signed for attempt 0
+    # a vote for step 0 does not count on step 1, nor on another coordinator
+    approve0 = _signed(real, run, 0, 100, attempt=1)
+    c.respondSigned(run, 0, [approve0], sender=real.spare[0])
+    real.submitted(run, 1)
+    with ape.reverts(c.CoordinatorInvalidVoteSignature):
+        c.respondSigned(run, 1, [approve0], sender=real.spare[0])
+    other = project.WorkflowCoordinator.deploy(
+        real.identity.address, real.roles.address, real.reputation.address,
+        real.validation.address, VALIDATOR, real.admin.address, sender=real.admin)
+    assert other.voteDigest(run, 0, 1, real.validator_agents[0], 100) != c.voteDigest(
+        run, 0, 1, real.validator_agents[0], 100)
+    assert c.stepState(run, 0) == DONE and c.stepState(run, 1) == SUBMITTED
+
+
+def test_a_vote_sent_ahead_of_the_batch_cannot_make_the_batch_fail(real):
+    """Front-running: anyone who sees the batch in the mempool may send one of its votes
+    first. That vote counts (and locks its stake); the batch skips it and still decides."""
+    c, roles = real.coordinator, real.roles
+    run = real.run([spec(real.chain_id, quorum=2)], STAKE)
+    real.submitted(run)
+    votes = [_signed(real, run, 0, 100), _signed(real, run, 1, 100)]
+    c.respondSigned(run, 0, votes[:1], sender=real.spare[1])  # the front-runner
+    assert roles.lockedOf(real.validator_agents[0], VALIDATOR) == STAKE
+    tx = c.respondSigned(run, 0, votes, sender=real.spare[0])
+    assert [e.agentId for e in tx.events.filter(c.StepValidated)] == [real.validator_agents[1]]
+    assert c.stepState(run, 0) == DONE
+    c.releaseVoteStake(run, 0, 0, real.validators[0].address, sender=real.spare[1])
+    assert roles.lockedOf(real.validator_agents[0], VALIDATOR) == 0
+
+
+def test_signed_votes_that_do_not_decide_each_lock_their_stake(real):
+    c, roles = real.coordinator, real.roles
+    run = real.run([spec(real.chain_id, quorum=3)], STAKE)
+    real.submitted(run)
+    c.respondSigned(run, 0, [_signed(real, run, 0, 100), _signed(real, run, 1, 20)],
+                    sender=real.spare[0])
+    assert c.tallies(run, 0) == (1, 1) and c.stepState(run, 0) == SUBMITTED
+    for agent in real.validator_agents[:2]:
+        assert roles.lockedOf(agent, VALIDATOR) == STAKE and c.hasVoted(run, 0, agent)
+
+
+def test_signed_votes_after_the_deciding_one_are_ignored(real):
+    c = real.coordinator
+    run = real.run([spec(real.chain_id, quorum=2)], STAKE)
+    real.submitted(run)
+    tx = c.respondSigned(run, 0, [_signed(real, run, 0, 100), _signed(real, run, 1, 100),
+                                  _signed(real, run, 2, 0)], sender=real.spare[0])
+    assert [e.agentId for e in tx.events.filter(c.StepValidated)] == real.validator_agents[:2]
+    assert c.stepState(run, 0) == DONE and c.tallies(run, 0) == (2, 0)
+    assert real.roles.lockedOf(real.validator_agents[2], VALIDATOR) == 0
+
+
+def test_signed_votes_keep_the_independence_and_one_vote_per_owner_rules(real):
+    c = real.coordinator
+    run = real.run([spec(real.chain_id, quorum=2)], STAKE)
+    real.submitted(run)
+    sybil = real.agent(real.executor, VALIDATOR)  # the executor signs for its own sybil
+    with ape.reverts(c.CoordinatorValidatorNotIndependent, runId=run, step=0, agentId=sybil):
+        c.respondSigned(run, 0, [_signed(real, run, real.executor, 100, agent_id=sybil)],
+                        sender=real.spare[0])
+    second = real.agent(real.validators[0], VALIDATOR)  # one owner, two identities
+    with ape.reverts(c.CoordinatorAlreadyVoted, runId=run, step=0,
+                     owner=real.validators[0].address):
+        c.respondSigned(run, 0, [_signed(real, run, 0, 100),
+                                 _signed(real, run, 0, 100, agent_id=second)],
+                        sender=real.spare[0])
+    # a stranger's key cannot vote for a validator it neither owns nor operates
+    stranger_signed = _signed(real, run, 0, 100, key_of=real.spare[1])
+    assert stranger_signed[2] == real.spare[1].address  # a valid signature, by the stranger
+    with ape.reverts(real.roles.AgentRolesNotEligible, agentId=real.validator_agents[0],
+                     operator=real.spare[1].address, role=VALIDATOR):
+        c.respondSigned(run, 0, [stranger_signed], sender=real.spare[0])
+    assert c.tallies(run, 0) == (0, 0)

@@ -317,12 +317,18 @@ def test_stranger_cannot_reach_remote_or_admin_paths_directly(real, project):
     with ape.reverts(c.OwnableUnauthorizedAccount):
         c.setRouter(real.spare[0].address, sender=real.spare[0])
     ext = project.WorkflowCoordinatorExtension.at(c.extension())
+    records = project.WorkflowCoordinatorRecords.at(c.recordsExtension())
     for call in (lambda: ext.completeRemote(run, 0, 0, real.chain_id, b"\x00" * 32, "", True,
                                             sender=real.spare[0]),
-                 lambda: ext.publishOutcomes(run, real.exec_agent, sender=real.spare[0]),
+                 lambda: ext.startRun(b"\x00" * 32, b"\x00" * 32, "", sender=real.spare[0]),
+                 lambda: ext.withdraw(sender=real.spare[0]),
                  lambda: ext.releaseVoteStake(run, 0, 0, real.spare[0].address,
                                               sender=real.spare[0])):
         with ape.reverts(ext.CoordinatorNotDelegated):
+            call()
+    for call in (lambda: records.publishOutcomes(run, real.exec_agent, sender=real.spare[0]),
+                 lambda: records.publishValidation(run, 0, sender=real.spare[0])):
+        with ape.reverts(records.CoordinatorNotDelegated):
             call()
     assert c.stepState(run, 0) == READY
 
