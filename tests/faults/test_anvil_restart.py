@@ -1,8 +1,8 @@
 """A node restarted under running services: the destination anvil, then the origin anvil, is
-stopped (SIGTERM: it dumps its state) and started again on the same port from that state
-(``anvil --state``) while validators and the relayer run as processes. They reconnect on
-their own and every message (also those sent while the destination was down) is delivered
-exactly once."""
+sealed (nothing left being mined), stopped (SIGTERM: it dumps its state) and started again on
+the same port from that state (``anvil --state``) while validators and the relayer run as
+processes. They reconnect on their own and every message (also those sent while the
+destination was down) is delivered exactly once."""
 
 from __future__ import annotations
 
@@ -21,19 +21,41 @@ from faults_support import (
     wait_until,
 )
 
-from accord.dev.devnet import Chain, Devnet
+from accord.dev.devnet import Chain, Devnet, rpc
 from accord.dev.supervisor import Supervisor
 
 ROUND = 150
 OUTAGE_S = 4.5  # longer than the retries inside one call: the services' loops must back off
+SEAL_TIMEOUT_S = 60.0
+RPC_TIMEOUT_S = 30.0  # one call to a node on a busy machine
+
+
+def _seal(chain: Chain) -> None:
+    """Leave ``chain`` with no block being mined, so the state anvil dumps on SIGTERM is whole.
+
+    anvil (1.7) keeps mining while it dumps, and the dump reads the chain's blocks before its
+    accounts: a block mined in between is dumped as state without its block. A relayer still
+    delivering when the test stops the destination (a busy machine) then leaves a batch whose
+    effects survive the restart (the recipient's counter, the gateway's status) but not its
+    Received logs: "lost" 50. A node's clean shutdown keeps a whole chain, so this makes
+    anvil's one: automine off (a transaction sent from now on waits in the pool and dies with
+    the process: the services must send it again), then mine until the pool is empty (a
+    transaction leaves the pool only once the block that includes it is sealed, and evm_mine
+    waits for a block being mined)."""
+    rpc(chain.rpc_url, "evm_setAutomine", [False], timeout=RPC_TIMEOUT_S)
+    deadline = time.monotonic() + SEAL_TIMEOUT_S
+    while int(rpc(chain.rpc_url, "txpool_status", timeout=RPC_TIMEOUT_S)["pending"], 16):
+        assert time.monotonic() < deadline, f"{chain.name} still has pending transactions"
+        rpc(chain.rpc_url, "evm_mine", timeout=RPC_TIMEOUT_S)
 
 
 def _restart(net: Devnet, name: str, state: Path, while_down: Any = None,
              felt: Any = None) -> Chain:
-    """Stop ``name`` by its pid (anvil writes ``state`` on SIGTERM), keep it down for at least
-    OUTAGE_S and until ``felt()`` says a service noticed (a busy machine may take longer to get
-    there), and start it again on the same port and chain id from that state."""
+    """Seal ``name`` and stop it by its pid (anvil writes ``state`` on SIGTERM), keep it down
+    for at least OUTAGE_S and until ``felt()`` says a service noticed (a busy machine may take
+    longer to get there), and start it again on the same port and chain id from that state."""
     old = net.chains[name]
+    _seal(old)
     net.stop(name)
     assert state.is_file()
     if while_down is not None:
