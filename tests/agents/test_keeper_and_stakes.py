@@ -9,6 +9,7 @@ import asyncio
 from agent_helpers import Suite, drive
 
 from accord.agents.handlers import StepInput, ValidationInput
+from accord.agents.state import Agent
 from accord.chain.types import RunState, StepState
 from accord.crosschain.keeper import Keeper
 from accord.settings import role_id
@@ -32,12 +33,19 @@ def _locked(suite: Suite, agent_id: int, role: str) -> int:
     return int(roles.functions.lockedOf(agent_id, role_id(role)).call())
 
 
-def test_validators_free_their_vote_stakes_and_the_keeper_publishes_the_records(
-        suite: Suite) -> None:
+def _reviewed(suite: Suite, judges: int) -> tuple[Agent, list[Agent], int]:
+    """A worker, ``judges`` judges (each its own owner) and a started run of one step that
+    needs two approvals, with a stake."""
     worker = suite.agent("worker", {"research": _work})
-    judges = [suite.agent(f"judge{i}", validator=_approve) for i in range(2)]
+    panel = [suite.agent(f"judge{i}", validator=_approve) for i in range(judges)]
     run = suite.start("stake: 0.002 ether\nsteps:\n"
                       "  - {name: r, role: research, quorum: 2, reward: 1000}\n")
+    return worker, panel, run
+
+
+def test_validators_free_their_vote_stakes_and_the_keeper_publishes_the_records(
+        suite: Suite) -> None:
+    worker, judges, run = _reviewed(suite, 2)
     # each judge on its own host (its own machine): each sends its own vote
     hosts = [suite.host([worker, judges[0]]), suite.host([judges[1]])]
     asyncio.run(drive(hosts, lambda: suite.run_state(run) == RunState.COMPLETED and all(
@@ -60,10 +68,7 @@ def test_validators_free_their_vote_stakes_and_the_keeper_publishes_the_records(
 
 def test_judges_of_one_host_send_their_votes_signed_in_one_transaction_and_lock_nothing(
         suite: Suite) -> None:
-    worker = suite.agent("worker", {"research": _work})
-    judges = [suite.agent(f"judge{i}", validator=_approve) for i in range(3)]
-    run = suite.start("stake: 0.002 ether\nsteps:\n"
-                      "  - {name: r, role: research, quorum: 2, reward: 1000}\n")
+    worker, judges, run = _reviewed(suite, 3)
     host = suite.host([worker, *judges])
     asyncio.run(drive([host], lambda: suite.run_state(run) == RunState.COMPLETED))
     logs = suite.coordinator.events.StepValidated.get_logs(
