@@ -29,6 +29,19 @@ def pytest_configure(config: pytest.Config) -> None:
     `ape compile`): ape lists at most 500 files under contracts/ and the cache alone has more,
     which would hide our mocks and libraries from `project`. See the Makefile's compile."""
     shutil.rmtree(ROOT / "contracts" / ".cache", ignore_errors=True)
+    _patient_ape_node_start()
+
+
+def _patient_ape_node_start(seconds: int = 120) -> None:
+    """ape waits 20 s (a default argument, no setting) for the anvil it starts to answer; on a
+    busy 2-core machine (two suites, or CPU-bound processes beside this one) that is not
+    enough and the whole session dies at collection. Wait up to ``seconds``: a node that
+    answers sooner is used at once."""
+    from ape.api.providers import SubprocessProvider
+
+    defaults = SubprocessProvider.start.__defaults__
+    if defaults == (20,):
+        SubprocessProvider.start.__defaults__ = (seconds,)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
