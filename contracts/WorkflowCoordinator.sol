@@ -212,7 +212,11 @@ contract WorkflowCoordinator is IWorkflowCoordinator, CoordinatorBase, Multicall
             if (b.response > 100) revert CoordinatorInvalidResponse(b.response);
             if (b.agentId > type(uint96).max) revert CoordinatorAgentIdTooLarge(b.agentId);
             if (_blocked[b.agentId]) revert CoordinatorRecordBlocked(b.agentId);
-            address owner_ = _roles.checkStake(b.agentId, b.voter, role, stake);
+            // A batch vote whose owner may have voted already is checked for eligibility
+            // first and for free stake only if it counts: the stake a vote sent ahead of the
+            // batch locked must not make the batch fail.
+            bool maySkip = !strict && !untallied;
+            address owner_ = _roles.checkStake(b.agentId, b.voter, role, maySkip ? 0 : stake);
             if (!_independent(owner_, b.voter, sr, creator)) {
                 revert CoordinatorValidatorNotIndependent(runId, step, b.agentId);
             }
@@ -222,6 +226,8 @@ contract WorkflowCoordinator is IWorkflowCoordinator, CoordinatorBase, Multicall
             if (!untallied && _votes[_voteKey(runId, step, sr.attempt, owner_)] != 0) {
                 if (strict) revert CoordinatorAlreadyVoted(runId, step, owner_);
                 owner_ = address(0); // sent ahead of this batch and counted then: skipped
+            } else if (maySkip) {
+                _roles.checkStake(b.agentId, b.voter, role, stake);
             }
             b.owner = owner_;
         }

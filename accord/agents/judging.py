@@ -1,10 +1,10 @@
 """Judging submitted steps: each of this host's validators that holds the step's validator
-role (and is not its executor) checks the result with its own handler. When several of them
-judge one step, their votes are signed (EIP-712, ``accord.agents.ballots``) and go out
-together in one ``respondSigned`` transaction: one transaction instead of one per judge, and a
-verdict reached in it locks no judge's stake. A lone judge answers through ``respond``; so does
-each judge of a batch the coordinator refused (one of them not independent, not eligible), so
-that one judge's problem never costs the others their vote.
+role (and is not its executor) checks the result with its own handler. Their votes are signed
+(EIP-712, ``accord.agents.ballots``) for the attempt read before judging, so a verdict never
+counts on a later attempt's result, and go out together in one ``respondSigned`` transaction:
+one transaction instead of one per judge, and a verdict reached in it locks no judge's stake.
+A batch the coordinator refuses for one judge's reason (not independent, not eligible) goes
+out again one vote at a time, so one judge's problem never costs the others their vote.
 
 A vote that does not decide locks the definition's stake of the judge's bond until the verdict
 is final: the judges free it (``releaseVoteStake``) as soon as an event shows the verdict, and
@@ -20,7 +20,16 @@ from accord.agents.ballots import Vote, sign_vote
 from accord.agents.execution import call_handler
 from accord.agents.handlers import ValidationInput, to_response
 from accord.agents.inputs import InputLoader
-from accord.agents.state import BOND_HINTS, RACE_ERRORS, Agent, CoordinatorLink, RunView, log
+from accord.agents.state import (
+    BOND_HINTS,
+    GAS,
+    GAS_PER_SIGNED_VOTE,
+    RACE_ERRORS,
+    Agent,
+    CoordinatorLink,
+    RunView,
+    log,
+)
 from accord.chain.events import EventDecoder
 from accord.chain.types import StepState
 from accord.errors import AccordError, ChainError, ContractRevert
@@ -30,6 +39,8 @@ from accord.workflows.result_store import ResultIntegrityError, ResultNotFoundEr
 # Reverts that mean "this validator may not judge this step" (it shares an owner or operator
 # with the executor): expected, never retried.
 NOT_MINE_ERRORS = frozenset({"CoordinatorValidatorNotIndependent"})
+# Reverts that mean the attempt the votes were signed for is over: nothing to vote on.
+STALE_ERRORS = frozenset({"CoordinatorInvalidVoteSignature"})
 # Events after which the verdict on a step's earlier attempts is final.
 VERDICT_EVENTS = frozenset({"StepDone", "StepRejected", "StepFailed", "ValidationExpired",
                             "InflightRefunded", "StepCancelled", "StepClaimed"})
@@ -69,14 +80,12 @@ class Judges:
         role = self._role(run)
         judges = [a for a in self.judges
                   if a.agent_id != executor and self._judge_role(a) == role]
-        if len(judges) == 1:
-            self.link.spawn(self._judge(judges[0], run, step, executor, digest, uri))
-        elif judges:
-            self.link.spawn(self._judge_together(judges, run, step, executor, digest, uri))
+        if judges:
+            self.link.spawn(self._judge(judges, run, step, executor, digest, uri))
 
     async def resume(self, run: RunView) -> None:
         """Judge the Submitted steps of a recovered run (their StepSubmitted may lie before
-        the cursor). A vote already cast is found by the pre-checked ``respond``."""
+        the cursor). A vote already cast is skipped by the coordinator."""
         if not self.judges:
             return
         for step, info in enumerate(run.definition.steps):
@@ -90,72 +99,72 @@ class Judges:
             run.results[step] = (bytes(digest), uri)
             self.start(run, step, int(executor), bytes(digest), uri)
 
-    async def _judge(self, agent: Agent, run: RunView, step: int, executor: int,
+    async def _judge(self, judges: list[Agent], run: RunView, step: int, executor: int,
                      digest: bytes, uri: str) -> None:
-        try:
-            response = await self._verdict(agent, run, step, executor, digest, uri)
-        except (ChainError, AccordError) as exc:
-            log.warning("%s: validating run %s step %s: %s", agent.name, run.run_id,
-                        run.name(step), exc)
-            return
-        if response is not None:
-            await self._vote_alone(agent, run, step, response)
-
-    async def _vote_alone(self, agent: Agent, run: RunView, step: int, response: int) -> None:
-        """``respond`` from the judge's own operator."""
+        """The judges' verdicts on the attempt that submitted ``digest``, signed for that
+        attempt (read before judging, so a verdict can never count on a later attempt's
+        result) and sent together."""
         name = run.name(step)
         try:
-            rcpt = await self.link.transact(agent, "respond", run.run_id, step,
-                                            agent.agent_id, response, precheck=True)
-        except ContractRevert as exc:
-            if exc.name in RACE_ERRORS or exc.name in NOT_MINE_ERRORS:
-                log.debug("%s: vote on %s/%s not needed (%s)", agent.name, run.run_id,
-                          name, exc.name)
+            attempt = await self._attempt_of(run, step, digest)
+            if attempt is None:
+                log.debug("run %s step %s: no longer the submission of %s", run.run_id, name,
+                          digest.hex())
                 return
-            hint = BOND_HINTS.get(exc.name or "")
-            log.warning("%s cannot validate run %s step %s: %s%s", agent.name, run.run_id,
-                        name, exc, f"; {hint}" if hint else "")
-            return
-        except (ChainError, AccordError) as exc:
-            log.warning("%s: validating run %s step %s: %s", agent.name, run.run_id, name, exc)
-            return
-        self._counted(rcpt, run, step, [agent])
-
-    async def _judge_together(self, judges: list[Agent], run: RunView, step: int,
-                              executor: int, digest: bytes, uri: str) -> None:
-        """Every judge's verdict, then all of them signed in one ``respondSigned`` sent by
-        the first judge's operator (each alone when the coordinator refuses the batch)."""
-        name = run.name(step)
-        votes: list[tuple[Agent, int]] = []
-        try:
             verdicts = await asyncio.gather(*(
                 self._verdict(a, run, step, executor, digest, uri) for a in judges))
-            votes = [(a, r) for a, r in zip(judges, verdicts, strict=True) if r is not None]
-            if len(votes) < 2:
-                for agent, response in votes:
-                    await self._vote_alone(agent, run, step, response)
-                return
-            attempt = int((await self.link.view("lease", run.run_id, step))[3])
-            chain_id = self.link.chain.chain_id
-            signed = [sign_vote(a.operator, chain_id, self.link.coordinator,
-                                Vote(run.run_id, step, attempt, a.agent_id, r))
-                      for a, r in votes]
-            carrier = votes[0][0]
-            rcpt = await self.link.transact(carrier, "respondSigned", run.run_id, step, signed,
-                                            precheck=True)
+        except (ChainError, AccordError) as exc:
+            log.warning("validating run %s step %s: %s", run.run_id, name, exc)
+            return
+        votes = [(a, r) for a, r in zip(judges, verdicts, strict=True) if r is not None]
+        if votes:
+            await self._send(votes, run, step, attempt)
+
+    async def _attempt_of(self, run: RunView, step: int, digest: bytes) -> int | None:
+        """The attempt whose Submitted result is ``digest``; None when the step is no longer
+        Submitted with that result. The attempt is read before and after the result: equal,
+        the result read between them is that attempt's (a new attempt would have moved it)."""
+        (state,) = await self.link.view("stepState", run.run_id, step)
+        if state != StepState.SUBMITTED:
+            return None
+        before = int((await self.link.view("lease", run.run_id, step))[3])
+        current, _ = await self.link.view("result", run.run_id, step)
+        after = int((await self.link.view("lease", run.run_id, step))[3])
+        return before if before == after and bytes(current) == digest else None
+
+    async def _send(self, votes: list[tuple[Agent, int]], run: RunView, step: int,
+                    attempt: int) -> None:
+        """One ``respondSigned`` with ``votes`` (signed for ``attempt``), sent by the first
+        judge's operator; refused for one judge's reason, each judge's vote goes alone."""
+        name = run.name(step)
+        chain_id = self.link.chain.chain_id
+        signed = [sign_vote(a.operator, chain_id, self.link.coordinator,
+                            Vote(run.run_id, step, attempt, a.agent_id, r)) for a, r in votes]
+        gas = GAS["respondSigned"] + GAS_PER_SIGNED_VOTE * len(votes)
+        try:
+            rcpt = await self.link.transact(votes[0][0], "respondSigned", run.run_id, step,
+                                            signed, precheck=True, gas=gas)
         except ContractRevert as exc:
-            if exc.name in RACE_ERRORS:
+            if exc.name in RACE_ERRORS or exc.name in STALE_ERRORS:
                 log.debug("votes on %s/%s not needed (%s)", run.run_id, name, exc.name)
-                return
-            log.info("votes on run %s step %s refused together (%s): each judge votes alone",
-                     run.run_id, name, exc.name or exc)
-            for agent, response in votes:
-                await self._vote_alone(agent, run, step, response)
+            elif len(votes) > 1:
+                log.info("votes on run %s step %s refused together (%s): each judge votes "
+                         "alone", run.run_id, name, exc.name or exc)
+                for vote in votes:
+                    await self._send([vote], run, step, attempt)
+            elif exc.name in NOT_MINE_ERRORS:
+                log.debug("%s: may not judge run %s step %s (%s)", votes[0][0].name,
+                          run.run_id, name, exc.name)
+            else:
+                hint = BOND_HINTS.get(exc.name or "")
+                log.warning("%s cannot validate run %s step %s: %s%s", votes[0][0].name,
+                            run.run_id, name, exc, f"; {hint}" if hint else "")
             return
         except (ChainError, AccordError) as exc:
             log.warning("validating run %s step %s: %s", run.run_id, name, exc)
             return
-        self.link.stats["signed_vote_batches"] += 1
+        if len(votes) > 1:
+            self.link.stats["signed_vote_batches"] += 1
         self._counted(rcpt, run, step, [a for a, _ in votes])
 
     def _counted(self, rcpt: dict[str, Any], run: RunView, step: int,

@@ -38,9 +38,12 @@ BOND_HINTS = {
 
 # Gas limits (generous: an unused limit costs nothing; submit/respond may propagate to every
 # dependent of a 64-step definition and write reputation).
-GAS = {"claim": 400_000, "submit": 1_500_000, "respond": 1_500_000, "respondSigned": 2_000_000,
+GAS = {"claim": 400_000, "submit": 1_500_000, "respond": 1_500_000, "respondSigned": 1_500_000,
        "heartbeatLease": 120_000, "expireLease": 600_000, "heartbeat": 120_000,
        "releaseVoteStake": 200_000}
+# A signed vote that does not decide costs ~86k (checks, record, stake lock): a batch gets
+# GAS["respondSigned"] plus this much per vote.
+GAS_PER_SIGNED_VOTE = 150_000
 
 
 @dataclass
@@ -136,11 +139,12 @@ class CoordinatorLink:
         return self.abi.decode_struct(fn, await self.chain.call(self.coordinator,
                                                                 self.abi.encode(fn, *args)))
 
-    async def transact(self, agent: Agent, fn: str, *args: Any,
-                       precheck: bool = False) -> dict[str, Any]:
-        """``fn(*args)`` on the coordinator from the agent's operator, with ``GAS[fn]``."""
+    async def transact(self, agent: Agent, fn: str, *args: Any, precheck: bool = False,
+                       gas: int | None = None) -> dict[str, Any]:
+        """``fn(*args)`` on the coordinator from the agent's operator, with ``gas`` (default
+        ``GAS[fn]``)."""
         return await self.chain.transact(agent.operator, self.coordinator,
-                                         self.abi.encode(fn, *args), gas=GAS[fn],
+                                         self.abi.encode(fn, *args), gas=gas or GAS[fn],
                                          precheck=precheck)
 
     def spawn(self, coro: Coroutine[Any, Any, Any]) -> None:

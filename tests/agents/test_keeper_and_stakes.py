@@ -5,11 +5,13 @@ nobody judged, and it publishes the ERC-8004 records of ended runs."""
 from __future__ import annotations
 
 import asyncio
+from types import SimpleNamespace
 
 from agent_helpers import Suite, drive
 
 from accord.agents.handlers import StepInput, ValidationInput
 from accord.agents.state import Agent
+from accord.chain.client import Client
 from accord.chain.types import RunState, StepState
 from accord.crosschain.keeper import Keeper
 from accord.settings import role_id
@@ -98,3 +100,42 @@ def test_the_keeper_applies_the_timeout_policy_to_a_step_nobody_judged(suite: Su
     assert coord.stepState(run, 0).call() == StepState.DONE
     assert [e["policy"] for e in suite.events("ValidationExpired", run)] == [1]  # Accept
     assert suite.run_state(run) == RunState.COMPLETED
+
+
+def test_a_judge_never_signs_its_verdict_on_one_attempt_for_a_later_one(suite: Suite) -> None:
+    """The review's race: a judge still judging attempt 0's result when the validation
+    deadline retries the step and the executor submits other work as attempt 1. The host reads
+    the attempt before judging and signs for it, so the late verdict cannot count on attempt 1."""
+    worker = suite.agent("worker", {"research": _work})
+    judge = suite.agent("judge0", validator=_approve)
+    run = suite.start("validation_timeout: 60\nsteps:\n"
+                      "  - {name: r, role: research, quorum: 1, reward: 1000}\n")
+    coord = suite.coordinator.functions
+    asyncio.run(drive([suite.host([worker])],
+                      lambda: coord.stepState(run, 0).call() == StepState.SUBMITTED))
+    first, _ = coord.result(run, 0).call()
+    host = suite.host([judge])
+    view = SimpleNamespace(run_id=run, name=lambda step: "r")
+
+    async def attempt_of(digest: bytes) -> int | None:
+        return await host.judges._attempt_of(view, 0, digest)  # type: ignore[arg-type]
+
+    async def judged_then_retried() -> None:
+        assert await attempt_of(first) == 0           # what the judge reads before judging
+        assert await attempt_of(b"\x00" * 32) is None  # not this step's submission
+        suite.travel(61)                               # meanwhile: deadline, retry ...
+        _keeper(suite).step()
+        assert coord.lease(run, 0).call()[3] == 1
+        suite.travel(10)                               # past any backoff (5 s)
+        client = Client(suite.chain.rpc_url)  # the worker's nonces moved on in its host
+        client.transact(coord.claim(run, 0, worker.agent_id), worker.operator)
+        client.transact(coord.submit(run, 0, b"\x07" * 32, "accord-store://other", 0),
+                        worker.operator)
+        assert await attempt_of(first) is None         # ... and attempt 1 holds other work
+        await host.judges._send([(judge, 100)], view, 0, 0)  # type: ignore[arg-type]
+        await host.chain.close()
+
+    asyncio.run(judged_then_retried())
+    assert coord.result(run, 0).call()[0] != first
+    assert coord.tallies(run, 0).call() == [0, 0]  # the late approval did not count
+    assert coord.stepState(run, 0).call() == StepState.SUBMITTED

@@ -554,13 +554,16 @@ def test_a_signed_vote_cannot_be_replayed_on_another_attempt_step_or_coordinator
 
 def test_a_vote_sent_ahead_of_the_batch_cannot_make_the_batch_fail(real):
     """Front-running: anyone who sees the batch in the mempool may send one of its votes
-    first. That vote counts (and locks its stake); the batch skips it and still decides."""
+    first. That vote counts (and locks its stake); the batch skips it and still decides, even
+    though the stake that vote locked leaves its judge too little free bond for another vote."""
     c, roles = real.coordinator, real.roles
-    run = real.run([spec(real.chain_id, quorum=2)], STAKE)
+    stake = BOND // 2 + 1  # one open vote per bond
+    run = real.run([spec(real.chain_id, quorum=2)], stake)
     real.submitted(run)
     votes = [_signed(real, run, 0, 100), _signed(real, run, 1, 100)]
     c.respondSigned(run, 0, votes[:1], sender=real.spare[1])  # the front-runner
-    assert roles.lockedOf(real.validator_agents[0], VALIDATOR) == STAKE
+    assert roles.lockedOf(real.validator_agents[0], VALIDATOR) == stake
+    assert real.free(real.validator_agents[0], VALIDATOR) < stake
     tx = c.respondSigned(run, 0, votes, sender=real.spare[0])
     assert [e.agentId for e in tx.events.filter(c.StepValidated)] == [real.validator_agents[1]]
     assert c.stepState(run, 0) == DONE
