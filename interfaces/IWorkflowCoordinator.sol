@@ -93,7 +93,9 @@ interface IWorkflowCoordinator is IWorkflowCoordinatorTypes {
     /// approves. A quorum of approvals makes the step Done, a quorum of rejections retries it.
     /// The validator must be independent of the executor and its owner must not have voted on
     /// this attempt; a vote that does not decide locks the stake until the verdict is final
-    /// (the deciding vote only needs it free: `AgentRoles.checkStake`).
+    /// (the deciding vote only needs it free: `AgentRoles.checkStake`). It counts on the attempt
+    /// Submitted when it is mined: a judge that may be late (a retry can bring another result)
+    /// votes through `respondSigned`, whose signature binds the attempt it judged.
     function respond(uint256 runId, uint8 step, uint256 agentId, uint8 response) external;
 
     /// @notice Count judges' signed votes on the current attempt of a Submitted step, in order
