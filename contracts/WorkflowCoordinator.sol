@@ -19,11 +19,12 @@ import {WorkflowDefinitions} from "./libraries/WorkflowDefinitions.sol";
 /// @title WorkflowCoordinator
 /// @notice Runs DAG workflows of role-gated steps (see IWorkflowCoordinator, DESIGN.md "Step
 /// state machine" and docs/threat-model.md).
-/// @dev The hot path (start, claim, heartbeat, submit, votes, signed votes, withdraw) and the
-/// views live here; definitions, pause/resume/cancel, lease expiry, validation timeouts, vote-stake release,
-/// remote steps and the ERC-8004 records run in WorkflowCoordinatorExtension, which this
-/// contract deploys in its constructor and DELEGATECALLs (same storage: both inherit
-/// CoordinatorBase), so each stays well under the 24 KB code limit. The extension is fixed.
+/// @dev The hottest path (claim, submit, votes, signed votes) and the views live here; run
+/// starts, definitions, lease heartbeats and expiry, withdrawals, pause/resume/cancel,
+/// validation timeouts, vote-stake release and remote steps run in
+/// WorkflowCoordinatorExtension, the ERC-8004 records in WorkflowCoordinatorRecords. This
+/// contract deploys both in its constructor and DELEGATECALLs them (same storage: all three
+/// inherit CoordinatorBase), so each stays under 20 KB. Both are fixed.
 /// An agent batches its claims and submits (and a validator its votes and stake releases) in
 /// one transaction with OpenZeppelin's `multicall` (each call keeps msg.sender; any failure
 /// reverts the batch, so callers batch what the views show they can do). Judges' votes also

@@ -11,10 +11,10 @@ import {Bitmask64} from "../libraries/Bitmask64.sol";
 import {WorkflowDefinitions} from "../libraries/WorkflowDefinitions.sol";
 
 /// @title WorkflowCoordinatorExtension
-/// @notice The colder half of WorkflowCoordinator: definitions, pause/resume/cancel, lease
-/// expiry, validation timeouts, vote-stake release, remote steps and the ERC-8004 records.
-/// Deployed by the coordinator's constructor and only ever run by DELEGATECALL from it, on its storage (the
-/// functions are documented in IWorkflowCoordinator).
+/// @notice The colder part of WorkflowCoordinator: run starts, definitions, lease heartbeats
+/// and expiry, withdrawals, pause/resume/cancel, validation timeouts, vote-stake release and
+/// remote steps. Deployed by the coordinator's constructor and only ever run by DELEGATECALL
+/// from it, on its storage (the functions are documented in IWorkflowCoordinator).
 /// @dev Called directly it refuses every function (`CoordinatorNotDelegated`): its own storage
 /// is empty and must stay so.
 contract WorkflowCoordinatorExtension is CoordinatorBase {
