@@ -122,12 +122,14 @@ class Judges:
 
     async def _attempt_of(self, run: RunView, step: int, digest: bytes) -> int | None:
         """The attempt whose Submitted result is ``digest``; None when the step is no longer
-        Submitted with that result. The attempt is read before and after the result: equal,
-        the result read between them is that attempt's (a new attempt would have moved it)."""
+        Submitted with that result. The state and the result are read between two reads of the
+        attempt: equal, the step was Submitted within that attempt and the result read after is
+        its one submission (the result outlives its attempt, so a state read outside the
+        bracket could pair attempt N's result with attempt N + 1)."""
+        before = int((await self.link.view("lease", run.run_id, step))[3])
         (state,) = await self.link.view("stepState", run.run_id, step)
         if state != StepState.SUBMITTED:
             return None
-        before = int((await self.link.view("lease", run.run_id, step))[3])
         current, _ = await self.link.view("result", run.run_id, step)
         after = int((await self.link.view("lease", run.run_id, step))[3])
         return before if before == after and bytes(current) == digest else None

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from types import SimpleNamespace
+from typing import Any
 
 from agent_helpers import Suite, drive
 
@@ -139,3 +140,41 @@ def test_a_judge_never_signs_its_verdict_on_one_attempt_for_a_later_one(suite: S
     assert coord.result(run, 0).call()[0] != first
     assert coord.tallies(run, 0).call() == [0, 0]  # the late approval did not count
     assert coord.stepState(run, 0).call() == StepState.SUBMITTED
+
+
+def test_an_attempt_that_ends_while_the_host_reads_it_is_not_signed_for(suite: Suite) -> None:
+    """The second review's race: attempt 0 ends (validation timeout, retry) between the host's
+    reads. The result still names attempt 0's work while the attempt already reads 1; the host
+    must not take that result for attempt 1's."""
+    worker = suite.agent("worker", {"research": _work})
+    judge = suite.agent("judge0", validator=_approve)
+    run = suite.start("validation_timeout: 60\nsteps:\n"
+                      "  - {name: r, role: research, quorum: 1, reward: 1000}\n")
+    coord = suite.coordinator.functions
+    asyncio.run(drive([suite.host([worker])],
+                      lambda: coord.stepState(run, 0).call() == StepState.SUBMITTED))
+    first, _ = coord.result(run, 0).call()
+    host = suite.host([judge])
+    view = SimpleNamespace(run_id=run, name=lambda step: "r")
+    real_view = host.judges.link.view
+    ended = []
+
+    async def view_ending_the_attempt_once(fn: str, *args: Any) -> tuple[Any, ...]:
+        out = await real_view(fn, *args)
+        if fn == "stepState" and not ended:  # the attempt ends right after this read
+            ended.append(True)
+            suite.travel(61)
+            await asyncio.to_thread(_keeper(suite).step)
+        return out
+
+    host.judges.link.view = view_ending_the_attempt_once  # type: ignore[method-assign]
+
+    async def read() -> int | None:
+        try:
+            return await host.judges._attempt_of(view, 0, first)  # type: ignore[arg-type]
+        finally:
+            await host.chain.close()
+
+    assert asyncio.run(read()) is None
+    assert ended and coord.lease(run, 0).call()[3] == 1
+    assert coord.result(run, 0).call()[0] == first  # the stale result the race would pair
