@@ -30,6 +30,7 @@ from eth_account.signers.local import LocalAccount
 
 from accord.agents.host import Agent, AgentHost
 from accord.chain.client import Client
+from accord.chain.results import find_result
 from accord.chain.types import RunState
 from accord.errors import ConfigError
 from accord.workflows.result_store import BlobStore, open_store
@@ -123,11 +124,11 @@ class Accord:
         """The bytes step ``step`` (its name or index) produced, checked against the hash the
         coordinator holds."""
         index = self._step_index(run_id, step)
-        digest, uri = self._coord().functions.result(run_id, index).call()
-        if not uri:
+        found = find_result(self.client.w3, self.coordinator, run_id, index)
+        if found is None:
             raise ConfigError(f"step {step!r} of run {run_id} has no result yet; see "
                               f"'accord workflow status {run_id} --network {self.network}'")
-        return self.store.get(uri, bytes(digest))
+        return self.store.get(found.resultURI, found.resultHash)
 
     def runs(self, state: str | None = None, *, creator: str | None = None) -> list[RunSummary]:
         """Every run started on this coordinator (oldest first), optionally only those in

@@ -24,6 +24,12 @@ storage slot to the claim, for the owner the votes' independence is checked agai
 ERC-8004 records (`publish_outcomes`, `publish_validation`) are off the hot path and measured
 on their own.
 
+Storage a step's life writes fresh (20,000 gas each): one word at the first claim (lease
+holder, agent, lease end, state), one at the submit (the result's commitment; hash and URI
+are in the StepSubmitted event), none at the verdict (the run's done mask shares the word
+startRun wrote). A heartbeat or a recorded (non-deciding) vote writes the step's second word,
+so `lease_heartbeat` and `vote_real` pay for it.
+
 Also the runtime size of every deployable (`bytecode_size`): each must stay <= 20,480 bytes."""
 
 from __future__ import annotations
@@ -102,7 +108,8 @@ def run(ctx: BenchContext) -> dict[str, dict[str, int]]:
     out["validation_quorum"] = quorum
     out["withdraw"] = gas(c.transact(coord.functions.withdraw(), op))
     out["step_life_q2"] = claim + submit + first + quorum + released
-    out["publish_validation"] = gas(c.transact(coord.functions.publishValidation(run_id, 0), op))
+    out["publish_validation"] = gas(c.transact(coord.functions.publishValidation(
+        run_id, 0, b"\x22" * 32, "ipfs://bafy-result-0"), op))
     out.update(_step_life_real(ctx))
     for key, value in out.items():
         print(f"   {key:<22} {value:>10,}")

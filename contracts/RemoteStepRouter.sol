@@ -8,7 +8,7 @@ import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/Reentrancy
 import {IRemoteStepRouter} from "../interfaces/IRemoteStepRouter.sol";
 import {IWorkflowCoordinator} from "../interfaces/IWorkflowCoordinator.sol";
 import {IWorkflowCoordinatorTypes} from "../interfaces/IWorkflowCoordinatorTypes.sol";
-import {Bitmask64} from "./libraries/Bitmask64.sol";
+import {ResultCommitments} from "./libraries/ResultCommitments.sol";
 
 /// @title RemoteStepRouter
 /// @notice Carries remote workflow steps between the coordinators of two chains over an
@@ -19,7 +19,6 @@ import {Bitmask64} from "./libraries/Bitmask64.sol";
 /// pay out goes back to that deposit at `report`. The native balance only grows by `deposit`
 /// and by refunds pulled from the coordinator, never by a message.
 contract RemoteStepRouter is IRemoteStepRouter, Ownable, ReentrancyGuardTransient {
-    using Bitmask64 for uint64;
     using InteroperableAddress for bytes;
 
     // ---------------------------------------------------------------- constants
@@ -66,12 +65,21 @@ contract RemoteStepRouter is IRemoteStepRouter, Ownable, ReentrancyGuardTransien
 
     // ---------------------------------------------------------------- home side
     /// @inheritdoc IRemoteStepRouter
-    function sendTask(uint256 runId, uint8 step, uint256 chainId, uint8 attempt, uint64 deadline) external {
+    function sendTask(
+        uint256 runId,
+        uint8 step,
+        uint256 chainId,
+        uint8 attempt,
+        uint64 deadline,
+        bytes32 inputHash,
+        string calldata inputURI
+    ) external {
         // CHECKS
         if (msg.sender != address(_coordinator)) revert RouterNotCoordinator(msg.sender);
         address to = _routers[chainId];
         if (to == address(0)) revert RouterUnknownChain(chainId);
         Task memory task = _task(runId, step, attempt, deadline);
+        (task.inputHash, task.inputURI) = (inputHash, inputURI);
         // INTERACTIONS (no state of its own to change)
         bytes32 messageId = _gateway.sendMessage(
             InteroperableAddress.formatEvmV1(chainId, to),
@@ -155,7 +163,7 @@ contract RemoteStepRouter is IRemoteStepRouter, Ownable, ReentrancyGuardTransien
     // immutable, trusted coordinator and `report` is nonReentrant.
     // slither-disable-start reentrancy-no-eth
     /// @inheritdoc IRemoteStepRouter
-    function report(bytes32 requestId) external nonReentrant {
+    function report(bytes32 requestId, bytes32 resultHash, string calldata resultURI) external nonReentrant {
         // CHECKS
         Request storage q = _requests[requestId];
         RequestState st = q.state;
@@ -192,7 +200,12 @@ contract RemoteStepRouter is IRemoteStepRouter, Ownable, ReentrancyGuardTransien
             resultURI: "",
             success: paid
         });
-        if (paid) (res.resultHash, res.resultURI) = _coordinator.result(runId, 0);
+        if (paid) {
+            if (ResultCommitments.commit(resultHash, resultURI) != _coordinator.resultCommitment(runId, 0)) {
+                revert RouterResultMismatch(requestId);
+            }
+            (res.resultHash, res.resultURI) = (resultHash, resultURI);
+        }
         // EFFECTS
         q.state = RequestState.Reported;
         if (!paid) _refund(requestId, q);
@@ -252,8 +265,8 @@ contract RemoteStepRouter is IRemoteStepRouter, Ownable, ReentrancyGuardTransien
     }
 
     // ---------------------------------------------------------------- internal
-    /// @dev The TASK for `step` of `runId`: its spec, and as input the result of its
-    /// lowest-index Done dependency (a root step gets none).
+    /// @dev The TASK for `step` of `runId`: its spec (the input is the one the coordinator
+    /// checked and passed, the result of the step's lowest-index Done dependency).
     function _task(uint256 runId, uint8 step, uint8 attempt, uint64 deadline) private view returns (Task memory t) {
         IWorkflowCoordinatorTypes.RunInfo memory info = _coordinator.runInfo(runId);
         IWorkflowCoordinatorTypes.StepSpec memory s = _coordinator.definitionStep(info.definitionId, step);
@@ -269,8 +282,6 @@ contract RemoteStepRouter is IRemoteStepRouter, Ownable, ReentrancyGuardTransien
         t.reward = s.reward;
         t.deadline = deadline;
         t.creator = info.creator;
-        uint64 inputs = s.deps & info.doneMask;
-        if (inputs != 0) (t.inputHash, t.inputURI) = _coordinator.result(runId, inputs.lowest());
     }
 
     /// @dev Remote side: record the task, register its one-step definition, open it if the

@@ -14,6 +14,7 @@ import {CoordinatorBase} from "./coordinator/CoordinatorBase.sol";
 import {WorkflowCoordinatorExtension} from "./coordinator/WorkflowCoordinatorExtension.sol";
 import {WorkflowCoordinatorRecords} from "./coordinator/WorkflowCoordinatorRecords.sol";
 import {Bitmask64} from "./libraries/Bitmask64.sol";
+import {ResultCommitments} from "./libraries/ResultCommitments.sol";
 import {WorkflowDefinitions} from "./libraries/WorkflowDefinitions.sol";
 
 /// @title WorkflowCoordinator
@@ -49,6 +50,14 @@ contract WorkflowCoordinator is IWorkflowCoordinator, CoordinatorBase, Multicall
         uint8 response;
         address voter;
         address owner;
+    }
+
+    /// @dev The recorded tallies of an attempt, counted in memory.
+    struct Tally {
+        uint8 approvals;
+        uint8 rejections;
+        uint16 approvalSum;
+        uint16 rejectionSum;
     }
 
     address private immutable _extension;
@@ -90,18 +99,21 @@ contract WorkflowCoordinator is IWorkflowCoordinator, CoordinatorBase, Multicall
         // EFFECTS
         bool lapsed = sr.status == CLAIMED;
         uint256 lapsedAgent = sr.agentId;
-        if (lapsed) ++_failures[runId][lapsedAgent];
+        if (lapsed) {
+            ++_failures[runId][lapsedAgent];
+            _clearAttempt(sr); // a delegated lapsed claim's owner (tallies: none, never submitted)
+        }
         _takeLease(runId, step, agentId, sr, leaseSeconds);
         // INTERACTIONS (AgentRoles is fixed at deployment; releaseStake never reverts)
         if (lapsed && stake != 0) _roles.releaseStake(lapsedAgent, role, stake, stake, LAPSED);
         // eligibility and free stake; it reads the agent's owner, fixed for this attempt's votes
         address owner_ = _roles.lockStake(agentId, msg.sender, role, stake);
         // The owner is stored only when another operator runs the agent (0: the operator is
-        // the owner), so a self-operated agent's claim writes no slot for it. Written after
-        // the call: nothing reads it before the step is Submitted, which needs another call.
-        address ownerSlot = owner_ == msg.sender ? address(0) : owner_;
+        // the owner; the slot is 0 here, cleared when the last attempt ended), so a
+        // self-operated agent's claim neither reads nor writes it. Written after the call:
+        // nothing reads it before the step is Submitted, which needs another call.
         // slither-disable-next-line reentrancy-no-eth
-        if (sr.owner != ownerSlot) sr.owner = ownerSlot;
+        if (owner_ != msg.sender) sr.owner = owner_;
     }
 
     /// @inheritdoc IWorkflowCoordinator
@@ -113,16 +125,15 @@ contract WorkflowCoordinator is IWorkflowCoordinator, CoordinatorBase, Multicall
         uint64 allowed = cfg.decision ? cfg.dependents : 0;
         if (branches & ~allowed != 0) revert CoordinatorInvalidBranches(runId, step, branches, allowed);
         sr.status = SUBMITTED;
-        sr.branches = branches;
-        sr.resultHash = resultHash;
-        sr.resultURI = resultURI;
+        if (branches != 0) sr.branches = branches; // 0 since the last attempt ended
+        sr.result = ResultCommitments.commit(resultHash, resultURI);
         emit StepSubmitted(runId, step, sr.agentId, resultHash, resultURI, branches);
         if (cfg.quorum == 0) {
             _done(runId, step, r, d, cfg, sr);
         } else {
             uint256 window = d.extra.validationSeconds;
             if (window == 0) window = LEASE_CAP_FACTOR * cfg.leaseSeconds;
-            sr.leaseEnd = uint40(block.timestamp + window); // the validation deadline
+            sr.until = _time(block.timestamp + window); // the validation deadline
         }
     }
 
@@ -175,9 +186,9 @@ contract WorkflowCoordinator is IWorkflowCoordinator, CoordinatorBase, Multicall
         uint256 stake = d.extra.slashAmount;
         _checkBallots(runId, step, ballots, sr, r.creator, role, stake, strict);
         // EFFECTS
-        (bool approved, bool decided) = _count(runId, step, ballots, cfg.quorum, sr);
+        (bool approved, bool decided, uint8 verdict) = _count(runId, step, ballots, cfg.quorum, sr);
         if (approved) {
-            _markDone(runId, step, r, d, cfg, sr, sr.operator);
+            _markDone(runId, step, r, d, cfg, sr, sr.operator, verdict);
         } else if (decided) {
             _attemptFailed(runId, step, r, d, cfg, sr, true, false, true);
         }
@@ -211,7 +222,7 @@ contract WorkflowCoordinator is IWorkflowCoordinator, CoordinatorBase, Multicall
         for (uint256 i; i < ballots.length; ++i) {
             Ballot memory b = ballots[i];
             if (b.response > 100) revert CoordinatorInvalidResponse(b.response);
-            if (b.agentId > type(uint96).max) revert CoordinatorAgentIdTooLarge(b.agentId);
+            if (b.agentId > type(uint40).max) revert CoordinatorAgentIdTooLarge(b.agentId);
             if (_blocked[b.agentId]) revert CoordinatorRecordBlocked(b.agentId);
             // A batch vote whose owner may have voted already is checked for eligibility
             // first and for free stake only if it counts: the stake a vote sent ahead of the
@@ -234,47 +245,53 @@ contract WorkflowCoordinator is IWorkflowCoordinator, CoordinatorBase, Multicall
         }
     }
 
-    /// @dev Tallies the checked ballots in order until a verdict (later ones are ignored);
-    /// without a verdict each counted ballot gets its record (value agentId + 1).
+    /// @dev Tallies the checked ballots in order until a verdict (later ones are ignored).
+    /// The tallies are counted in memory: without a verdict they are stored with each counted
+    /// ballot's record (value agentId + 1); a verdict stores neither (it ends the attempt),
+    /// only its mean approval `verdict` when approved.
     function _count(uint256 runId, uint8 step, Ballot[] memory ballots, uint8 quorum, StepRun storage sr)
         private
-        returns (bool approved, bool decided)
+        returns (bool approved, bool decided, uint8 verdict)
     {
-        uint256 n = ballots.length;
-        for (uint256 i; i < n && !decided; ++i) {
+        Tally memory t = Tally({
+            approvals: sr.approvals,
+            rejections: sr.rejections,
+            approvalSum: sr.approvalSum,
+            rejectionSum: sr.rejectionSum
+        });
+        uint8 attempt = sr.attempt;
+        for (uint256 i; i < ballots.length && !decided; ++i) {
             Ballot memory b = ballots[i];
             if (b.owner == address(0)) continue;
-            (uint8 approvals, uint8 rejections) = _tally(runId, step, b, sr);
-            approved = approvals == quorum;
-            decided = approved || rejections == quorum;
+            // unchecked-free: tallies stop at quorum (<= 255), sums at 255 * 100
+            if (b.response >= APPROVAL_THRESHOLD) {
+                ++t.approvals;
+                t.approvalSum += b.response;
+            } else {
+                ++t.rejections;
+                t.rejectionSum += b.response;
+            }
+            emit StepValidated(runId, step, b.agentId, b.response, t.approvals, t.rejections, attempt, b.owner);
+            approved = t.approvals == quorum;
+            decided = approved || t.rejections == quorum;
         }
-        if (decided) return (approved, decided);
-        uint8 attempt = sr.attempt;
-        for (uint256 i; i < n; ++i) {
+        if (decided) return (approved, decided, approved ? uint8(t.approvalSum / t.approvals) : 0);
+        sr.approvals = t.approvals;
+        sr.rejections = t.rejections;
+        sr.approvalSum = t.approvalSum;
+        sr.rejectionSum = t.rejectionSum;
+        _record(runId, step, attempt, ballots);
+    }
+
+    /// @dev The records of counted ballots that reached no verdict (value agentId + 1).
+    function _record(uint256 runId, uint8 step, uint8 attempt, Ballot[] memory ballots) private {
+        for (uint256 i; i < ballots.length; ++i) {
             Ballot memory b = ballots[i];
-            // < 2**96 + 1: no overflow
+            // < 2**40 + 1: no overflow
             if (b.owner != address(0)) _votes[_voteKey(runId, step, attempt, b.owner)] = b.agentId + 1;
         }
     }
     // slither-disable-end unused-return
-
-    /// @dev Counts one vote on the current attempt and emits StepValidated; returns the tallies.
-    function _tally(uint256 runId, uint8 step, Ballot memory b, StepRun storage sr)
-        private
-        returns (uint8 approvals, uint8 rejections)
-    {
-        approvals = sr.approvals;
-        rejections = sr.rejections;
-        // unchecked-free: tallies stop at quorum (<= 255) because the verdict ends the attempt
-        if (b.response >= APPROVAL_THRESHOLD) {
-            sr.approvals = ++approvals;
-            sr.approvalSum += b.response;
-        } else {
-            sr.rejections = ++rejections;
-            sr.rejectionSum += b.response;
-        }
-        emit StepValidated(runId, step, b.agentId, b.response, approvals, rejections, sr.attempt, b.owner);
-    }
 
     /// @dev The EIP-712 digest of a vote, in this coordinator's domain on this chain.
     function _voteDigest(uint256 runId, uint8 step, uint8 attempt, uint256 agentId, uint8 response)
@@ -323,7 +340,7 @@ contract WorkflowCoordinator is IWorkflowCoordinator, CoordinatorBase, Multicall
     function runInfo(uint256 runId) external view returns (RunInfo memory info) {
         Run storage r = _run(runId);
         info = RunInfo({
-            definitionId: r.definitionId,
+            definitionId: _defs[r.definition].id,
             creator: r.creator,
             state: r.state,
             escrow: r.escrow,
@@ -342,7 +359,7 @@ contract WorkflowCoordinator is IWorkflowCoordinator, CoordinatorBase, Multicall
     /// @inheritdoc IWorkflowCoordinator
     function readySteps(uint256 runId) external view returns (uint64 mask) {
         Run storage r = _run(runId);
-        WorkflowDefinitions.Definition storage d = _defs[r.definitionId];
+        WorkflowDefinitions.Definition storage d = _defs[r.definition];
         uint8 n = d.header.stepCount;
         for (uint8 i; i < n; ++i) {
             if (_stepState(r, d, d.steps[i], _steps[runId][i], i) == StepState.Ready) mask |= Bitmask64.bit(i);
@@ -356,26 +373,32 @@ contract WorkflowCoordinator is IWorkflowCoordinator, CoordinatorBase, Multicall
         returns (uint256 agentId, address operator, uint64 leaseEnd, uint8 attempt)
     {
         Run storage r = _run(runId);
-        WorkflowDefinitions.Definition storage d = _defs[r.definitionId];
+        WorkflowDefinitions.Definition storage d = _defs[r.definition];
         WorkflowDefinitions.Step storage cfg = _stepCfg(runId, d, step);
         StepRun storage sr = _steps[runId][step];
         attempt = sr.attempt;
-        if ((sr.status == CLAIMED || sr.status == DISPATCHED) && block.timestamp >= sr.leaseEnd) {
+        uint8 status = sr.status;
+        if (status == CLAIMED || status == ABANDONED) {
+            leaseEnd = uint64(_leaseEnd(sr));
+        } else if (status == SUBMITTED || status == DISPATCHED) {
+            leaseEnd = sr.until;
+        }
+        if ((status == CLAIMED || status == DISPATCHED) && block.timestamp >= leaseEnd) {
             StepState s = _stepState(r, d, cfg, sr, step);
             if (s == StepState.Ready || s == StepState.Failed) ++attempt; // lapsed, derived
         }
-        return (sr.agentId, sr.operator, sr.leaseEnd, attempt);
+        return (sr.agentId, sr.operator, leaseEnd, attempt);
     }
 
     /// @inheritdoc IWorkflowCoordinator
-    function result(uint256 runId, uint8 step) external view returns (bytes32, string memory) {
-        StepRun storage sr = _steps[runId][step];
-        return (sr.resultHash, sr.resultURI);
+    function resultCommitment(uint256 runId, uint8 step) external view returns (bytes32) {
+        return _steps[runId][step].result;
     }
 
     /// @inheritdoc IWorkflowCoordinator
     function tallies(uint256 runId, uint8 step) external view returns (uint8 approvals, uint8 rejections) {
         StepRun storage sr = _steps[runId][step];
+        if (sr.status != SUBMITTED) return (0, 0);
         return (sr.approvals, sr.rejections);
     }
 
@@ -411,7 +434,7 @@ contract WorkflowCoordinator is IWorkflowCoordinator, CoordinatorBase, Multicall
             uint256 slashAmount
         )
     {
-        WorkflowDefinitions.Definition storage d = _defs[definitionId];
+        WorkflowDefinitions.Definition storage d = _defs[_defIndex[definitionId]];
         WorkflowDefinitions.Header memory h = d.header;
         if (h.stepCount == 0) revert CoordinatorUnknownDefinition(definitionId);
         return (h.stepCount, h.compensationMask, h.sinkMask, h.totalReward, d.validatorRole, d.extra.slashAmount);
@@ -419,7 +442,7 @@ contract WorkflowCoordinator is IWorkflowCoordinator, CoordinatorBase, Multicall
 
     /// @inheritdoc IWorkflowCoordinator
     function definitionStep(bytes32 definitionId, uint8 step) external view returns (StepSpec memory) {
-        WorkflowDefinitions.Definition storage d = _defs[definitionId];
+        WorkflowDefinitions.Definition storage d = _defs[_defIndex[definitionId]];
         if (d.header.stepCount == 0) revert CoordinatorUnknownDefinition(definitionId);
         if (step >= d.header.stepCount) revert CoordinatorInvalidStep(0, step);
         return d.steps[step].spec();
@@ -487,7 +510,7 @@ contract WorkflowCoordinator is IWorkflowCoordinator, CoordinatorBase, Multicall
     }
 
     /// @inheritdoc IWorkflowCoordinator
-    function dispatch(uint256, uint8) external {
+    function dispatch(uint256, uint8, bytes32, string calldata) external {
         _delegate();
     }
 
@@ -507,7 +530,7 @@ contract WorkflowCoordinator is IWorkflowCoordinator, CoordinatorBase, Multicall
     }
 
     /// @inheritdoc IWorkflowCoordinator
-    function publishValidation(uint256, uint8) external {
+    function publishValidation(uint256, uint8, bytes32, string calldata) external {
         _delegateTo(_records);
     }
 

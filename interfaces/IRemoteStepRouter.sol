@@ -129,6 +129,9 @@ interface IRemoteStepRouter is IERC7786Recipient {
     error RouterRunNotFinished(bytes32 requestId, uint8 runState, uint256 escrow);
     /// @notice `deposit` without value, or `withdrawDeposit` of zero.
     error RouterZeroAmount();
+    /// @notice The result given to `report` is not the one the remote step submitted: read it
+    /// from the remote coordinator's StepSubmitted event.
+    error RouterResultMismatch(bytes32 requestId);
     /// @notice `deposit` for the zero address.
     error RouterInvalidCreator(address creator);
     /// @notice `withdrawDeposit` to the zero address.
@@ -193,8 +196,17 @@ interface IRemoteStepRouter is IERC7786Recipient {
     function setRemoteRouter(uint256 chainId, address router) external;
 
     // ---------------------------------------------------------------- home side
-    /// @notice Send `step` of `runId` to `chainId` (coordinator only).
-    function sendTask(uint256 runId, uint8 step, uint256 chainId, uint8 attempt, uint64 deadline) external;
+    /// @notice Send `step` of `runId` to `chainId` (coordinator only) with its input, which
+    /// the coordinator checked against its dependency's result commitment.
+    function sendTask(
+        uint256 runId,
+        uint8 step,
+        uint256 chainId,
+        uint8 attempt,
+        uint64 deadline,
+        bytes32 inputHash,
+        string calldata inputURI
+    ) external;
 
     // ---------------------------------------------------------------- remote side
     /// @notice Add `msg.value` to the deposit of `creator` (anyone may top it up); it only
@@ -212,7 +224,10 @@ interface IRemoteStepRouter is IERC7786Recipient {
     /// executor was paid); otherwise the reward goes back to the creator's deposit. Past the
     /// deadline a Running or Paused run is cancelled first; if a step in flight still holds
     /// escrow after that, the request stays Open (`RemoteRunStopped`) until it settles.
-    function report(bytes32 requestId) external;
+    /// `resultHash` and `resultURI` are the step's result as the remote StepSubmitted event
+    /// gave it, checked against the remote coordinator's `resultCommitment` when the step is
+    /// Done (else RouterResultMismatch); ignored otherwise.
+    function report(bytes32 requestId, bytes32 resultHash, string calldata resultURI) external;
 
     /// @notice Pull the router's refunds (failed or cancelled remote runs) from the coordinator
     /// into its balance (anyone). They already belong to creators' deposits (credited at

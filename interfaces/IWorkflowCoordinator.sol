@@ -133,8 +133,10 @@ interface IWorkflowCoordinator is IWorkflowCoordinatorTypes {
     function publishOutcomes(uint256 runId, uint256 agentId) external;
 
     /// @notice Record the quorum's verdict on a Done `step` in the ERC-8004 Validation
-    /// Registry (anyone, until it succeeds). A refusal by the registry is an event.
-    function publishValidation(uint256 runId, uint8 step) external;
+    /// Registry (anyone, until it succeeds), with the step's result: `resultHash` and
+    /// `resultURI` as its StepSubmitted event gave them (checked against `resultCommitment`,
+    /// else CoordinatorResultMismatch). A refusal by the registry is an event.
+    function publishValidation(uint256 runId, uint8 step, bytes32 resultHash, string calldata resultURI) external;
 
     // ---------------------------------------------------------------- remote steps
     /// @notice Set the remote-step router (owner only; zero disables remote steps). Results of
@@ -143,8 +145,11 @@ interface IWorkflowCoordinator is IWorkflowCoordinatorTypes {
 
     /// @notice Send a Ready remote step to its chain (anyone): Dispatched until a result
     /// arrives or `REMOTE_DEADLINE_FACTOR` x leaseSeconds pass. Materialises a passed deadline
-    /// or an elapsed backoff first.
-    function dispatch(uint256 runId, uint8 step) external;
+    /// or an elapsed backoff first. `inputHash` and `inputURI` are the step's input, the
+    /// result of its lowest-index Done dependency as its StepSubmitted event gave it (both
+    /// empty for a step without one), checked against that step's `resultCommitment` (else
+    /// CoordinatorResultMismatch naming that step, or step 255 for a step without input).
+    function dispatch(uint256 runId, uint8 step, bytes32 inputHash, string calldata inputURI) external;
 
     /// @notice Materialise a passed remote deadline (anyone): Ready again, or Failed (and the
     /// run Failed) when it was the last attempt.
@@ -184,16 +189,23 @@ interface IWorkflowCoordinator is IWorkflowCoordinatorTypes {
     function readySteps(uint256 runId) external view returns (uint64 mask);
 
     /// @notice Last lease of `step` and its current (derived) attempt number. While the step
-    /// is Submitted, `leaseEnd` is its validation deadline; while Dispatched, its remote deadline.
+    /// is Claimed, `leaseEnd` is its lease end (heartbeats included); while Submitted, its
+    /// validation deadline; while Dispatched, its remote deadline; otherwise 0 (a lapsed
+    /// lease not yet materialised keeps its end).
     function lease(uint256 runId, uint8 step)
         external
         view
         returns (uint256 agentId, address operator, uint64 leaseEnd, uint8 attempt);
 
-    /// @notice Submitted result of `step` (latest attempt).
-    function result(uint256 runId, uint8 step) external view returns (bytes32 resultHash, string memory resultURI);
+    /// @notice Commitment to the latest result of `step` (0: none yet):
+    /// keccak256(abi.encode(resultHash, resultURI)). The hash and URI themselves are in the
+    /// step's latest StepSubmitted (or, for a remote step, RemoteResultReceived) event; the
+    /// one whose values give this commitment is the current result.
+    function resultCommitment(uint256 runId, uint8 step) external view returns (bytes32);
 
-    /// @notice Validation tallies of the current attempt of `step`.
+    /// @notice Validation tallies recorded on the current attempt of a Submitted `step`
+    /// ((0, 0) in any other state). A verdict reached in one transaction records none: read
+    /// StepValidated for every counted vote.
     function tallies(uint256 runId, uint8 step) external view returns (uint8 approvals, uint8 rejections);
 
     /// @notice Whether the owner of validator `agentId` voted on the current attempt of `step`

@@ -172,7 +172,8 @@ interface IWorkflowCoordinatorTypes {
     error CoordinatorLeaseCapReached(uint256 runId, uint8 step, uint64 leaseCap);
     /// @notice `operator` may not act for `agentId` in `role` (AgentRoles.isEligible false).
     error CoordinatorNotEligible(uint256 agentId, address operator, bytes32 role);
-    /// @notice agentIds above 2**96 - 1 are not supported (they share a slot with the operator).
+    /// @notice agentIds above 2**40 - 1 (1.1e12) are not supported: an agentId shares the one
+    /// storage word a claim writes with the operator, its deadline and its state.
     error CoordinatorAgentIdTooLarge(uint256 agentId);
     /// @notice Validator `agentId` is not independent of the executor of `step`: its owner or
     /// its operator is the executor agent's owner or one of its operators.
@@ -202,6 +203,9 @@ interface IWorkflowCoordinatorTypes {
     error CoordinatorNothingToPublish(uint256 runId, uint256 agentId);
     /// @notice `publishValidation` needs a Done step decided by a quorum, not yet published.
     error CoordinatorNoVerdictToPublish(uint256 runId, uint8 step);
+    /// @notice The result hash and URI given are not the ones `step` submitted (its
+    /// `resultCommitment`); read them from its StepSubmitted or RemoteResultReceived event.
+    error CoordinatorResultMismatch(uint256 runId, uint8 step);
     /// @notice Validation responses are 0..100; got `response`.
     error CoordinatorInvalidResponse(uint8 response);
     /// @notice `branches` is not a subset of `allowed` (the decision's direct dependents;

@@ -1,10 +1,11 @@
 """`ape run inspect_run RUN_ID --network ethereum:chaina:node`: a run's state and its steps."""
 
 import click
-from ape import project
+from ape import chain, project
 from ape.cli import ConnectedProviderCommand
 
-from accord.chain.types import DefinitionInfo, RunInfo, RunState, StepResult, StepState
+from accord.chain.results import find_results
+from accord.chain.types import DefinitionInfo, RunInfo, RunState, StepState
 from accord.deploy import context
 
 
@@ -16,7 +17,9 @@ def cli(network, run_id):
     click.echo(f"run {run_id}: {RunState(coordinator.runState(run_id)).label}, "
                f"escrow {info.escrow}")
     count = DefinitionInfo.from_abi(coordinator.definitionInfo(info.definitionId)).stepCount
+    # the coordinator keeps a commitment per result; hash and URI come from its events
+    results = find_results(chain.provider.web3, coordinator.address, run_id, list(range(count)))
     for step in range(count):
         state = StepState(coordinator.stepState(run_id, step)).label
-        uri = StepResult.from_abi(coordinator.result(run_id, step)).resultURI
+        uri = results[step].resultURI if step in results else ""
         click.echo(f"  step {step}: {state:<10} {uri or '-'}")

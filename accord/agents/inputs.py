@@ -16,7 +16,9 @@ from typing import Any, TypeVar
 
 from accord.agents.handlers import StepInput
 from accord.agents.state import CoordinatorLink, RunView
+from accord.chain.results import find_result_async
 from accord.chain.types import RunInfo
+from accord.errors import ChainError
 from accord.workflows.result_store import (
     HTTP_SCHEMES,
     BlobStore,
@@ -161,8 +163,12 @@ class InputLoader:
         for j in range(len(run.definition.steps)):
             if info.deps >> j & 1 and done_mask >> j & 1:
                 if j not in run.results:
-                    h, uri = await self.link.view("result", run.run_id, j)
-                    run.results[j] = (bytes(h), uri)
+                    found = await find_result_async(self.link.chain, self.link.coordinator,
+                                                    run.run_id, j)
+                    if found is None:
+                        raise ChainError(f"run {run.run_id} step {run.name(j)} is Done but has "
+                                         "no result on chain")
+                    run.results[j] = (found.resultHash, found.resultURI)
                 h, uri = run.results[j]
                 deps[run.name(j)] = await self.result(uri, h)
         return deps

@@ -31,6 +31,7 @@ from accord.agents.state import (
     log,
 )
 from accord.chain.events import EventDecoder
+from accord.chain.results import commitment, find_result_async
 from accord.chain.types import StepState
 from accord.errors import AccordError, ChainError, ContractRevert
 from accord.settings import role_id
@@ -95,7 +96,11 @@ class Judges:
             if state != StepState.SUBMITTED:
                 continue
             executor = (await self.link.view("lease", run.run_id, step))[0]
-            digest, uri = await self.link.view("result", run.run_id, step)
+            found = await find_result_async(self.link.chain, self.link.coordinator, run.run_id,
+                                            step)
+            if found is None:
+                continue
+            digest, uri = found
             run.results[step] = (bytes(digest), uri)
             self.start(run, step, int(executor), bytes(digest), uri)
 
@@ -106,7 +111,7 @@ class Judges:
         result) and sent together."""
         name = run.name(step)
         try:
-            attempt = await self._attempt_of(run, step, digest)
+            attempt = await self._attempt_of(run, step, digest, uri)
             if attempt is None:
                 log.debug("run %s step %s: no longer the submission of %s", run.run_id, name,
                           digest.hex())
@@ -120,7 +125,7 @@ class Judges:
         if votes:
             await self._send(votes, run, step, attempt)
 
-    async def _attempt_of(self, run: RunView, step: int, digest: bytes) -> int | None:
+    async def _attempt_of(self, run: RunView, step: int, digest: bytes, uri: str) -> int | None:
         """The attempt whose Submitted result is ``digest``; None when the step is no longer
         Submitted with that result. The state and the result are read between two reads of the
         attempt: equal, the step was Submitted within that attempt and the result read after is
@@ -130,9 +135,9 @@ class Judges:
         (state,) = await self.link.view("stepState", run.run_id, step)
         if state != StepState.SUBMITTED:
             return None
-        current, _ = await self.link.view("result", run.run_id, step)
+        (current,) = await self.link.view("resultCommitment", run.run_id, step)
         after = int((await self.link.view("lease", run.run_id, step))[3])
-        return before if before == after and bytes(current) == digest else None
+        return before if before == after and bytes(current) == commitment(digest, uri) else None
 
     async def _send(self, votes: list[tuple[Agent, int]], run: RunView, step: int,
                     attempt: int) -> None:

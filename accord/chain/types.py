@@ -284,7 +284,8 @@ class Tallies(NamedTuple):
 
 
 class StepResult(NamedTuple):
-    """``IWorkflowCoordinator.result(runId, step)``: the latest submitted result."""
+    """A step's current result, as its StepSubmitted (or RemoteResultReceived) event gave it
+    (``accord.chain.results``; the coordinator keeps only a commitment to it)."""
 
     resultHash: Bytes32
     resultURI: String
@@ -420,7 +421,6 @@ VIEWS: dict[type, tuple[str, str]] = {
     DefinitionInfo: ("WorkflowCoordinator", "definitionInfo"),
     Registries: ("WorkflowCoordinator", "registries"),
     Tallies: ("WorkflowCoordinator", "tallies"),
-    StepResult: ("WorkflowCoordinator", "result"),
     MessageStatusInfo: ("AccordGateway", "messageStatus"),
     Bond: ("AgentRoles", "bondOf"),
 }

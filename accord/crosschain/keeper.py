@@ -24,6 +24,7 @@ from typing import Any, cast
 from eth_account.signers.local import LocalAccount
 
 from accord.chain.client import Client
+from accord.chain.results import find_result
 from accord.chain.types import (
     DefinitionInfo,
     Lease,
@@ -113,6 +114,20 @@ class Keeper:
             return True
         return explain
 
+    def _result(self, run_id: int, step: int) -> tuple[bytes, str]:
+        """The current result of ``step`` (empty before any), from its event."""
+        found = find_result(self.client.w3, self.coordinator, run_id, step)
+        return (found.resultHash, found.resultURI) if found is not None else (b"\x00" * 32, "")
+
+    def _input(self, run_id: int, definition_id: bytes, step: int) -> tuple[bytes, str]:
+        """A remote step's input: the result of its lowest-index Done dependency."""
+        deps = StepSpec.from_abi(self.c.functions.definitionStep(definition_id, step).call()).deps
+        done = RunInfo.from_abi(self.c.functions.runInfo(run_id).call()).doneMask
+        inputs = deps & done
+        if not inputs:
+            return b"\x00" * 32, ""
+        return self._result(run_id, (inputs & -inputs).bit_length() - 1)
+
     def _remote(self, definition_id: bytes) -> list[int]:
         if definition_id not in self._remote_steps:
             count = DefinitionInfo.from_abi(
@@ -133,7 +148,7 @@ class Keeper:
             self._try(self.c.functions.publishOutcomes(run_id, agent_id),
                       f"publishOutcomes run {run_id} agent {agent_id}")
         for step in sorted(self._verdicts.pop(run_id, set())):
-            self._try(self.c.functions.publishValidation(run_id, step),
+            self._try(self.c.functions.publishValidation(run_id, step, *self._result(run_id, step)),
                       f"publishValidation run {run_id} step {step}")
         self._ended.discard(run_id)
 
@@ -182,8 +197,8 @@ class Keeper:
             ready = int(self.c.functions.readySteps(run_id).call())
             for s in remote:
                 if ready >> s & 1:
-                    self._try(self.c.functions.dispatch(run_id, s), f"dispatch run {run_id} "
-                              f"step {s}")
+                    self._try(self.c.functions.dispatch(run_id, s, *self._input(run_id, def_id, s)),
+                              f"dispatch run {run_id} step {s}")
                 elif int(self.c.functions.stepState(run_id, s).call()) == StepState.DISPATCHED:
                     self._try(self.c.functions.expireRemote(run_id, s),
                               f"expireRemote run {run_id} step {s}")
@@ -202,7 +217,8 @@ class Keeper:
             elif req.state is RequestState.OPEN:
                 run = RunInfo.from_abi(self.c.functions.runInfo(req.remoteRunId).call())
                 if not run.state.active or now > req.deadline:
-                    self._try(self.r.functions.report(rid), f"report request 0x{rid.hex()}")
+                    self._try(self.r.functions.report(rid, *self._result(req.remoteRunId, 0)),
+                              f"report request 0x{rid.hex()}")
             else:
                 self._requests.discard(rid)
                 self._short.pop(rid, None)

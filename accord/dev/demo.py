@@ -21,6 +21,7 @@ from typing import Any
 
 from accord.chain.accounts import dev_account
 from accord.chain.client import Client
+from accord.chain.results import find_result
 from accord.chain.types import RunState, StepState
 from accord.dev.devnet import Chain, Devnet
 from accord.errors import AccordError
@@ -255,9 +256,11 @@ def run_demo(echo: Callable[[str], None] = print, timeout: float = 120.0,
         summary.run_id = run_id
         summary.state = state.label
         summary.steps = {wf.names[i]: StepState(s).label for i, s in progress.last.items()}
-        report_hash, report_uri = coord.functions.result(run_id, len(wf.names) - 1).call()
+        report = find_result(coord.w3, coord.address, run_id, len(wf.names) - 1)
         try:
-            summary.report = json.loads(store.get(report_uri, bytes(report_hash)))
+            if report is None:
+                raise ValueError("the last step has no result")
+            summary.report = json.loads(store.get(report.resultURI, report.resultHash))
         except (AccordError, ValueError, OSError):
             summary.report = {}
         summary.messages = SqliteStore(root / "relay.sqlite").counts()

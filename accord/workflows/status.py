@@ -10,12 +10,12 @@ from pathlib import Path
 from typing import Any
 
 from accord.chain.client import Client
+from accord.chain.results import find_results, verdict_tallies
 from accord.chain.types import (
     DefinitionInfo,
     Lease,
     RunInfo,
     RunState,
-    StepResult,
     StepSpec,
     StepState,
     Tallies,
@@ -136,13 +136,18 @@ def snapshot(client: Client, coordinator: str, run_id: int,
     origin = _origin(client, coordinator, run_id, info.creator)
     if origin is not None:  # a remote step's run: its home step's name
         names[0] = origin.name
+    results = find_results(client.w3, coordinator, run_id, list(range(count)))
+    decided = [i for i in range(count) if int(c.stepState(run_id, i).call()) == StepState.DONE]
+    verdicts = verdict_tallies(client.w3, coordinator, run_id, decided) if decided else {}
     rows: list[StepRow] = []
     for i in range(count):
         spec = StepSpec.from_abi(c.definitionStep(def_id, i).call())
         state = StepState(int(c.stepState(run_id, i).call()))
         lease = Lease.from_abi(c.lease(run_id, i).call())
-        rhash = StepResult.from_abi(c.result(run_id, i).call()).resultHash
+        rhash = results[i].resultHash if i in results else b"\x00" * 32
         votes = Tallies.from_abi(c.tallies(run_id, i).call())
+        if i in verdicts:  # decided: the tallies of its verdict, from the events
+            votes = Tallies(*verdicts[i])
         claimed = lease.operator != ZERO
         live = state is StepState.CLAIMED
         rows.append(StepRow(

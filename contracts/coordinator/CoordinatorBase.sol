@@ -18,9 +18,10 @@ import {WorkflowDefinitions} from "../libraries/WorkflowDefinitions.sol";
 /// @dev Conventions:
 /// - `attempt` counts the failed attempts of a step so far (0 on the first claim); a step
 ///   fails when a lapse, rejection or validation timeout makes it reach `maxAttempts`.
-/// - Leases: valid while block.timestamp < leaseEnd; a heartbeat sets leaseEnd to
-///   now + leaseSeconds, never beyond claim time + LEASE_CAP_FACTOR * leaseSeconds. While a step
-///   is Submitted `leaseEnd` is its validation deadline, while Dispatched its remote deadline.
+/// - Leases: valid while block.timestamp < leaseEnd (`_leaseEnd`: `until`, or the later
+///   `beatEnd` a heartbeat set to now + leaseSeconds, never beyond claim time +
+///   LEASE_CAP_FACTOR * leaseSeconds). While a step is Submitted `until` is its validation
+///   deadline, while Dispatched its remote deadline. Times are uint32 (saturating, `_time`).
 /// - Payee: the operator that claimed (msg.sender of `claim`, authorised by the agent's owner
 ///   through AgentRoles.lockStake). Rewards and refunds are credits paid by `withdraw`.
 /// - Compensation steps (steps named in another step's `compensation`) never run forward:
@@ -32,7 +33,7 @@ import {WorkflowDefinitions} from "../libraries/WorkflowDefinitions.sol";
 ///   (`expireLease` frees their executors' stakes).
 /// - Cancel: Claimed (live lease) and Submitted steps stay in flight (`Run.inflight`), their
 ///   rewards escrowed until they settle.
-/// - Remote steps: `leaseEnd` holds the dispatch deadline, `attempt` the attempt the router
+/// - Remote steps: `until` holds the dispatch deadline, `attempt` the attempt the router
 ///   carries; the home reward is credited to the run's creator when the result arrives.
 /// - Invariant: address(this).balance == totalOwed() + totalEscrowed().
 abstract contract CoordinatorBase is IWorkflowCoordinatorTypes, Ownable, ReentrancyGuardTransient {
@@ -65,37 +66,51 @@ abstract contract CoordinatorBase is IWorkflowCoordinatorTypes, Ownable, Reentra
     bytes32 internal constant LAPSED = "accord.lease-lapsed";
 
     // ---------------------------------------------------------------- storage
-    /// @dev Three slots: definition | creator, state, escrow | step masks.
+    /// @dev Three slots: definition, done, skipped, pending compensations | creator, state,
+    /// escrow | open compensation, in flight. Every transition reads the first two; the
+    /// first verdict of a run writes `done` into a word startRun already wrote.
     struct Run {
-        bytes32 definitionId;
-        address creator;
-        RunState state;
-        uint88 escrow; // < 3e26 wei, far above the ether supply (checked in startRun)
+        uint64 definition; // index of the definition in `_defs` (from 1)
         uint64 done;
         uint64 skipped;
         uint64 compPending; // Done steps whose compensation has not opened yet
+        address creator;
+        RunState state;
+        uint88 escrow; // < 3e26 wei, far above the ether supply (checked in startRun)
         uint64 compOpen; // the open, unfinished compensation step (at most one bit)
         uint64 inflight; // after a cancel: Claimed/Submitted steps whose reward stays escrowed
     }
 
-    /// @dev Per (run, step): lease holder | progress | result hash | result URI.
+    /// @dev Per (run, step), four slots, each written only when its phase needs it, so that a
+    /// step's first claim writes one new slot and its submit one more:
+    /// - slot 0 (every claim, submit and verdict): lease holder | agentId | `until` | status |
+    ///   attempt | doneSeq. `until` is the end of the current phase: Claimed, the lease end
+    ///   as claimed (a heartbeat may push it to `beatEnd`); Submitted, the validation
+    ///   deadline; Dispatched, the remote deadline; Backoff, the retry time; Done, the
+    ///   verdict's mean approval (0: none to publish).
+    /// - slot 1 (heartbeats, recorded votes, decisions): `beatEnd`, the tallies of recorded
+    ///   votes, the decision's branches. Cleared (but `beatEnd`) when an attempt ends without
+    ///   Done. A stale `beatEnd` never exceeds a later claim's `until` (leases end at the
+    ///   larger), so it is never cleared.
+    /// - slot 2 (claims by a delegated operator only): the executor agent's owner at the
+    ///   claim; 0 when the operator is the owner, and cleared when the attempt ends.
+    /// - slot 3 (submit): the result commitment (`ResultCommitments.commit`); the result's hash
+    ///   and URI themselves are in the StepSubmitted or RemoteResultReceived event.
     struct StepRun {
         address operator;
-        uint96 agentId;
-        uint40 leaseEnd;
-        uint40 leaseCap;
-        uint40 retryAt;
+        uint40 agentId;
+        uint32 until;
         uint8 status;
         uint8 attempt;
+        uint8 doneSeq;
+        uint32 beatEnd;
         uint8 approvals;
         uint8 rejections;
-        uint8 doneSeq;
         uint16 approvalSum;
         uint16 rejectionSum;
         uint64 branches;
-        address owner; // the executor agent's owner at the claim when not its operator (else 0)
-        bytes32 resultHash;
-        string resultURI;
+        address owner;
+        bytes32 result;
     }
 
     /// @dev Both money totals in one slot (each < 2**128: bounded by the ether supply).
@@ -115,7 +130,9 @@ abstract contract CoordinatorBase is IWorkflowCoordinatorTypes, Ownable, Reentra
     // slither-disable-start uninitialized-state
     uint256 internal _agentId; // set once by the coordinator's constructor
 
-    mapping(bytes32 definitionId => WorkflowDefinitions.Definition) internal _defs;
+    mapping(uint256 index => WorkflowDefinitions.Definition) internal _defs; // from 1
+    mapping(bytes32 definitionId => uint256 index) internal _defIndex;
+    uint256 internal _defCount;
     mapping(uint256 runId => Run) internal _runs;
     mapping(uint256 runId => mapping(uint256 step => StepRun)) internal _steps;
     mapping(bytes32 voteKey => uint256 agentIdPlusOne) internal _votes; // key: run, step, attempt, owner
@@ -149,7 +166,7 @@ abstract contract CoordinatorBase is IWorkflowCoordinatorTypes, Ownable, Reentra
         )
     {
         r = _run(runId);
-        d = _defs[r.definitionId];
+        d = _defs[r.definition];
         cfg = _stepCfg(runId, d, step);
         sr = _steps[runId][step];
         s = _stepState(r, d, cfg, sr, step);
@@ -182,7 +199,7 @@ abstract contract CoordinatorBase is IWorkflowCoordinatorTypes, Ownable, Reentra
         returns (StepRun storage sr, bytes32 role, uint256 leaseSeconds, uint256 stake)
     {
         Run storage r = _run(runId);
-        WorkflowDefinitions.Definition storage d = _defs[r.definitionId];
+        WorkflowDefinitions.Definition storage d = _defs[r.definition];
         WorkflowDefinitions.Step storage cfg = _stepCfg(runId, d, step);
         RunState rs = r.state;
         if (d.header.compensationMask.has(step) ? rs != RunState.Failed : rs != RunState.Running) {
@@ -192,7 +209,7 @@ abstract contract CoordinatorBase is IWorkflowCoordinatorTypes, Ownable, Reentra
         StepState s = _stepState(r, d, cfg, sr, step);
         if (s != StepState.Ready) revert CoordinatorStepNotReady(runId, step, s);
         if (cfg.remote) revert CoordinatorStepIsRemote(runId, step, cfg.chainId);
-        if (agentId > type(uint96).max) revert CoordinatorAgentIdTooLarge(agentId);
+        if (agentId > type(uint40).max) revert CoordinatorAgentIdTooLarge(agentId);
         if (_blocked[agentId]) revert CoordinatorRecordBlocked(agentId);
         role = cfg.role;
         leaseSeconds = cfg.leaseSeconds;
@@ -211,17 +228,14 @@ abstract contract CoordinatorBase is IWorkflowCoordinatorTypes, Ownable, Reentra
         } else if (status == BACKOFF) {
             emit StepBackoffElapsed(runId, step, attempt);
         }
-        uint40 leaseEnd = uint40(block.timestamp + leaseSeconds);
+        uint32 leaseEnd = _time(block.timestamp + leaseSeconds);
+        // slot 0 only (the optimizer joins these into one write); tallies and branches were
+        // cleared when the last attempt ended, and a stale beatEnd is below this lease's end
         sr.operator = msg.sender;
-        sr.agentId = uint96(agentId);
-        sr.leaseEnd = leaseEnd;
-        sr.leaseCap = uint40(block.timestamp + LEASE_CAP_FACTOR * leaseSeconds);
+        sr.agentId = uint40(agentId);
+        sr.until = leaseEnd;
         sr.status = CLAIMED;
         sr.attempt = attempt;
-        sr.approvals = 0;
-        sr.rejections = 0;
-        sr.approvalSum = 0;
-        sr.rejectionSum = 0;
         emit StepClaimed(runId, step, agentId, msg.sender, leaseEnd, attempt);
     }
 
@@ -258,7 +272,7 @@ abstract contract CoordinatorBase is IWorkflowCoordinatorTypes, Ownable, Reentra
         if (rs == RunState.Cancelled && r.inflight.has(i)) {
             // in flight at the cancel: Submitted until judged, Claimed until the lease ends
             if (status == SUBMITTED) return StepState.Submitted;
-            return block.timestamp < sr.leaseEnd ? StepState.Claimed : StepState.Cancelled;
+            return block.timestamp < _leaseEnd(sr) ? StepState.Claimed : StepState.Cancelled;
         }
         if (d.header.compensationMask.has(i)) {
             if (!r.compOpen.has(i)) return StepState.Blocked;
@@ -268,14 +282,30 @@ abstract contract CoordinatorBase is IWorkflowCoordinatorTypes, Ownable, Reentra
             if (rs >= RunState.Completed) return StepState.Cancelled;
         }
         if (status == CLAIMED || status == DISPATCHED) {
-            if (block.timestamp < sr.leaseEnd) return status == CLAIMED ? StepState.Claimed : StepState.Dispatched;
+            if (block.timestamp < _leaseEnd(sr)) return status == CLAIMED ? StepState.Claimed : StepState.Dispatched;
             return uint256(sr.attempt) + 1 >= cfg.maxAttempts ? StepState.Failed : StepState.Ready;
         }
         if (status == SUBMITTED) return StepState.Submitted;
-        if (status == BACKOFF) return block.timestamp >= sr.retryAt ? StepState.Ready : StepState.Backoff;
+        if (status == BACKOFF) return block.timestamp >= sr.until ? StepState.Ready : StepState.Backoff;
         uint64 deps = cfg.deps;
         if (deps == 0) return StepState.Ready; // roots and opened compensation steps
         return (deps & r.done).count() >= WorkflowDefinitions.need(cfg.join, deps) ? StepState.Ready : StepState.Blocked;
+    }
+
+    /// @dev When the lease of a Claimed or Dispatched step ends: `until`, or the later end a
+    /// heartbeat set. `beatEnd` (slot 1) is read only once `until` has passed.
+    function _leaseEnd(StepRun storage sr) internal view returns (uint256 end) {
+        end = sr.until;
+        if (block.timestamp >= end) {
+            uint256 beat = sr.beatEnd;
+            if (beat > end) end = beat;
+        }
+    }
+
+    /// @dev A time for a uint32 field: saturates at 2106-02-07, which any lease, deadline or
+    /// backoff that long means anyway ("never"), so no configured duration can wrap.
+    function _time(uint256 t) internal pure returns (uint32) {
+        return t > type(uint32).max ? type(uint32).max : uint32(t);
     }
 
     function _forwardUnfinished(Run storage r, WorkflowDefinitions.Header memory h) internal view returns (uint64) {
@@ -294,11 +324,12 @@ abstract contract CoordinatorBase is IWorkflowCoordinatorTypes, Ownable, Reentra
         WorkflowDefinitions.Step storage cfg,
         StepRun storage sr
     ) internal {
-        _markDone(runId, step, r, d, cfg, sr, sr.operator);
+        _markDone(runId, step, r, d, cfg, sr, sr.operator, 0);
         _releaseExecutor(d, cfg, sr, false);
     }
 
-    /// @dev The effects of Done: pays `payee`, advances the run. No outside calls.
+    /// @dev The effects of Done: pays `payee`, keeps the verdict's mean approval `verdict`
+    /// (0: none) for `publishValidation`, advances the run. No outside calls.
     function _markDone(
         uint256 runId,
         uint8 step,
@@ -306,10 +337,12 @@ abstract contract CoordinatorBase is IWorkflowCoordinatorTypes, Ownable, Reentra
         WorkflowDefinitions.Definition storage d,
         WorkflowDefinitions.Step storage cfg,
         StepRun storage sr,
-        address payee
+        address payee,
+        uint8 verdict
     ) internal {
         uint64 done = r.done;
         sr.status = DONE;
+        sr.until = verdict;
         sr.doneSeq = uint8(done.count()); // < 64
         done |= Bitmask64.bit(step);
         r.done = done;
@@ -343,7 +376,7 @@ abstract contract CoordinatorBase is IWorkflowCoordinatorTypes, Ownable, Reentra
         bool success
     ) internal {
         if (success) {
-            _markDone(runId, step, r, d, cfg, sr, r.creator);
+            _markDone(runId, step, r, d, cfg, sr, r.creator, 0);
             return;
         }
         uint8 attempt = sr.attempt + 1; // < 256: attempt < maxAttempts <= 255 while Dispatched
@@ -372,6 +405,7 @@ abstract contract CoordinatorBase is IWorkflowCoordinatorTypes, Ownable, Reentra
         uint8 attempt = sr.attempt + 1; // <= maxAttempts <= 255
         uint256 agentId = sr.agentId;
         sr.attempt = attempt;
+        _clearAttempt(sr);
         if (executorsFault) ++_failures[runId][agentId];
         if (r.state == RunState.Cancelled) {
             r.inflight &= ~Bitmask64.bit(step);
@@ -380,13 +414,26 @@ abstract contract CoordinatorBase is IWorkflowCoordinatorTypes, Ownable, Reentra
         } else if (fail || attempt >= cfg.maxAttempts) {
             _failStep(runId, step, r, d, sr);
         } else if (backoff) {
-            uint40 retryAt = uint40(block.timestamp + cfg.backoff(attempt));
+            uint32 retryAt = _time(block.timestamp + cfg.backoff(attempt));
             sr.status = BACKOFF;
-            sr.retryAt = retryAt;
+            sr.until = retryAt;
             emit StepRejected(runId, step, agentId, attempt, retryAt);
         } else {
             sr.status = IDLE;
         }
+    }
+
+    /// @dev What an attempt leaves behind that the next one must not see: the recorded tallies,
+    /// the decision's branches (slot 1, beatEnd kept) and a delegated claim's owner.
+    function _clearAttempt(StepRun storage sr) internal {
+        if (sr.approvals | sr.rejections != 0 || sr.branches != 0) {
+            sr.approvals = 0;
+            sr.rejections = 0;
+            sr.approvalSum = 0;
+            sr.rejectionSum = 0;
+            sr.branches = 0;
+        }
+        if (sr.owner != address(0)) sr.owner = address(0);
     }
 
     /// @dev A step used its last attempt: Failed; the run fails (or, for a compensation
@@ -481,7 +528,7 @@ abstract contract CoordinatorBase is IWorkflowCoordinatorTypes, Ownable, Reentra
     /// after the lapse does not excuse the executor.
     function _cancelStep(uint256 runId, uint8 step) internal {
         StepRun storage sr = _steps[runId][step];
-        if (sr.status == CLAIMED && block.timestamp >= sr.leaseEnd) sr.status = ABANDONED;
+        if (sr.status == CLAIMED && block.timestamp >= _leaseEnd(sr)) sr.status = ABANDONED;
         emit StepCancelled(runId, step);
     }
 

@@ -8,6 +8,7 @@ import {IValidationRegistry} from "../../interfaces/IValidationRegistry.sol";
 import {IRemoteStepRouter} from "../../interfaces/IRemoteStepRouter.sol";
 import {CoordinatorBase} from "./CoordinatorBase.sol";
 import {Bitmask64} from "../libraries/Bitmask64.sol";
+import {ResultCommitments} from "../libraries/ResultCommitments.sol";
 import {WorkflowDefinitions} from "../libraries/WorkflowDefinitions.sol";
 
 /// @title WorkflowCoordinatorExtension
@@ -36,9 +37,12 @@ contract WorkflowCoordinatorExtension is CoordinatorBase {
     /// @dev See IWorkflowCoordinator.
     function registerDefinition(WorkflowDefinition calldata definition) external onlyDelegated returns (bytes32 definitionId) {
         definitionId = keccak256(abi.encode(definition));
-        WorkflowDefinitions.Definition storage d = _defs[definitionId];
-        if (d.header.stepCount != 0) return definitionId;
+        if (_defIndex[definitionId] != 0) return definitionId;
+        uint256 index = ++_defCount;
+        _defIndex[definitionId] = index;
+        WorkflowDefinitions.Definition storage d = _defs[index];
         d.store(definition, _router);
+        d.id = definitionId;
         emit DefinitionRegistered(definitionId, msg.sender, d.header.stepCount);
     }
 
@@ -50,14 +54,15 @@ contract WorkflowCoordinatorExtension is CoordinatorBase {
         onlyDelegated
         returns (uint256 runId)
     {
-        WorkflowDefinitions.Definition storage d = _defs[definitionId];
+        uint256 index = _defIndex[definitionId];
+        WorkflowDefinitions.Definition storage d = _defs[index];
         WorkflowDefinitions.Header memory h = d.header;
         if (h.stepCount == 0) revert CoordinatorUnknownDefinition(definitionId);
         if (msg.value < h.totalReward) revert CoordinatorInsufficientBudget(msg.value, h.totalReward);
         if (msg.value > type(uint88).max) revert CoordinatorBudgetTooLarge(msg.value);
         runId = ++_runCount;
         Run storage r = _runs[runId];
-        r.definitionId = definitionId;
+        r.definition = uint64(index); // < 2**64 definitions: one per registration
         r.creator = msg.sender;
         r.state = RunState.Running;
         r.escrow = uint88(msg.value);
@@ -93,7 +98,7 @@ contract WorkflowCoordinatorExtension is CoordinatorBase {
         if (s != RunState.Running && s != RunState.Paused && !compensating) {
             revert CoordinatorRunNotCancellable(runId, s);
         }
-        WorkflowDefinitions.Definition storage d = _defs[r.definitionId];
+        WorkflowDefinitions.Definition storage d = _defs[r.definition];
         r.state = RunState.Cancelled;
         uint64 unfinished = compensating ? open : _forwardUnfinished(r, d.header);
         uint64 flying;
@@ -102,7 +107,7 @@ contract WorkflowCoordinatorExtension is CoordinatorBase {
             uint8 j = unfinished.lowest();
             StepRun storage sr = _steps[runId][j];
             uint8 st = sr.status;
-            if (st == SUBMITTED || (st == CLAIMED && block.timestamp < sr.leaseEnd)) {
+            if (st == SUBMITTED || (st == CLAIMED && block.timestamp < _leaseEnd(sr))) {
                 flying |= Bitmask64.bit(j); // work delivered or under way: the verdict decides
                 reserved += d.steps[j].reward;
             } else {
@@ -117,11 +122,13 @@ contract WorkflowCoordinatorExtension is CoordinatorBase {
     /// @dev See IWorkflowCoordinator.
     function heartbeatLease(uint256 runId, uint8 step) external onlyDelegated {
         (, , WorkflowDefinitions.Step storage cfg, StepRun storage sr) = _claimedByCaller(runId, step);
-        uint256 cap = sr.leaseCap;
-        uint256 end = block.timestamp + cfg.leaseSeconds;
+        // `until` is the claim's lease end (claim time + leaseSeconds)
+        uint256 leaseSeconds = cfg.leaseSeconds;
+        uint256 cap = _time(uint256(sr.until) + (LEASE_CAP_FACTOR - 1) * leaseSeconds);
+        uint256 end = _time(block.timestamp + leaseSeconds);
         if (end > cap) end = cap;
-        if (end <= sr.leaseEnd) revert CoordinatorLeaseCapReached(runId, step, uint64(cap));
-        sr.leaseEnd = uint40(end);
+        if (end <= _leaseEnd(sr)) revert CoordinatorLeaseCapReached(runId, step, uint64(cap));
+        sr.beatEnd = uint32(end);
         emit LeaseExtended(runId, step, sr.agentId, uint64(end));
     }
 
@@ -141,7 +148,7 @@ contract WorkflowCoordinatorExtension is CoordinatorBase {
         (Run storage r, WorkflowDefinitions.Definition storage d, WorkflowDefinitions.Step storage cfg,
             StepRun storage sr, StepState s) = _locate(runId, step);
         uint8 status = sr.status;
-        bool lapsed = status == CLAIMED && block.timestamp >= sr.leaseEnd;
+        bool lapsed = status == CLAIMED && block.timestamp >= _leaseEnd(sr);
         if (s == StepState.Cancelled && (status == CLAIMED || status == SUBMITTED || status == ABANDONED)) {
             bool flying = r.inflight.has(step); // then Claimed and lapsed: Submitted shows Submitted
             if (!flying) {
@@ -168,14 +175,15 @@ contract WorkflowCoordinatorExtension is CoordinatorBase {
     function expireValidation(uint256 runId, uint8 step) external onlyDelegated {
         (Run storage r, WorkflowDefinitions.Definition storage d, WorkflowDefinitions.Step storage cfg,
             StepRun storage sr, StepState s) = _locate(runId, step);
-        uint64 deadline = sr.leaseEnd;
+        uint64 deadline = sr.until;
         if (s != StepState.Submitted || block.timestamp < deadline) {
             revert CoordinatorValidationNotExpired(runId, step, s, deadline);
         }
         ValidationTimeout policy = d.extra.onValidationTimeout;
         emit ValidationExpired(runId, step, sr.attempt, policy);
         if (policy == ValidationTimeout.Accept) {
-            _markDone(runId, step, r, d, cfg, sr, sr.operator);
+            uint8 approvals = sr.approvals; // recorded votes: the mean of any approvals
+            _markDone(runId, step, r, d, cfg, sr, sr.operator, approvals == 0 ? 0 : uint8(sr.approvalSum / approvals));
         } else {
             // silent or split judges are not the executor's fault: no failure on its record
             _attemptFailed(runId, step, r, d, cfg, sr, false, policy == ValidationTimeout.Fail, false);
@@ -209,29 +217,63 @@ contract WorkflowCoordinatorExtension is CoordinatorBase {
     }
 
     /// @dev See IWorkflowCoordinator.
-    function dispatch(uint256 runId, uint8 step) external onlyDelegated {
-        // CHECKS
-        (Run storage r, , WorkflowDefinitions.Step storage cfg, StepRun storage sr, StepState s) =
-            _locate(runId, step);
-        if (r.state != RunState.Running) revert CoordinatorRunNotRunning(runId, r.state);
-        if (!cfg.remote) revert CoordinatorStepNotRemote(runId, step);
-        if (s != StepState.Ready) revert CoordinatorStepNotReady(runId, step, s);
-        address router_ = _router;
-        if (router_ == address(0)) revert CoordinatorNoRouter();
+    function dispatch(uint256 runId, uint8 step, bytes32 inputHash, string calldata inputURI)
+        external
+        onlyDelegated
+    {
+        (StepRun storage sr, WorkflowDefinitions.Step storage cfg, address router_) =
+            _checkDispatch(runId, step, inputHash, inputURI);
         // EFFECTS (a remote step is never in Backoff: a failed attempt makes it Ready at once)
         uint8 attempt = sr.attempt;
         if (sr.status == DISPATCHED) {
             ++attempt; // < maxAttempts <= 255, else the derived state would be Failed
             emit RemoteStepExpired(runId, step, attempt);
         }
-        uint64 deadline = uint64(block.timestamp + REMOTE_DEADLINE_FACTOR * cfg.leaseSeconds);
+        uint32 deadline = _time(block.timestamp + REMOTE_DEADLINE_FACTOR * cfg.leaseSeconds);
         uint64 chainId = cfg.chainId;
-        sr.leaseEnd = uint40(deadline);
+        sr.until = deadline;
         sr.status = DISPATCHED;
         sr.attempt = attempt;
         emit StepDispatched(runId, step, chainId, attempt, deadline);
         // INTERACTIONS
-        IRemoteStepRouter(router_).sendTask(runId, step, chainId, attempt, deadline);
+        IRemoteStepRouter(router_).sendTask(runId, step, chainId, attempt, deadline, inputHash, inputURI);
+    }
+
+    /// @dev The checks of `dispatch`; returns the step, its config and the router.
+    function _checkDispatch(uint256 runId, uint8 step, bytes32 inputHash, string calldata inputURI)
+        private
+        view
+        returns (StepRun storage sr, WorkflowDefinitions.Step storage cfg, address router_)
+    {
+        Run storage r;
+        StepState s;
+        (r, , cfg, sr, s) = _locate(runId, step);
+        if (r.state != RunState.Running) revert CoordinatorRunNotRunning(runId, r.state);
+        if (!cfg.remote) revert CoordinatorStepNotRemote(runId, step);
+        if (s != StepState.Ready) revert CoordinatorStepNotReady(runId, step, s);
+        router_ = _router;
+        if (router_ == address(0)) revert CoordinatorNoRouter();
+        _checkInput(runId, r, cfg, inputHash, inputURI);
+    }
+
+    /// @dev A remote step's input must be the result of its lowest-index Done dependency
+    /// (none, both empty, for a step without one).
+    function _checkInput(
+        uint256 runId,
+        Run storage r,
+        WorkflowDefinitions.Step storage cfg,
+        bytes32 inputHash,
+        string calldata inputURI
+    ) private view {
+        uint64 inputs = cfg.deps & r.done;
+        if (inputs == 0) {
+            if (inputHash != bytes32(0) || bytes(inputURI).length != 0) revert CoordinatorResultMismatch(runId, 255);
+            return;
+        }
+        uint8 j = inputs.lowest();
+        if (ResultCommitments.commit(inputHash, inputURI) != _steps[runId][j].result) {
+            revert CoordinatorResultMismatch(runId, j);
+        }
     }
 
     /// @dev See IWorkflowCoordinator.
@@ -268,10 +310,7 @@ contract WorkflowCoordinatorExtension is CoordinatorBase {
             emit RemoteResultIgnored(runId, step, attempt, s);
             return;
         }
-        if (success) {
-            sr.resultHash = resultHash;
-            sr.resultURI = resultURI;
-        }
+        if (success) sr.result = ResultCommitments.commit(resultHash, resultURI);
         emit RemoteResultReceived(runId, step, attempt, resultHash, resultURI, success);
         _remoteOutcome(runId, step, r, d, cfg, sr, success);
     }

@@ -6,6 +6,7 @@ import {IIdentityAuthorizer} from "../../interfaces/IIdentityAuthorizer.sol";
 import {IReputationRegistry} from "../../interfaces/IReputationRegistry.sol";
 import {IValidationRegistry} from "../../interfaces/IValidationRegistry.sol";
 import {CoordinatorBase} from "./CoordinatorBase.sol";
+import {ResultCommitments} from "../libraries/ResultCommitments.sol";
 import {WorkflowDefinitions} from "../libraries/WorkflowDefinitions.sol";
 
 /// @title WorkflowCoordinatorRecords
@@ -38,7 +39,7 @@ contract WorkflowCoordinatorRecords is CoordinatorBase {
         bytes32 key = keccak256(abi.encode(runId, agentId));
         if (_published[key]) revert CoordinatorAlreadyPublished(runId, agentId);
         uint256 done;
-        uint8 n = _defs[r.definitionId].header.stepCount;
+        uint8 n = _defs[r.definition].header.stepCount;
         for (uint8 i; i < n; ++i) {
             StepRun storage sr = _steps[runId][i];
             if (sr.status == DONE && sr.agentId == agentId) ++done;
@@ -62,21 +63,25 @@ contract WorkflowCoordinatorRecords is CoordinatorBase {
     }
 
     /// @dev See IWorkflowCoordinator.
-    function publishValidation(uint256 runId, uint8 step) external onlyDelegated nonReentrant {
+    function publishValidation(uint256 runId, uint8 step, bytes32 resultHash, string calldata resultURI)
+        external
+        onlyDelegated
+        nonReentrant
+    {
         // CHECKS
         (, , WorkflowDefinitions.Step storage cfg, StepRun storage sr,) = _locate(runId, step);
         bytes32 key = keccak256(abi.encode(runId, step, true));
-        uint8 approvals = sr.approvals;
-        if (sr.status != DONE || cfg.quorum == 0 || approvals == 0 || _published[key]) {
+        uint8 response = uint8(sr.until); // Done: the verdict's mean approval (50..100), 0 if none
+        if (sr.status != DONE || cfg.quorum == 0 || response == 0 || _published[key]) {
             revert CoordinatorNoVerdictToPublish(runId, step);
         }
+        if (ResultCommitments.commit(resultHash, resultURI) != sr.result) revert CoordinatorResultMismatch(runId, step);
         // EFFECTS: a fresh hash per try, so a squatted one costs the squatter, not the run
         uint256 nonce = ++_publishNonce;
         bytes32 requestHash = keccak256(abi.encode(address(this), runId, step, nonce, block.prevrandao));
-        uint8 response = uint8(sr.approvalSum / approvals); // mean of 50..100
         // INTERACTIONS (a refusal is an event, never a revert)
-        try _validation.validationRequest(address(this), _agentId, sr.resultURI, requestHash) {
-            try _validation.validationResponse(requestHash, response, "", sr.resultHash, "accord") {
+        try _validation.validationRequest(address(this), _agentId, resultURI, requestHash) {
+            try _validation.validationResponse(requestHash, response, "", resultHash, "accord") {
                 _published[key] = true;
                 emit ValidationPublished(runId, step, requestHash, response);
                 return;

@@ -59,6 +59,7 @@ library WorkflowDefinitions {
         Header header;
         Extra extra;
         bytes32 validatorRole;
+        bytes32 id; // keccak256(abi.encode(the registered WorkflowDefinition))
         mapping(uint256 => Step) steps;
     }
 

@@ -85,9 +85,9 @@ contract MockV2Coordinator {
         return _runs[runId].step;
     }
 
-    /// @notice A fixed result.
-    function result(uint256, uint8) external pure returns (bytes32, string memory) {
-        return (bytes32(uint256(0x77)), "ipfs://v2");
+    /// @notice The commitment of a fixed result: (0x77, "ipfs://v2").
+    function resultCommitment(uint256, uint8) external pure returns (bytes32) {
+        return keccak256(abi.encode(bytes32(uint256(0x77)), "ipfs://v2"));
     }
 
     /// @notice Credit of `account`.

@@ -13,7 +13,8 @@ from agent_helpers import Suite, drive
 from accord.agents.handlers import StepInput, ValidationInput
 from accord.agents.state import Agent
 from accord.chain.client import Client
-from accord.chain.types import RunState, StepState
+from accord.chain.results import commitment, find_result
+from accord.chain.types import RunState, StepResult, StepState
 from accord.crosschain.keeper import Keeper
 from accord.settings import role_id
 
@@ -114,16 +115,17 @@ def test_a_judge_never_signs_its_verdict_on_one_attempt_for_a_later_one(suite: S
     coord = suite.coordinator.functions
     asyncio.run(drive([suite.host([worker])],
                       lambda: coord.stepState(run, 0).call() == StepState.SUBMITTED))
-    first, _ = coord.result(run, 0).call()
+    first = find_result(suite.coordinator.w3, suite.coordinator.address, run, 0)
+    assert first is not None
     host = suite.host([judge])
     view = SimpleNamespace(run_id=run, name=lambda step: "r")
 
-    async def attempt_of(digest: bytes) -> int | None:
-        return await host.judges._attempt_of(view, 0, digest)  # type: ignore[arg-type]
+    async def attempt_of(result: StepResult) -> int | None:
+        return await host.judges._attempt_of(view, 0, *result)  # type: ignore[arg-type]
 
     async def judged_then_retried() -> None:
         assert await attempt_of(first) == 0           # what the judge reads before judging
-        assert await attempt_of(b"\x00" * 32) is None  # not this step's submission
+        assert await attempt_of(first._replace(resultHash=b"\x00" * 32)) is None  # not its own
         suite.travel(61)                               # meanwhile: deadline, retry ...
         _keeper(suite).step()
         assert coord.lease(run, 0).call()[3] == 1
@@ -137,7 +139,7 @@ def test_a_judge_never_signs_its_verdict_on_one_attempt_for_a_later_one(suite: S
         await host.chain.close()
 
     asyncio.run(judged_then_retried())
-    assert coord.result(run, 0).call()[0] != first
+    assert find_result(suite.coordinator.w3, suite.coordinator.address, run, 0) != first
     assert coord.tallies(run, 0).call() == [0, 0]  # the late approval did not count
     assert coord.stepState(run, 0).call() == StepState.SUBMITTED
 
@@ -153,7 +155,8 @@ def test_an_attempt_that_ends_while_the_host_reads_it_is_not_signed_for(suite: S
     coord = suite.coordinator.functions
     asyncio.run(drive([suite.host([worker])],
                       lambda: coord.stepState(run, 0).call() == StepState.SUBMITTED))
-    first, _ = coord.result(run, 0).call()
+    first = find_result(suite.coordinator.w3, suite.coordinator.address, run, 0)
+    assert first is not None
     host = suite.host([judge])
     view = SimpleNamespace(run_id=run, name=lambda step: "r")
     real_view = host.judges.link.view
@@ -171,10 +174,11 @@ def test_an_attempt_that_ends_while_the_host_reads_it_is_not_signed_for(suite: S
 
     async def read() -> int | None:
         try:
-            return await host.judges._attempt_of(view, 0, first)  # type: ignore[arg-type]
+            return await host.judges._attempt_of(view, 0, *first)  # type: ignore[arg-type]
         finally:
             await host.chain.close()
 
     assert asyncio.run(read()) is None
     assert ended and coord.lease(run, 0).call()[3] == 1
-    assert coord.result(run, 0).call()[0] == first  # the stale result the race would pair
+    # the stale result the race would pair
+    assert coord.resultCommitment(run, 0).call() == commitment(*first)

@@ -15,6 +15,7 @@ from web3.logs import DISCARD
 
 from accord.chain.client import Client
 from accord.chain.accounts import dev_account
+from accord.chain.results import commitment, find_result
 from accord.chain.types import RequestState, RunState, StepState
 from accord.deploy.plan import run_plan
 from accord.dev.devnet import Chain
@@ -36,6 +37,7 @@ RESEARCH, EXECUTE, REPORT, VALIDATE = (role_id(n) for n in ("research", "execute
 READY, DONE, DISPATCHED = StepState.READY, StepState.DONE, StepState.DISPATCHED
 R_COMPLETED = RunState.COMPLETED
 Q_OPEN, Q_REPORTED = RequestState.OPEN, RequestState.REPORTED
+EMPTY = (b"\x00" * 32, "")  # no input / no result
 
 
 @dataclass
@@ -59,6 +61,12 @@ class End:
 
     def tx(self, fn: Any, who: LocalAccount, value: int = 0) -> Any:
         return self.client.transact(fn, who, value=value)
+
+    def result(self, run: int, step: int) -> tuple[bytes, str]:
+        """The current result of ``step`` (EMPTY before any), from its event: the coordinator
+        keeps only its commitment."""
+        found = find_result(self.client.w3, self.addresses["coordinator"], run, step)
+        return EMPTY if found is None else (bytes(found.resultHash), str(found.resultURI))
 
     def events(self, key: str, name: str, event: str, receipt: Any) -> list[Any]:
         contract = self.c(key, name)
@@ -92,6 +100,17 @@ class World:
                             origin_chain=origin.client.chain_id, threshold=2, batch_size=10,
                             recipient_gas=1_500_000)
         return Relayer(dest.client, self.store, dev_account(3), cfg).step()
+
+    def dispatch(self, run: int, who: LocalAccount) -> Any:
+        """Dispatch step 1 on chaina with its input: the result of step 0, its dependency."""
+        return self.a.tx(self.a.coordinator.functions.dispatch(run, 1, *self.a.result(run, 0)),
+                         who)
+
+    def report(self, request_id: bytes, who: LocalAccount) -> Any:
+        """Report a request on chainb with the remote step's result as its event gave it."""
+        remote_run = self.b.router.functions.request(request_id).call()[7]
+        return self.b.tx(self.b.router.functions.report(request_id,
+                                                        *self.b.result(remote_run, 0)), who)
 
     def request_id(self, run: int, step: int, attempt: int) -> bytes:
         return bytes(self.b.router.functions.requestIdOf(
@@ -193,7 +212,8 @@ def test_middle_step_on_chainb_completes_the_run_on_chaina(world: World) -> None
     w = world
     run = _start(w)
     coord = w.a.coordinator
-    receipt = w.a.tx(coord.functions.dispatch(run, 1), w.agent)  # anyone may poke
+    assert w.a.result(run, 0) == (b"\x01" * 32, "ipfs://research")  # step 1's input
+    receipt = w.dispatch(run, w.agent)  # anyone may poke
     sent = w.a.events("router", "RemoteStepRouter", "TaskSent", receipt)[0]
     assert (sent["runId"], sent["step"], sent["chainId"], sent["attempt"]) == (
         run, 1, w.b.client.chain_id, 0)
@@ -210,13 +230,16 @@ def test_middle_step_on_chainb_completes_the_run_on_chaina(world: World) -> None
     remote_run = w.run_remote(rid, b"\x02" * 32, "ipfs://executed")
     assert w.b.coordinator.functions.owed(w.agent.address).call() == REWARD
 
-    receipt = w.b.tx(w.b.router.functions.report(rid), w.validators[0])  # anyone may report
+    assert w.b.result(remote_run, 0) == (b"\x02" * 32, "ipfs://executed")
+    receipt = w.report(rid, w.validators[0])  # anyone may report
     assert w.b.events("router", "RemoteStepRouter", "ResultSent", receipt)[0]["success"]
     assert w.b.router.functions.request(rid).call()[0] == Q_REPORTED
     assert w.pump(w.b, w.a) == 1
 
     assert coord.functions.stepState(run, 1).call() == DONE
-    assert tuple(coord.functions.result(run, 1).call()) == (b"\x02" * 32, "ipfs://executed")
+    assert bytes(coord.functions.resultCommitment(run, 1).call()) == commitment(
+        b"\x02" * 32, "ipfs://executed")
+    assert w.a.result(run, 1) == (b"\x02" * 32, "ipfs://executed")
     _finish_on_a(w, run)
     assert remote_run > 0
     _trace_shows_task_and_result_delivered(w, run)
@@ -239,7 +262,7 @@ def test_a_passed_deadline_redispatches_and_the_stale_result_is_ignored(world: W
     w = world
     run = _start(w)
     coord = w.a.coordinator
-    w.a.tx(coord.functions.dispatch(run, 1), w.agent)
+    w.dispatch(run, w.agent)
     assert w.pump(w.a, w.b) == 1  # attempt 0 opens on chainb, but nobody works on it in time
 
     w.warp_a(8 * LEASE)  # REMOTE_DEADLINE_FACTOR x leaseSeconds
@@ -249,7 +272,7 @@ def test_a_passed_deadline_redispatches_and_the_stale_result_is_ignored(world: W
     receipt = w.a.tx(coord.functions.expireRemote(run, 1), w.validators[0])
     assert w.a.events("coordinator", "WorkflowCoordinator", "RemoteStepExpired",
                       receipt)[0]["attempt"] == 1
-    receipt = w.a.tx(coord.functions.dispatch(run, 1), w.agent)
+    receipt = w.dispatch(run, w.agent)
     assert w.a.events("coordinator", "WorkflowCoordinator", "StepDispatched",
                       receipt)[0]["attempt"] == 1
     assert w.pump(w.a, w.b) == 1
@@ -257,16 +280,18 @@ def test_a_passed_deadline_redispatches_and_the_stale_result_is_ignored(world: W
     # the late attempt 0 finishes too; its result reaches chaina and changes nothing
     stale = w.request_id(run, 1, 0)
     w.run_remote(stale, b"\xee" * 32, "ipfs://late")
-    w.b.tx(w.b.router.functions.report(stale), w.agent)
+    w.report(stale, w.agent)
     assert w.pump(w.b, w.a) == 1
     assert coord.functions.stepState(run, 1).call() == DISPATCHED
 
     fresh = w.request_id(run, 1, 1)
     w.run_remote(fresh, b"\x02" * 32, "ipfs://executed")
-    w.b.tx(w.b.router.functions.report(fresh), w.agent)
+    w.report(fresh, w.agent)
     assert w.pump(w.b, w.a) == 1
     assert coord.functions.stepState(run, 1).call() == DONE
-    assert tuple(coord.functions.result(run, 1).call()) == (b"\x02" * 32, "ipfs://executed")
+    assert bytes(coord.functions.resultCommitment(run, 1).call()) == commitment(
+        b"\x02" * 32, "ipfs://executed")
+    assert w.a.result(run, 1) == (b"\x02" * 32, "ipfs://executed")
     _finish_on_a(w, run)
     # both attempts ran and were paid, each from the creator's deposit
     assert w.b.router.functions.depositOf(w.creator.address).call() == 8 * REWARD

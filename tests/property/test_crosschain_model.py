@@ -32,6 +32,7 @@ from web3.logs import DISCARD
 
 from accord.chain.client import Client
 from accord.chain.accounts import dev_account
+from accord.chain.results import commitment, find_result
 from accord.chain.types import MessageStatus
 from accord.deploy.plan import run_plan
 from accord.dev.devnet import Chain, rpc
@@ -68,6 +69,7 @@ R_RUNNING, R_COMPLETED = 1, 3
 Q_NONE, Q_UNFUNDED, Q_OPEN, Q_REPORTED = 0, 1, 2, 3
 SIDES = ("a", "b")
 CREATORS = (1, 9)  # dev accounts that start runs and deposit for their remote steps
+EMPTY = (b"\x00" * 32, "")  # no input / no result
 
 
 def _other(side: str) -> str:
@@ -175,6 +177,12 @@ class End:
         """Heartbeat when the agent's liveness lapsed (time-travel rules jump past it)."""
         if self.roles.functions.liveUntil(self.suite.agent_id).call() <= self.now() + 60:
             self.client.transact(self.roles.functions.heartbeat(self.suite.agent_id), agent)
+
+    def result(self, run: int, step: int) -> tuple[bytes, str]:
+        """The current result of ``step`` (EMPTY before any), from its event (the coordinator
+        keeps only its commitment); every run of an example started after ``start``."""
+        found = find_result(self.w3, self.coordinator.address, run, step, from_block=self.start)
+        return EMPTY if found is None else (bytes(found.resultHash), str(found.resultURI))
 
     def forget_nonces(self) -> None:
         for i in (0, 1, 2, 9):
@@ -416,7 +424,8 @@ class CrossChainMachine(RuleBasedStateMachine):
         e, agent = self.ends[home], dev_account(2)
         c = e.coordinator.functions
         if c.stepState(run, 1).call() == READY:  # first dispatch, or the deadline passed
-            e.client.transact(c.dispatch(run, 1), agent)
+            # its input: the result of step 0, its one dependency
+            e.client.transact(c.dispatch(run, 1, *e.result(run, 0)), agent)
             return True
         if c.stepState(run, 2).call() == READY:
             e.live(agent)
@@ -448,7 +457,9 @@ class CrossChainMachine(RuleBasedStateMachine):
             r.client.transact(c.claim(remote_run, 0, r.suite.agent_id), agent)
             r.client.transact(c.submit(remote_run, 0, b"\x02" * 32, "executed", 0), agent)
             return True
-        r.client.transact(r.router.functions.report(rid), agent)  # past deadline: cancels
+        # the remote step's result as its event gave it (checked when Done, else ignored);
+        # past the deadline the report cancels the run
+        r.client.transact(r.router.functions.report(rid, *r.result(remote_run, 0)), agent)
         return True
 
     @rule()
@@ -591,8 +602,9 @@ class CrossChainMachine(RuleBasedStateMachine):
             remote = self.ends[_other(home)]
             assert req[0] == Q_REPORTED
             assert remote.coordinator.functions.runState(req[7]).call() == R_COMPLETED
-            assert tuple(e.coordinator.functions.result(run, 1).call()) == (
+            assert bytes(e.coordinator.functions.resultCommitment(run, 1).call()) == commitment(
                 b"\x02" * 32, "executed")
+            assert e.result(run, 1) == (b"\x02" * 32, "executed")
         assert set(self.store.counts()) <= {"delivered"}
 
     def _fundable(self, home: str, run: int) -> bool:

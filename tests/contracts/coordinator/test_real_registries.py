@@ -128,14 +128,14 @@ def test_quorum_two_step_lives_and_is_published_to_the_real_registries(real):
     assert real.roles.lockedOf(real.exec_agent, EXEC) == 0  # the claim's stake is free again
 
     # the verdict goes to the Validation Registry when anyone publishes it: the mean (90)
-    tx = c.publishValidation(run, 0, sender=real.spare[0])
+    tx = c.publishValidation(run, 0, b"\x22" * 32, "ipfs://result-0", sender=real.spare[0])
     request = tx.events.filter(c.ValidationPublished)[0].requestHash
     validator, agent_id, response, response_hash, tag, _ = real.validation.getValidationStatus(
         request)
     assert (validator, agent_id, response, response_hash, tag) == (
         c.address, c.coordinatorAgentId(), 90, b"\x22" * 32, "accord")
     with ape.reverts(c.CoordinatorNoVerdictToPublish, runId=run, step=0):
-        c.publishValidation(run, 0, sender=real.spare[0])
+        c.publishValidation(run, 0, b"\x22" * 32, "ipfs://result-0", sender=real.spare[0])
 
     # the reward is withdrawable, the run completes
     before = real.chain.provider.get_balance(real.executor.address)
@@ -174,12 +174,12 @@ def test_publish_validation_needs_a_quorum_verdict(real):
     run = real.run([spec(real.chain_id), spec(real.chain_id, quorum=1)])
     real.submitted(run)  # quorum 0: nothing to record
     with ape.reverts(c.CoordinatorNoVerdictToPublish, runId=run, step=0):
-        c.publishValidation(run, 0, sender=real.spare[0])
+        c.publishValidation(run, 0, b"\x22" * 32, "ipfs://result-0", sender=real.spare[0])
     real.submitted(run, 1)  # Submitted, not decided
     with ape.reverts(c.CoordinatorNoVerdictToPublish, runId=run, step=1):
-        c.publishValidation(run, 1, sender=real.spare[0])
+        c.publishValidation(run, 1, b"\x22" * 32, "ipfs://result-1", sender=real.spare[0])
     with ape.reverts(c.CoordinatorInvalidStep, runId=run, step=9):
-        c.publishValidation(run, 9, sender=real.spare[0])
+        c.publishValidation(run, 9, b"\x22" * 32, "ipfs://result-9", sender=real.spare[0])
 
 
 def test_lapsed_lease_slashes_the_locked_stake_into_the_agent_roles_treasury(real):
@@ -298,7 +298,7 @@ def test_squatted_validation_request_hash_cannot_freeze_a_step(real):
     real.vote(run, 0, 100)
     real.vote(run, 1, 100)  # the quorum-reaching vote touches no registry: the step moves on
     assert c.stepState(run, 0) == DONE and c.runState(run) == R_COMPLETED
-    tx = c.publishValidation(run, 0, sender=squatter)  # a fresh hash per try
+    tx = c.publishValidation(run, 0, b"\x22" * 32, "ipfs://result-0", sender=squatter)  # a fresh hash per try
     assert tx.events.filter(c.ValidationPublished)
 
 
@@ -588,8 +588,11 @@ def test_signed_votes_after_the_deciding_one_are_ignored(real):
     real.submitted(run)
     tx = c.respondSigned(run, 0, [_signed(real, run, 0, 100), _signed(real, run, 1, 100),
                                   _signed(real, run, 2, 0)], sender=real.spare[0])
-    assert [e.agentId for e in tx.events.filter(c.StepValidated)] == real.validator_agents[:2]
-    assert c.stepState(run, 0) == DONE and c.tallies(run, 0) == (2, 0)
+    counted = tx.events.filter(c.StepValidated)
+    assert [e.agentId for e in counted] == real.validator_agents[:2]
+    assert [(e.approvals, e.rejections) for e in counted] == [(1, 0), (2, 0)]
+    # Done: nothing left to tally (a verdict in one transaction records no tallies)
+    assert c.stepState(run, 0) == DONE and c.tallies(run, 0) == (0, 0)
     assert real.roles.lockedOf(real.validator_agents[2], VALIDATOR) == 0
 
 

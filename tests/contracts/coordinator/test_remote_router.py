@@ -31,6 +31,7 @@ from coord_helpers import (
 from eth_abi import decode, encode
 from eth_utils import keccak
 
+from accord.chain.results import commitment, find_result
 from accord.chain.types import RequestState, Result, Task, abi_type
 from accord.crosschain.messages import encode_interop_address
 
@@ -39,6 +40,7 @@ Q_NONE, Q_UNFUNDED, Q_OPEN, Q_REPORTED = RequestState
 TASK_ABI = abi_type(Task)
 RESULT_ABI = abi_type(Result)
 LEASE = 100
+EMPTY = (b"\x00" * 32, "")  # no input / no result
 
 
 @dataclass
@@ -68,8 +70,23 @@ class RR:
         w.finish(run, 0)
         return run
 
+    def result(self, run: int, step: int, coordinator: Any = None) -> tuple[bytes, str]:
+        """The current result of ``step`` (EMPTY before any), read from its event the way an
+        off-chain caller does (the coordinator keeps only its commitment)."""
+        coordinator = coordinator or self.w.coordinator
+        found = find_result(self.w.chain.provider.web3, coordinator.address, run, step)
+        return EMPTY if found is None else (bytes(found.resultHash), str(found.resultURI))
+
+    def input(self, run: int, step: int = 1) -> tuple[bytes, str]:
+        """What ``dispatch`` must pass for ``step``: the result of its lowest-index Done
+        dependency (EMPTY without one)."""
+        c = self.w.coordinator
+        info = c.runInfo(run)
+        done = int(c.definitionStep(info.definitionId, step).deps) & int(info.doneMask)
+        return self.result(run, (done & -done).bit_length() - 1) if done else EMPTY
+
     def dispatch(self, run: int) -> bytes:
-        tx = self.w.coordinator.dispatch(run, 1, sender=self.w.outsider)
+        tx = self.w.coordinator.dispatch(run, 1, *self.input(run), sender=self.w.outsider)
         return bytes(tx.events.filter(self.gateway.Sent)[-1].payload)
 
     def deliver_task(self, payload: bytes, sender: bytes | None = None) -> Any:
@@ -98,8 +115,12 @@ class RR:
         for v in range(quorum):
             c.respond(remote_run, 0, w.validator_agents[v], 90, sender=w.validators[v])
 
+    def outcome(self, rid: bytes) -> tuple[bytes, str]:
+        """What ``report`` passes: the remote step's current result (EMPTY before any)."""
+        return self.result(int(self.remote.request(rid).remoteRunId), 0, self.rcoord)
+
     def report(self, rid: bytes) -> bytes:
-        tx = self.remote.report(rid, sender=self.w.outsider)
+        tx = self.remote.report(rid, *self.outcome(rid), sender=self.w.outsider)
         return bytes(tx.events.filter(self.gateway.Sent)[-1].payload)
 
     def held(self, router: Any = None, coordinator: Any = None) -> int:
@@ -200,7 +221,8 @@ def test_define_reverts_for_a_remote_decision_or_compensation(rr):
 def test_dispatch_sends_the_task_with_spec_and_input(rr):
     w, c = rr.w, rr.w.coordinator
     run = rr.start(quorum=2)
-    tx = c.dispatch(run, 1, sender=w.outsider)
+    assert rr.input(run) == (b"\x22" * 32, "ipfs://result")  # step 0's result, from its event
+    tx = c.dispatch(run, 1, b"\x22" * 32, "ipfs://result", sender=w.outsider)
     ev = tx.events.filter(c.StepDispatched)[0]
     assert (ev.runId, ev.step, ev.chainId, ev.attempt) == (run, 1, FAR, 0)
     assert ev.deadline == w.now() + 8 * LEASE
@@ -227,7 +249,7 @@ def test_claim_reverts_for_a_remote_step(rr):
 def test_dispatch_reverts_for_a_local_step(rr):
     run = rr.start()
     with ape.reverts(rr.w.coordinator.CoordinatorStepNotRemote, runId=run, step=0):
-        rr.w.coordinator.dispatch(run, 0, sender=rr.w.outsider)
+        rr.w.coordinator.dispatch(run, 0, *EMPTY, sender=rr.w.outsider)
 
 
 @pytest.mark.covers("WorkflowCoordinator.dispatch", "wrong_state", "replay")
@@ -236,10 +258,10 @@ def test_dispatch_reverts_when_not_ready_or_paused(rr):
     run = rr.start()
     rr.dispatch(run)
     with ape.reverts(c.CoordinatorStepNotReady, runId=run, step=1, state=DISPATCHED):
-        c.dispatch(run, 1, sender=w.outsider)
+        c.dispatch(run, 1, *rr.input(run), sender=w.outsider)
     c.pauseRun(run, sender=w.creator)
     with ape.reverts(c.CoordinatorRunNotRunning, runId=run, state=2):
-        c.dispatch(run, 1, sender=w.outsider)
+        c.dispatch(run, 1, *rr.input(run), sender=w.outsider)
 
 
 @pytest.mark.covers("WorkflowCoordinator.dispatch", "wrong_state")
@@ -249,16 +271,93 @@ def test_dispatch_reverts_without_router_or_known_chain(rr):
     run = rr.start()
     rr.home.setRemoteRouter(FAR, "0x" + "00" * 20, sender=w.admin)
     with ape.reverts(rr.home.RouterUnknownChain, chainId=FAR):
-        c.dispatch(run, 1, sender=w.outsider)
+        c.dispatch(run, 1, *rr.input(run), sender=w.outsider)
     c.setRouter("0x" + "00" * 20, sender=w.admin)
     with ape.reverts(c.CoordinatorNoRouter):
-        c.dispatch(run, 1, sender=w.outsider)
+        c.dispatch(run, 1, *rr.input(run), sender=w.outsider)
 
 
 @pytest.mark.covers("RemoteStepRouter.sendTask", "wrong_caller")
 def test_send_task_is_coordinator_only(rr):
     with ape.reverts(rr.home.RouterNotCoordinator, caller=rr.w.outsider.address):
-        rr.home.sendTask(1, 1, FAR, 0, 0, sender=rr.w.outsider)
+        rr.home.sendTask(1, 1, FAR, 0, 0, *EMPTY, sender=rr.w.outsider)
+
+
+# ---------------------------------------------------------------- dispatch input (home)
+WRONG_INPUTS = {
+    "wrong_hash": (b"\x23" * 32, "ipfs://result"),
+    "wrong_uri": (b"\x22" * 32, "ipfs://other"),
+    "empty": EMPTY,
+    "the_run_input": (b"\x11" * 32, "ipfs://input"),
+}
+
+
+@pytest.mark.parametrize("given", list(WRONG_INPUTS))
+@pytest.mark.covers("WorkflowCoordinator.dispatch", "bad_arguments")
+def test_dispatch_with_an_input_that_is_not_the_dependency_result_reverts_and_changes_nothing(
+        rr, given):
+    w, c = rr.w, rr.w.coordinator
+    run = rr.start()  # step 0 Done with (0x22.., "ipfs://result"): step 1's input
+    lease = tuple(c.lease(run, 1))
+    with ape.reverts(c.CoordinatorResultMismatch, runId=run, step=0):
+        c.dispatch(run, 1, *WRONG_INPUTS[given], sender=w.outsider)
+    assert w.state(run, 1) == READY and tuple(c.lease(run, 1)) == lease
+    assert rr.remote.request(rr.rid(run)).state == Q_NONE  # nothing went out
+    # the right input still sends attempt 0
+    _, task = decode(["uint256", TASK_ABI], rr.dispatch(run))
+    assert (task[4], task[11:13]) == (0, (b"\x22" * 32, "ipfs://result"))
+
+
+@pytest.mark.parametrize("given", [(b"\x22" * 32, "ipfs://result"), (b"\x00" * 32, "ipfs://x"),
+                                   (b"\x01" * 32, ""), (b"\x11" * 32, "ipfs://input")])
+@pytest.mark.covers("WorkflowCoordinator.dispatch", "bad_arguments")
+def test_dispatch_with_an_input_for_a_step_without_a_done_dependency_reverts(rr, given):
+    w, c = rr.w, rr.w.coordinator
+    run = w.run_of([w.spec(), _remote(w)])  # step 1: remote, no dependency
+    w.finish(run, 0)  # a Done step that is not a dependency gives no input
+    with ape.reverts(c.CoordinatorResultMismatch, runId=run, step=255):
+        c.dispatch(run, 1, *given, sender=w.outsider)
+    assert w.state(run, 1) == READY
+    assert rr.input(run) == EMPTY
+    _, task = decode(["uint256", TASK_ABI], rr.dispatch(run))
+    assert task[11:13] == EMPTY
+    assert w.state(run, 1) == DISPATCHED
+
+
+@pytest.mark.covers("WorkflowCoordinator.dispatch", "bad_arguments")
+def test_dispatch_input_is_the_result_of_the_lowest_index_done_dependency(rr):
+    w, c = rr.w, rr.w.coordinator
+    # step 2 (remote) waits for either of steps 0 and 1 (join 1)
+    run = w.run_of([w.spec(), w.spec(), _remote(w, deps=mask(0, 1), join=1)])
+    w.claim(run, 1)
+    w.submit(run, 1, result=b"\x33" * 32, uri="ipfs://one")
+    assert w.state(run, 2) == READY and w.state(run, 0) == READY
+    with ape.reverts(c.CoordinatorResultMismatch, runId=run, step=1):
+        c.dispatch(run, 2, *EMPTY, sender=w.outsider)  # step 1 is Done: its result is due
+    w.finish(run, 0)  # now step 0 is the lowest Done dependency
+    with ape.reverts(c.CoordinatorResultMismatch, runId=run, step=0):
+        c.dispatch(run, 2, b"\x33" * 32, "ipfs://one", sender=w.outsider)
+    assert w.state(run, 2) == READY
+    assert rr.input(run, 2) == (b"\x22" * 32, "ipfs://result")
+    tx = c.dispatch(run, 2, b"\x22" * 32, "ipfs://result", sender=w.outsider)
+    _, task = decode(["uint256", TASK_ABI], bytes(tx.events.filter(rr.gateway.Sent)[-1].payload))
+    assert task[11:13] == (b"\x22" * 32, "ipfs://result")
+
+
+@pytest.mark.covers("WorkflowCoordinator.dispatch", "bad_arguments")
+def test_redispatch_with_a_wrong_input_reverts_before_the_passed_deadline_is_materialised(rr):
+    w, c = rr.w, rr.w.coordinator
+    run = rr.start()
+    rr.dispatch(run)
+    w.warp_to(w.now() + 8 * LEASE)
+    lease = tuple(c.lease(run, 1))
+    assert w.state(run, 1) == READY and lease[3] == 1  # derived: the deadline passed
+    with ape.reverts(c.CoordinatorResultMismatch, runId=run, step=0):
+        c.dispatch(run, 1, b"\x22" * 32, "ipfs://other", sender=w.outsider)
+    assert w.state(run, 1) == READY and tuple(c.lease(run, 1)) == lease
+    tx = c.dispatch(run, 1, *rr.input(run), sender=w.outsider)
+    assert tx.events.filter(c.RemoteStepExpired)[0].attempt == 1
+    assert tx.events.filter(c.StepDispatched)[0].attempt == 1
 
 
 # ---------------------------------------------------------------- receive (remote)
@@ -388,16 +487,17 @@ def test_report_sends_the_result_once(rr):
     rid, remote_run = rr.opened(run)
     with ape.reverts(rr.remote.RouterRunNotFinished, requestId=rid, runState=R_RUNNING,
                      escrow=REWARD):
-        rr.remote.report(rid, sender=w.outsider)
+        rr.remote.report(rid, *EMPTY, sender=w.outsider)
     rr.work(remote_run, quorum=1)
     assert rr.rcoord.runState(remote_run) == R_COMPLETED
+    assert rr.outcome(rid) == (b"\x77" * 32, "ipfs://remote")  # from the StepSubmitted event
     kind, res = decode(["uint256", RESULT_ABI], rr.report(rid))
     assert kind == 2 and res == (run, 1, 0, b"\x77" * 32, "ipfs://remote", True)
     assert rr.remote.request(rid).state == Q_REPORTED
     with ape.reverts(rr.remote.RouterAlreadyReported, requestId=rid):
-        rr.remote.report(rid, sender=w.outsider)
+        rr.remote.report(rid, b"\x77" * 32, "ipfs://remote", sender=w.outsider)
     with ape.reverts(rr.remote.RouterUnknownRequest, requestId=b"\x09" * 32):
-        rr.remote.report(b"\x09" * 32, sender=w.outsider)
+        rr.remote.report(b"\x09" * 32, *EMPTY, sender=w.outsider)
 
 
 @pytest.mark.covers("RemoteStepRouter.report", "wrong_state")
@@ -405,7 +505,92 @@ def test_report_reverts_for_an_unfunded_request(rr):
     run = rr.start()
     rr.deliver_task(rr.dispatch(run))
     with ape.reverts(rr.remote.RouterRequestNotOpen, requestId=rr.rid(run), state=Q_UNFUNDED):
-        rr.remote.report(rr.rid(run), sender=rr.w.outsider)
+        rr.remote.report(rr.rid(run), *EMPTY, sender=rr.w.outsider)
+
+
+WRONG_RESULTS = {
+    "wrong_hash": (b"\x78" * 32, "ipfs://remote"),
+    "wrong_uri": (b"\x77" * 32, "ipfs://remote2"),
+    "empty": EMPTY,
+    "the_task_input": (b"\x22" * 32, "ipfs://result"),
+}
+
+
+@pytest.mark.parametrize("given", list(WRONG_RESULTS))
+@pytest.mark.covers("RemoteStepRouter.report", "bad_arguments")
+def test_report_of_a_done_remote_step_with_another_result_reverts_and_stays_open(rr, given):
+    w = rr.w
+    run = rr.start(quorum=1)
+    rid, remote_run = rr.opened(run)
+    rr.work(remote_run, quorum=1)  # submitted (0x77.., "ipfs://remote"), approved: Done
+    assert rr.rcoord.runState(remote_run) == R_COMPLETED
+    with ape.reverts(rr.remote.RouterResultMismatch, requestId=rid):
+        rr.remote.report(rid, *WRONG_RESULTS[given], sender=w.outsider)
+    assert rr.remote.request(rid).state == Q_OPEN
+    assert rr.remote.depositOf(w.creator) == 0
+    rr.assert_ledger()
+    # the submitted result is reported
+    _, res = decode(["uint256", RESULT_ABI], rr.report(rid))
+    assert res == (run, 1, 0, b"\x77" * 32, "ipfs://remote", True)
+    assert rr.remote.request(rid).state == Q_REPORTED
+
+
+@pytest.mark.covers("RemoteStepRouter.report", "bad_arguments")
+def test_report_with_a_rejected_attempts_result_reverts(rr):
+    """Only the latest submission is the step's result: a rejected one no longer matches."""
+    w, c = rr.w, rr.rcoord
+    run = rr.start(quorum=1)
+    rid, remote_run = rr.opened(run)
+    c.claim(remote_run, 0, w.agents[1], sender=w.operators[1])
+    c.submit(remote_run, 0, b"\x66" * 32, "ipfs://bad", 0, sender=w.operators[1])
+    c.respond(remote_run, 0, w.validator_agents[0], 10, sender=w.validators[0])  # rejected
+    assert c.stepState(remote_run, 0) == READY  # a remote run's step has no backoff
+    rr.work(remote_run, quorum=1)
+    assert c.runState(remote_run) == R_COMPLETED
+    with ape.reverts(rr.remote.RouterResultMismatch, requestId=rid):
+        rr.remote.report(rid, b"\x66" * 32, "ipfs://bad", sender=w.outsider)
+    assert rr.remote.request(rid).state == Q_OPEN
+    assert rr.outcome(rid) == (b"\x77" * 32, "ipfs://remote")  # the newest matching event
+    _, res = decode(["uint256", RESULT_ABI], rr.report(rid))
+    assert res[3:] == (b"\x77" * 32, "ipfs://remote", True)
+
+
+@pytest.mark.parametrize("given", [(b"\x66" * 32, "ipfs://bad"), (b"\x77" * 32, "ipfs://remote")])
+@pytest.mark.parametrize("how", ["expired", "failed"])
+@pytest.mark.covers("RemoteStepRouter.report", "bad_arguments")
+def test_report_of_an_unpaid_request_ignores_the_result_given(rr, how, given):
+    """Cancelled (deadline passed) or failed (rejected on its last attempt): the pair passed
+    is not checked and not sent, even the rejected submission's own (which matches the
+    remote commitment); the result home carries no hash and no URI."""
+    w, c = rr.w, rr.rcoord
+    run = rr.start(quorum=1, attempts=1)
+    rid, remote_run = rr.opened(run)
+    if how == "failed":
+        c.claim(remote_run, 0, w.agents[1], sender=w.operators[1])
+        c.submit(remote_run, 0, b"\x66" * 32, "ipfs://bad", 0, sender=w.operators[1])
+        c.respond(remote_run, 0, w.validator_agents[0], 10, sender=w.validators[0])
+        assert c.runState(remote_run) == R_FAILED
+    else:
+        w.warp_to(int(rr.remote.request(rid).deadline))
+    tx = rr.remote.report(rid, *given, sender=w.outsider)
+    payload = bytes(tx.events.filter(rr.gateway.Sent)[-1].payload)
+    _, res = decode(["uint256", RESULT_ABI], payload)
+    assert res == (run, 1, 0, b"\x00" * 32, "", False)
+    assert not tx.events.filter(rr.remote.ResultSent)[0].success
+    assert rr.remote.request(rid).state == Q_REPORTED
+    assert rr.remote.depositOf(w.creator) == REWARD  # refunded
+    rr.assert_ledger()
+    # home: the failure arrives with no result (past the deadline, when the home deadline
+    # passed too, it is ignored); either way the step's commitment stays empty
+    home = rr.w.coordinator
+    tx = rr.deliver_result(payload)
+    if how == "failed":
+        got = tx.events.filter(home.RemoteResultReceived)[0]
+        assert (bytes(got.resultHash), got.resultURI, got.success) == (b"\x00" * 32, "", False)
+    else:
+        assert tx.events.filter(home.RemoteResultIgnored)[0].state == FAILED  # its last attempt
+    assert bytes(home.resultCommitment(run, 1)) == b"\x00" * 32
+    assert rr.result(run, 1) == EMPTY
 
 
 def test_report_after_the_deadline_cancels_the_run_and_refunds_the_creators_deposit(rr):
@@ -415,7 +600,7 @@ def test_report_after_the_deadline_cancels_the_run_and_refunds_the_creators_depo
     rr.remote.deposit(w.outsider, value=3 * REWARD, sender=w.outsider)  # a bystander
     rr.assert_ledger()
     w.warp_to(int(rr.remote.request(rid).deadline))
-    tx = rr.remote.report(rid, sender=w.outsider)
+    tx = rr.remote.report(rid, *EMPTY, sender=w.outsider)
     _, res = decode(["uint256", RESULT_ABI], bytes(tx.events.filter(rr.gateway.Sent)[-1].payload))
     assert res[5] is False
     assert rr.rcoord.runState(remote_run) == R_CANCELLED
@@ -442,7 +627,7 @@ def test_failed_remote_run_refunds_the_creators_deposit_and_reports_failure(rr):
     c.respond(remote_run, 0, w.validator_agents[0], 10, sender=w.validators[0])  # rejected
     assert c.runState(remote_run) == R_FAILED
     rr.assert_ledger()  # the refund is credited to the router, not yet to a deposit
-    tx = rr.remote.report(rid, sender=w.outsider)
+    tx = rr.remote.report(rid, *EMPTY, sender=w.outsider)
     _, res = decode(["uint256", RESULT_ABI], bytes(tx.events.filter(rr.gateway.Sent)[-1].payload))
     assert res == (run, 1, 0, b"\x00" * 32, "", False)
     refunded = tx.events.filter(rr.remote.DepositRefunded)[0]
@@ -469,7 +654,7 @@ def test_completed_remote_run_refunds_nothing_and_the_executor_keeps_the_reward(
     rid, remote_run = rr.opened(run)
     rr.work(remote_run, quorum=1)
     rr.assert_ledger()
-    tx = rr.remote.report(rid, sender=w.outsider)
+    tx = rr.remote.report(rid, b"\x77" * 32, "ipfs://remote", sender=w.outsider)
     assert not tx.events.filter(rr.remote.DepositRefunded)
     assert rr.remote.depositOf(w.creator) == 0
     assert rr.rcoord.owed(w.operators[1]) == REWARD
@@ -489,7 +674,8 @@ def test_result_completes_the_step_and_readies_its_dependents(rr):
     assert (done.payee, done.reward) == (w.creator.address, REWARD)
     assert tx.events.filter(rr.home.ResultReceived)[0].chainId == FAR
     assert w.state(run, 1) == DONE and w.state(run, 2) == READY
-    assert tuple(c.result(run, 1)) == (b"\x77" * 32, "ipfs://remote")
+    assert bytes(c.resultCommitment(run, 1)) == commitment(b"\x77" * 32, "ipfs://remote")
+    assert rr.result(run, 1) == (b"\x77" * 32, "ipfs://remote")  # from RemoteResultReceived
     w.finish(run, 2)
     assert c.runState(run) == R_COMPLETED
 
@@ -539,7 +725,7 @@ def test_failure_result_retries_then_fails_the_run(rr):
     rr.dispatch(run)
     rr.deliver_result(_result(run, 0, success=False))
     assert w.state(run, 1) == READY
-    tx = c.dispatch(run, 1, sender=w.outsider)
+    tx = c.dispatch(run, 1, *rr.input(run), sender=w.outsider)
     assert tx.events.filter(c.StepDispatched)[0].attempt == 1
     tx = rr.deliver_result(_result(run, 1, success=False))
     assert tx.events.filter(c.StepFailed)[0].step == 1
@@ -580,7 +766,7 @@ def test_dispatch_after_a_passed_deadline_materialises_it(rr):
     run = rr.start()
     rr.dispatch(run)
     w.warp_to(w.now() + 8 * LEASE)
-    tx = c.dispatch(run, 1, sender=w.outsider)
+    tx = c.dispatch(run, 1, *rr.input(run), sender=w.outsider)
     assert tx.events.filter(c.RemoteStepExpired)[0].attempt == 1
     assert tx.events.filter(c.StepDispatched)[0].attempt == 1
 
@@ -800,11 +986,14 @@ def test_report_reverts_while_the_step_is_claimed_before_the_deadline(rr):
     rr.rcoord.claim(remote_run, 0, w.agents[1], sender=w.operators[1])
     with ape.reverts(rr.remote.RouterRunNotFinished, requestId=rid, runState=R_RUNNING,
                      escrow=REWARD):
-        rr.remote.report(rid, sender=w.outsider)
+        rr.remote.report(rid, *EMPTY, sender=w.outsider)
     rr.assert_ledger()
 
 
 # ---------------------------------------------------------------- a v2 coordinator (remote)
+V2_RESULT = ((0x77).to_bytes(32, "big"), "ipfs://v2")  # MockV2Coordinator's fixed result
+
+
 @pytest.fixture
 def v2(rr, project) -> tuple[Any, Any]:
     """A remote router in front of a coordinator whose cancel leaves a claimed step in flight."""
@@ -830,7 +1019,7 @@ def test_report_past_the_deadline_waits_for_a_step_in_flight_after_the_cancel(rr
     coord.claimStep(remote_run, sender=w.outsider)
     rr.assert_ledger(router, coord)
     w.warp_to(int(router.request(rid).deadline))
-    tx = router.report(rid, sender=w.outsider)  # cancels; the claimed step keeps its escrow
+    tx = router.report(rid, *EMPTY, sender=w.outsider)  # cancels; the claimed step keeps its escrow
     ev = tx.events.filter(router.RemoteRunStopped)[0]
     assert (ev.requestId, ev.remoteRunId, ev.escrow) == (rid, remote_run, REWARD)
     assert not tx.events.filter(router.ResultSent)
@@ -838,10 +1027,11 @@ def test_report_past_the_deadline_waits_for_a_step_in_flight_after_the_cancel(rr
     rr.assert_ledger(router, coord)
     with ape.reverts(router.RouterRunNotFinished, requestId=rid, runState=R_CANCELLED,
                      escrow=REWARD):
-        router.report(rid, sender=w.outsider)
+        router.report(rid, *EMPTY, sender=w.outsider)
     coord.settle(remote_run, done, w.operators[1].address, sender=w.outsider)
     rr.assert_ledger(router, coord)
-    tx = router.report(rid, sender=w.outsider)
+    # the mock's fixed result (its StepSubmitted would give it); ignored when not paid
+    tx = router.report(rid, *(V2_RESULT if done else EMPTY), sender=w.outsider)
     assert tx.events.filter(router.ResultSent)[0].success == done
     assert bool(tx.events.filter(router.DepositRefunded)) == (not done)
     assert router.depositOf(w.creator) == (0 if done else REWARD)

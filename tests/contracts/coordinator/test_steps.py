@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ape
 import pytest
+from accord.chain.results import commitment, find_result
 from coord_helpers import (BACKOFF, BLOCKED, CANCELLED, CLAIMED, DONE, EXEC, FAILED, R_FAILED,
                            R_PAUSED, R_RUNNING, READY, REWARD, SUBMITTED, VALIDATOR, mask)
 
@@ -103,8 +104,8 @@ def test_claim_reverts_for_step_out_of_range(world, chain2):
 
 
 @pytest.mark.covers("WorkflowCoordinator.claim", "bad_arguments")
-def test_claim_reverts_for_agent_id_above_uint96(world, chain2):
-    big = 2**96
+def test_claim_reverts_for_agent_id_above_uint40(world, chain2):
+    big = 2**40
     with ape.reverts(world.coordinator.CoordinatorAgentIdTooLarge, agentId=big):
         world.coordinator.claim(chain2, 0, big, sender=world.operators[0])
 
@@ -157,7 +158,11 @@ def test_submit_without_quorum_is_done_and_readies_dependent(world, chain2):
     assert (done.payee, done.reward) == (world.operators[0].address, REWARD)
     assert [e.step for e in tx.events.filter(c.StepReady)] == [1]
     assert world.state(chain2, 0) == DONE and world.state(chain2, 1) == READY
-    assert tuple(c.result(chain2, 0)) == (b"\x22" * 32, "ipfs://r0")
+    # one storage word for the result: its commitment; hash and URI come from the event
+    assert c.resultCommitment(chain2, 0) == commitment(b"\x22" * 32, "ipfs://r0")
+    assert find_result(world.chain.provider.web3, c.address, chain2, 0) == (b"\x22" * 32,
+                                                                            "ipfs://r0")
+    assert find_result(world.chain.provider.web3, c.address, chain2, 1) is None
     assert c.owed(world.operators[0]) == REWARD
     # no registry call on the hot path: the outcome is an event, published to ERC-8004 later
     assert world.reputation.feedbackOf(world.agents[0]) == (0, 0)
@@ -286,7 +291,10 @@ def test_quorum_of_two_approvals_makes_step_done_and_records_validation(world, q
     assert tx.events.filter(c.StepDone)[0].agentId == world.agents[0]
     assert world.state(q2, 0) == DONE
     assert world.validation.requestCount() == 0  # the verdict is published later, by anyone
-    tx = c.publishValidation(q2, 0, sender=world.outsider)
+    for wrong in ((b"\x34" * 32, "ipfs://q"), (b"\x33" * 32, "ipfs://other")):
+        with ape.reverts(c.CoordinatorResultMismatch, runId=q2, step=0):
+            c.publishValidation(q2, 0, *wrong, sender=world.outsider)
+    tx = c.publishValidation(q2, 0, b"\x33" * 32, "ipfs://q", sender=world.outsider)
     logs = tx.events.filter(world.validation.MockValidationResponded)
     assert (logs[0].response, logs[0].responseHash, logs[0].tag) == (90, b"\x33" * 32, "accord")
     req = world.validation.requestOf(logs[0].requestHash)
@@ -450,7 +458,7 @@ def _step_calls(world):
         "respond": lambda run, step: c.respond(run, step, w.validator_agents[0], 90, sender=w.validators[0]),
         "expireLease": lambda run, step: c.expireLease(run, step, sender=w.outsider),
         "expireRemote": lambda run, step: c.expireRemote(run, step, sender=w.outsider),
-        "dispatch": lambda run, step: c.dispatch(run, step, sender=w.outsider),
+        "dispatch": lambda run, step: c.dispatch(run, step, b"\x00" * 32, "", sender=w.outsider),
     }
 
 
