@@ -124,6 +124,7 @@ contract WorkflowCoordinator is IWorkflowCoordinator, CoordinatorBase, Multicall
         = _claimedByCaller(runId, step);
         uint64 allowed = cfg.decision ? cfg.dependents : 0;
         if (branches & ~allowed != 0) revert CoordinatorInvalidBranches(runId, step, branches, allowed);
+        if (bytes(resultURI).length > MAX_URI_BYTES) revert CoordinatorResultURITooLong(bytes(resultURI).length);
         sr.status = SUBMITTED;
         if (branches != 0) sr.branches = branches; // 0 since the last attempt ended
         sr.result = ResultCommitments.commit(resultHash, resultURI);
@@ -372,10 +373,7 @@ contract WorkflowCoordinator is IWorkflowCoordinator, CoordinatorBase, Multicall
         view
         returns (uint256 agentId, address operator, uint64 leaseEnd, uint8 attempt)
     {
-        Run storage r = _run(runId);
-        WorkflowDefinitions.Definition storage d = _defs[r.definition];
-        WorkflowDefinitions.Step storage cfg = _stepCfg(runId, d, step);
-        StepRun storage sr = _steps[runId][step];
+        (, , , StepRun storage sr, StepState s) = _locate(runId, step);
         attempt = sr.attempt;
         uint8 status = sr.status;
         if (status == CLAIMED || status == ABANDONED) {
@@ -383,10 +381,8 @@ contract WorkflowCoordinator is IWorkflowCoordinator, CoordinatorBase, Multicall
         } else if (status == SUBMITTED || status == DISPATCHED) {
             leaseEnd = sr.until;
         }
-        if ((status == CLAIMED || status == DISPATCHED) && block.timestamp >= leaseEnd) {
-            StepState s = _stepState(r, d, cfg, sr, step);
-            if (s == StepState.Ready || s == StepState.Failed) ++attempt; // lapsed, derived
-        }
+        // a lapse not yet materialised: its failed attempt counts already
+        if ((status == CLAIMED || status == DISPATCHED) && (s == StepState.Ready || s == StepState.Failed)) ++attempt;
         return (sr.agentId, sr.operator, leaseEnd, attempt);
     }
 

@@ -211,6 +211,9 @@ interface IWorkflowCoordinatorTypes {
     /// @notice `branches` is not a subset of `allowed` (the decision's direct dependents;
     /// 0 for a step that is not a decision).
     error CoordinatorInvalidBranches(uint256 runId, uint8 step, uint64 branches, uint64 allowed);
+    /// @notice A result URI of `length` bytes is longer than MAX_URI_BYTES (2,048): publish the
+    /// result where a shorter URI reaches it.
+    error CoordinatorResultURITooLong(uint256 length);
     /// @notice The coordinator's extension runs only by DELEGATECALL from its coordinator.
     error CoordinatorNotDelegated();
     /// @notice `account` has nothing to withdraw.

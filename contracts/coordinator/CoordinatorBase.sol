@@ -50,6 +50,10 @@ abstract contract CoordinatorBase is IWorkflowCoordinatorTypes, Ownable, Reentra
     /// remote lease with all its heartbeats (LEASE_CAP_FACTOR) plus as long again for relaying
     /// both ways and the remote validation.
     uint256 public constant REMOTE_DEADLINE_FACTOR = 8;
+    /// @dev Longest result URI `submit` takes, in bytes: results are stored as a commitment,
+    /// so without a bound a long URI would cost its submitter little and every reader (and the
+    /// remote chain that stores a remote step's input) much.
+    uint256 internal constant MAX_URI_BYTES = 2048;
 
     uint8 internal constant IDLE = 0; // Blocked/Ready/Skipped/Cancelled are derived from masks
     uint8 internal constant CLAIMED = 1;
@@ -66,16 +70,16 @@ abstract contract CoordinatorBase is IWorkflowCoordinatorTypes, Ownable, Reentra
     bytes32 internal constant LAPSED = "accord.lease-lapsed";
 
     // ---------------------------------------------------------------- storage
-    /// @dev Three slots: definition, done, skipped, pending compensations | creator, state,
-    /// escrow | open compensation, in flight. Every transition reads the first two; the
+    /// @dev Three slots: definition, state, done, skipped, pending compensations | creator,
+    /// escrow | open compensation, in flight. Claims and submits read only the first; the
     /// first verdict of a run writes `done` into a word startRun already wrote.
     struct Run {
-        uint64 definition; // index of the definition in `_defs` (from 1)
+        uint56 definition; // index of the definition in `_defs` (from 1)
+        RunState state;
         uint64 done;
         uint64 skipped;
         uint64 compPending; // Done steps whose compensation has not opened yet
         address creator;
-        RunState state;
         uint88 escrow; // < 3e26 wei, far above the ether supply (checked in startRun)
         uint64 compOpen; // the open, unfinished compensation step (at most one bit)
         uint64 inflight; // after a cancel: Claimed/Submitted steps whose reward stays escrowed

@@ -62,7 +62,7 @@ contract WorkflowCoordinatorExtension is CoordinatorBase {
         if (msg.value > type(uint88).max) revert CoordinatorBudgetTooLarge(msg.value);
         runId = ++_runCount;
         Run storage r = _runs[runId];
-        r.definition = uint64(index); // < 2**64 definitions: one per registration
+        r.definition = uint56(index); // < 2**56: each registration costs > 300,000 gas
         r.creator = msg.sender;
         r.state = RunState.Running;
         r.escrow = uint88(msg.value);

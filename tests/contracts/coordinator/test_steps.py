@@ -201,6 +201,17 @@ def test_submit_reverts_with_branches_on_a_non_decision(world, chain2):
         world.submit(chain2, 0, branches=mask(1))
 
 
+@pytest.mark.covers("WorkflowCoordinator.submit", "bad_arguments")
+def test_submit_reverts_for_a_result_uri_longer_than_2048_bytes(world, chain2):
+    world.claim(chain2, 0)
+    long_uri = "https://results.example/" + "a" * (2049 - len("https://results.example/"))
+    with ape.reverts(world.coordinator.CoordinatorResultURITooLong, length=2049):
+        world.submit(chain2, 0, uri=long_uri)
+    assert world.state(chain2, 0) == CLAIMED
+    world.submit(chain2, 0, uri=long_uri[:2048])  # at the bound: taken
+    assert world.state(chain2, 0) == DONE
+
+
 # ---------------------------------------------------------------- lapse
 def test_lapsed_lease_is_ready_in_views_without_a_transaction(world, chain2):
     end = _claimed(world, chain2)
