@@ -32,13 +32,24 @@ NO_RESULT = b"\x00" * 32
 
 _SUBMITTED = keccak(text="StepSubmitted(uint256,uint8,uint256,bytes32,string,uint64)")
 _REMOTE = keccak(text="RemoteResultReceived(uint256,uint8,uint8,bytes32,string,bool)")
-_DATA = {_SUBMITTED: ["bytes32", "string", "uint64"],
-         _REMOTE: ["uint8", "bytes32", "string", "bool"]}
+# The URI is decoded as the bytes it is (ABI `string` and `bytes` encode alike): Solidity does
+# not check UTF-8, so a URI that is not UTF-8 must neither break a reader nor change its
+# commitment. Such a URI comes back as a str with surrogate escapes (``_uri``).
+_DATA = {_SUBMITTED: ["bytes32", "bytes", "uint64"],
+         _REMOTE: ["uint8", "bytes32", "bytes", "bool"]}
 
 
 def commitment(result_hash: bytes, result_uri: str) -> bytes:
     """The coordinator's ``ResultCommitments.commit``: keccak256(abi.encode(hash, uri))."""
-    return keccak(encode(["bytes32", "string"], [bytes(result_hash), result_uri]))
+    return keccak(encode(["bytes32", "bytes"], [bytes(result_hash), _raw(result_uri)]))
+
+
+def _raw(uri: str) -> bytes:
+    return uri.encode("utf-8", "surrogateescape")
+
+
+def _uri(raw: bytes) -> str:
+    return bytes(raw).decode("utf-8", "surrogateescape")
 
 
 def _word(n: int) -> str:
@@ -83,9 +94,9 @@ def _match(logs: list[Any], want: dict[int, bytes], found: dict[int, StepResult]
         if types is None or step not in want:
             continue
         values = decode(types, _hexbytes(log["data"]))
-        pair = (values[0], values[1]) if topic == _SUBMITTED else (values[1], values[2])
+        pair = (values[0], _uri(values[1])) if topic == _SUBMITTED else (values[1], _uri(values[2]))
         if commitment(*pair) == want[step]:
-            found[step] = StepResult(resultHash=bytes(pair[0]), resultURI=str(pair[1]))
+            found[step] = StepResult(resultHash=bytes(pair[0]), resultURI=pair[1])
             del want[step]
 
 
@@ -147,12 +158,14 @@ async def find_result_async(chain: AsyncChain, coordinator: str, run_id: int, st
 _VALIDATED = keccak(text="StepValidated(uint256,uint8,uint256,uint8,uint8,uint8,uint8,address)")
 
 
-def verdict_tallies(w3: Web3, coordinator: str, run_id: int, steps: list[int], *,
+def verdict_tallies(w3: Web3, coordinator: str, run_id: int, attempts: dict[int, int], *,
                     from_block: int = 0, chunk: int = LOG_CHUNK) -> dict[int, tuple[int, int]]:
-    """(approvals, rejections) after the last counted vote of each of ``steps`` that has one.
-    For a decided step these are its verdict's tallies, which the coordinator does not keep
-    (its ``tallies`` view shows recorded votes while a step is Submitted)."""
-    want = set(steps)
+    """(approvals, rejections) after the last vote counted on attempt ``attempts[step]`` of
+    each step that has one. For a decided step's current attempt these are its verdict's
+    tallies, which the coordinator does not keep (its ``tallies`` view shows recorded votes
+    while a step is Submitted); a step decided without a vote on that attempt (a validation
+    timeout) is absent."""
+    want = dict(attempts)
     found: dict[int, tuple[int, int]] = {}
     for lo, hi in _ranges(int(w3.eth.block_number), from_block, chunk):
         if not want:
@@ -163,9 +176,13 @@ def verdict_tallies(w3: Web3, coordinator: str, run_id: int, steps: list[int], *
         for log in sorted(logs, key=lambda g: (_int(g["blockNumber"]), _int(g["logIndex"])),
                           reverse=True):
             step = int.from_bytes(_hexbytes(log["topics"][2]), "big")
-            if step in want:
-                _, approvals, rejections, _, _ = decode(
-                    ["uint8", "uint8", "uint8", "uint8", "address"], _hexbytes(log["data"]))
+            if step not in want:
+                continue
+            _, approvals, rejections, attempt, _ = decode(
+                ["uint8", "uint8", "uint8", "uint8", "address"], _hexbytes(log["data"]))
+            if attempt == want[step]:
                 found[step] = (int(approvals), int(rejections))
-                want.discard(step)
+                del want[step]
+            elif attempt < want[step]:
+                del want[step]  # older attempts only from here back: none on this one
     return found

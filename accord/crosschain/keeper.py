@@ -89,7 +89,7 @@ class Keeper:
                 self._failing[what] = exc.name
                 log.warning("%s failed: %s; it is retried every pass", what, exc)
             return False
-        except ChainError as exc:
+        except (ChainError, ValueError) as exc:  # ValueError: arguments web3 cannot encode
             log.warning("%s failed: %s", what, exc)
             return False
         self._failing.pop(what, None)
@@ -113,6 +113,17 @@ class Keeper:
                             self.router, needed, missing, creator)
             return True
         return explain
+
+    def _lookup(self, what: str, read: Callable[..., tuple[bytes, str]],
+                *args: Any) -> tuple[bytes, str] | None:
+        """``read(*args)``, the result a call carries; None (logged, retried next pass) when
+        it cannot be read now (a node error, logs the node no longer serves)."""
+        try:
+            return read(*args)
+        except (ChainError, ValueError) as exc:
+            log.warning("%s: reading the result it carries failed: %s; retried next pass",
+                        what, exc)
+            return None
 
     def _result(self, run_id: int, step: int) -> tuple[bytes, str]:
         """The current result of ``step`` (empty before any), from its event."""
@@ -147,10 +158,17 @@ class Keeper:
         for agent_id in sorted(self._workers.pop(run_id, set())):
             self._try(self.c.functions.publishOutcomes(run_id, agent_id),
                       f"publishOutcomes run {run_id} agent {agent_id}")
-        for step in sorted(self._verdicts.pop(run_id, set())):
-            self._try(self.c.functions.publishValidation(run_id, step, *self._result(run_id, step)),
-                      f"publishValidation run {run_id} step {step}")
-        self._ended.discard(run_id)
+        verdicts = self._verdicts.get(run_id, set())
+        for step in sorted(verdicts):
+            what = f"publishValidation run {run_id} step {step}"
+            pair = self._lookup(what, self._result, run_id, step)
+            if pair is None:
+                continue  # the step stays for the next pass
+            verdicts.discard(step)
+            self._try(self.c.functions.publishValidation(run_id, step, *pair), what)
+        if not verdicts:
+            self._verdicts.pop(run_id, None)
+            self._ended.discard(run_id)
 
     def step(self) -> int:
         """One pass over new events and open work; returns the calls it made."""
@@ -197,8 +215,10 @@ class Keeper:
             ready = int(self.c.functions.readySteps(run_id).call())
             for s in remote:
                 if ready >> s & 1:
-                    self._try(self.c.functions.dispatch(run_id, s, *self._input(run_id, def_id, s)),
-                              f"dispatch run {run_id} step {s}")
+                    what = f"dispatch run {run_id} step {s}"
+                    given = self._lookup(what, self._input, run_id, def_id, s)
+                    if given is not None:
+                        self._try(self.c.functions.dispatch(run_id, s, *given), what)
                 elif int(self.c.functions.stepState(run_id, s).call()) == StepState.DISPATCHED:
                     self._try(self.c.functions.expireRemote(run_id, s),
                               f"expireRemote run {run_id} step {s}")
@@ -217,8 +237,10 @@ class Keeper:
             elif req.state is RequestState.OPEN:
                 run = RunInfo.from_abi(self.c.functions.runInfo(req.remoteRunId).call())
                 if not run.state.active or now > req.deadline:
-                    self._try(self.r.functions.report(rid, *self._result(req.remoteRunId, 0)),
-                              f"report request 0x{rid.hex()}")
+                    what = f"report request 0x{rid.hex()}"
+                    outcome = self._lookup(what, self._result, req.remoteRunId, 0)
+                    if outcome is not None:
+                        self._try(self.r.functions.report(rid, *outcome), what)
             else:
                 self._requests.discard(rid)
                 self._short.pop(rid, None)

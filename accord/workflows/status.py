@@ -137,7 +137,8 @@ def snapshot(client: Client, coordinator: str, run_id: int,
     if origin is not None:  # a remote step's run: its home step's name
         names[0] = origin.name
     results = find_results(client.w3, coordinator, run_id, list(range(count)))
-    decided = [i for i in range(count) if int(c.stepState(run_id, i).call()) == StepState.DONE]
+    decided = {i: Lease.from_abi(c.lease(run_id, i).call()).attempt for i in range(count)
+               if int(c.stepState(run_id, i).call()) == StepState.DONE}
     verdicts = verdict_tallies(client.w3, coordinator, run_id, decided) if decided else {}
     rows: list[StepRow] = []
     for i in range(count):

@@ -8,6 +8,8 @@ import asyncio
 from types import SimpleNamespace
 from typing import Any
 
+import pytest
+
 from agent_helpers import Suite, drive
 
 from accord.agents.handlers import StepInput, ValidationInput
@@ -15,7 +17,9 @@ from accord.agents.state import Agent
 from accord.chain.client import Client
 from accord.chain.results import commitment, find_result
 from accord.chain.types import RunState, StepResult, StepState
+from accord.crosschain import keeper as keeper_module
 from accord.crosschain.keeper import Keeper
+from accord.errors import ChainError
 from accord.settings import role_id
 
 
@@ -68,6 +72,30 @@ def test_validators_free_their_vote_stakes_and_the_keeper_publishes_the_records(
     assert [(e["agentId"], e["done"], e["failed"]) for e in published] == [
         (worker.agent_id, 1, 0)]
     assert [e["response"] for e in suite.events("ValidationPublished", run)] == [100]
+
+
+def test_a_result_the_keeper_cannot_read_once_is_published_on_a_later_pass(
+        suite: Suite, monkeypatch: pytest.MonkeyPatch) -> None:
+    """publishValidation carries the step's result, read from its event: a node error on that
+    read must not make the keeper forget the verdict."""
+    worker, judges, run = _reviewed(suite, 2)
+    asyncio.run(drive([suite.host([worker, *judges])],
+                      lambda: suite.run_state(run) == RunState.COMPLETED))
+    keeper = _keeper(suite)
+    real, failures = keeper_module.find_result, []
+
+    def flaky(*args: Any, **kwargs: Any) -> Any:
+        if args[2] == run and not failures:  # this run's first read (other runs may be open)
+            failures.append(True)
+            raise ChainError("eth_getLogs on the node: timed out")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(keeper_module, "find_result", flaky)
+    keeper.step()
+    assert failures and not suite.events("ValidationPublished", run)
+    keeper.step()
+    assert [e["response"] for e in suite.events("ValidationPublished", run)] == [100]
+    assert len(suite.events("OutcomesPublished", run)) == 1
 
 
 def test_judges_of_one_host_send_their_votes_signed_in_one_transaction_and_lock_nothing(

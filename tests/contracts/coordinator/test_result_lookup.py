@@ -47,8 +47,34 @@ def test_the_current_result_is_the_latest_attempts_not_an_earlier_one(world):
     world.submit(run, 0, result=b"\x02" * 32, uri="ipfs://attempt-1")
     assert find_result(_w3(world), c.address, run, 0, chunk=1) == (b"\x02" * 32,
                                                                    "ipfs://attempt-1")
-    # the rejected attempt's tallies are what the events say its verdict was
-    assert verdict_tallies(_w3(world), c.address, run, [0]) == {0: (0, 2)}
+    # the rejected attempt's tallies are what the events say its verdict was; the current
+    # attempt has no vote yet, and the old verdict is never shown for it
+    assert verdict_tallies(_w3(world), c.address, run, {0: 0}) == {0: (0, 2)}
+    assert verdict_tallies(_w3(world), c.address, run, {0: 1}) == {}
+
+
+def test_a_uri_that_is_not_utf8_is_read_as_it_was_committed(world):
+    """Solidity does not check UTF-8: such a URI must not break readers or its commitment."""
+    c = world.coordinator
+    run = world.run_of([world.spec()])
+    world.claim(run, 0)
+    raw = b"ipfs://\xff\xfe-not-utf8"
+    # string and bytes encode alike in the ABI: the raw bytes go out as the URI
+    tx = world.chain.provider.web3.eth.send_transaction({
+        "from": world.operators[0].address, "to": c.address,
+        "data": _submit_calldata(run, 0, b"\x22" * 32, raw)})
+    world.chain.provider.web3.eth.wait_for_transaction_receipt(tx)
+    found = find_result(_w3(world), c.address, run, 0)
+    assert found is not None and found.resultURI.encode("utf-8", "surrogateescape") == raw
+    assert commitment(*found) == c.resultCommitment(run, 0)
+
+
+def _submit_calldata(run: int, step: int, result: bytes, uri: bytes) -> str:
+    from eth_abi import encode
+    from eth_utils import keccak
+    selector = keccak(text="submit(uint256,uint8,bytes32,string,uint64)")[:4]
+    return "0x" + (selector + encode(["uint256", "uint8", "bytes32", "bytes", "uint64"],
+                                     [run, step, result, uri, 0])).hex()
 
 
 def test_a_commitment_without_its_event_in_range_is_a_clear_error(world):
