@@ -34,6 +34,8 @@ def plan(settings: Settings, network: str, admin: str) -> Plan:
                       role_id(settings.validator_role), admin]),
         ContractStep("gateway", "AccordGateway", [admin]),
         ContractStep("router", "RemoteStepRouter", [Ref("coordinator"), Ref("gateway"), admin]),
+        # where this chain's attesters say they publish their attestations (relayers read it)
+        ContractStep("announce", "AttesterAnnounce"),
     ]
     wiring = [_role_wire(name, bond) for name, bond in sorted(settings.roles.items())]
     wiring.append(WireStep(

@@ -45,6 +45,7 @@ CONTRACTS: tuple[str, ...] = (
     "AgentRoles",
     "WorkflowCoordinator",
     "AccordGateway",
+    "AttesterAnnounce",
     "RemoteStepRouter",
     "ActionLog",
 )
