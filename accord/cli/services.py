@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from accord.cli.common import one_line_errors, open_store, rpc_budget_option
@@ -23,11 +25,20 @@ from accord.cli.common import one_line_errors, open_store, rpc_budget_option
               help="Sign a message singly when its window is still open after this long.")
 @click.option("--seconds", type=float,
               help="Stop after this many seconds (default: run until Ctrl-C).")
+@click.option("--serve", metavar="HOST:PORT",
+              help="Also publish this attester's signatures over HTTP on HOST:PORT (port 0: "
+                   "any free one) and announce where on the chain, so relayers on other "
+                   "machines find them (then --store is this attester's own file).")
+@click.option("--public-url", help="The URL relayers reach --serve at, when not the address "
+                                   "served (behind a proxy or NAT) [default: the served URL]")
+@click.option("--announce", "announce_at",
+              help="AttesterAnnounce address on --chain [default: its deployment manifest]")
 @rpc_budget_option
 @one_line_errors
 def validate(chain: str, key_env: str | None, dev_account: int | None, confirmations: int,
              window: int, store: str | None, gateway: str | None, straggler_seconds: float,
-             seconds: float | None, rpc_budget: float | None) -> None:
+             seconds: float | None, serve: str | None, public_url: str | None,
+             announce_at: str | None, rpc_budget: float | None) -> None:
     """Watch an origin gateway's MessageSent events and publish attestations."""
     from eth_keys import keys
 
@@ -35,6 +46,11 @@ def validate(chain: str, key_env: str | None, dev_account: int | None, confirmat
     from accord.crosschain.attester import Attester, AttesterConfig
     from accord.deploy import context
 
+    listen = _host_port(serve) if serve is not None else None
+    if public_url is not None:
+        from accord.crosschain.announce import check_location
+
+        check_location(public_url)
     account = context.signer(key_env, dev_account, chain)
     client = Client(context.rpc_url(chain), max_rps=rpc_budget)
     cfg = AttesterConfig(gateway=context.deployed(client, chain, "gateway", gateway, "--gateway"),
@@ -42,7 +58,28 @@ def validate(chain: str, key_env: str | None, dev_account: int | None, confirmat
                           straggler_s=straggler_seconds)
     v = Attester(client, open_store(store), keys.PrivateKey(account.key), cfg)
     click.echo(f"validator {v.address} watching {cfg.gateway} on chain {client.chain_id}")
+    if listen is not None:
+        from accord.crosschain.announce import announce, check_location
+        from accord.crosschain.publication import serve_attestations
+
+        board = context.deployed(client, chain, "announce", announce_at, "--announce")
+        url = serve_attestations(v.store, v.address, *listen).start()
+        where = check_location(public_url or url)
+        announced = announce(client, board, keys.PrivateKey(account.key), where, account)
+        click.echo(f"publishing at {url}; {'announced' if announced else 'already announced'} "
+                   f"{where} on {board}")
     v.run(stop_after_s=seconds)
+
+
+def _host_port(value: str) -> tuple[str, int]:
+    """``--serve HOST:PORT`` parsed, or a one-line ConfigError."""
+    from accord.errors import ConfigError
+
+    host, _, port = value.rpartition(":")
+    if not host or not port.isdigit() or int(port) > 65535:
+        raise ConfigError(f"--serve {value!r} is not HOST:PORT (e.g. 0.0.0.0:8801; port 0 "
+                          "takes any free one)")
+    return host, int(port)
 
 
 @click.command()
@@ -64,11 +101,20 @@ def validate(chain: str, key_env: str | None, dev_account: int | None, confirmat
               help="SQLite file shared with the validators [default: .accord/relay.sqlite]")
 @click.option("--gateway", help="Destination gateway [default: from its deployment manifest]")
 @click.option("--metrics-port", type=int, help="Serve Prometheus metrics on 127.0.0.1:PORT.")
+@click.option("--discover", is_flag=True,
+              help="Share nothing with the attesters: follow the origin gateway yourself and "
+                   "fetch their signatures from the locations they announced on the origin "
+                   "chain (verified before use); --store is then this relayer's own file.")
+@click.option("--announce", "announce_at",
+              help="AttesterAnnounce address on --from [default: its deployment manifest]")
+@click.option("--origin-gateway",
+              help="Origin gateway, with --discover [default: from its deployment manifest]")
 @rpc_budget_option
 @one_line_errors
 def relay(origin: str, dest: str, key_env: str | None, dev_account: int | None,
           batch_size: int, recipient_gas: int, max_gas_per_message: int, store: str | None,
-          gateway: str | None, metrics_port: int | None, rpc_budget: float | None) -> None:
+          gateway: str | None, metrics_port: int | None, discover: bool,
+          announce_at: str | None, origin_gateway: str | None, rpc_budget: float | None) -> None:
     """Deliver attested messages from one chain's gateway to another's, in batches.
 
     A message whose recipient fails is simulated before any retry: one that refuses on
@@ -102,7 +148,29 @@ def relay(origin: str, dest: str, key_env: str | None, dev_account: int | None,
     click.echo(f"relaying {relayer.route} to {gateway} (threshold {threshold})")
     from accord.service.shutdown import STOP
 
-    relayer.run(stop=STOP)
+    feed = _feed(origin, client, gateway, db, relayer, batch_size, threshold, announce_at,
+                 origin_gateway, rpc_budget) if discover else None
+    relayer.run(stop=STOP, before=feed.step if feed is not None else None)
+
+
+def _feed(origin: str, dest: Any, gateway: str, db: Any, relayer: Any, window: int,
+          threshold: int, announce_at: str | None, origin_gateway: str | None,
+          rpc_budget: float | None) -> Any:
+    """``accord relay --discover``: the relayer's own follower and attestation fetcher."""
+    from accord.chain.client import Client
+    from accord.crosschain.attester import Attester, AttesterConfig
+    from accord.crosschain.publication import Feed, Fetcher, announced_sources
+    from accord.deploy import context
+
+    up = Client(context.rpc_url(origin), max_rps=rpc_budget)
+    source_gateway = context.deployed(up, origin, "gateway", origin_gateway, "--origin-gateway")
+    board = context.deployed(up, origin, "announce", announce_at, "--announce")
+    observer = Attester(up, db, None, AttesterConfig(gateway=source_gateway, window=window))
+    feed = Feed(observer, Fetcher(db, [], up.chain_id, source_gateway), relayer.route, window,
+                threshold, lambda: announced_sources(up, board, dest, gateway))
+    click.echo(f"following {source_gateway} on chain {up.chain_id} myself; attestations from "
+               f"the locations announced on {board}")
+    return feed
 
 
 @click.command()

@@ -56,23 +56,27 @@ class AttesterConfig:
 
 @dataclass
 class Attester:
-    """One attester key (a validator of the gateway's set) watching one origin gateway."""
+    """One attester key (a validator of the gateway's set) watching one origin gateway. With
+    no key it only follows: an *observer* that records the origin's messages in its store
+    (a relayer on its own machine, which fetches the attesters' signatures instead)."""
 
     client: Client
     store: SqliteStore
-    key: PrivateKey
+    key: PrivateKey | None
     config: AttesterConfig
     name: str = ""
     signed: int = 0
 
     def __post_init__(self) -> None:
-        self.address = self.key.public_key.to_checksum_address()
+        self.address = self.key.public_key.to_checksum_address() if self.key else ""
         self.gateway = Web3.to_checksum_address(self.config.gateway)
-        self.name = self.name or f"validator:{self.address}:{self.client.chain_id}"
+        role = f"validator:{self.address}" if self.key else "observer"
+        self.name = self.name or f"{role}:{self.client.chain_id}"
         self._contract = self.client.contract("AccordGateway", self.gateway)
 
     # -- signing ---------------------------------------------------------------------------
     def _sign(self, id_or_root: bytes, batch: bool) -> str:
+        assert self.key is not None  # observers never sign (_attest returns first)
         digest = messages.attestation_digest(self.client.chain_id, self.gateway, id_or_root,
                                              batch=batch)
         sig = self.key.sign_msg_hash(digest)
@@ -159,6 +163,8 @@ class Attester:
     def _attest(self) -> int:
         """Sign every window the origin's nonce has passed and every straggler; from the
         store, so a restarted validator signs exactly what it would have signed before."""
+        if self.key is None:
+            return 0
         w = self.config.window
         origin = self.client.chain_id
         max_nonce = self.store.max_nonce(origin)

@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,8 +28,11 @@ from eth_keys import keys
 from eth_keys.exceptions import BadSignature, ValidationError
 from eth_utils import to_checksum_address
 
+from accord.chain.client import Client
 from accord.crosschain import messages
+from accord.crosschain.announce import discover
 from accord.crosschain.attestation_store import AttestationStore
+from accord.crosschain.attester import Attester, window_key
 from accord.service.http import BackgroundHttpServer
 
 log = logging.getLogger("accord.publication")
@@ -189,3 +194,47 @@ class Fetcher:
             return 0
         self.store.put_attestations(rows)
         return 1
+
+
+def announced_sources(origin: Client, announce_contract: str, dest: Client, dest_gateway: str
+                      ) -> list[Source]:
+    """The origin's current validator set (from the destination gateway, which checks their
+    signatures) with the locations they announced on the origin chain; validators that
+    announced nothing are left out."""
+    validators = [str(v) for v in dest.contract("AccordGateway", dest_gateway).functions
+                  .validators(origin.chain_id).call()]
+    found = discover(origin, announce_contract, validators)
+    return [Source(a, loc) for a, loc in found.items()]
+
+
+@dataclass
+class Feed:
+    """What a relayer on its own machine runs before each delivery pass: it follows the
+    origin gateway itself (``observer``, an Attester without a key) and fetches the
+    attestations of the messages still to deliver from the attesters' announced locations
+    (``sources()``, read again every ``refresh_s`` and whenever fewer than ``threshold``
+    attesters are known)."""
+
+    observer: Attester
+    fetcher: Fetcher
+    route: str
+    window: int
+    threshold: int
+    sources: Callable[[], list[Source]]
+    refresh_s: float = 30.0
+    _refreshed: float = -1e9
+
+    def keys(self, limit: int = 2_000) -> list[str]:
+        """The message ids and window keys of the messages still to deliver."""
+        pending = self.fetcher.store.pending(self.route, limit)  # type: ignore[attr-defined]
+        windows = {window_key(self.route, m.nonce // self.window) for m in pending}
+        return [m.id for m in pending] + sorted(windows)
+
+    def step(self) -> int:
+        """Follow the origin one poll, then fetch what is missing; returns what was stored."""
+        now = time.monotonic()
+        if now - self._refreshed >= self.refresh_s or len(self.fetcher.sources) < self.threshold:
+            self.fetcher.sources = self.sources()
+            self._refreshed = now
+        self.observer.poll_once()
+        return self.fetcher.fetch(self.keys())

@@ -27,6 +27,7 @@ import logging
 import statistics
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -525,12 +526,16 @@ class Relayer:
     def step(self) -> int:
         return self.send(self.plan()) + self.retry_failed()
 
-    def run(self, stop: threading.Event | None = None) -> None:
+    def run(self, stop: threading.Event | None = None,
+            before: Callable[[], int] | None = None) -> None:
         """Step until ``stop``; a step that fails (node down or flaky, a lost answer) is
         retried with exponential backoff: what it did is on chain or in the store, and what
-        it did not do is planned again (the gateway's replay guard absorbs repeats)."""
+        it did not do is planned again (the gateway's replay guard absorbs repeats).
+        ``before`` runs ahead of each step (a relayer's own feed of messages and
+        attestations, ``accord.crosschain.publication.Feed.step``)."""
         stop = stop or threading.Event()
-        run_service(self.step, what=f"route={self.route} step", poll_s=self.config.poll_s,
+        step = self.step if before is None else (lambda: before() + self.step())
+        run_service(step, what=f"route={self.route} step", poll_s=self.config.poll_s,
                     first_backoff_s=self.config.backoff_s,
                     max_backoff_s=self.config.max_error_backoff_s, log=log,
                     running=lambda: not stop.is_set(), wait=stop.wait,
