@@ -47,6 +47,11 @@ def validate(chain: str, key_env: str | None, dev_account: int | None, confirmat
     from accord.deploy import context
 
     listen = _host_port(serve) if serve is not None else None
+    if listen is not None and _wildcard(listen[0]) and public_url is None:
+        from accord.errors import ConfigError
+
+        raise ConfigError(f"--serve {serve} listens on every address, which is nowhere a "
+                          "relayer can reach: pass --public-url with the URL relayers use")
     if public_url is not None:
         from accord.crosschain.announce import check_location
 
@@ -80,6 +85,10 @@ def _host_port(value: str) -> tuple[str, int]:
         raise ConfigError(f"--serve {value!r} is not HOST:PORT (e.g. 0.0.0.0:8801; port 0 "
                           "takes any free one)")
     return host, int(port)
+
+
+def _wildcard(host: str) -> bool:
+    return host in ("0.0.0.0", "::", "[::]", "")  # noqa: S104 (detecting it, not binding)
 
 
 @click.command()
@@ -157,6 +166,8 @@ def _feed(origin: str, dest: Any, gateway: str, db: Any, relayer: Any, window: i
           threshold: int, announce_at: str | None, origin_gateway: str | None,
           rpc_budget: float | None) -> Any:
     """``accord relay --discover``: the relayer's own follower and attestation fetcher."""
+    from urllib.parse import urlsplit
+
     from accord.chain.client import Client
     from accord.crosschain.attester import Attester, AttesterConfig
     from accord.crosschain.publication import Feed, Fetcher, announced_sources
@@ -166,8 +177,12 @@ def _feed(origin: str, dest: Any, gateway: str, db: Any, relayer: Any, window: i
     source_gateway = context.deployed(up, origin, "gateway", origin_gateway, "--origin-gateway")
     board = context.deployed(up, origin, "announce", announce_at, "--announce")
     observer = Attester(up, db, None, AttesterConfig(gateway=source_gateway, window=window))
-    feed = Feed(observer, Fetcher(db, [], up.chain_id, source_gateway), relayer.route, window,
-                threshold, lambda: announced_sources(up, board, dest, gateway))
+    # attesters at loopback or private addresses are fetched from only on a local devnet
+    local = urlsplit(up.rpc_url).hostname in ("127.0.0.1", "localhost", "::1")
+    fetcher = Fetcher(db, [], up.chain_id, source_gateway, route=relayer.route, window=window,
+                      allow_private=local)
+    feed = Feed(observer, fetcher, relayer.route, window, threshold,
+                lambda: announced_sources(up, board, dest, gateway))
     click.echo(f"following {source_gateway} on chain {up.chain_id} myself; attestations from "
                f"the locations announced on {board}")
     return feed

@@ -1,6 +1,7 @@
 """Attester announcements: where each gateway attester publishes its signed attestations.
 
-An attester signs the location it publishes at (an ``http(s)://`` URL prefix) and anyone
+An attester signs the location it publishes at (an ``http(s)://`` URL prefix) with a
+sequence number that must grow (so no older announcement can replace a newer) and anyone
 records it in the chain's ``AttesterAnnounce`` contract; a relayer that knows only RPC URLs
 reads the origin's validator set from the destination gateway and the validators' latest
 locations from the announce contract (the way Hyperlane relayers find validators'
@@ -10,13 +11,15 @@ checkpoints through ValidatorAnnounce). Both sides are here: ``announcement_dige
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from eth_abi import encode
 from eth_account.signers.local import LocalAccount
 from eth_keys.datatypes import PrivateKey
 from eth_utils import keccak, to_checksum_address
 
 from accord.chain.client import Client
-from accord.errors import ConfigError
+from accord.errors import ConfigError, ContractRevert
 
 #: Longest location the contract takes (``AttesterAnnounce.MAX_LOCATION_BYTES``).
 MAX_LOCATION_BYTES = 512
@@ -24,42 +27,63 @@ _TAG = keccak(text="ACCORD_ATTESTER_ANNOUNCEMENT")
 
 
 def check_location(location: str) -> str:
-    """``location`` if it is an http(s) URL the contract takes, else a ConfigError."""
+    """``location`` if it is a plain http(s) URL (no user info, query or fragment, which
+    relayers refuse) the contract takes, else a ConfigError."""
     raw = location.encode()
-    if not location.startswith(("http://", "https://")) or not 0 < len(raw) <= MAX_LOCATION_BYTES:
+    try:
+        url = urlsplit(location)
+        plain = url.scheme in ("http", "https") and bool(url.hostname) and not (
+            url.username or url.password or url.query or url.fragment or "?" in location
+            or "#" in location)
+    except ValueError:
+        plain = False
+    if not plain or not 0 < len(raw) <= MAX_LOCATION_BYTES:
         raise ConfigError(f"an attester location must be an http:// or https:// URL of at most "
-                          f"{MAX_LOCATION_BYTES} bytes where its attestations are served; got "
-                          f"{location!r}")
+                          f"{MAX_LOCATION_BYTES} bytes, with no user info, query or fragment, "
+                          f"where its attestations are served; got {location!r}")
     return location
 
 
-def announcement_digest(chain_id: int, announce_contract: str, location: str) -> bytes:
-    """The EIP-191 digest an attester signs to announce ``location`` (the contract's
-    ``announcementDigest``)."""
-    inner = keccak(encode(["bytes32", "uint256", "address", "bytes32"],
+def announcement_digest(chain_id: int, announce_contract: str, location: str,
+                        sequence: int) -> bytes:
+    """The EIP-191 digest an attester signs to announce ``location`` as its ``sequence``-th
+    announcement (the contract's ``announcementDigest``)."""
+    inner = keccak(encode(["bytes32", "uint256", "address", "bytes32", "uint64"],
                           [_TAG, chain_id, to_checksum_address(announce_contract),
-                           keccak(location.encode())]))
+                           keccak(location.encode()), sequence]))
     return keccak(b"\x19Ethereum Signed Message:\n32" + inner)
 
 
 def sign_announcement(key: PrivateKey, chain_id: int, announce_contract: str,
-                      location: str) -> bytes:
+                      location: str, sequence: int) -> bytes:
     """The attester's 65-byte signature (r, s, v) of its announcement of ``location``."""
-    sig = key.sign_msg_hash(announcement_digest(chain_id, announce_contract, location))
+    sig = key.sign_msg_hash(announcement_digest(chain_id, announce_contract, location,
+                                                sequence))
     return sig.r.to_bytes(32, "big") + sig.s.to_bytes(32, "big") + bytes([sig.v + 27])
 
 
 def announce(client: Client, announce_contract: str, key: PrivateKey, location: str,
              sender: LocalAccount) -> bool:
-    """Announce that the attester of ``key`` publishes at ``location``, sent (and paid) by
-    ``sender``; False when that location is already its latest (nothing to do)."""
+    """Announce that the attester of ``key`` publishes at ``location`` (its latest sequence
+    number + 1; a URL it used before is fine), sent and paid by ``sender``; False when that
+    location is already its latest. Someone who carries the same announcement first (a
+    front-run) changes nothing: the location is then the latest, as wanted."""
     check_location(location)
     attester = key.public_key.to_checksum_address()
     contract = client.contract("AttesterAnnounce", announce_contract)
-    if contract.functions.locations([attester]).call()[0] == location:
+    current, sequence = contract.functions.latest(attester).call()
+    if current == location:
         return False
-    signature = sign_announcement(key, client.chain_id, announce_contract, location)
-    client.transact(contract.functions.announce(attester, location, signature), sender)
+    signature = sign_announcement(key, client.chain_id, announce_contract, location,
+                                  int(sequence) + 1)
+    try:
+        client.transact(contract.functions.announce(attester, location, int(sequence) + 1,
+                                                    signature), sender)
+    except ContractRevert as exc:
+        if exc.name != "AnnounceStaleSequence" or \
+                contract.functions.latest(attester).call()[0] != location:
+            raise
+        return False
     return True
 
 

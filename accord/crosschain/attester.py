@@ -70,7 +70,7 @@ class Attester:
     def __post_init__(self) -> None:
         self.address = self.key.public_key.to_checksum_address() if self.key else ""
         self.gateway = Web3.to_checksum_address(self.config.gateway)
-        role = f"validator:{self.address}" if self.key else "observer"
+        role = f"validator:{self.address}" if self.key else f"observer:{self.gateway}"
         self.name = self.name or f"{role}:{self.client.chain_id}"
         self._contract = self.client.contract("AccordGateway", self.gateway)
 

@@ -12,6 +12,7 @@ that does not recover to its attester is counted (``rejected``) and dropped.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import logging
 import time
@@ -85,63 +86,109 @@ class Source:
     location: str
 
 
+#: secp256k1's group order: a signature with s above half of it is not canonical (the
+#: gateway, like OpenZeppelin's ECDSA, refuses it), so a relayer must not count it.
+_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
+
+
 def _recover(digest: bytes, signature: str) -> str | None:
     try:
         raw = bytes.fromhex(signature.removeprefix("0x"))
         if len(raw) != 65 or raw[64] not in (27, 28):
             return None
         r, s = int.from_bytes(raw[:32], "big"), int.from_bytes(raw[32:64], "big")
+        if not 0 < s <= _N // 2:
+            return None
         sig = keys.Signature(vrs=(raw[64] - 27, r, s))
         return str(sig.recover_public_key_from_msg_hash(digest).to_checksum_address())
     except (ValueError, BadSignature, ValidationError):
         return None
 
 
-def _ids(value: str) -> list[bytes] | None:
+def check_source_location(location: str, *, allow_private: bool) -> str | None:
+    """Why a relayer must not fetch from ``location`` (None: it may). Only a plain http(s)
+    URL, with no user info, query or fragment (which would let the attester choose the path a
+    relayer requests), at a public host unless ``allow_private`` (devnets)."""
     try:
-        ids = [bytes.fromhex(x.removeprefix("0x")) for x in value.split(",")]
+        url = urllib.parse.urlsplit(location)
+        host = url.hostname or ""
+    except ValueError as exc:
+        return f"not a URL ({exc})"
+    if url.scheme not in ("http", "https") or not host:
+        return "not an http(s) URL"
+    if url.username or url.password or url.query or url.fragment or "?" in location \
+            or "#" in location:
+        return "user info, a query or a fragment"
+    try:
+        ip = ipaddress.ip_address(host)
     except ValueError:
-        return None
-    return ids if ids and all(len(i) == 32 for i in ids) else None
+        ip = None
+        if host == "localhost" and not allow_private:
+            return "a loopback host"
+    if ip is not None and (ip.is_unspecified or ip.is_multicast or (not allow_private and (
+            ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_reserved))):
+        return f"a non-public address ({host})"
+    return None
 
 
 @dataclass
 class Fetcher:
     """Fills a relayer's own store with the attestations it needs, fetched from each
-    source and verified against the origin's attestation digest (``origin_chain``,
-    ``origin_gateway``) before anything is stored."""
+    source and verified before anything is stored: a message's signature against its id, a
+    window's against the root of the window as the relayer's own store holds it (so every
+    stored window signature is over the one member list the relayer will send). Nothing a
+    source does can stop the others: every failure is caught per source and key, a request
+    has an overall deadline, a failing source and a key a source has not signed are asked
+    again only after a backoff, and a pass stops asking after ``pass_budget_s``."""
 
     store: AttestationStore
     sources: list[Source]
     origin_chain: int
     origin_gateway: str
+    route: str = ""
+    window: int = 50
     timeout_s: float = 2.0
+    pass_budget_s: float = 5.0
+    allow_private: bool = False
     rejected: Counter[str] = field(default_factory=Counter)  # attester -> bad answers
     unreachable: Counter[str] = field(default_factory=Counter)  # attester -> failed fetches
+    _later: dict[tuple[str, str], tuple[float, float]] = field(default_factory=dict)
+    _down: dict[Source, tuple[float, float]] = field(default_factory=dict)
 
     def _get(self, source: Source, key: str) -> str | None:
-        if not source.location.startswith(("http://", "https://")):
-            self._reject(source, key, f"an announced location that is not http(s) "
+        why = check_source_location(source.location, allow_private=self.allow_private)
+        if why is not None:
+            self._reject(source, key, f"an announced location that is {why} "
                                       f"({source.location!r})")
             return None
         url = f"{source.location.rstrip('/')}/attestations/{urllib.parse.quote(key, safe='')}"
+        deadline = time.monotonic() + self.timeout_s
         try:
             with _OPENER.open(url, timeout=self.timeout_s) as reply:
-                data = reply.read(MAX_BODY + 1)
+                data = b""
+                while len(data) <= MAX_BODY:  # an overall deadline, not one per read
+                    if time.monotonic() > deadline:
+                        raise TimeoutError(f"no whole answer within {self.timeout_s} s")
+                    chunk = reply.read1(4096)
+                    if not chunk:
+                        break
+                    data += chunk
         except urllib.error.HTTPError as exc:
-            if exc.code != 404:  # 404: not signed (yet) by this attester, not a fault
-                self.unreachable[source.attester] += 1
+            if exc.code == 404:  # not signed (yet) by this attester: ask again later
+                self._later_key(source, key)
+            else:
+                self._failed(source, f"HTTP {exc.code}")
             return None
-        except (OSError, ValueError) as exc:  # down, slow, refused, a redirect not followed
-            self.unreachable[source.attester] += 1
-            log.debug("attester %s at %s: %s", source.attester, source.location, exc)
+        except Exception as exc:  # noqa: BLE001 (down, slow, refused, a malformed answer)
+            self._failed(source, str(exc) or type(exc).__name__)
             return None
+        self._down.pop(source, None)
         if len(data) > MAX_BODY:
             self._reject(source, key, f"an answer over {MAX_BODY} bytes")
             return None
         try:
             body: Any = json.loads(data)
-        except ValueError:
+        except (ValueError, RecursionError):
             self._reject(source, key, "an answer that is not JSON")
             return None
         value = body.get("value") if isinstance(body, dict) else None
@@ -150,8 +197,20 @@ class Fetcher:
             return None
         return value
 
+    def _later_key(self, source: Source, key: str) -> None:
+        _, pause = self._later.get((source.attester, key), (0.0, 0.5))
+        self._later[(source.attester, key)] = (time.monotonic() + pause, min(pause * 2, 60.0))
+
+    def _failed(self, source: Source, why: str) -> None:
+        self.unreachable[source.attester] += 1
+        _, pause = self._down.get(source, (0.0, 1.0))
+        self._down[source] = (time.monotonic() + pause, min(pause * 2, 60.0))
+        log.debug("attester %s at %s: %s; asked again in %.0f s", source.attester,
+                  source.location, why, pause)
+
     def _reject(self, source: Source, key: str, why: str) -> None:
         self.rejected[source.attester] += 1
+        self._later_key(source, key)
         log.warning("attester %s at %s served %s for %s; ignored", source.attester,
                     source.location, why, key)
 
@@ -159,39 +218,48 @@ class Fetcher:
         """Fetch and verify ``keys_`` (message ids and window keys) from every source that has
         not given them yet; returns how many attestations were stored."""
         stored = 0
+        stop = time.monotonic() + self.pass_budget_s
         for key in keys_:
             have = {to_checksum_address(s) for s in self.store.attestations(key)}
             for source in self.sources:
+                now = time.monotonic()
+                if now > stop:
+                    return stored
                 attester = to_checksum_address(source.attester)
-                if attester in have:
+                if attester in have or self._down.get(source, (0.0, 0.0))[0] > now \
+                        or self._later.get((attester, key), (0.0, 0.0))[0] > now:
                     continue
-                stored += self._one(source, attester, key)
+                try:
+                    stored += self._one(source, attester, key)
+                except Exception as exc:  # noqa: BLE001 (one source never stops the others)
+                    self._failed(source, f"{type(exc).__name__}: {exc}")
         return stored
 
     def _one(self, source: Source, attester: str, key: str) -> int:
+        if key.startswith(_WINDOW):
+            k = int(key.rsplit(":", 1)[1])
+            members = self.store.window_messages(  # type: ignore[attr-defined]
+                self.route, k * self.window, (k + 1) * self.window)
+            if not members:
+                return 0
+            ids = [bytes.fromhex(m.id[2:]) for m in members]
+            digest = messages.attestation_digest(self.origin_chain, self.origin_gateway,
+                                                 messages.batch_root(ids), batch=True)
+            listed = ",".join(m.id for m in members)
+        else:
+            digest = messages.attestation_digest(self.origin_chain, self.origin_gateway,
+                                                 bytes.fromhex(key.removeprefix("0x")),
+                                                 batch=False)
         signature = self._get(source, key)
         if signature is None:
             return 0
-        if key.startswith(_WINDOW):
-            listed = self._get(source, key + ":ids")
-            ids = _ids(listed) if listed is not None else None
-            if ids is None:
-                self._reject(source, key, "a window without a valid member list")
-                return 0
-            digest = messages.attestation_digest(self.origin_chain, self.origin_gateway,
-                                                 messages.batch_root(ids), batch=True)
-            rows = [(key, attester, signature), (key + ":ids", attester, str(listed))]
-        else:
-            try:
-                message_id = bytes.fromhex(key.removeprefix("0x"))
-            except ValueError:
-                return 0
-            digest = messages.attestation_digest(self.origin_chain, self.origin_gateway,
-                                                 message_id, batch=False)
-            rows = [(key, attester, signature)]
         if _recover(digest, signature) != attester:
-            self._reject(source, key, "a signature that is not its own")
+            self._reject(source, key, "a signature that is not its own over this relayer's "
+                                      "view of it")
             return 0
+        rows = [(key, attester, signature)]
+        if key.startswith(_WINDOW):
+            rows.append((key + ":ids", attester, listed))  # the relayer's own member list
         self.store.put_attestations(rows)
         return 1
 
@@ -212,8 +280,8 @@ class Feed:
     """What a relayer on its own machine runs before each delivery pass: it follows the
     origin gateway itself (``observer``, an Attester without a key) and fetches the
     attestations of the messages still to deliver from the attesters' announced locations
-    (``sources()``, read again every ``refresh_s`` and whenever fewer than ``threshold``
-    attesters are known)."""
+    (``sources()``, read again every ``refresh_s``; while fewer than ``threshold`` attesters
+    are known, after a pause that doubles from 2 s up to ``refresh_s``)."""
 
     observer: Attester
     fetcher: Fetcher
@@ -222,19 +290,33 @@ class Feed:
     threshold: int
     sources: Callable[[], list[Source]]
     refresh_s: float = 30.0
-    _refreshed: float = -1e9
+    _next_refresh: float = -1e9
+    _pause: float = 2.0
 
-    def keys(self, limit: int = 2_000) -> list[str]:
-        """The message ids and window keys of the messages still to deliver."""
-        pending = self.fetcher.store.pending(self.route, limit)  # type: ignore[attr-defined]
-        windows = {window_key(self.route, m.nonce // self.window) for m in pending}
-        return [m.id for m in pending] + sorted(windows)
+    def keys(self, limit: int = 10_000) -> list[str]:
+        """The window keys of the messages still to deliver, and the ids of those in windows
+        the origin has not closed yet (only those are ever signed singly)."""
+        store: Any = self.fetcher.store
+        pending = store.pending(self.route, limit)
+        closed_below = (store.max_nonce(self.fetcher.origin_chain) + 1) // self.window
+        windows = sorted({m.nonce // self.window for m in pending})
+        singles = [m.id for m in pending if m.nonce // self.window >= closed_below]
+        return [window_key(self.route, k) for k in windows if k < closed_below] + singles
+
+    def _refresh(self) -> None:
+        now = time.monotonic()
+        if now < self._next_refresh:
+            return
+        try:
+            self.fetcher.sources = self.sources()
+        except Exception as exc:  # noqa: BLE001 (the node or the announce contract; retried)
+            log.warning("reading the attesters' announced locations failed: %s", exc)
+        enough = len(self.fetcher.sources) >= self.threshold
+        self._pause = self.refresh_s if enough else min(self._pause * 2, self.refresh_s)
+        self._next_refresh = now + (self.refresh_s if enough else self._pause)
 
     def step(self) -> int:
         """Follow the origin one poll, then fetch what is missing; returns what was stored."""
-        now = time.monotonic()
-        if now - self._refreshed >= self.refresh_s or len(self.fetcher.sources) < self.threshold:
-            self.fetcher.sources = self.sources()
-            self._refreshed = now
+        self._refresh()
         self.observer.poll_once()
         return self.fetcher.fetch(self.keys())

@@ -534,7 +534,15 @@ class Relayer:
         ``before`` runs ahead of each step (a relayer's own feed of messages and
         attestations, ``accord.crosschain.publication.Feed.step``)."""
         stop = stop or threading.Event()
-        step = self.step if before is None else (lambda: before() + self.step())
+        def step() -> int:
+            if before is not None:
+                try:
+                    before()
+                except Exception as exc:  # noqa: BLE001 (a feed failure never stops delivery)
+                    log.warning("route=%s: feeding the store failed: %s; delivering what it "
+                                "has", self.route, exc)
+            return self.step()
+
         run_service(step, what=f"route={self.route} step", poll_s=self.config.poll_s,
                     first_backoff_s=self.config.backoff_s,
                     max_backoff_s=self.config.max_error_backoff_s, log=log,
