@@ -198,8 +198,11 @@ class Fetcher:
         return value
 
     def _later_key(self, source: Source, key: str) -> None:
-        _, pause = self._later.get((source.attester, key), (0.0, 0.5))
-        self._later[(source.attester, key)] = (time.monotonic() + pause, min(pause * 2, 60.0))
+        """Ask ``source`` for ``key`` again after a pause doubling from 0.5 s to 8 s (a key
+        not signed yet is usually signed soon; a bad answer is not worth asking often)."""
+        slot = (to_checksum_address(source.attester), key)
+        _, pause = self._later.get(slot, (0.0, 0.5))
+        self._later[slot] = (time.monotonic() + pause, min(pause * 2, 8.0))
 
     def _failed(self, source: Source, why: str) -> None:
         self.unreachable[source.attester] += 1
@@ -219,6 +222,8 @@ class Fetcher:
         not given them yet; returns how many attestations were stored."""
         stored = 0
         stop = time.monotonic() + self.pass_budget_s
+        wanted = set(keys_)  # forget the pauses of keys no longer wanted (delivered)
+        self._later = {slot: v for slot, v in self._later.items() if slot[1] in wanted}
         for key in keys_:
             have = {to_checksum_address(s) for s in self.store.attestations(key)}
             for source in self.sources:
