@@ -84,8 +84,10 @@ interface IWorkflowCoordinator is IWorkflowCoordinatorTypes {
     /// leaseSeconds from the claim.
     function heartbeatLease(uint256 runId, uint8 step) external;
 
-    /// @notice Submit the result commitment (lease holder, before the lease ends). A decision
-    /// step passes the subset of its direct dependents that should run in `branches`.
+    /// @notice Submit the result (lease holder, before the lease ends): the coordinator keeps
+    /// keccak256(abi.encode(resultHash, resultURI)) (`resultCommitment`), StepSubmitted
+    /// carries both; a URI longer than 2,048 bytes reverts CoordinatorResultURITooLong. A
+    /// decision step passes the subset of its direct dependents that should run in `branches`.
     function submit(uint256 runId, uint8 step, bytes32 resultHash, string calldata resultURI, uint64 branches)
         external;
 
