@@ -301,12 +301,16 @@ class Dashboard:
         return [{**self._life(mid, views), "label": label} for label, mid in found]
 
     def _store(self) -> Any:
-        """The validators' and relayers' store next to the manifest (who attested), if any."""
+        """The relayers' stores next to the manifest (who attested), if any: the shared
+        ``relay.sqlite``, and each share-nothing relayer's ``relay-<from>-<to>.sqlite``."""
         from accord.crosschain.attestation_store import SqliteStore
 
-        path = self.source.state_root / "relay.sqlite"
-        if self._relay_store is None and path.is_file():
-            self._relay_store = SqliteStore(path)
+        if self._relay_store is None:
+            root = self.source.state_root
+            paths = [p for p in [root / "relay.sqlite", *sorted(root.glob("relay-*.sqlite"))]
+                     if p.is_file()]
+            if paths:
+                self._relay_store = _Stores([SqliteStore(p) for p in paths])
         return self._relay_store
 
     def _life(self, mid: str, views: list[Any]) -> dict[str, Any]:
@@ -411,3 +415,20 @@ class Dashboard:
                         "roles": bonds, "liveUntil": live_until,
                         "live": live_until > reader.now, "reputation": reputation})
         return out
+
+
+class _Stores:
+    """Several relayers' stores read as one (what ``message_life`` asks of a store)."""
+
+    def __init__(self, stores: list[Any]) -> None:
+        self.stores = stores
+
+    def attestations(self, key: str) -> dict[str, str]:
+        merged: dict[str, str] = {}
+        for store in self.stores:
+            merged.update(store.attestations(key))
+        return merged
+
+    def message(self, message_id: str) -> Any:
+        return next((m for m in (s.message(message_id) for s in self.stores) if m is not None),
+                    None)

@@ -13,6 +13,7 @@ import os
 import shutil
 import sys
 import time
+from collections import Counter
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
@@ -87,16 +88,27 @@ def _agent_count() -> int:
     return sum(len(load_agents(ex / f).agents) for f in AGENT_FILES)
 
 
+def _relay_store(root: Path, origin: str, dest: str) -> Path:
+    return root / f"relay-{origin}-{dest}.sqlite"
+
+
 def _services(sup: Any, a: Chain, b: Chain, env: dict[str, str]) -> None:
+    """Every cross-chain operator shares nothing but the chains: each attester keeps its own
+    store and publishes its signatures over HTTP at a location it announces on its chain;
+    each relayer follows its origin itself and fetches them from there."""
     ex = project_root() / "examples"
+    root = state_dir()
     for origin in (a, b):
         for i in VALIDATOR_KEYS:
             sup.start(f"validator-{origin.name}-{i}", "validate", "--chain", origin.name,
-                      "--dev-account", str(i), "--straggler-seconds", "0.2")
+                      "--dev-account", str(i), "--straggler-seconds", "0.2",
+                      "--store", str(root / f"attester-{origin.name}-{i}.sqlite"),
+                      "--serve", "127.0.0.1:0")
     for origin, dest in ((a, b), (b, a)):  # a remote task opens a run: ~1M gas at the router
         sup.start(f"relayer-{origin.name}-{dest.name}", "relay", "--from", origin.name,
                   "--to", dest.name, "--dev-account", str(RELAYER), "--recipient-gas",
-                  str(RECIPIENT_GAS))
+                  str(RECIPIENT_GAS), "--discover",
+                  "--store", str(_relay_store(root, origin.name, dest.name)))
     sup.start("keeper", "keep", "--network", a.name, "--network", b.name,
               "--dev-account", str(KEEPER))
     sup.start("agents-chaina", "agents", "run", "--network", a.name, "--config",
@@ -263,7 +275,10 @@ def run_demo(echo: Callable[[str], None] = print, timeout: float = 120.0,
             summary.report = json.loads(store.get(report.resultURI, report.resultHash))
         except (AccordError, ValueError, OSError):
             summary.report = {}
-        summary.messages = SqliteStore(root / "relay.sqlite").counts()
+        counts: Counter[str] = Counter()
+        for origin, dest in (("chaina", "chainb"), ("chainb", "chaina")):
+            counts.update(SqliteStore(_relay_store(root, origin, dest)).counts())
+        summary.messages = dict(counts)
         for name, client in (("chaina", ca), ("chainb", cb)):
             summary.gas[name], summary.transactions[name] = _chain_gas(client)
         summary.agents = _agent_count()
