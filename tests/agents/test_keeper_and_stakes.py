@@ -132,10 +132,9 @@ def test_the_keeper_applies_the_timeout_policy_to_a_step_nobody_judged(suite: Su
     assert suite.run_state(run) == RunState.COMPLETED
 
 
-def test_a_judge_never_signs_its_verdict_on_one_attempt_for_a_later_one(suite: Suite) -> None:
-    """The review's race: a judge still judging attempt 0's result when the validation
-    deadline retries the step and the executor submits other work as attempt 1. The host reads
-    the attempt before judging and signs for it, so the late verdict cannot count on attempt 1."""
+def _submitted_for_a_judge(suite: Suite) -> tuple[Agent, Agent, int, StepResult]:
+    """A worker, a judge, and a run of one step (quorum 1, 60 s validation timeout) that the
+    worker's host submitted; with that submission's result."""
     worker = suite.agent("worker", {"research": _work})
     judge = suite.agent("judge0", validator=_approve)
     run = suite.start("validation_timeout: 60\nsteps:\n"
@@ -145,6 +144,15 @@ def test_a_judge_never_signs_its_verdict_on_one_attempt_for_a_later_one(suite: S
                       lambda: coord.stepState(run, 0).call() == StepState.SUBMITTED))
     first = find_result(suite.coordinator.w3, suite.coordinator.address, run, 0)
     assert first is not None
+    return worker, judge, run, first
+
+
+def test_a_judge_never_signs_its_verdict_on_one_attempt_for_a_later_one(suite: Suite) -> None:
+    """The review's race: a judge still judging attempt 0's result when the validation
+    deadline retries the step and the executor submits other work as attempt 1. The host reads
+    the attempt before judging and signs for it, so the late verdict cannot count on attempt 1."""
+    worker, judge, run, first = _submitted_for_a_judge(suite)
+    coord = suite.coordinator.functions
     host = suite.host([judge])
     view = SimpleNamespace(run_id=run, name=lambda step: "r")
 
@@ -176,15 +184,8 @@ def test_an_attempt_that_ends_while_the_host_reads_it_is_not_signed_for(suite: S
     """The second review's race: attempt 0 ends (validation timeout, retry) between the host's
     reads. The result still names attempt 0's work while the attempt already reads 1; the host
     must not take that result for attempt 1's."""
-    worker = suite.agent("worker", {"research": _work})
-    judge = suite.agent("judge0", validator=_approve)
-    run = suite.start("validation_timeout: 60\nsteps:\n"
-                      "  - {name: r, role: research, quorum: 1, reward: 1000}\n")
+    _, judge, run, first = _submitted_for_a_judge(suite)
     coord = suite.coordinator.functions
-    asyncio.run(drive([suite.host([worker])],
-                      lambda: coord.stepState(run, 0).call() == StepState.SUBMITTED))
-    first = find_result(suite.coordinator.w3, suite.coordinator.address, run, 0)
-    assert first is not None
     host = suite.host([judge])
     view = SimpleNamespace(run_id=run, name=lambda step: "r")
     real_view = host.judges.link.view

@@ -5,11 +5,11 @@ set and the announcements, and delivers, also after an attester dies."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from relay_helpers import received_ids, wait_until
 
 from accord.chain.accounts import dev_account
 from accord.crosschain.announce import discover
@@ -26,19 +26,6 @@ def services(tmp_path: Path) -> Iterator[Supervisor]:
         yield s
 
 
-def _wait_until(pred, timeout: float, what: str) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while not pred():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.1)
-
-
-def _received_ids(side) -> list[str]:  # type: ignore[no-untyped-def]
-    contract = side.client.contract("MockCountingRecipient", side.recipient)
-    return ["0x" + bytes(e["args"]["id"]).hex()
-            for e in contract.events.Received().get_logs(from_block=0)]
-
 
 def test_a_relayer_that_shares_nothing_with_the_attesters_delivers_through_an_attester_death(
         tc, services: Supervisor, tmp_path: Path) -> None:
@@ -51,7 +38,7 @@ def test_a_relayer_that_shares_nothing_with_the_attesters_delivers_through_an_at
                        "--serve", "127.0.0.1:0", "--announce", board.address,
                        "--key-env", "ACCORD_SERVICE_KEY",
                        env={"ACCORD_SERVICE_KEY": "0x" + v.key.hex()})
-    _wait_until(lambda: len(discover(tc.a.client, board.address,
+    wait_until(lambda: len(discover(tc.a.client, board.address,
                                      [v.address for v in attesters])) == 3,
                 60, "three announcements")
     services.start("relayer", "relay", "--from", tc.a.chain.rpc_url, "--to", tc.b.chain.rpc_url,
@@ -61,12 +48,12 @@ def test_a_relayer_that_shares_nothing_with_the_attesters_delivers_through_an_at
                    env={"ACCORD_SERVICE_KEY": "0x" + dev_account(3).key.hex()})
 
     tc.send(tc.a, tc.b, FIRST)
-    _wait_until(lambda: tc.delivered_total(tc.b) >= FIRST, 90, "the first messages")
+    wait_until(lambda: tc.delivered_total(tc.b) >= FIRST, 90, "the first messages")
     services.kill("attester-0")  # 2 of 3 still online: a quorum
     tc.send(tc.a, tc.b, SECOND)
-    _wait_until(lambda: tc.delivered_total(tc.b) >= FIRST + SECOND, 90, "the rest")
+    wait_until(lambda: tc.delivered_total(tc.b) >= FIRST + SECOND, 90, "the rest")
     services.stop_all()
-    ids = _received_ids(tc.b)
+    ids = received_ids(tc.b)
     assert len(ids) == len(set(ids)) == FIRST + SECOND
     # what the relayer delivered came from its own store, filled by its own follower and the
     # signatures it fetched: messages of every window, attested by at least a quorum

@@ -3,11 +3,11 @@ way, each delivered exactly once, also when a relayer is SIGKILLed mid-stream.""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from relay_helpers import received_ids, wait_until
 
 from accord.chain.accounts import dev_account
 from accord.dev.supervisor import Supervisor
@@ -26,19 +26,6 @@ def _start(services: Supervisor, name: str, *args: str, key_index: int) -> None:
     services.start(name, *args, "--key-env", "ACCORD_SERVICE_KEY",
                    env={"ACCORD_SERVICE_KEY": key})
 
-
-def _wait_until(pred, timeout: float, what: str) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while not pred():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.1)
-
-
-def _received_ids(side) -> list[str]:  # type: ignore[no-untyped-def]
-    contract = side.client.contract("MockCountingRecipient", side.recipient)
-    logs = contract.events.Received().get_logs(from_block=0)
-    return ["0x" + bytes(e["args"]["id"]).hex() for e in logs]
 
 
 def test_500_messages_each_way_arrive_exactly_once_through_a_relayer_sigkill(
@@ -59,7 +46,7 @@ def test_500_messages_each_way_arrive_exactly_once_through_a_relayer_sigkill(
 
     # Kill the a->b relayer once it has delivered something; the rest is sent while it is
     # dead and must be delivered by its restarted self, none twice.
-    _wait_until(lambda: tc.delivered_total(tc.b) >= 50, 60, "first deliveries on chainb")
+    wait_until(lambda: tc.delivered_total(tc.b) >= 50, 60, "first deliveries on chainb")
     services.kill(f"relayer-{tc.a.client.chain_id}")
     at_kill = tc.delivered_total(tc.b)
     tc.send(tc.a, tc.b, MESSAGES_EACH_WAY - half)
@@ -68,10 +55,10 @@ def test_500_messages_each_way_arrive_exactly_once_through_a_relayer_sigkill(
                    "--from", tc.a.chain.rpc_url, "--to", tc.b.chain.rpc_url,
                    "--gateway", tc.b.gateway, "--store", store, key_index=3)
 
-    _wait_until(lambda: tc.delivered_total(tc.b) >= MESSAGES_EACH_WAY
+    wait_until(lambda: tc.delivered_total(tc.b) >= MESSAGES_EACH_WAY
                 and tc.delivered_total(tc.a) >= MESSAGES_EACH_WAY, 120, "all deliveries")
     services.stop_all()  # once every relayer has exited, anything delivered twice is on chain
     for side in (tc.a, tc.b):
-        ids = _received_ids(side)
+        ids = received_ids(side)
         assert len(ids) == MESSAGES_EACH_WAY
         assert len(set(ids)) == MESSAGES_EACH_WAY
