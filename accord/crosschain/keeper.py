@@ -58,6 +58,7 @@ class Keeper:
     actions: int = 0
     _runs: dict[int, bytes] = field(default_factory=dict)          # runId -> definitionId
     _remote_steps: dict[bytes, list[int]] = field(default_factory=dict)  # defId -> steps
+    _deps: dict[tuple[bytes, int], int] = field(default_factory=dict)  # its remote steps' deps
     _requests: set[bytes] = field(default_factory=set)
     _submitted: set[tuple[int, int]] = field(default_factory=set)  # (runId, step) to watch
     publish: bool = True  # publish the ERC-8004 records of ended runs
@@ -130,11 +131,11 @@ class Keeper:
         found = find_result(self.client.w3, self.coordinator, run_id, step)
         return (found.resultHash, found.resultURI) if found is not None else (b"\x00" * 32, "")
 
-    def _input(self, run_id: int, definition_id: bytes, step: int) -> tuple[bytes, str]:
-        """A remote step's input: the result of its lowest-index Done dependency."""
-        deps = StepSpec.from_abi(self.c.functions.definitionStep(definition_id, step).call()).deps
-        done = RunInfo.from_abi(self.c.functions.runInfo(run_id).call()).doneMask
-        inputs = deps & done
+    def _input(self, run_id: int, definition_id: bytes, step: int, done: int
+               ) -> tuple[bytes, str]:
+        """A remote step's input: the result of its lowest-index Done dependency (``done``:
+        the run's done mask)."""
+        inputs = self._deps[(definition_id, step)] & done
         if not inputs:
             return b"\x00" * 32, ""
         return self._result(run_id, (inputs & -inputs).bit_length() - 1)
@@ -144,10 +145,11 @@ class Keeper:
             count = DefinitionInfo.from_abi(
                 self.c.functions.definitionInfo(definition_id).call()).stepCount
             here = self.client.chain_id
-            self._remote_steps[definition_id] = [
-                i for i in range(count)
-                if StepSpec.from_abi(self.c.functions.definitionStep(definition_id, i).call())
-                .chainId not in (0, here)]
+            specs = [StepSpec.from_abi(self.c.functions.definitionStep(definition_id, i).call())
+                     for i in range(count)]
+            remote = [i for i, spec in enumerate(specs) if spec.chainId not in (0, here)]
+            self._deps.update({(definition_id, i): specs[i].deps for i in remote})
+            self._remote_steps[definition_id] = remote
         return self._remote_steps[definition_id]
 
     def _publish(self, run_id: int) -> None:
@@ -203,8 +205,8 @@ class Keeper:
                                              f"expireValidation run {run_id} step {step}"):
                 self._submitted.discard((run_id, step))
         for run_id, def_id in list(self._runs.items()):
-            state = RunInfo.from_abi(self.c.functions.runInfo(run_id).call()).state
-            if not state.active:
+            info = RunInfo.from_abi(self.c.functions.runInfo(run_id).call())
+            if not info.state.active:
                 del self._runs[run_id]
                 if self.publish:
                     self._ended.add(run_id)
@@ -216,7 +218,7 @@ class Keeper:
             for s in remote:
                 if ready >> s & 1:
                     what = f"dispatch run {run_id} step {s}"
-                    given = self._lookup(what, self._input, run_id, def_id, s)
+                    given = self._lookup(what, self._input, run_id, def_id, s, info.doneMask)
                     if given is not None:
                         self._try(self.c.functions.dispatch(run_id, s, *given), what)
                 elif int(self.c.functions.stepState(run_id, s).call()) == StepState.DISPATCHED:

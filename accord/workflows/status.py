@@ -137,14 +137,14 @@ def snapshot(client: Client, coordinator: str, run_id: int,
     if origin is not None:  # a remote step's run: its home step's name
         names[0] = origin.name
     results = find_results(client.w3, coordinator, run_id, list(range(count)))
-    decided = {i: Lease.from_abi(c.lease(run_id, i).call()).attempt for i in range(count)
-               if int(c.stepState(run_id, i).call()) == StepState.DONE}
+    states = [StepState(int(c.stepState(run_id, i).call())) for i in range(count)]
+    leases = [Lease.from_abi(c.lease(run_id, i).call()) for i in range(count)]
+    decided = {i: leases[i].attempt for i in range(count) if states[i] is StepState.DONE}
     verdicts = verdict_tallies(client.w3, coordinator, run_id, decided) if decided else {}
     rows: list[StepRow] = []
     for i in range(count):
         spec = StepSpec.from_abi(c.definitionStep(def_id, i).call())
-        state = StepState(int(c.stepState(run_id, i).call()))
-        lease = Lease.from_abi(c.lease(run_id, i).call())
+        state, lease = states[i], leases[i]
         rhash = results[i].resultHash if i in results else b"\x00" * 32
         votes = Tallies.from_abi(c.tallies(run_id, i).call())
         if i in verdicts:  # decided: the tallies of its verdict, from the events
