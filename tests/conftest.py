@@ -22,6 +22,7 @@ SESSION_STATE = Path(tempfile.mkdtemp(prefix="accord-test-state-"))
 os.environ["ACCORD_STATE_DIR"] = str(SESSION_STATE)
 
 from accord.dev.devnet import Chain, Devnet  # noqa: E402
+from accord.ipfs.node import IpfsNode  # noqa: E402
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -111,3 +112,24 @@ def deployed_chaina(recorded_devnet: Callable[..., Devnet]) -> Chain:
     chain = recorded_devnet("chaina").chains["chaina"]
     accord_deploy("chaina")
     return chain
+
+
+@pytest.fixture(scope="module")
+def ipfs_nodes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[..., IpfsNode]]:
+    """Starts IPFS nodes (helia processes: HTTP API and libp2p on free loopback ports, own
+    folders and token) for a test module; each is stopped by its own pid at the end.
+    ``start(name, peers=[...])`` peers it with earlier nodes' addresses."""
+    import secrets
+
+    started: list[IpfsNode] = []
+
+    def start(name: str, peers: list[str] | None = None, fetch_timeout_s: float = 3.0
+              ) -> IpfsNode:
+        node = IpfsNode(tmp_path_factory.mktemp(f"ipfs-{name}"), secrets.token_hex(16),
+                        peers=peers, fetch_timeout_s=fetch_timeout_s)
+        started.append(node)
+        return node.start()
+
+    yield start
+    for node in started:
+        node.stop()

@@ -58,3 +58,57 @@ def results_serve(directory: str | None, host: str, port: int, token_env: str,
     finally:
         server.stop()
     click.echo("result service stopped")
+
+
+@results.command("ipfs")
+@click.option("--dir", "directory", type=click.Path(file_okay=False),
+              help="Where the node keeps its key (a stable peer id) and its blocks "
+                   "[default: <state>/ipfs].")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address the HTTP API listens on (0.0.0.0: every interface).")
+@click.option("--port", type=int, default=8711, show_default=True, help="0 = any free port.")
+@click.option("--p2p-host", default="127.0.0.1", show_default=True,
+              help="Address libp2p listens on for other IPFS nodes (0.0.0.0: every "
+                   "interface).")
+@click.option("--p2p-port", type=int, default=0, show_default=True,
+              help="libp2p TCP port (0 = any free port; fix it so peers can keep your "
+                   "address).")
+@click.option("--peer", "peers", multiple=True, metavar="MULTIADDR",
+              help="Another IPFS node to stay connected to, /ip4/HOST/tcp/PORT/p2p/PEERID "
+                   "(repeatable); blocks this node lacks are fetched from its peers.")
+@click.option("--fetch-timeout", type=float, default=10.0, show_default=True,
+              help="Seconds a read waits for a block from peers before answering 404.")
+@one_line_errors
+def results_ipfs(directory: str | None, host: str, port: int, p2p_host: str, p2p_port: int,
+                 peers: tuple[str, ...], fetch_timeout: float) -> None:
+    """Run an IPFS node (helia) for ipfs:// inputs and results.
+
+    Agents publish with --store ipfs+http://HOST:PORT (or 'store:' in agents.yaml) and the
+    node's token in ACCORD_IPFS_TOKEN; readers point ACCORD_IPFS_GATEWAYS at their own node.
+    Each result is one raw block (at most 1 MiB) named by its CID; every reader checks it
+    against the CID and the chain's hash, so nodes are trusted to keep blocks available,
+    never to keep them intact. Peer the nodes of publishers, pinning nodes and readers with
+    --peer so a result stays reachable after its publisher goes offline."""
+    import os
+    from pathlib import Path
+
+    from accord.ipfs.node import TOKEN_ENV, IpfsNode
+    from accord.paths import state_dir
+    from accord.service.shutdown import STOP
+
+    folder = Path(directory) if directory else state_dir() / "ipfs"
+    node = IpfsNode(folder, os.environ.get(TOKEN_ENV, ""), host=host, port=port,
+                    p2p_host=p2p_host, p2p_port=p2p_port, peers=list(peers),
+                    fetch_timeout_s=fetch_timeout)
+    node.start()
+    info = node.info
+    click.echo(f"ipfs: {info.api} (blocks in {folder / 'blocks'}); peer address "
+               f"{info.peer_address}; Ctrl-C to stop")
+    try:
+        while node.alive() and not STOP.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        node.stop()
+        click.echo("ipfs node stopped")

@@ -11,7 +11,11 @@ scheme of the URIs they write, through two methods, ``put`` and ``get``:
   open. :class:`HttpResultStore` publishes there, so a result stays reachable when the agent
   that produced it goes offline and agents of other machines and organisations read it.
 
-Every store's ``get`` resolves both schemes (a local store fetches an ``http`` URI too), and
+- ``ipfs://<CID>``: a raw block on IPFS (:mod:`accord.ipfs`), published through an IPFS node's
+  API (``--store ipfs+http://host:port``, ``accord results ipfs``) and read through the
+  reader's own node or gateways (ACCORD_IPFS_GATEWAYS), from whichever peer holds it.
+
+Every store's ``get`` resolves every scheme (a local store fetches an ``http`` URI too), and
 nothing else: a URI comes off the chain, chosen by whoever submitted it, so it may name a blob
 and never a local file or an arbitrary request. Every fetch is verified, against the hash its
 URI names and the hash the chain recorded, and the two failures are told apart: a URI that
@@ -32,6 +36,9 @@ from accord.errors import AccordError, ConfigError
 
 SCHEME = "accord-store://"
 HTTP_SCHEMES = ("http://", "https://")
+IPFS_SCHEME = "ipfs://"
+#: A ``--store`` naming an IPFS node's API (``accord results ipfs``) to publish to.
+IPFS_STORE_SCHEMES = ("ipfs+http://", "ipfs+https://")
 #: Optional, comma-separated: the only result services (``scheme://host[:port]``) this
 #: machine fetches from. A URI is chosen by whoever submits a result, so an operator whose
 #: agents can reach private addresses names the services it trusts for availability here.
@@ -104,9 +111,13 @@ class ResultStore:
             named = blob_hash_of(uri)
             self._agrees(uri, named, expected_hash)
             return fetch_http(uri)
+        if uri.startswith(IPFS_SCHEME):
+            from accord.ipfs.store import fetch_ipfs
+
+            return self._checked(uri, fetch_ipfs(uri), expected_hash)
         if not uri.startswith(SCHEME):
-            raise ResultNotFoundError(f"cannot fetch '{uri[:80]}': Accord resolves {SCHEME} and "
-                                      "http(s)://.../blobs/<hash> URIs only")
+            raise ResultNotFoundError(f"cannot fetch '{uri[:80]}': Accord resolves {SCHEME}, "
+                                      "http(s)://.../blobs/<hash> and ipfs://<CID> URIs only")
         hexdigest = uri[len(SCHEME):].lower()
         if len(hexdigest) != 64 or any(c not in "0123456789abcdef" for c in hexdigest):
             raise ResultNotFoundError(f"malformed store URI '{uri[:80]}'; expected "
@@ -195,10 +206,7 @@ def fetch_http(uri: str) -> bytes:
     """The blob an HTTP result service holds at ``uri``, checked against the hash the URI
     names (the caller checks the chain's). At most MAX_BLOB_BYTES within FETCH_DEADLINE_S, no
     redirects, no credentials from the environment (.netrc) sent to a host a URI chose."""
-    import time
     from urllib.parse import urlsplit
-
-    import requests
 
     named = blob_hash_of(uri)
     allowed = allowed_origins()
@@ -207,34 +215,47 @@ def fetch_http(uri: str) -> bytes:
         if _origin(parts.scheme, parts.hostname or "", parts.port) not in allowed:
             raise ResultNotFoundError(f"'{uri[:80]}' is not on a result service this machine "
                                       f"fetches from ({ORIGINS_ENV})")
+    data = download(uri, "the result service", MAX_BLOB_BYTES)
+    if content_hash(data) != named:
+        raise ResultUnavailableError(
+            f"'{uri}' served a blob hashing to 0x{content_hash(data).hex()}, not the "
+            f"0x{named.hex()} its URI names; the service is faulty or lying")
+    return data
+
+
+def download(url: str, what: str, limit: int, *, label: str | None = None) -> bytes:
+    """GET ``url`` (``what`` serves it; ``label`` names it in errors, default the URL): at
+    most ``limit`` bytes within FETCH_DEADLINE_S, no redirects, no credentials from the
+    environment. ResultNotFoundError for a 404, a refusal or a service that is down;
+    ResultUnavailableError for a blob too large or too slow."""
+    import time
+
+    import requests
+
+    name = label or url
     deadline = time.monotonic() + FETCH_DEADLINE_S
     data = bytearray()
     try:
         with requests.Session() as session:
             session.trust_env = False
-            with session.get(uri, timeout=FETCH_TIMEOUT_S, stream=True,
+            with session.get(url, timeout=FETCH_TIMEOUT_S, stream=True,
                              allow_redirects=False) as resp:
                 if resp.status_code == 404:
-                    raise ResultNotFoundError(f"'{uri}': the result service does not hold it "
-                                              "(404)")
+                    raise ResultNotFoundError(f"'{name}': {what} does not hold it (404)")
                 if resp.status_code != 200:
-                    raise ResultNotFoundError(f"'{uri}': the result service answered "
+                    raise ResultNotFoundError(f"'{name}': {what} answered "
                                               f"{resp.status_code}; try again later")
                 for chunk in resp.iter_content(64 * 1024):
                     data += chunk
-                    if len(data) > MAX_BLOB_BYTES:
-                        raise ResultUnavailableError(f"'{uri}' is larger than {MAX_BLOB_BYTES} "
+                    if len(data) > limit:
+                        raise ResultUnavailableError(f"'{name}' is larger than {limit} "
                                                      "bytes; refusing it")
                     if time.monotonic() > deadline:
-                        raise ResultUnavailableError(f"'{uri}' took over {FETCH_DEADLINE_S:.0f}"
+                        raise ResultUnavailableError(f"'{name}' took over {FETCH_DEADLINE_S:.0f}"
                                                      " s to fetch; giving up on it")
     except requests.RequestException as exc:
-        raise ResultNotFoundError(f"cannot fetch '{uri}' ({type(exc).__name__}); is the "
-                                  "result service up?") from None
-    if content_hash(bytes(data)) != named:
-        raise ResultUnavailableError(
-            f"'{uri}' served a blob hashing to 0x{content_hash(bytes(data)).hex()}, not the "
-            f"0x{named.hex()} its URI names; the service is faulty or lying")
+        raise ResultNotFoundError(f"cannot fetch '{name}' ({type(exc).__name__}); is "
+                                  f"{what} up?") from None
     return bytes(data)
 
 
@@ -296,8 +317,15 @@ class HttpResultStore:
 
 def open_store(spec: str | None) -> BlobStore:
     """The store a ``--store`` / ``store:`` value names: an ``http(s)://`` result service
-    (token in ACCORD_RESULTS_TOKEN; a local cache in the state directory), a directory, or
+    (token in ACCORD_RESULTS_TOKEN), an ``ipfs+http(s)://`` IPFS node's API (token in
+    ACCORD_IPFS_TOKEN), each with a local cache in the state directory; a directory; or
     (None) the default local store."""
+    if spec and spec.startswith(IPFS_STORE_SCHEMES):
+        from accord.ipfs.node import TOKEN_ENV as IPFS_TOKEN_ENV
+        from accord.ipfs.store import IpfsResultStore
+
+        return IpfsResultStore(spec.removeprefix("ipfs+"), os.environ.get(IPFS_TOKEN_ENV, ""),
+                               default_store())
     if spec and spec.startswith(HTTP_SCHEMES):
         return HttpResultStore(spec, os.environ.get(TOKEN_ENV, ""), default_store())
     return ResultStore(spec) if spec else default_store()

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -15,6 +15,8 @@ from agent_helpers import Suite, drive
 from accord.agents.handlers import StepInput, ValidationInput, Verdict
 from accord.agents.host import AgentHost
 from accord.chain.client import Client
+from accord.ipfs.node import IpfsNode
+from accord.ipfs.store import IpfsResultStore
 from accord.testing.result_service import ResultService
 from accord.workflows.result_store import HttpResultStore, ResultStore
 
@@ -69,6 +71,44 @@ def test_agents_that_share_no_directory_complete_a_run_through_the_result_servic
                     "judged": b"report on facts about the tides"}
     submitted = suite.events("StepSubmitted", run_id)
     assert {e["resultURI"].split("/blobs/")[0] for e in submitted} == {service.url}
+
+
+def test_agents_on_their_own_ipfs_nodes_complete_a_run_over_bitswap(
+        suite: Suite, ipfs_nodes: Callable[..., IpfsNode], tmp_path: Path) -> None:
+    """Each machine publishes to its own IPFS node (helia) and reads through it; the nodes
+    are peered, so every input and result travels between them over bitswap."""
+    nodes: list[IpfsNode] = []
+    for name in ("m0", "m1", "m2", "m3"):
+        nodes.append(ipfs_nodes(name, peers=[n.info.peer_address for n in nodes]))
+
+    def machine(i: int) -> IpfsResultStore:
+        return IpfsResultStore(nodes[i].info.api, nodes[i].token,
+                               ResultStore(tmp_path / f"m{i}"))
+
+    seen: dict[str, bytes] = {}
+
+    def write(inp: StepInput) -> bytes:
+        seen["write got"] = inp.deps["gather"]
+        return b"report on " + inp.deps["gather"]
+
+    def judge(v: ValidationInput) -> Verdict:
+        seen["judged"] = v.result
+        return Verdict(approve=True)
+
+    researcher = _host(suite, [suite.agent("researcher", {
+        "research": lambda inp: b"facts about " + inp.input})], machine(1))
+    writer = _host(suite, [suite.agent("writer", {"report": write})], machine(2))
+    checker = _host(suite, [suite.agent("checker", validator=judge)], machine(3))
+    creator = dataclasses.replace(suite, store=machine(0))
+    run_id = creator.start(WORKFLOW, b"the tides")
+
+    asyncio.run(drive([researcher, writer, checker],
+                      lambda: suite.run_state(run_id) == COMPLETED, timeout=60))
+
+    assert seen == {"write got": b"facts about the tides",
+                    "judged": b"report on facts about the tides"}
+    uris = [e["resultURI"] for e in suite.events("StepSubmitted", run_id)]
+    assert len(uris) == 2 and all(u.startswith("ipfs://bafkrei") for u in uris)
 
 
 def test_an_executor_never_claims_a_step_whose_input_it_cannot_read(suite: Suite) -> None:
