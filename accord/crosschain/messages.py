@@ -19,11 +19,21 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
-from eth_utils import keccak, to_canonical_address, to_checksum_address
+from eth_utils import keccak, to_canonical_address
+from eth_utils import to_checksum_address as _to_checksum_address
 
 from accord.errors import MessageFormatError
+
+
+@lru_cache(maxsize=4096)
+def to_checksum_address(address: bytes | str) -> str:
+    """eth_utils' checksum, remembered: a follower reading thousands of messages sees the same
+    gateways and senders again and again, and checksumming cost it more than decoding."""
+    return _to_checksum_address(address)
+
 
 EXPIRY_ATTRIBUTE: bytes = keccak(text="expiry(uint64)")[:4]
 """ERC-7786 attribute selector for ``expiry(uint64)``."""

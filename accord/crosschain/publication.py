@@ -150,6 +150,7 @@ class Fetcher:
     timeout_s: float = 2.0
     pass_budget_s: float = 5.0
     allow_private: bool = False
+    threshold: int = 0  # attesters a key needs; 0: ask every source
     rejected: Counter[str] = field(default_factory=Counter)  # attester -> bad answers
     unreachable: Counter[str] = field(default_factory=Counter)  # attester -> failed fetches
     _later: dict[tuple[str, str], tuple[float, float]] = field(default_factory=dict)
@@ -218,55 +219,68 @@ class Fetcher:
                     source.location, why, key)
 
     def fetch(self, keys_: list[str]) -> int:
-        """Fetch and verify ``keys_`` (message ids and window keys) from every source that has
-        not given them yet; returns how many attestations were stored."""
+        """Fetch and verify ``keys_`` (message ids and window keys) from the sources that have
+        not given them yet, until ``threshold`` attesters have (0: from every source);
+        returns how many attestations were stored."""
         stored = 0
         stop = time.monotonic() + self.pass_budget_s
         wanted = set(keys_)  # forget the pauses of keys no longer wanted (delivered)
         self._later = {slot: v for slot, v in self._later.items() if slot[1] in wanted}
         for key in keys_:
             have = {to_checksum_address(s) for s in self.store.attestations(key)}
+            view: tuple[bytes, str] | None = None
             for source in self.sources:
                 now = time.monotonic()
                 if now > stop:
                     return stored
+                if self.threshold and len(have) >= self.threshold:
+                    break
                 attester = to_checksum_address(source.attester)
                 if attester in have or self._down.get(source, (0.0, 0.0))[0] > now \
                         or self._later.get((attester, key), (0.0, 0.0))[0] > now:
                     continue
                 try:
-                    stored += self._one(source, attester, key)
+                    view = view or self._view(key)
+                    if view is None:
+                        break  # a window this relayer has not seen whole yet
+                    if self._one(source, attester, key, view):
+                        stored += 1
+                        have.add(attester)
                 except Exception as exc:  # noqa: BLE001 (one source never stops the others)
                     self._failed(source, f"{type(exc).__name__}: {exc}")
         return stored
 
-    def _one(self, source: Source, attester: str, key: str) -> int:
+    def _view(self, key: str) -> tuple[bytes, str] | None:
+        """What an attester must have signed for ``key`` as this relayer sees it: the digest,
+        and for a window its member list (None: no member of the window is stored yet)."""
         if key.startswith(_WINDOW):
             k = int(key.rsplit(":", 1)[1])
             members = self.store.window_messages(  # type: ignore[attr-defined]
                 self.route, k * self.window, (k + 1) * self.window)
             if not members:
-                return 0
+                return None
             ids = [bytes.fromhex(m.id[2:]) for m in members]
-            digest = messages.attestation_digest(self.origin_chain, self.origin_gateway,
-                                                 messages.batch_root(ids), batch=True)
-            listed = ",".join(m.id for m in members)
-        else:
-            digest = messages.attestation_digest(self.origin_chain, self.origin_gateway,
-                                                 bytes.fromhex(key.removeprefix("0x")),
-                                                 batch=False)
+            return (messages.attestation_digest(self.origin_chain, self.origin_gateway,
+                                                messages.batch_root(ids), batch=True),
+                    ",".join(m.id for m in members))
+        return (messages.attestation_digest(self.origin_chain, self.origin_gateway,
+                                            bytes.fromhex(key.removeprefix("0x")), batch=False),
+                "")
+
+    def _one(self, source: Source, attester: str, key: str, view: tuple[bytes, str]) -> bool:
+        digest, listed = view
         signature = self._get(source, key)
         if signature is None:
-            return 0
+            return False
         if _recover(digest, signature) != attester:
             self._reject(source, key, "a signature that is not its own over this relayer's "
                                       "view of it")
-            return 0
+            return False
         rows = [(key, attester, signature)]
         if key.startswith(_WINDOW):
             rows.append((key + ":ids", attester, listed))  # the relayer's own member list
         self.store.put_attestations(rows)
-        return 1
+        return True
 
 
 def announced_sources(origin: Client, announce_contract: str, dest: Client, dest_gateway: str
@@ -297,6 +311,10 @@ class Feed:
     refresh_s: float = 30.0
     _next_refresh: float = -1e9
     _pause: float = 2.0
+
+    def __post_init__(self) -> None:
+        if not self.fetcher.threshold:  # enough signatures per key; the rest are not asked
+            self.fetcher.threshold = self.threshold
 
     def keys(self, limit: int = 10_000) -> list[str]:
         """The window keys of the messages still to deliver, and the ids of those in windows

@@ -21,6 +21,7 @@ from accord.crosschain.publication import (
     _N,
     Fetcher,
     Source,
+    attestation_app,
     check_source_location,
     serve_attestations,
 )
@@ -229,3 +230,40 @@ def test_a_broken_http_answer_or_a_json_bomb_is_one_sources_fault_not_the_passs(
         assert fetcher.fetch([M1]) == 1  # the honest one still counted
     listener.close()
     assert fetcher.unreachable[B] == 1 and fetcher.rejected[C] == 1
+
+
+def test_a_fetcher_with_enough_signatures_for_a_key_asks_no_further_attester(
+        tmp_path: Path) -> None:
+    """With a threshold, the first attesters that verify are enough; the rest are not asked
+    (and a liar before them only costs its own request)."""
+    stores = [_store(tmp_path, n) for n in ("x", "y", "z")]
+    for store, key, signer in zip(stores, KEYS[:3], (A, B, C), strict=True):
+        store.put_attestations([(M1, signer, _sign(key, bytes.fromhex(M1[2:])))])
+    asked: list[str] = []
+
+    def counting(store: SqliteStore, signer: str) -> BackgroundHttpServer:
+        @web.middleware
+        async def count(request: web.Request, handler):  # type: ignore[no-untyped-def]
+            asked.append(signer)
+            return await handler(request)
+
+        def app() -> web.Application:
+            a = attestation_app(store, signer)
+            a.middlewares.append(count)
+            return a
+
+        return BackgroundHttpServer(app, "127.0.0.1", 0)
+
+    running = [counting(s, signer) for s, signer in zip(stores, (A, B, C), strict=True)]
+    try:
+        sources = [Source(signer, srv.start()) for signer, srv in zip((A, B, C), running,
+                                                                       strict=True)]
+        relayer = _store(tmp_path, "relayer")
+        fetcher = Fetcher(relayer, sources, ORIGIN, GATEWAY, route=ROUTE, window=2,
+                          allow_private=True, threshold=2)
+        assert fetcher.fetch([M1]) == 2
+        assert asked == [A, B]
+        assert fetcher.fetch([M1]) == 0 and asked == [A, B]  # enough already: nobody asked
+    finally:
+        for srv in running:
+            srv.stop()
