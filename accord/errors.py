@@ -40,3 +40,8 @@ class ContractRevert(ChainError):
 
 class MessageFormatError(AccordError, ValueError):
     """A cross-chain message, address or signature does not follow the gateway's format."""
+
+
+class PaymentError(AccordError, ValueError):
+    """A relayer fee cannot be quoted or paid as asked (no gas oracle for the destination, a
+    quote above the payer's limit, a refund address that rejects ETH, an unknown message)."""

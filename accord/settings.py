@@ -25,6 +25,16 @@ class NetworkSettings:
     confirmations: int = 0
     identity_registry: str | None = None
     validator_addresses: list[str] | None = None  # live networks: the validator set to link
+    #: Where this network's gas paymaster sends relayer fees (default: the deployer).
+    fee_beneficiary: str | None = None
+    #: What delivering to this network costs, for the paymasters of the networks linked to
+    #: it (``accord link``): its gas price in its own wei (devnets: 1 gwei when unset; live
+    #: networks get no price until it is set), the gas a relayer spends per message besides
+    #: the recipient's, and its native token in the senders' token scaled by 1e10 (1e10: the
+    #: same token, as on every devnet and ETH L2).
+    gas_price: int | None = None
+    gas_overhead: int = 60_000
+    token_exchange_rate: int = 10**10
 
 
 @dataclass

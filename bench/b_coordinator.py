@@ -50,7 +50,7 @@ STAKE = 10**15  # the YAML default stake
 DEPLOYABLES = ("WorkflowCoordinator", "WorkflowCoordinatorExtension",
                "WorkflowCoordinatorRecords", "AgentRoles",
                "RemoteStepRouter", "AccordGateway", "IdentityRegistry", "ReputationRegistry",
-               "ValidationRegistry", "AttesterAnnounce")
+               "ValidationRegistry", "AttesterAnnounce", "AccordGasPaymaster")
 
 
 def _step(chain_id: int, deps: int = 0, quorum: int = 0) -> tuple[Any, ...]:

@@ -1,10 +1,13 @@
-"""AccordGateway gas: send, single delivery (2-of-3, no-op recipient) and batched delivery.
+"""AccordGateway gas: send, single delivery (2-of-3, no-op recipient) and batched delivery;
+and the relayer fee a sender pays beside a send (AccordGasPaymaster.payForGas).
 
 Steady state, as most messages pay it: the sender's nonce slot and the destination's replay
 word are already non-zero (the first message of every 256 nonces pays +17,100 gas for a fresh
 replay word; printed below but not part of the keys). Both gateways live on one anvil; the
 destination trusts the source as the gateway of this chain id (the single-chain path).
-Batches deliver to one recipient (warm after the first call).
+Batches deliver to one recipient (warm after the first call). ``pay_for_gas`` pays exactly
+the quote for a message id not paid before (its record is a fresh storage slot), so no refund;
+one with an excess to refund is printed below.
 """
 
 from __future__ import annotations
@@ -55,6 +58,11 @@ class _Rig:
         self.client.transact(self.dst.functions.setValidatorSet(
             self.chain_id, [v.address for v in self.validators], 2), self.admin)
         self.target = encode_interop_address(self.chain_id, self.recipient.address)
+        self.paymaster, _ = self.client.deploy("AccordGasPaymaster", self.admin.address,
+                                               self.relayer.address, sender=self.admin)
+        # the devnet default `accord link` sets: 1 gwei, same token, 60,000 gas overhead
+        self.client.transact(self.paymaster.functions.setGasOracle(
+            self.chain_id, (10**10, 10**9, 60_000)), self.admin)
 
     def send(self, payload: bytes) -> tuple[Message, int]:
         receipt = self.client.transact(
@@ -65,6 +73,16 @@ class _Rig:
                               sent["payload"], sent["attributes"], nonce["nonce"])
         assert m.id == bytes(sent["sendId"]), "Python and Solidity message ids disagree"
         return m, gas(receipt)
+
+    def pay_for_gas(self, m: Message, excess: int = 0) -> int:
+        """Gas of paying ``m``'s relayer fee (the quote, plus ``excess`` refunded)."""
+        quote = self.paymaster.functions.quoteGasPayment(self.chain_id, m.gas_limit).call()
+        receipt = self.client.transact(self.paymaster.functions.payForGas(
+            m.id, self.chain_id, m.gas_limit, self.user.address), self.user,
+            value=quote + excess)
+        paid = self.paymaster.events.GasPaid().process_receipt(receipt, errors=DISCARD)
+        assert len(paid) == 1 and paid[0]["args"]["payment"] == quote
+        return gas(receipt)
 
     def signatures(self, digest: bytes) -> bytes:
         return pack_signatures([(v.address, sign_digest(v, digest)) for v in self.validators[:2]])
@@ -96,7 +114,11 @@ def run(ctx: BenchContext) -> dict[str, dict[str, int]]:
     first, first_send = rig.send(_payload(32, 0))
     first_deliver = rig.deliver(first)
 
+    rig.pay_for_gas(first)  # warm-up: the paymaster's balance and oracle slot are touched
+
     m32, send_32 = rig.send(_payload(32, 1))
+    pay_for_gas = rig.pay_for_gas(m32)
+    pay_with_refund = rig.pay_for_gas(rig.send(_payload(32, 3))[0], excess=10**9)
     _, send_256 = rig.send(_payload(256, 2))
     deliver_single_32 = rig.deliver(m32)
 
@@ -107,11 +129,13 @@ def run(ctx: BenchContext) -> dict[str, dict[str, int]]:
 
     print(f"   first send (nonce slot 0->1): {first_send:,}; first delivery in a fresh replay "
           f"word: {first_deliver:,}; send_32 + deliver_single_32 = "
-          f"{send_32 + deliver_single_32:,}", flush=True)
+          f"{send_32 + deliver_single_32:,}; pay_for_gas with a refund: {pay_with_refund:,}; "
+          f"send_32 + pay_for_gas = {send_32 + pay_for_gas:,}", flush=True)
     return {"gas": {
         "send_32": send_32,
         "send_256": send_256,
         "deliver_single_32": deliver_single_32,
         "deliver_batch10_per_msg": batch10_gas // 10,
         "deliver_batch50_per_msg": batch50_gas // 50,
+        "pay_for_gas": pay_for_gas,
     }}

@@ -381,6 +381,19 @@ class OriginConfig(NamedTuple):
         return _from_abi(cls, value)
 
 
+class GasOracle(NamedTuple):
+    """``IAccordGasPaymaster.GasOracle``: one destination's price list on a gas paymaster
+    (``tokenExchangeRate`` scaled by 1e10; 0 means no oracle)."""
+
+    tokenExchangeRate: Uint128
+    gasPrice: Uint64
+    gasOverhead: Uint32
+
+    @classmethod
+    def from_abi(cls, value: Any) -> GasOracle:
+        return _from_abi(cls, value)
+
+
 # ---------------------------------------------------------------- agent roles
 class Bond(NamedTuple):
     """``IAgentRoles.bondOf(agentId, role)``: active bond, unbonding amount, maturity."""
@@ -413,6 +426,7 @@ STRUCTS: dict[type, str] = {
     Result: "IRemoteStepRouter.Result",
     Request: "IRemoteStepRouter.Request",
     OriginConfig: "IAccordGateway.OriginConfig",
+    GasOracle: "IAccordGasPaymaster.GasOracle",
 }
 
 #: Each multi-value view mirror and the (contract, function) whose outputs it names.
@@ -432,6 +446,7 @@ __all__ = [
     "SolidityEnum", "RunState", "StepState", "ValidationTimeout", "RequestState",
     "MessageStatus",
     "StepSpec", "WorkflowDefinition", "RunInfo", "Lease", "DefinitionInfo", "Registries", "Tallies",
-    "StepResult", "Task", "Result", "Request", "MessageStatusInfo", "OriginConfig", "Bond",
+    "StepResult", "Task", "Result", "Request", "MessageStatusInfo", "OriginConfig", "GasOracle",
+    "Bond",
     "abi_type", "abi_type_of",
 ]

@@ -59,12 +59,16 @@ def deploy(network: str, rpc: str | None, account: str | None, key_env: str | No
 @click.option("--account", help="ape account alias of the gateways' admin (live networks).")
 @one_line_errors
 def link(networks: tuple[str, ...], dev_account: int, account: str | None) -> None:
-    """Make the gateways of NETWORKS trust each other with the configured validator set."""
+    """Make the gateways of NETWORKS trust each other with the configured validator set.
+
+    Also sets, on each network's gas paymaster, the price of delivering to the others: a
+    network's gas_price (gas_overhead, token_exchange_rate) in ape-config.yaml, or on a
+    devnet 1 gwei where none is set yet."""
     from accord import settings
     from accord.chain.accounts import dev_account as dev
     from accord.chain.client import Client
     from accord.deploy import context
-    from accord.deploy.links import GatewayEnd
+    from accord.deploy.links import GatewayEnd, destination_oracle
     from accord.deploy.links import link as do_link
     from accord.errors import ConfigError
 
@@ -82,15 +86,24 @@ def link(networks: tuple[str, ...], dev_account: int, account: str | None) -> No
         raise ConfigError(f"set accord.networks.{networks[0]}.validator_addresses in "
                           "ape-config.yaml to link live networks")
     ends = []
+    unpriced = []
     for n in networks:
         admin = context.signer(None, dev_account if context.is_devnet(n) else None, n, account)
         contracts = context.deployment(n).get("contracts", {})
         router = contracts["router"]["address"] if "router" in contracts else None
+        paymaster = contracts["paymaster"]["address"] if "paymaster" in contracts else None
+        oracle, enforced = destination_oracle(cfg.network(n), context.is_devnet(n))
+        if oracle is None:
+            unpriced.append(n)
         client = Client(context.rpc_url(n))
-        ends.append(GatewayEnd(client, context.deployed(client, n, "gateway"), admin, router))
+        ends.append(GatewayEnd(client, context.deployed(client, n, "gateway"), admin, router,
+                               paymaster, oracle, enforced))
     changed = do_link(ends, validators, net.threshold)
     for line in changed or ["nothing to do: the gateways already trust each other"]:
         click.echo(line)
+    for n in unpriced:
+        click.echo(f"note: no relayer-fee price for messages to {n}: set accord.networks.{n}."
+                   "gas_price in ape-config.yaml and relink, or senders cannot pay for them")
 
 
 @click.command()

@@ -1,4 +1,5 @@
-"""``accord message``: a message's status, its hand-back to the relayer and a run's trace."""
+"""``accord message``: a message's status, its hand-back to the relayer, its relayer fee and
+a run's trace."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from accord.cli.common import one_line_errors, open_store, store_path
 
 @click.group()
 def message() -> None:
-    """Inspect cross-chain messages."""
+    """Inspect cross-chain messages (and pay their relayer fees)."""
 
 
 @message.command("status")
@@ -121,3 +122,89 @@ def message_trace(run_id: int, networks: tuple[str, ...], as_json: bool) -> None
         click.echo(label)
         for line in message_life(mid, views).lines():
             click.echo(f"  {line}")
+
+
+@message.command("pay")
+@click.argument("message_id")
+@click.option("--network", required=True,
+              help="The chain that sent the message (its paymaster is paid, on that chain).")
+@click.option("--max-fee",
+              help="Most you pay: '0.001ether', '5 gwei' or wei. That much is sent and the "
+                   "paymaster keeps its quote at inclusion, refunding the rest, so a price rise "
+                   "up to it still goes through [default: exactly the quote read now].")
+@click.option("--refund-to", help="Where an excess goes back [default: the payer].")
+@click.option("--quote", "quote_only", is_flag=True,
+              help="Only show what the message was paid and what delivering it costs now.")
+@click.option("--paymaster", help="The origin's AccordGasPaymaster [default: its manifest].")
+@click.option("--gateway", help="The origin's gateway [default: its manifest].")
+@click.option("--account", help="ape account alias that pays (passphrase in "
+                                "APE_ACCOUNTS_<alias>_PASSPHRASE).")
+@click.option("--key-env", help="Environment variable holding the payer's private key.")
+@click.option("--dev-account", type=int,
+              help="Devnets only: pay from anvil dev account N [default: 0].")
+@one_line_errors
+def message_pay(message_id: str, network: str, max_fee: str | None, refund_to: str | None,
+                quote_only: bool, paymaster: str | None, gateway: str | None,
+                account: str | None, key_env: str | None, dev_account: int | None) -> None:
+    """Pay the relayer fee of a message NETWORK sent, on NETWORK's gas paymaster.
+
+    Relayers run with '--fee-policy paid' deliver a message only once what was paid for it
+    covers the paymaster's current quote for the message's own gas to its destination:
+    (gas + overhead) x destination gas price x exchange rate. This pays what is missing: the
+    whole quote for an unpaid message, the difference after a price rise; nothing when it is
+    covered. The fee goes to the relayer operator (the paymaster's beneficiary); it buys no
+    promise and is not refunded if nobody delivers. Anyone may deliver any attested message
+    without paying (self-relay). See docs/relayer-fees.md.
+
+    Example: accord message pay 0x<id> --network chaina --max-fee 0.001ether"""
+    from accord.chain.client import Client
+    from accord.crosschain.paymaster import Paymaster
+    from accord.crosschain.trace import check_message_id, find_sent
+    from accord.deploy import context
+    from accord.errors import ConfigError, PaymentError
+
+    mid = check_message_id(message_id)
+    context.check_network(network)
+    limit = _fee(max_fee) if max_fee is not None else None
+    refund = context.checked_address(refund_to, "--refund-to") if refund_to else None
+    client = Client(context.rpc_url(network))
+    gw = context.deployed(client, network, "gateway", gateway, "--gateway")
+    pm = Paymaster(client, context.deployed(client, network, "paymaster", paymaster,
+                                            "--paymaster"))
+    found = find_sent(client, gw, mid)
+    if found is None:
+        raise ConfigError(f"message {mid} was not sent by the gateway {gw} on {network}; check "
+                          "the id, and pass --network for the chain that sent it")
+    msg = found[0]
+    have = pm.coverage(msg)
+    where = (f"to chain {msg.destination_chain_id} with {msg.gas_limit:,} gas on {network}'s "
+             f"paymaster {pm.address}")
+    if quote_only or have.covered:
+        state = "covers it" if have.covered else f"{have.shortfall:,} wei short"
+        click.echo(f"message {mid} {where}: paid {have.paid:,} wei, quote {have.quote:,} wei "
+                   f"({state})" + ("; nothing to pay" if have.covered and not quote_only else ""))
+        return
+    if limit is not None and have.shortfall > limit:
+        raise PaymentError(f"message {mid} needs {have.shortfall:,} wei more, above --max-fee "
+                           f"{limit:,} wei; raise --max-fee")
+    if account is None and key_env is None and dev_account is None and context.is_devnet(
+            network):
+        dev_account = 0
+    payer = context.signer(key_env, dev_account, network, account)
+    done = pm.top_up(msg, payer, refund_to=refund, max_fee=limit)
+    if done is None:  # paid by someone else meanwhile
+        click.echo(f"message {mid} {where}: covered meanwhile; nothing paid")
+        return
+    click.echo(f"paid {done.payment:,} wei for message {mid} {where} in tx {done.tx}; "
+               f"{done.total:,} wei paid in all, the quote is {have.quote:,} wei")
+
+
+def _fee(text: str) -> int:
+    """Wei from '--max-fee' ('0.001ether', '5 gwei', wei); a one-line error otherwise."""
+    from accord.errors import ConfigError
+    from accord.workflows.compiler import parse_amount
+
+    wei = parse_amount(text, "--max-fee")
+    if wei == 0:
+        raise ConfigError("--max-fee must be more than 0, e.g. --max-fee 0.001ether")
+    return wei

@@ -118,19 +118,33 @@ def _wildcard(host: str) -> bool:
               help="AttesterAnnounce address on --from [default: its deployment manifest]")
 @click.option("--origin-gateway",
               help="Origin gateway, with --discover [default: from its deployment manifest]")
+@click.option("--fee-policy", type=click.Choice(["any", "paid"]), default="any",
+              show_default=True,
+              help="any: deliver every attested message, paid for or not. paid: deliver (and "
+                   "retry) only messages paid for on the origin's gas paymaster at its current "
+                   "quote for their gas; the others wait, with the reason in 'accord message "
+                   "status ID --store DB', until paid ('accord message pay ID'). Anyone may "
+                   "still deliver those themselves.")
+@click.option("--paymaster",
+              help="The origin's AccordGasPaymaster, with --fee-policy paid [default: from "
+                   "the origin's deployment manifest]")
 @rpc_budget_option
 @one_line_errors
 def relay(origin: str, dest: str, key_env: str | None, dev_account: int | None,
           batch_size: int, recipient_gas: int, max_gas_per_message: int, store: str | None,
           gateway: str | None, metrics_port: int | None, discover: bool,
-          announce_at: str | None, origin_gateway: str | None, rpc_budget: float | None) -> None:
+          announce_at: str | None, origin_gateway: str | None, fee_policy: str,
+          paymaster: str | None, rpc_budget: float | None) -> None:
     """Deliver attested messages from one chain's gateway to another's, in batches.
 
     A message whose recipient fails is simulated before any retry: one that refuses on
     purpose is checked again later at its own gas, never with more; one that ran out of gas
     is retried with about the gas the simulation needed. The relayer gives up on a message
     after 3 failures or when a retry would exceed --max-gas-per-message, and records why;
-    'accord message retry ID' hands it back."""
+    'accord message retry ID' hands it back.
+
+    With --fee-policy paid the relayer works only for messages whose senders paid its fee on
+    the origin chain (docs/relayer-fees.md)."""
     import logging
 
     from accord.chain.client import Client, with_retries
@@ -139,8 +153,14 @@ def relay(origin: str, dest: str, key_env: str | None, dev_account: int | None,
     from accord.deploy import context
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    if paymaster is not None and fee_policy != "paid":
+        from accord.errors import ConfigError
+
+        raise ConfigError("--paymaster is only used with --fee-policy paid; drop it or add "
+                          "--fee-policy paid")
     account = context.signer(key_env, dev_account, dest)
-    origin_id = Client(context.rpc_url(origin)).chain_id
+    up = Client(context.rpc_url(origin), max_rps=rpc_budget)
+    origin_id = up.chain_id
     client = Client(context.rpc_url(dest), max_rps=rpc_budget)
     gateway = context.deployed(client, dest, "gateway", gateway, "--gateway")
     threshold = with_retries(lambda: OriginConfig.from_abi(
@@ -150,16 +170,35 @@ def relay(origin: str, dest: str, key_env: str | None, dev_account: int | None,
                         batch_size=batch_size, recipient_gas=recipient_gas,
                         max_gas_per_message=max_gas_per_message)
     db = open_store(store)
-    relayer = with_retries(lambda: Relayer(client, db, account, cfg),
+    fees = _fee_gate(origin, up, client.chain_id, db, paymaster) if fee_policy == "paid" \
+        else None
+    relayer = with_retries(lambda: Relayer(client, db, account, cfg, fees),
                            "reading the gateway's validator set")
     if metrics_port:
         serve_metrics(relayer, metrics_port)
-    click.echo(f"relaying {relayer.route} to {gateway} (threshold {threshold})")
+    click.echo(f"relaying {relayer.route} to {gateway} (threshold {threshold}"
+               + (f"; only messages paid for on {fees.paymaster.address})" if fees else ")"))
     from accord.service.shutdown import STOP
 
     feed = _feed(origin, client, gateway, db, relayer, batch_size, threshold, announce_at,
                  origin_gateway, rpc_budget) if discover else None
     relayer.run(stop=STOP, before=feed.step if feed is not None else None)
+
+
+def _fee_gate(origin: str, up: Any, dest_chain_id: int, db: Any, paymaster: str | None) -> Any:
+    """``accord relay --fee-policy paid``: the origin's paymaster, checked, behind a gate."""
+    from accord.crosschain.attester import route_name
+    from accord.crosschain.fee_policy import FeeGate
+    from accord.crosschain.paymaster import Paymaster
+    from accord.deploy import context
+    from accord.errors import ConfigError
+
+    if paymaster is None and origin.startswith(("http://", "https://", "ws://")):
+        raise ConfigError("--fee-policy paid with --from as an RPC URL needs --paymaster: the "
+                          "origin's AccordGasPaymaster address")
+    address = context.deployed(up, origin, "paymaster", paymaster, "--paymaster")
+    return FeeGate(Paymaster(up, address), db, route_name(up.chain_id, dest_chain_id),
+                   dest_chain_id)
 
 
 def _feed(origin: str, dest: Any, gateway: str, db: Any, relayer: Any, window: int,

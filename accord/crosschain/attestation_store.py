@@ -176,7 +176,7 @@ class SqliteStore:
         with self._tx() as db:
             cur = db.execute(
                 "UPDATE messages SET status='orphaned' WHERE origin_chain = ? AND block > ?"
-                " AND status IN ('pending', 'failed')", (origin_chain, to_block))
+                " AND status IN ('pending', 'unpaid', 'failed')", (origin_chain, to_block))
             db.execute("DELETE FROM blocks WHERE name = ? AND number > ?", (name, to_block))
             db.execute("INSERT OR REPLACE INTO cursors VALUES (?,?,?)",
                        (name, to_block, to_hash))
@@ -204,6 +204,13 @@ class SqliteStore:
         rows = self._db().execute(
             "SELECT * FROM messages WHERE route = ? AND status = 'pending'"
             " ORDER BY nonce LIMIT ?", (route, limit)).fetchall()
+        return [_row(r) for r in rows]
+
+    def by_status(self, route: str, status: str, limit: int) -> list[StoredMessage]:
+        """Up to ``limit`` messages of ``route`` in ``status``, by nonce."""
+        rows = self._db().execute(
+            "SELECT * FROM messages WHERE route = ? AND status = ? ORDER BY nonce LIMIT ?",
+            (route, status, limit)).fetchall()
         return [_row(r) for r in rows]
 
     def message(self, message_id: str) -> StoredMessage | None:
@@ -288,11 +295,12 @@ class SqliteStore:
 
     def unsigned_since(self, route: str, signer: str, min_nonce: int,
                        seen_before: float) -> list[StoredMessage]:
-        """Pending messages of ``route`` from ``min_nonce`` on, older than ``seen_before``,
-        that ``signer`` has not attested singly."""
+        """Undelivered messages of ``route`` (pending, or held back unpaid by a relayer's fee
+        policy: anyone may still deliver them) from ``min_nonce`` on, older than
+        ``seen_before``, that ``signer`` has not attested singly."""
         rows = self._db().execute(
             "SELECT m.* FROM messages m WHERE m.route = ? AND m.nonce >= ?"
-            " AND m.status = 'pending' AND m.seen_at <= ? AND NOT EXISTS"
+            " AND m.status IN ('pending', 'unpaid') AND m.seen_at <= ? AND NOT EXISTS"
             " (SELECT 1 FROM attestations a WHERE a.id = m.id AND a.signer = ?)"
             " ORDER BY m.nonce", (route, min_nonce, seen_before, signer)).fetchall()
         return [_row(r) for r in rows]

@@ -17,6 +17,10 @@ the gas the simulation needed. Every try is charged to the message from the rece
 gasUsed, and the relayer stops at ``max_gas_per_message`` or after ``max_tries`` failures,
 recording why (``gave_up``, with a note that ``accord message status`` shows).
 
+With a fee gate (``accord relay --fee-policy paid``, :mod:`accord.crosschain.fee_policy`) the
+relayer delivers, and retries, only messages paid for on the origin at the current quote;
+the others wait as ``unpaid``, with a note saying what was paid against what is asked.
+
 For deterministic tests, :meth:`Relayer.plan` returns the batches it would send and
 :meth:`Relayer.send` sends any list of them (reordered, duplicated, partial).
 """
@@ -41,6 +45,7 @@ from accord.chain.client import Client, with_retries
 from accord.chain.types import MessageStatus, MessageStatusInfo
 from accord.crosschain.attestation_store import SqliteStore, StoredMessage
 from accord.crosschain.attester import route_name, window_key
+from accord.crosschain.fee_policy import UNPAID, FeeGate
 from accord.crosschain.messages import DEFAULT_GAS_LIMIT, MAX_GAS_LIMIT, Message, encode_message
 from accord.crosschain.recipient_probe import Diagnosis, Verdict, probe
 from accord.errors import ChainError, ContractRevert
@@ -116,7 +121,7 @@ class Counters:
     given_up: int = 0
     latencies: list[float] = field(default_factory=list)
 
-    def prometheus(self, pending: int, signed: int) -> str:
+    def prometheus(self, pending: int, signed: int, unpaid: int = 0) -> str:
         lat = sorted(self.latencies[-10_000:])
         p50 = statistics.median(lat) if lat else 0.0
         p95 = lat[int(0.95 * (len(lat) - 1))] if lat else 0.0
@@ -137,6 +142,8 @@ class Counters:
             f"accord_relayer_signed_total {signed}",
             "# TYPE accord_relayer_pending gauge",
             f"accord_relayer_pending {pending}",
+            "# TYPE accord_relayer_unpaid gauge",
+            f"accord_relayer_unpaid {unpaid}",
             "# TYPE accord_relayer_latency_seconds summary",
             f'accord_relayer_latency_seconds{{quantile="0.5"}} {p50:.6f}',
             f'accord_relayer_latency_seconds{{quantile="0.95"}} {p95:.6f}',
@@ -148,8 +155,9 @@ class Relayer:
     """Delivers one route's attested messages to the destination gateway."""
 
     def __init__(self, client: Client, store: SqliteStore, account: LocalAccount,
-                 config: RelayerConfig) -> None:
+                 config: RelayerConfig, fees: FeeGate | None = None) -> None:
         self.client = client
+        self.fees = fees  # None: deliver every attested message (--fee-policy any)
         self.store = store
         self.account = account
         self.config = config
@@ -177,7 +185,7 @@ class Relayer:
         for m in pending:
             by_window.setdefault(m.nonce // w, []).append(m)
         batches: list[Batch] = []
-        for k, msgs in sorted(by_window.items()):
+        for k, msgs in self._spread(sorted(by_window.items())):
             key = window_key(self.route, k)
             quorum = self._quorum(self.store.attestations(key))
             if quorum is not None:
@@ -191,7 +199,48 @@ class Relayer:
                 single = self._quorum(self.store.attestations(m.id))
                 if single is not None:
                     batches.append(Batch(self.route, [m], [], single))
-        return batches
+        return batches if self.fees is None else self._paid_only(batches)
+
+    def _spread(self, windows: list[tuple[int, list[StoredMessage]]]
+                ) -> list[tuple[int, list[StoredMessage]]]:
+        """Windows in order, starting at one this relayer's address picks: relayers that
+        know nothing of each other and see a backlog at the same moment begin on different
+        windows instead of all sending the same ones (each repeat costs gas, never a second
+        delivery); a relayer alone delivers everything either way."""
+        if len(windows) < 2:
+            return windows
+        start = int(self.account.address, 16) % len(windows)
+        return windows[start:] + windows[:start]
+
+    def _already_done(self, chunk: list[Batch]) -> list[Batch]:
+        """The batches of ``chunk`` another relayer has not delivered meanwhile: one JSON-RPC
+        batch reads the status of each batch's first message, and a batch found processed is
+        reconciled (its messages recorded as they are on chain) instead of sent again."""
+        firsts = [b.messages[0] for b in chunk]
+        try:
+            statuses = self._statuses(firsts)
+        except Exception:  # noqa: BLE001 (a failed read costs a possible repeat, nothing more)
+            return chunk
+        keep: list[Batch] = []
+        done: list[Batch] = []
+        for b in chunk:
+            status = statuses.get(b.messages[0].id, (MessageStatus.UNKNOWN, b""))[0]
+            (keep if status == MessageStatus.UNKNOWN else done).append(b)
+        if done:
+            self._reconcile([m.id for b in done for m in b.messages])
+        return keep
+
+    def _paid_only(self, batches: list[Batch]) -> list[Batch]:
+        """The batches with only the messages the fee gate admits (a window's part stays
+        provable against its whole signed list); the others are held back as unpaid."""
+        assert self.fees is not None
+        admitted = {m.id for m in self.fees.admit([m for b in batches for m in b.messages])}
+        out = []
+        for b in batches:
+            keep = [m for m in b.messages if m.id in admitted]
+            if keep:
+                out.append(Batch(b.route, keep, b.window_ids, b.signatures))
+        return out
 
     # -- sending ----------------------------------------------------------------------------
     def _tuple(self, m: StoredMessage) -> bytes:
@@ -261,6 +310,9 @@ class Relayer:
         for mid in self.store.ids("failed"):
             m = self.store.message(mid)
             if m is None or m.route != self.route or self._next_attempt.get(mid, 0.0) > now:
+                continue
+            if self.fees is not None and not self.fees.covers(m):  # not at our cost
+                self._next_attempt[mid] = self.fees.next_look(mid)
                 continue
             delivered += self._retry_one(m)
         return delivered
@@ -377,7 +429,9 @@ class Relayer:
         """Send batches pipelined, then settle their receipts; returns messages delivered."""
         delivered = 0
         for i in range(0, len(batches), self.config.max_in_flight):
-            chunk = batches[i: i + self.config.max_in_flight]
+            chunk = self._already_done(batches[i: i + self.config.max_in_flight])
+            if not chunk:
+                continue
             fees = with_retries(self.client.fees, "reading the base fee", attempts=4,
                                 first_wait_s=0.02)
             sent: list[tuple[Batch, Any]] = []
@@ -524,6 +578,8 @@ class Relayer:
 
     # -- loop -------------------------------------------------------------------------------
     def step(self) -> int:
+        if self.fees is not None:
+            self.fees.recheck(self._reconcile)  # paid meanwhile: back to pending
         return self.send(self.plan()) + self.retry_failed()
 
     def run(self, stop: threading.Event | None = None,
@@ -531,28 +587,36 @@ class Relayer:
         """Step until ``stop``; a step that fails (node down or flaky, a lost answer) is
         retried with exponential backoff: what it did is on chain or in the store, and what
         it did not do is planned again (the gateway's replay guard absorbs repeats).
-        ``before`` runs ahead of each step (a relayer's own feed of messages and
-        attestations, ``accord.crosschain.publication.Feed.step``)."""
+        ``before`` (a relayer's own feed of messages and attestations,
+        ``accord.crosschain.publication.Feed.step``) runs in a thread of its own, so what it
+        stores is delivered while it goes on following and fetching; a feed that fails is
+        retried with the same backoff and never stops delivery."""
         stop = stop or threading.Event()
-        def step() -> int:
-            if before is not None:
-                try:
-                    before()
-                except Exception as exc:  # noqa: BLE001 (a feed failure never stops delivery)
-                    log.warning("route=%s: feeding the store failed: %s; delivering what it "
-                                "has", self.route, exc)
-            return self.step()
-
-        run_service(step, what=f"route={self.route} step", poll_s=self.config.poll_s,
-                    first_backoff_s=self.config.backoff_s,
-                    max_backoff_s=self.config.max_error_backoff_s, log=log,
-                    running=lambda: not stop.is_set(), wait=stop.wait,
-                    on_error=lambda: self.client.reset_nonce(self.account))  # re-read nonce
+        feeder = None
+        if before is not None:
+            feeder = threading.Thread(target=run_service, args=(before,), kwargs={
+                "what": f"route={self.route} feed", "poll_s": self.config.poll_s,
+                "first_backoff_s": self.config.backoff_s,
+                "max_backoff_s": self.config.max_error_backoff_s, "log": log,
+                "running": lambda: not stop.is_set(), "wait": stop.wait},
+                name=f"feed-{self.route}", daemon=True)
+            feeder.start()
+        try:
+            run_service(self.step, what=f"route={self.route} step", poll_s=self.config.poll_s,
+                        first_backoff_s=self.config.backoff_s,
+                        max_backoff_s=self.config.max_error_backoff_s, log=log,
+                        running=lambda: not stop.is_set(), wait=stop.wait,
+                        on_error=lambda: self.client.reset_nonce(self.account))  # re-read nonce
+        finally:
+            if feeder is not None:
+                stop.set()
+                feeder.join(timeout=10)
 
     def metrics_text(self) -> str:
         counts = self.store.counts()
         self.counters.latencies = self.store.latencies()
-        return self.counters.prometheus(pending=counts.get("pending", 0), signed=0)
+        return self.counters.prometheus(pending=counts.get("pending", 0), signed=0,
+                                        unpaid=counts.get(UNPAID, 0))
 
 
 def serve_metrics(relayer: Relayer, port: int) -> ThreadingHTTPServer:

@@ -109,31 +109,39 @@ def check_message_id(message_id: str) -> str:
     return message_id.lower()
 
 
+def find_sent(client: Client, gateway: str,
+              message_id: str) -> tuple[messages.Message, Any] | None:
+    """The message ``gateway`` sent under ``message_id`` (every field its id commits to) and
+    its MessageSent log, or None when that gateway never sent it."""
+    gw = client.contract("AccordGateway", gateway)
+    mid = check_message_id(message_id)
+    sent = gw.events.MessageSent().get_logs(from_block=0, argument_filters={"sendId": mid})
+    if not sent:
+        return None
+    ev = sent[0]
+    nonce_logs = gw.events.MessageNonce().get_logs(
+        from_block=ev["blockNumber"], to_block=ev["blockNumber"], argument_filters={"id": mid})
+    nonce = int(nonce_logs[0]["args"]["nonce"]) if nonce_logs else 0
+    a = ev["args"]
+    return messages.message_from_sent(gateway, bytes(a["sender"]), bytes(a["recipient"]),
+                                      bytes(a["payload"]), list(a["attributes"]), nonce), ev
+
+
 def message_life(message_id: str, chains: list[ChainView],
                  store: SqliteStore | None = None) -> MessageLife:
     life = MessageLife(id=check_message_id(message_id))
     by_chain = {c.client.chain_id: c for c in chains}
     origin_msg: messages.Message | None = None
     for view in chains:
-        gw = view.contract()
-        sent = gw.events.MessageSent().get_logs(from_block=0,
-                                                argument_filters={"sendId": message_id})
-        if not sent:
+        found = find_sent(view.client, view.gateway, life.id)
+        if found is None:
             continue
-        ev = sent[0]
-        nonce_logs = gw.events.MessageNonce().get_logs(
-            from_block=ev["blockNumber"], to_block=ev["blockNumber"],
-            argument_filters={"id": message_id})
-        nonce = int(nonce_logs[0]["args"]["nonce"]) if nonce_logs else 0
-        a = ev["args"]
-        origin_msg = messages.message_from_sent(view.gateway, bytes(a["sender"]),
-                                                bytes(a["recipient"]), bytes(a["payload"]),
-                                                list(a["attributes"]), nonce)
+        origin_msg, ev = found
         life.origin = view.name
         life.sent_tx = "0x" + bytes(ev["transactionHash"]).hex()
         life.sent_block = int(ev["blockNumber"])
         life.sent_at = int(view.client.w3.eth.get_block(ev["blockNumber"])["timestamp"])
-        life.nonce = nonce
+        life.nonce = origin_msg.nonce
         life.payload_bytes = len(origin_msg.payload)
         break
     if origin_msg is None:

@@ -165,6 +165,7 @@ def check_links(deployments: list[Deployed]) -> list[Finding]:
                 out.append(Finding(level, here.network, f"a 1-of-1 validator set guards "
                                    f"messages from {there.network}; configure at least 2-of-3 "
                                    "in ape-config.yaml and relink"))
+            out += _check_price(here, there)
             vals = tuple(sorted(Web3.to_checksum_address(v)
                                 for v in gw.functions.validators(origin).call()))
             seen.setdefault(origin, {})[here.network] = (vals, int(threshold))
@@ -175,6 +176,23 @@ def check_links(deployments: list[Deployed]) -> list[Finding]:
                                f"or threshold for messages from chain {origin}; relink them "
                                "all in one 'accord link' command"))
     return out
+
+
+def _check_price(here: Deployed, there: Deployed) -> list[Finding]:
+    """A warning when ``here``'s gas paymaster quotes no price for ``there``: its senders
+    cannot pay relayer fees for messages there, so relayers run with --fee-policy paid skip
+    them (self-relay and --fee-policy any still deliver)."""
+    pm = here.address("paymaster")
+    if pm is None:
+        return []
+    dest = there.client.chain_id
+    rate = here.client.contract("AccordGasPaymaster", pm).functions.gasOracle(dest).call()[0]
+    if int(rate) != 0:
+        return []
+    return [Finding("warning", here.network, f"the gas paymaster has no price for "
+                    f"{there.network} (chain {dest}): relayer fees for messages there cannot "
+                    f"be paid; set accord.networks.{there.network}.gas_price in ape-config.yaml "
+                    f"and run 'accord link {here.network} {there.network}'")]
 
 
 def check_stuck(deployments: list[Deployed]) -> list[Finding]:

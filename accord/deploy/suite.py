@@ -1,6 +1,8 @@
 """The whole Accord suite as a deployment plan: registries (or an existing ERC-8004 identity
-registry), AgentRoles, the coordinator, the gateway and the remote-step router, plus their
-wiring. Trust between chains (gateways and routers) is set by accord.deploy.links.link."""
+registry), AgentRoles, the coordinator, the gateway, the remote-step router, the attesters'
+announcement board and the relayer-fee paymaster, plus their wiring. Trust between chains
+(gateways and routers) and the paymasters' prices per destination are set by
+accord.deploy.links.link."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
 from accord.chain.client import Client
+from accord.deploy.context import checked_address
 from accord.deploy.plan import ContractStep, Pending, Plan, Ref, WireStep
 from accord.settings import Settings, role_id
 
@@ -36,6 +39,9 @@ def plan(settings: Settings, network: str, admin: str) -> Plan:
         ContractStep("router", "RemoteStepRouter", [Ref("coordinator"), Ref("gateway"), admin]),
         # where this chain's attesters say they publish their attestations (relayers read it)
         ContractStep("announce", "AttesterAnnounce"),
+        # relayer fees paid on this chain for messages it sends (docs/relayer-fees.md); the
+        # deployer is the first beneficiary, the configured one is wired below
+        ContractStep("paymaster", "AccordGasPaymaster", [admin, admin]),
     ]
     wiring = [_role_wire(name, bond) for name, bond in sorted(settings.roles.items())]
     wiring.append(WireStep(
@@ -49,6 +55,14 @@ def plan(settings: Settings, network: str, admin: str) -> Plan:
                                  .functions.router().call(), a["router"]),
         apply=lambda c, a, s: c.transact(c.contract("WorkflowCoordinator", a["coordinator"])
                                          .functions.setRouter(a["router"]), s)))
+    beneficiary = admin if net.fee_beneficiary is None else checked_address(
+        net.fee_beneficiary, f"accord.networks.{network}.fee_beneficiary")
+    wiring.append(WireStep(
+        f"paymaster: fees go to {beneficiary}",
+        check=lambda c, a: _same(c.contract("AccordGasPaymaster", a["paymaster"])
+                                 .functions.beneficiary().call(), beneficiary),
+        apply=lambda c, a, s: c.transact(c.contract("AccordGasPaymaster", a["paymaster"])
+                                         .functions.setBeneficiary(beneficiary), s)))
     return Plan(contracts, wiring)
 
 

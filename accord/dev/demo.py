@@ -192,6 +192,7 @@ def _hold(opts: DashboardOptions, url: str, echo: Callable[[str], None]) -> None
 
 def run_demo(echo: Callable[[str], None] = print, timeout: float = 120.0,
              dashboard: DashboardOptions | None = None) -> Summary:
+    from accord import settings
     from accord.crosschain.attestation_store import SqliteStore
     from accord.deploy import links
     from accord.dev.devnet import manifest_path
@@ -219,12 +220,17 @@ def run_demo(echo: Callable[[str], None] = print, timeout: float = 120.0,
         addr_a, addr_b = _deploy(a, echo), _deploy(b, echo)
         ca, cb = Client(a.rpc_url), Client(b.rpc_url)
         admin = dev_account(ADMIN)
-        changed = links.link(
-            [links.GatewayEnd(ca, addr_a["gateway"], admin, addr_a["router"]),
-             links.GatewayEnd(cb, addr_b["gateway"], admin, addr_b["router"])],
-            [dev_account(i).address for i in (5, 6, 7)], 2)
+        cfg = settings.load()
+        ends = []
+        for client, addr, chain in ((ca, addr_a, a), (cb, addr_b, b)):
+            # relayer fees: each paymaster quotes the other chain (the demo's relayers
+            # deliver everything, --fee-policy any)
+            oracle, enforced = links.destination_oracle(cfg.network(chain.name), True)
+            ends.append(links.GatewayEnd(client, addr["gateway"], admin, addr["router"],
+                                         addr.get("paymaster"), oracle, enforced))
+        changed = links.link(ends, [dev_account(i).address for i in (5, 6, 7)], 2)
         echo(f"linked: {len(changed)} settings (gateways trust each other, 2-of-3 validators, "
-             "routers)")
+             "routers, relayer-fee prices)")
         action_log, _ = cb.deploy("ActionLog", sender=admin)
         env = {"ACCORD_DEMO_RPC": b.rpc_url, "ACCORD_DEMO_ACTION_LOG": action_log.address,
                "ACCORD_DEMO_ACTOR_KEY": "0x" + dev_account(ACTOR).key.hex()}

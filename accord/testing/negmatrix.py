@@ -46,6 +46,7 @@ CONTRACTS: tuple[str, ...] = (
     "WorkflowCoordinator",
     "AccordGateway",
     "AttesterAnnounce",
+    "AccordGasPaymaster",
     "RemoteStepRouter",
     "ActionLog",
 )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from accord.chain.accounts import dev_account
 from accord.crosschain.attestation_store import SqliteStore
 from accord.crosschain.attester import Attester
 
@@ -45,10 +46,31 @@ def test_a_second_relayer_treats_already_delivered_as_success(tc,
             v.poll_once()
     tc.relayer(tc.a, tc.b, first, window=10).step()
     late = tc.relayer(tc.a, tc.b, second, window=10)
+    late.account = dev_account(4)  # another operator
+    nonce = tc.b.client.w3.eth.get_transaction_count(late.account.address)
     assert late.step() == 0
     assert second.counts() == {"delivered": 10}
     assert late.counters.already == 10
     assert tc.delivered_total(tc.b) == 10
+    # it read the status before sending: the repeat cost it no transaction at all
+    assert tc.b.client.w3.eth.get_transaction_count(late.account.address) == nonce
+
+
+def test_relayers_that_know_nothing_of_each_other_begin_on_different_windows(
+        tc, store_path: Path) -> None:
+    store = SqliteStore(store_path)
+    tc.send(tc.a, tc.b, 40)
+    for v in tc.validator_set(tc.a, store, window=10):
+        v.poll_once()
+    firsts = {}
+    for i in range(3, 10):
+        relayer = tc.relayer(tc.a, tc.b, store, window=10)
+        relayer.account = dev_account(i)
+        plan = relayer.plan()
+        assert sorted(m.nonce for b in plan for m in b.messages) == sorted(
+            m.nonce for m in store.pending(relayer.route, 100))  # every window, once
+        firsts[relayer.account.address] = plan[0].messages[0].nonce // 10
+    assert len(set(firsts.values())) > 1  # where each begins follows from its address
 
 
 def test_one_validator_is_not_a_quorum(tc, store_path: Path) -> None:

@@ -224,9 +224,11 @@ def test_relayer_reconcile_survives_failing_status_reads(
         again = tc.relayer(tc.a, tc.b, store, window=10)
         again.client = Client(proxy_b.url)
         again.gateway = again.client.contract("AccordGateway", tc.b.gateway)
-        # 5 answers per read (the provider's retries) x 4 reads: the first status stays
-        # unknown for now; the next read meets 5 more failures and succeeds on its retry.
-        proxy_b.force(*["fail_rpc"] * 25)
+        # 5 answers per read (the provider's retries) x 4 reads: the pre-send check of the
+        # batch's first message fails whole (20), so the batch is sent; the reconcile of its
+        # skipped messages meets 20 more: the first status stays unknown for now; the next
+        # read meets 5 more failures and succeeds on its retry.
+        proxy_b.force(*["fail_rpc"] * 45)
         assert again.step() == 0  # nothing new delivered; the step did not raise
         assert again.counters.already == 9
         again._next_attempt.clear()

@@ -19,8 +19,8 @@ from accord.chain.artifacts import artifact
 ROOT = Path(__file__).resolve().parents[2]
 #: The contracts a deployment creates: every enum in their ABIs must be mirrored.
 DEPLOYABLES = ("WorkflowCoordinator", "WorkflowCoordinatorExtension", "RemoteStepRouter",
-               "AccordGateway", "AgentRoles", "IdentityRegistry", "ReputationRegistry",
-               "ValidationRegistry")
+               "AccordGateway", "AccordGasPaymaster", "AgentRoles", "IdentityRegistry",
+               "ReputationRegistry", "ValidationRegistry")
 #: Structs only abi.encode'd into router payloads: in no ABI, checked against the source only.
 PAYLOAD_ONLY = {ct.Task, ct.Result}
 
