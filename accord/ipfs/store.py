@@ -15,11 +15,11 @@ import os
 
 from accord.errors import ConfigError
 from accord.ipfs.cid import CidError, cid_of_uri, raw_cid, sha256_of
-from accord.workflows.result_store import (
+from accord.workflows.blobs import (
     FETCH_TIMEOUT_S,
+    BlobStore,
     ResultIntegrityError,
     ResultNotFoundError,
-    ResultStore,
     ResultUnavailableError,
     content_hash,
     download,
@@ -86,7 +86,7 @@ class IpfsResultStore:
     it answers against the one computed here; a copy is kept in ``cache`` (a local store), so
     this process never fetches back what it published."""
 
-    def __init__(self, api_url: str, token: str, cache: ResultStore) -> None:
+    def __init__(self, api_url: str, token: str, cache: BlobStore) -> None:
         from accord.ipfs.node import TOKEN_ENV
 
         if not api_url.startswith(("http://", "https://")):

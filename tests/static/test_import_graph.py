@@ -94,5 +94,5 @@ def test_only_the_cli_and_testing_import_accord_testing(module: str) -> None:
 def test_the_package_tree_is_the_architecture() -> None:
     top = sorted(p.name for p in PACKAGE.iterdir() if not p.name.startswith(("_", ".")))
     assert top == ["agents", "api.py", "chain", "cli", "crosschain", "dashboard", "deploy",
-                   "dev", "errors.py", "paths.py", "service", "settings.py", "solidity",
+                   "dev", "errors.py", "ipfs", "paths.py", "service", "settings.py", "solidity",
                    "testing", "workflows"]
