@@ -302,12 +302,14 @@ class Dashboard:
 
     def _store(self) -> Any:
         """The relayers' stores next to the manifest (who attested), if any: the shared
-        ``relay.sqlite``, and each share-nothing relayer's ``relay-<from>-<to>.sqlite``."""
+        ``relay.sqlite``, each share-nothing relayer's ``relay-<from>-<to>.sqlite``, and
+        the demo's relayer operators' (``operators/relayer-*/relay.sqlite``)."""
         from accord.crosschain.attestation_store import SqliteStore
 
         if self._relay_store is None:
             root = self.source.state_root
-            paths = [p for p in [root / "relay.sqlite", *sorted(root.glob("relay-*.sqlite"))]
+            paths = [p for p in [root / "relay.sqlite", *sorted(root.glob("relay-*.sqlite")),
+                                 *sorted(root.glob("operators/relayer-*/relay.sqlite"))]
                      if p.is_file()]
             if paths:
                 self._relay_store = _Stores([SqliteStore(p) for p in paths])

@@ -15,20 +15,25 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Callable
-from contextlib import AbstractContextManager, nullcontext
+from contextlib import AbstractContextManager, ExitStack, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from accord.chain.accounts import dev_account
 from accord.chain.client import Client
 from accord.chain.results import find_result
 from accord.chain.types import RunState, StepState
 from accord.dev.devnet import Chain, Devnet
+from accord.dev.operators import activity
 from accord.errors import AccordError
 from accord.paths import project_root, state_dir
 
-ADMIN, KEEPER, RELAYER, ACTOR = 0, 2, 3, 4
+if TYPE_CHECKING:
+    from accord.ipfs.node import IpfsNode
+
+ADMIN, KEEPER, ACTOR = 0, 2, 4
+RELAYERS = {("chaina", "chainb"): 3, ("chainb", "chaina"): 8}  # two operators, two keys
 VALIDATOR_KEYS = (5, 6)  # 2 of the 3 linked validators run: a quorum
 RECIPIENT_GAS = 2_000_000
 DEMO_INPUT = b"Should the cooperative buy the solar array? Budget 120k, 20-year horizon."
@@ -60,6 +65,8 @@ class Summary:
     transactions: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
     report: dict[str, Any] = field(default_factory=dict)
+    operators: dict[str, dict[str, str]] = field(default_factory=dict)  # name -> chain -> what
+    result_schemes: dict[str, int] = field(default_factory=dict)  # URI scheme -> step results
 
 
 def _deploy(chain: Chain, echo: Callable[[str], None]) -> dict[str, str]:
@@ -78,45 +85,137 @@ def _deploy(chain: Chain, echo: Callable[[str], None]) -> dict[str, str]:
     return {k: v["address"] for k, v in read_manifest(path)["contracts"].items()}
 
 
-AGENT_FILES = ("demo-agents-chaina.yaml", "demo-validators-chaina.yaml", "demo-agents-chainb.yaml")
-
-
 def _agent_count() -> int:
     from accord.agents.agents_file import load_agents
 
     ex = project_root() / "examples"
-    return sum(len(load_agents(ex / f).agents) for f in AGENT_FILES)
+    return sum(len(load_agents(ex / f).agents) for f in AGENT_GROUPS.values())
+
+
+def _owners() -> dict[str, str]:
+    """Each operator's accounts (checksummed) -> its name, for the summary."""
+    from accord.agents.agents_file import load_agents
+
+    ex = project_root() / "examples"
+    owners: dict[str, str] = {
+        dev_account(ADMIN).address: CREATOR, dev_account(KEEPER).address: "keeper",
+        dev_account(ACTOR).address: "agents-chainb"}  # its executor's action key
+    owners.update({dev_account(k).address: f"relayer-{o}-{d}" for (o, d), k in RELAYERS.items()})
+    owners.update({dev_account(i).address: f"attester-{i}" for i in VALIDATOR_KEYS})
+    for group, config in AGENT_GROUPS.items():
+        for agent in load_agents(ex / config).agents:
+            if agent.dev_account is not None:
+                owners[dev_account(agent.dev_account).address] = group
+    return owners
+
+
+AGENT_GROUPS = {"agents-chaina": "demo-agents-chaina.yaml",
+                "validators-chaina": "demo-validators-chaina.yaml",
+                "agents-chainb": "demo-agents-chainb.yaml"}
+CREATOR = "creator"  # the demo process itself: defines the workflow, starts and pays the run
+#: What the deployer publishes for everyone (an address book), copied into each operator's
+#: own state directory: chain URLs, deployed addresses, and the workflows' step names.
+PUBLIC = ("devnet.json", "deployments", "workflows")
 
 
 def _relay_store(root: Path, origin: str, dest: str) -> Path:
-    return root / f"relay-{origin}-{dest}.sqlite"
+    return _operator_dir(root, f"relayer-{origin}-{dest}") / "relay.sqlite"
 
 
-def _services(sup: Any, a: Chain, b: Chain, env: dict[str, str]) -> None:
-    """Every cross-chain operator shares nothing but the chains: each attester keeps its own
+def _operator_dir(root: Path, name: str) -> Path:
+    folder = root / "operators" / name
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def _publish(root: Path) -> None:
+    """Copy the public address book into every operator's own state directory (an operator
+    on another machine would fetch it); nothing else crosses between them."""
+    for folder in sorted((root / "operators").iterdir()):
+        for item in PUBLIC:
+            src = root / item
+            if src.is_dir():
+                shutil.copytree(src, folder / item, dirs_exist_ok=True)
+            elif src.is_file():
+                shutil.copy2(src, folder / item)
+
+
+def _operator_env(root: Path, name: str) -> dict[str, str]:
+    return {"ACCORD_STATE_DIR": str(_operator_dir(root, name))}
+
+
+def _ipfs_nodes(root: Path, stack: ExitStack) -> dict[str, IpfsNode]:
+    """One IPFS node per party that publishes or reads results (the agent groups and the
+    run's creator), each in its operator's directory; launched here, peered by ``_peer``."""
+    import secrets
+
+    from accord.ipfs.node import IpfsNode
+
+    nodes = {name: IpfsNode(_operator_dir(root, name) / "ipfs", secrets.token_hex(16),
+                            fetch_timeout_s=20.0)
+             for name in (CREATOR, *AGENT_GROUPS)}
+    for node in nodes.values():
+        stack.callback(node.stop)
+        node.launch()
+    return nodes
+
+
+def _peer(nodes: dict[str, IpfsNode]) -> None:
+    """Wait for every node, then peer them all: inputs and results travel between them over
+    bitswap."""
+    for node in nodes.values():
+        node.wait_ready()
+    names = list(nodes)
+    for i, name in enumerate(names):  # dialling is both ways: each pair once
+        for other in names[i + 1:]:
+            nodes[name].connect(nodes[other].info.peer_address)
+
+
+def _ipfs_env(node: IpfsNode) -> dict[str, str]:
+    from accord.ipfs.node import TOKEN_ENV
+    from accord.ipfs.store import GATEWAYS_ENV
+
+    return {TOKEN_ENV: node.token, GATEWAYS_ENV: node.info.api}
+
+
+def _services(sup: Any, a: Chain, b: Chain, env: dict[str, str],
+              nodes: dict[str, IpfsNode]) -> None:
+    """Every operator shares nothing but the chains (and, for results, the IPFS network):
+    each runs in its own state directory with its own key. Each attester keeps its own
     store and publishes its signatures over HTTP at a location it announces on its chain;
-    each relayer follows its origin itself and fetches them from there."""
+    each relayer follows its origin itself and fetches them from there; each agent group
+    publishes results to its own IPFS node and reads others' through it."""
     ex = project_root() / "examples"
     root = state_dir()
+    for name in ([f"attester-{c.name}-{i}" for c in (a, b) for i in VALIDATOR_KEYS]
+                 + [f"relayer-{o.name}-{d.name}" for o, d in ((a, b), (b, a))]
+                 + ["keeper", *AGENT_GROUPS]):
+        _operator_dir(root, name)
+    _publish(root)  # before any of them starts: they read the chains' URLs at once
     for origin in (a, b):
         for i in VALIDATOR_KEYS:
-            sup.start(f"validator-{origin.name}-{i}", "validate", "--chain", origin.name,
+            name = f"attester-{origin.name}-{i}"
+            sup.start(name, "validate", "--chain", origin.name,
                       "--dev-account", str(i), "--straggler-seconds", "0.2",
-                      "--store", str(root / f"attester-{origin.name}-{i}.sqlite"),
-                      "--serve", "127.0.0.1:0")
+                      "--store", str(_operator_dir(root, name) / "attestations.sqlite"),
+                      "--serve", "127.0.0.1:0", env=_operator_env(root, name))
     for origin, dest in ((a, b), (b, a)):  # a remote task opens a run: ~1M gas at the router
-        sup.start(f"relayer-{origin.name}-{dest.name}", "relay", "--from", origin.name,
-                  "--to", dest.name, "--dev-account", str(RELAYER), "--recipient-gas",
+        name = f"relayer-{origin.name}-{dest.name}"
+        sup.start(name, "relay", "--from", origin.name,
+                  "--to", dest.name, "--dev-account", str(RELAYERS[origin.name, dest.name]),
+                  "--recipient-gas",
                   str(RECIPIENT_GAS), "--discover",
-                  "--store", str(_relay_store(root, origin.name, dest.name)))
+                  "--store", str(_relay_store(root, origin.name, dest.name)),
+                  env=_operator_env(root, name))
     sup.start("keeper", "keep", "--network", a.name, "--network", b.name,
-              "--dev-account", str(KEEPER))
-    sup.start("agents-chaina", "agents", "run", "--network", a.name, "--config",
-              str(ex / "demo-agents-chaina.yaml"))
-    sup.start("validators-chaina", "agents", "run", "--network", a.name, "--config",
-              str(ex / "demo-validators-chaina.yaml"))
-    sup.start("agents-chainb", "agents", "run", "--network", b.name, "--config",
-              str(ex / "demo-agents-chainb.yaml"), env=env)
+              "--dev-account", str(KEEPER), env=_operator_env(root, "keeper"))
+    for group, config in AGENT_GROUPS.items():
+        network = "chainb" if group.endswith("chainb") else "chaina"
+        node = nodes[group]
+        sup.start(group, "agents", "run", "--network", network, "--config", str(ex / config),
+                  "--store", "ipfs+" + node.info.api,
+                  env={**_operator_env(root, group), **_ipfs_env(node),
+                       **(env if network == "chainb" else {})})
 
 
 def _chain_gas(client: Client) -> tuple[int, int]:
@@ -197,7 +296,8 @@ def run_demo(echo: Callable[[str], None] = print, timeout: float = 120.0,
     from accord.deploy import links
     from accord.dev.devnet import manifest_path
     from accord.dev.supervisor import Supervisor
-    from accord.workflows.result_store import default_store
+    from accord.ipfs.store import IpfsResultStore
+    from accord.workflows.result_store import ResultStore
     from accord.workflows.runs import define, start
 
     t0 = time.monotonic()
@@ -212,7 +312,8 @@ def run_demo(echo: Callable[[str], None] = print, timeout: float = 120.0,
     # live_clock: leases, backoffs and deadlines run on an idle chain too
     with _dashboard(dashboard, root, echo) as server, \
             Devnet(log_dir=root / "logs", live_clock=True) as net, \
-            Supervisor(root / "logs") as sup:
+            Supervisor(root / "logs") as sup, ExitStack() as stack:
+        nodes = _ipfs_nodes(root, stack)  # they start while the chains do
         a, b = net.start("chaina"), net.start("chainb")
         net.write_manifest(manifest_path())
         echo(f"chains: chaina (id {a.chain_id}) at {a.rpc_url}, chainb (id {b.chain_id}) at "
@@ -234,9 +335,11 @@ def run_demo(echo: Callable[[str], None] = print, timeout: float = 120.0,
         action_log, _ = cb.deploy("ActionLog", sender=admin)
         env = {"ACCORD_DEMO_RPC": b.rpc_url, "ACCORD_DEMO_ACTION_LOG": action_log.address,
                "ACCORD_DEMO_ACTOR_KEY": "0x" + dev_account(ACTOR).key.hex()}
-        _services(sup, a, b, env)
-        echo(f"started {len(sup.procs)} processes: 4 validators, 2 relayers, a keeper, "
-             "3 agent groups")
+        _peer(nodes)
+        _services(sup, a, b, env, nodes)
+        echo(f"started {len(sup.procs)} operators, each with its own state directory and key: "
+             f"4 attesters, 2 relayers, a keeper, 3 agent groups; {len(nodes)} IPFS nodes "
+             "(the agent groups' and the creator's) carry the results")
 
         def_id, wf = define(ca, addr_a["coordinator"], project_root() / "examples" / "demo.yaml",
                             admin, home_chain="chaina")
@@ -246,7 +349,9 @@ def run_demo(echo: Callable[[str], None] = print, timeout: float = 120.0,
         router_b = cb.contract("RemoteStepRouter", addr_b["router"])
         cb.transact(router_b.functions.deposit(admin.address), admin, value=remote)
         echo(f"deposited {remote} wei for the run's creator on chainb's router")
-        store = default_store()  # the agents' default store: the demo's state dir
+        _publish(root)  # the workflow's step names, for the agents
+        store = IpfsResultStore(nodes[CREATOR].info.api, nodes[CREATOR].token,
+                                ResultStore(_operator_dir(root, CREATOR) / "results"))
         run_id, _ = start(ca, addr_a["coordinator"], def_id, DEMO_INPUT, wf.total_reward(),
                           admin, store)
         echo(f"run {run_id} of '{wf.name}' started on chaina: {len(wf.names)} steps, "
@@ -274,7 +379,10 @@ def run_demo(echo: Callable[[str], None] = print, timeout: float = 120.0,
         summary.run_id = run_id
         summary.state = state.label
         summary.steps = {wf.names[i]: StepState(s).label for i, s in progress.last.items()}
-        report = find_result(coord.w3, coord.address, run_id, len(wf.names) - 1)
+        found = [find_result(coord.w3, coord.address, run_id, i) for i in range(len(wf.names))]
+        summary.result_schemes = dict(Counter(f.resultURI.split("://")[0] + "://"
+                                              for f in found if f is not None))
+        report = found[-1]
         try:
             if report is None:
                 raise ValueError("the last step has no result")
@@ -285,8 +393,11 @@ def run_demo(echo: Callable[[str], None] = print, timeout: float = 120.0,
         for origin, dest in (("chaina", "chainb"), ("chainb", "chaina")):
             counts.update(SqliteStore(_relay_store(root, origin, dest)).counts())
         summary.messages = dict(counts)
+        owners = _owners()
         for name, client in (("chaina", ca), ("chainb", cb)):
             summary.gas[name], summary.transactions[name] = _chain_gas(client)
+            for who, act in activity(client, owners).items():
+                summary.operators.setdefault(who, {})[name] = act.describe(6)
         summary.agents = _agent_count()
         summary.seconds = round(time.monotonic() - t0, 1)
         if dashboard is not None:
@@ -312,10 +423,24 @@ def _print_summary(s: Summary, echo: Callable[[str], None]) -> None:
          "2 validators on chainb)")
     echo(f"  messages   {sum(s.messages.values())} cross-chain "
          f"({', '.join(f'{k} {v}' for k, v in sorted(s.messages.items()))})")
+    if s.result_schemes:
+        echo("  results    " + ", ".join(f"{n} on {k}" for k, n in sorted(s.result_schemes.items()))
+             + " (each agent group's own IPFS node; read back over bitswap, checked against "
+               "the chain)")
     for name in s.gas:
         echo(f"  gas        {name}: {s.gas[name]:,} in {s.transactions[name]} transactions")
+    if s.operators:
+        echo("  operators  (each its own state directory and key; what its transactions did)")
+        for who in sorted(s.operators, key=_operator_order):
+            for chain, what in sorted(s.operators[who].items()):
+                echo(f"    {who:<18} {chain}: {what}")
     if s.report:
         echo(f"  report     {json.dumps(s.report)[:160]}")
+
+
+def _operator_order(name: str) -> tuple[int, str]:
+    kinds = (CREATOR, "agents", "validators", "attester", "relayer", "keeper")
+    return next((i for i, k in enumerate(kinds) if name.startswith(k)), len(kinds)), name
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -79,6 +79,7 @@ class IpfsNode:
         self.proc: subprocess.Popen[str] | None = None
         self._info: NodeInfo | None = None
         self._lines: list[str] = []
+        self._ready = threading.Event()
 
     @property
     def info(self) -> NodeInfo:
@@ -92,6 +93,11 @@ class IpfsNode:
         return self.proc.pid
 
     def start(self) -> IpfsNode:
+        """Launch the node and wait until it answers (ToolchainError if it cannot start)."""
+        return self.launch().wait_ready()
+
+    def launch(self) -> IpfsNode:
+        """Start the process without waiting (start several, then ``wait_ready`` each)."""
         _check_installed()
         self.folder.mkdir(parents=True, exist_ok=True)
         env = {**os.environ, TOKEN_ENV: self.token}
@@ -99,9 +105,12 @@ class IpfsNode:
                                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                      text=True, env=env)
         shutdown.track(self.proc.pid)  # never outlives a CLI that is told to stop
-        ready = threading.Event()
-        threading.Thread(target=self._read, args=(ready,), daemon=True).start()
-        if not ready.wait(READY_TIMEOUT_S) or self._info is None:
+        self._ready = threading.Event()
+        threading.Thread(target=self._read, args=(self._ready,), daemon=True).start()
+        return self
+
+    def wait_ready(self) -> IpfsNode:
+        if not self._ready.wait(READY_TIMEOUT_S) or self._info is None:
             self.stop()
             said = " | ".join(self._lines[-5:]) or "nothing"
             raise ToolchainError(f"the IPFS node did not start within {READY_TIMEOUT_S:.0f} s;"
@@ -122,6 +131,16 @@ class IpfsNode:
                     continue
                 ready.set()
         ready.set()  # the process ended
+
+    def connect(self, peer_address: str) -> None:
+        """Dial another node and keep dialling it (``POST /peers`` with the token)."""
+        import requests
+
+        resp = requests.post(f"{self.info.api}/peers", data=peer_address, timeout=30,
+                             headers={"Authorization": f"Bearer {self.token}"})
+        if resp.status_code != 200:
+            raise ToolchainError(f"the IPFS node {self.info.api} could not dial "
+                                 f"{peer_address}: {resp.text[:200]}")
 
     def alive(self) -> bool:
         return self.proc is not None and self.proc.poll() is None

@@ -124,7 +124,7 @@ def seen(demo: Demo, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]
                              json.dumps(cfg)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True, cwd=ROOT)
     try:
-        demo.wait_for(r"^started \d+ processes", 120)
+        demo.wait_for(r"^started \d+ operators", 120)
         _register_hostile_agent(demo.state)
         out, err = node.communicate(timeout=300)
     finally:

@@ -234,7 +234,7 @@ def test_agents_exit_promptly_on_sigterm_while_a_handler_is_busy(
 def test_demo_stops_its_chains_and_services_on_sigterm(world: World, service) -> None:
     """`accord demo` mid-run: its two anvils and ten service processes go with it."""
     d = service("demo")
-    d.wait_for("started 10 processes")
+    d.wait_for("started 10 operators")
     d.wait_for(lambda: "run 1 of" in d.text())
     assert len(_descendants(d.proc.pid)) >= 12, _descendants(d.proc.pid)
     _assert_stopped(d, "accord demo")

@@ -24,7 +24,8 @@ def _anvils_and_children_of(state: Path) -> list[int]:
             environ = (proc / "environ").read_bytes()
         except OSError:
             continue
-        if str(state).encode() in environ and ("anvil" in cmd or "accord.cli" in cmd):
+        if str(state).encode() in environ and ("anvil" in cmd or "accord.cli" in cmd
+                                               or "ipfs/node.mjs" in cmd):
             pids.append(int(proc.name))
     return pids
 
@@ -44,6 +45,23 @@ def test_demo_runs_a_two_chain_workflow_to_completion_and_stops_everything(tmp_p
     assert "delivered 2" in out.stdout                    # task there, result back
     # the chainb executor's handler saw the home step's name, not the remote run's "step0"
     assert '"execute": {"step": "execute"' in out.stdout
+    # every party is its own operator: its own state directory and key, sharing no file
+    operators = tmp_path / "state" / "demo" / "operators"
+    assert sorted(p.name for p in operators.iterdir()) == sorted([
+        "creator", "agents-chaina", "validators-chaina", "agents-chainb", "keeper",
+        "relayer-chaina-chainb", "relayer-chainb-chaina", "attester-chaina-5",
+        "attester-chaina-6", "attester-chainb-5", "attester-chainb-6"])
+    # and the summary says who did what: the work was the agent groups', each relayer
+    # delivered its own direction, the attesters announced where they publish
+    lines = out.stdout.split("  operators", 1)[1].splitlines()
+    what = {tuple(line.split()[:2]): line for line in lines if line.startswith("    ")}
+    assert "submit" in what["agents-chaina", "chaina:"]
+    assert "respond" in what["validators-chaina", "chaina:"]
+    assert "deliver" in what["relayer-chaina-chainb", "chainb:"]
+    assert "deliver" in what["relayer-chainb-chaina", "chaina:"]
+    assert "announce 1" in what["attester-5", "chaina:"]
+    # results crossed operators on IPFS: every step's result is an ipfs:// raw block
+    assert re.search(r"results    7 on ipfs://", out.stdout)
     assert time.monotonic() - started < 120
     assert _anvils_and_children_of(tmp_path / "state") == []
 
