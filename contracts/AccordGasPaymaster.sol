@@ -73,6 +73,7 @@ contract AccordGasPaymaster is IAccordGasPaymaster, Ownable2Step, ReentrancyGuar
     function claim() external nonReentrant {
         // CHECKS
         address to = _beneficiary;
+        if (msg.sender != to && msg.sender != owner()) revert GasPaymasterUnauthorizedClaim(msg.sender);
         uint256 amount = address(this).balance;
         // a zero balance only means there is nothing to claim (ETH forced in is claimed too)
         // slither-disable-next-line incorrect-equality

@@ -15,7 +15,7 @@ pragma solidity ^0.8.24;
 /// `gasOverhead` the relayer's own gas per message besides the recipient's, `gasPrice` the
 /// destination's gas price in its wei, `tokenExchangeRate` the destination's native token in
 /// this chain's, scaled by 1e10 (1e10: the same token). Fees accrue here and leave only to
-/// the beneficiary (`claim`, anyone may trigger it).
+/// the beneficiary (`claim`, which the owner or the beneficiary triggers).
 ///
 /// Trust (see docs/relayer-fees.md): the owner sets prices and the beneficiary; it can make
 /// quotes absurd, but cannot take paid fees other than by `claim` to the beneficiary it set.
@@ -69,6 +69,9 @@ interface IAccordGasPaymaster {
     error GasPaymasterInvalidChain(uint256 chainId);
     /// @notice There are no fees to claim.
     error GasPaymasterNothingToClaim();
+
+    /// @notice `caller` is neither the owner nor the beneficiary, so it may not trigger a claim.
+    error GasPaymasterUnauthorizedClaim(address caller);
     /// @notice Sending `amount` wei to `beneficiary` failed; the fees stay here.
     error GasPaymasterClaimFailed(address beneficiary, uint256 amount);
 
@@ -98,8 +101,10 @@ interface IAccordGasPaymaster {
         external
         payable;
 
-    /// @notice Send every accrued fee to the beneficiary. Anyone may call it; fees go nowhere
-    /// else.
+    /// @notice Send every accrued fee to the beneficiary; fees go nowhere else. Only the owner
+    /// or the beneficiary may call it: a stranger who could would front-run the owner's
+    /// `setBeneficiary` (replacing a lost or compromised beneficiary) and send the fees the
+    /// owner is redirecting to the old one.
     function claim() external;
 
     // ---------------------------------------------------------------- views

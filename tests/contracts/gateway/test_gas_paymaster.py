@@ -185,28 +185,47 @@ def test_a_reentrant_refund_recipient_can_neither_pay_twice_nor_claim(project, p
     with ape.reverts(pm.GasPaymasterRefundFailed, refundAddress=mal.address, amount=10**15):
         mal.pay(b"\x43" * 32, DEST, 200_000, sender=payer, value=quote + 10**15)
     assert pm.paidFor(b"\x43" * 32) == 0
-    before = beneficiary.balance
-    pm.claim(sender=payer)
-    assert beneficiary.balance == before + quote
+    before = pm.balance
+    pm.claim(sender=owner)
+    assert pm.balance == 0 and before == quote
 
 
 # ---------------------------------------------------------------- claims
 @pytest.mark.covers("AccordGasPaymaster.claim", "wrong_state")
-def test_anyone_may_claim_and_fees_go_only_to_the_beneficiary(pm, payer, stranger, beneficiary):
+@pytest.mark.covers("AccordGasPaymaster.claim", "wrong_caller")
+def test_only_the_owner_or_beneficiary_claims_and_fees_go_only_to_the_beneficiary(
+        pm, owner, payer, stranger, beneficiary):
     with ape.reverts(pm.GasPaymasterNothingToClaim):
-        pm.claim(sender=stranger)
+        pm.claim(sender=beneficiary)
     quote = _quote(200_000)
     pm.payForGas(ID, DEST, 200_000, payer, sender=payer, value=quote)
     pm.payForGas(b"\x43" * 32, DEST, 0, payer, sender=payer, value=_quote(0))
-    before_b, before_s = beneficiary.balance, stranger.balance
-    tx = pm.claim(sender=stranger)
+    # a stranger cannot trigger it (it could front-run the owner replacing the beneficiary)
+    with ape.reverts(pm.GasPaymasterUnauthorizedClaim, caller=stranger.address):
+        pm.claim(sender=stranger)
+    before_b = beneficiary.balance
+    tx = pm.claim(sender=owner)
     assert [(e.beneficiary, e.amount) for e in tx.events] == [(beneficiary.address,
                                                                quote + _quote(0))]
     assert beneficiary.balance == before_b + quote + _quote(0)
-    assert stranger.balance == before_s - tx.total_fees_paid
     assert pm.balance == 0
     with ape.reverts(pm.GasPaymasterNothingToClaim):  # nothing left for a second claim
-        pm.claim(sender=stranger)
+        pm.claim(sender=beneficiary)
+
+
+def test_a_stranger_cannot_front_run_a_beneficiary_change_to_pay_the_old_one(
+        pm, owner, payer, stranger, beneficiary):
+    """The owner replaces a beneficiary whose key was lost: the fees not yet claimed go to
+    the new one; a stranger who sees the change coming cannot claim them to the old one."""
+    quote = _quote(200_000)
+    pm.payForGas(ID, DEST, 200_000, payer, sender=payer, value=quote)
+    with ape.reverts(pm.GasPaymasterUnauthorizedClaim, caller=stranger.address):
+        pm.claim(sender=stranger)  # front-running setBeneficiary
+    pm.setBeneficiary(stranger, sender=owner)
+    before_old, before_new = beneficiary.balance, stranger.balance
+    tx = pm.claim(sender=owner)
+    assert stranger.balance == before_new + quote and beneficiary.balance == before_old
+    assert tx.events[0].beneficiary == stranger.address
 
 
 def test_a_beneficiary_that_rejects_fees_keeps_them_here_until_the_owner_names_another(
@@ -216,7 +235,7 @@ def test_a_beneficiary_that_rejects_fees_keeps_them_here_until_the_owner_names_a
     quote = _quote(200_000)
     pm.payForGas(ID, DEST, 200_000, payer, sender=payer, value=quote)
     with ape.reverts(pm.GasPaymasterClaimFailed, beneficiary=wall.address, amount=quote):
-        pm.claim(sender=payer)
+        pm.claim(sender=owner)
     assert pm.balance == quote
     tx = pm.setBeneficiary(stranger, sender=owner)
     assert [e.beneficiary for e in tx.events] == [stranger.address]
@@ -276,8 +295,8 @@ def test_renouncing_freezes_prices_but_fees_still_reach_the_beneficiary(pm, owne
     quote = _quote(200_000)
     pm.payForGas(ID, DEST, 200_000, payer, sender=payer, value=quote)
     before = beneficiary.balance
-    pm.claim(sender=stranger)
-    assert beneficiary.balance == before + quote
+    tx = pm.claim(sender=beneficiary)  # with no owner left, the beneficiary still claims
+    assert beneficiary.balance == before + quote - tx.total_fees_paid
 
 
 # ---------------------------------------------------------------- Python
