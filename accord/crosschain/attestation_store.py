@@ -206,11 +206,13 @@ class SqliteStore:
             " ORDER BY nonce LIMIT ?", (route, limit)).fetchall()
         return [_row(r) for r in rows]
 
-    def by_status(self, route: str, status: str, limit: int) -> list[StoredMessage]:
-        """Up to ``limit`` messages of ``route`` in ``status``, by nonce."""
+    def by_status(self, route: str, status: str, limit: int, *, after_nonce: int = -1
+                  ) -> list[StoredMessage]:
+        """Up to ``limit`` messages of ``route`` in ``status`` with a nonce above
+        ``after_nonce``, by nonce."""
         rows = self._db().execute(
-            "SELECT * FROM messages WHERE route = ? AND status = ? ORDER BY nonce LIMIT ?",
-            (route, status, limit)).fetchall()
+            "SELECT * FROM messages WHERE route = ? AND status = ? AND nonce > ? "
+            "ORDER BY nonce LIMIT ?", (route, status, after_nonce, limit)).fetchall()
         return [_row(r) for r in rows]
 
     def message(self, message_id: str) -> StoredMessage | None:
@@ -311,8 +313,15 @@ class SqliteStore:
             "SELECT id FROM messages WHERE status = ? ORDER BY route, nonce", (status,))
         return [str(r["id"]) for r in rows]
 
-    def counts(self) -> dict[str, int]:
-        rows = self._db().execute("SELECT status, COUNT(*) AS n FROM messages GROUP BY status")
+    def counts(self, route: str | None = None) -> dict[str, int]:
+        """Messages by status: all of them, or those of one ``route``."""
+        if route is None:
+            rows = self._db().execute(
+                "SELECT status, COUNT(*) AS n FROM messages GROUP BY status")
+        else:
+            rows = self._db().execute(
+                "SELECT status, COUNT(*) AS n FROM messages WHERE route = ? GROUP BY status",
+                (route,))
         return {str(r["status"]): int(r["n"]) for r in rows}
 
     def latencies(self) -> list[float]:

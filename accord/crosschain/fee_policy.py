@@ -59,23 +59,27 @@ class FeeGate:
         self._next: dict[str, float] = {}   # unpaid id -> when to look again
         self._looks: dict[str, int] = {}    # unpaid id -> looks so far (the backoff doubles)
         self.held_back = 0                  # messages moved to unpaid, for the metrics
+        self._cursor = -1                   # the nonce recheck's next page starts after
 
     # -- what a message is worth ----------------------------------------------------------------
-    def _quote(self, oracle: GasOracle, m: StoredMessage) -> int | None:
+    def _quote(self, oracle: GasOracle, m: StoredMessage, gas: int | None = None) -> int | None:
         if oracle.tokenExchangeRate == 0:
             return None
-        return quote_of(oracle, int(m.body.get("gasLimit", DEFAULT_GAS_LIMIT)))
+        return quote_of(oracle, _own_gas(m) if gas is None else gas)
 
-    def _judge(self, msgs: Sequence[StoredMessage]) -> dict[str, tuple[int, int | None]]:
-        """(paid, quote now; None: no oracle) per id, from two reads of the origin chain."""
+    def _judge(self, msgs: Sequence[StoredMessage], gas: int | None = None
+               ) -> dict[str, tuple[int, int | None]]:
+        """(paid, quote now for ``gas`` or the message's own gas; None: no oracle) per id,
+        from two reads of the origin chain."""
         if not msgs:
             return {}
         oracle = self.paymaster.oracle(self.destination)
         paid = self.paymaster.paid_many([m.id for m in msgs])
-        return {m.id: (paid[m.id], self._quote(oracle, m)) for m in msgs}
+        return {m.id: (paid[m.id], self._quote(oracle, m, gas)) for m in msgs}
 
-    def _why(self, m: StoredMessage, paid: int, quote: int | None) -> str:
-        gas = int(m.body.get("gasLimit", DEFAULT_GAS_LIMIT))
+    def _why(self, m: StoredMessage, paid: int, quote: int | None, gas: int | None = None
+             ) -> str:
+        gas = _own_gas(m) if gas is None else gas
         if quote is None:
             return (f"{_NOT_RELAYED}the origin's paymaster {self.paymaster.address} has no gas "
                     f"oracle for chain {self.destination}, so nothing can be paid (fee policy "
@@ -103,13 +107,15 @@ class FeeGate:
                      m.id, paid, quote, m.id)
         return out
 
-    def covers(self, m: StoredMessage) -> bool:
-        """Whether a failed message may be retried at this relayer's cost (its note says why
-        not, and it is looked at again after a backoff)."""
-        paid, quote = self._judge([m])[m.id]
+    def covers(self, m: StoredMessage, gas: int | None = None) -> bool:
+        """Whether what was paid for ``m`` covers ``gas`` (default: its own gas) at this
+        relayer's cost: a retry asks for all the gas the message will have cost, so a
+        recipient that burns its gas cannot make a paid relayer spend more than was paid (the
+        note says why not, and it is looked at again after a backoff)."""
+        paid, quote = self._judge([m], gas)[m.id]
         if quote is not None and paid >= quote:
             return True
-        why = self._why(m, paid, quote)
+        why = self._why(m, paid, quote, gas)
         if m.note != why:
             self.store.annotate(m.id, why)
         self._wait(m.id)
@@ -123,8 +129,11 @@ class FeeGate:
         ``pending`` (returned: how many); for the others the destination gateway is asked
         (``reconcile``), so one that someone else delivered is recorded as such."""
         now = time.monotonic()
-        due = [m for m in self.store.by_status(self.route, UNPAID, self.batch)
-               if self._next.get(m.id, 0.0) <= now]
+        # a page of the unpaid messages after the last one looked at, round robin: however
+        # many are never paid, each is looked at again within len/batch passes
+        page = self.store.by_status(self.route, UNPAID, self.batch, after_nonce=self._cursor)
+        self._cursor = page[-1].nonce if len(page) == self.batch else -1
+        due = [m for m in page if self._next.get(m.id, 0.0) <= now]
         if not due:
             return 0
         verdicts = self._judge(due)
@@ -159,3 +168,8 @@ class FeeGate:
     def _forget(self, message_id: str) -> None:
         self._next.pop(message_id, None)
         self._looks.pop(message_id, None)
+
+
+def _own_gas(m: StoredMessage) -> int:
+    """The recipient gas the sender fixed for ``m`` (its ``minGasLimit``)."""
+    return int(m.body.get("gasLimit", DEFAULT_GAS_LIMIT))

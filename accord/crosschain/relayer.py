@@ -52,6 +52,7 @@ from accord.errors import ChainError, ContractRevert
 from accord.service.loop import run_service
 
 log = logging.getLogger("accord.relayer")
+FEED_JOIN_S = 10.0  # a feed pass is bounded by the fetcher's pass budget and RPC timeouts
 
 _DELIVERED = "0x" + Web3.keccak(text="MessageDelivered(bytes32)").hex().removeprefix("0x")
 _FAILED = "0x" + Web3.keccak(text="MessageFailed(bytes32,bytes32,uint32)").hex().removeprefix(
@@ -167,6 +168,10 @@ class Relayer:
         self._next_attempt: dict[str, float] = {}
         self._validators = {Web3.to_checksum_address(v) for v in
                             self.gateway.functions.validators(config.origin_chain).call()}
+        if fees is None:  # a store a 'paid' relayer used: what it held back is ours to deliver
+            held = [m.id for m in store.by_status(self.route, UNPAID, 1_000_000)]
+            for mid in held:
+                store.annotate(mid, "relaying: fee policy 'any'", status="pending")
 
     # -- planning ---------------------------------------------------------------------------
     def _quorum(self, sigs: dict[str, str]) -> list[tuple[str, str]] | None:
@@ -266,8 +271,10 @@ class Relayer:
             [[self._tuple(m) for m in ordered], ids, sigs, gas_limit])
 
     def _recipient_gas(self, m: StoredMessage) -> int:
-        """The gas the gateway gives ``m``'s recipient: the larger of ours and its own."""
-        return max(self.config.recipient_gas, int(m.body.get("gasLimit", DEFAULT_GAS_LIMIT)))
+        """The gas the gateway gives ``m``'s recipient: the larger of ours and its own; under
+        the ``paid`` fee policy its own, the gas that was paid for."""
+        own = int(m.body.get("gasLimit", DEFAULT_GAS_LIMIT))
+        return own if self.fees is not None else max(self.config.recipient_gas, own)
 
     def _fit(self, msgs: list[StoredMessage]) -> list[list[StoredMessage]]:
         """A window's messages in nonce order, split so each part's gas bound fits in one
@@ -359,6 +366,9 @@ class Relayer:
             self._give_up(m, f"needs about {d.needed:,} gas; a retry would take the spend to "
                              f"about {m.gas_spent + expected:,}, over the {cap:,} gas cap "
                              f"({self._spent(m)})")
+            return 0
+        if self.fees is not None and not self.fees.covers(m, m.gas_spent + expected):
+            self._next_attempt[m.id] = self.fees.next_look(m.id)  # not at our cost
             return 0
         return self._send_retry(m, send_gas, d)
 
@@ -592,13 +602,19 @@ class Relayer:
         stores is delivered while it goes on following and fetching; a feed that fails is
         retried with the same backoff and never stops delivery."""
         stop = stop or threading.Event()
+        done = threading.Event()  # the delivery loop ended (the caller's ``stop`` is theirs)
         feeder = None
         if before is not None:
+            def feed_wait(seconds: float) -> None:
+                end = time.monotonic() + seconds
+                while not (stop.is_set() or done.is_set()) and time.monotonic() < end:
+                    done.wait(min(0.1, max(end - time.monotonic(), 0.0)))
+
             feeder = threading.Thread(target=run_service, args=(before,), kwargs={
                 "what": f"route={self.route} feed", "poll_s": self.config.poll_s,
                 "first_backoff_s": self.config.backoff_s,
                 "max_backoff_s": self.config.max_error_backoff_s, "log": log,
-                "running": lambda: not stop.is_set(), "wait": stop.wait},
+                "running": lambda: not (stop.is_set() or done.is_set()), "wait": feed_wait},
                 name=f"feed-{self.route}", daemon=True)
             feeder.start()
         try:
@@ -608,9 +624,12 @@ class Relayer:
                         running=lambda: not stop.is_set(), wait=stop.wait,
                         on_error=lambda: self.client.reset_nonce(self.account))  # re-read nonce
         finally:
-            if feeder is not None:
-                stop.set()
-                feeder.join(timeout=10)
+            done.set()
+            if feeder is not None:  # a feed pass in flight ends within its own deadlines
+                feeder.join(timeout=FEED_JOIN_S)
+                if feeder.is_alive():
+                    log.warning("route=%s: the feed is still in a pass %gs after delivery "
+                                "stopped; it stops after that pass", self.route, FEED_JOIN_S)
 
     def metrics_text(self) -> str:
         counts = self.store.counts()

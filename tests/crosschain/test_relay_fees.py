@@ -211,3 +211,54 @@ def test_the_pay_and_relay_commands_refuse_bad_input_in_one_line(
     helped = _cli(tc, devnet, manifests, pm, "message", "pay", "--help")
     assert helped.exit_code == 0
     assert "self-relay" in helped.output and "--max-fee" in helped.output
+
+
+def test_a_paid_message_behind_a_page_of_never_paid_ones_is_still_looked_at_again(
+        tc: Any, store_path: Path) -> None:
+    """A stranger's unpaid messages fill the first pages of the unpaid list; the recheck
+    goes round all of them, so a message paid later is delivered within a few passes."""
+    store = SqliteStore(store_path)
+    pm = _paymaster(tc)
+    tc.send(tc.a, tc.b, 12)  # the stranger's, never paid
+    mid = _send(tc, b"victim")
+    relayer = _relayer(tc, store, pm)
+    assert relayer.fees is not None
+    relayer.fees.batch = 5  # pages of 5: the victim is on the third
+    relayer.step()
+    assert store.message(mid).status == UNPAID  # type: ignore[union-attr]
+    pm_contract = tc.a.client.contract("AccordGasPaymaster", pm.address)
+    tc.a.client.transact(pm_contract.functions.payForGas(
+        mid, tc.b.client.chain_id, 200_000, tc.admin.address), tc.admin,
+        value=quote_of(ORACLE, 200_000))
+    for _ in range(4):
+        relayer.step()
+    rec = store.message(mid)
+    assert rec is not None and rec.status == "delivered"
+
+
+def test_a_paid_relayer_gives_a_recipient_only_the_gas_that_was_paid_for(
+        tc: Any, store_path: Path) -> None:
+    """The relayer's own --recipient-gas floor is a courtesy it pays for; under the paid
+    policy a message gets the gas its sender fixed and paid for, no more."""
+    store = SqliteStore(store_path)
+    pm = _paymaster(tc)
+    relayer = _relayer(tc, store, pm)
+    relayer.config.recipient_gas = 1_000_000
+    m = type("M", (), {"body": {"gasLimit": 200_000}})()
+    assert relayer._recipient_gas(m) == 200_000  # type: ignore[arg-type]
+    relayer.fees = None
+    assert relayer._recipient_gas(m) == 1_000_000  # type: ignore[arg-type]
+
+
+def test_a_relayer_that_delivers_everything_takes_over_what_a_paid_one_held_back(
+        tc: Any, store_path: Path) -> None:
+    store = SqliteStore(store_path)
+    pm = _paymaster(tc)
+    mid = _send(tc)
+    _relayer(tc, store, pm).step()
+    assert store.message(mid).status == UNPAID  # type: ignore[union-attr]
+    cfg = RelayerConfig(gateway=tc.b.gateway, origin_chain=tc.a.client.chain_id,
+                        threshold=tc.threshold, batch_size=WINDOW)
+    anyone = Relayer(tc.b.client, store, dev_account(4), cfg)  # --fee-policy any
+    assert anyone.step() == 1
+    assert store.message(mid).status == "delivered"  # type: ignore[union-attr]
