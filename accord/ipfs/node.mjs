@@ -7,8 +7,10 @@
 // delegated routing, so it never reaches beyond the addresses its operator gives it.
 //
 // HTTP API (JSON answers; writes need `Authorization: Bearer $ACCORD_IPFS_TOKEN`):
-//   GET  /ipfs/<cid>   the block's bytes: from this node, else fetched from connected peers
-//                      (bitswap) within the fetch timeout; 404 when nobody has it
+//   GET  /ipfs/<cid>   the block's bytes: from this node; with the token, else fetched from
+//                      connected peers (bitswap) within the fetch timeout (and kept);
+//                      404 when nobody has it. Without the token only what the node holds
+//                      is served, so a stranger cannot make it fetch and store blocks.
 //   POST /blocks       body = the bytes (<= 1 MiB): stored as a raw block -> 201 {"cid"}
 //   POST /pins/<cid>   fetch the block from peers and keep it (a pinning node) -> 200 {"cid"}
 //   POST /peers        body = a multiaddr with /p2p/<id>: dial it and keep dialling it -> 200
@@ -178,6 +180,9 @@ async function handle (req, res) {
     if (cid == null) return reply(res, 400, { error: 'not a CID' })
     if (cid.code !== raw.code || cid.multihash.code !== sha256.code) {
       return reply(res, 400, { error: 'this node serves raw sha2-256 blocks only' })
+    }
+    if (!authorized(req) && !(await helia.blockstore.has(cid))) {
+      return reply(res, 404, { error: `${cid} is not held here (fetching it from peers needs the token)` })
     }
     let bytes
     try {

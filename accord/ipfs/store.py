@@ -45,17 +45,19 @@ def gateways() -> list[str]:
     return found
 
 
-def fetch_ipfs(uri: str, nodes: list[str] | None = None) -> bytes:
+def fetch_ipfs(uri: str, nodes: list[str] | None = None, token: str | None = None) -> bytes:
     """The bytes ``ipfs://<CID>`` names, from the first of ``nodes`` then ACCORD_IPFS_GATEWAYS
-    that serves a copy matching the CID. ResultNotFoundError when nobody has it;
-    ResultUnavailableError when the only copies served were wrong (the gateway's fault, never
-    the submitter's)."""
+    that serves a copy matching the CID. ``token`` goes to ``nodes`` only (this operator's own
+    node, which then fetches from its peers), never to the gateways. ResultNotFoundError when
+    nobody has it; ResultUnavailableError when the only copies served were wrong (the
+    gateway's fault, never the submitter's)."""
     try:
         cid = cid_of_uri(uri)
     except CidError as exc:
         raise ResultNotFoundError(f"cannot fetch '{uri[:80]}': {exc}") from None
     want = sha256_of(cid)
-    sources = [*(nodes or []), *gateways()]
+    own = list(nodes or [])
+    sources = [*own, *gateways()]
     if not sources:
         raise ResultNotFoundError(f"cannot fetch '{uri}': this machine reads IPFS through no "
                                   f"node; set {GATEWAYS_ENV} to your IPFS node ('accord "
@@ -64,8 +66,9 @@ def fetch_ipfs(uri: str, nodes: list[str] | None = None) -> bytes:
     lied = False
     for base in sources:
         try:
+            auth = {"Authorization": f"Bearer {token}"} if token and base in own else None
             data = download(f"{base}/ipfs/{cid}?format=raw", f"the IPFS node {base}",
-                            MAX_BLOCK_BYTES, label=uri)
+                            MAX_BLOCK_BYTES, label=uri, headers=auth)
         except ResultNotFoundError as exc:  # includes too large / too slow
             lied = lied or isinstance(exc, ResultUnavailableError)
             failures.append(str(exc))
@@ -143,7 +146,7 @@ class IpfsResultStore:
                     return data
             except (ResultNotFoundError, CidError):
                 pass
-        data = fetch_ipfs(uri, [self.api])
+        data = fetch_ipfs(uri, [self.api], self.token)
         if expected_hash is not None and content_hash(data) != bytes(expected_hash):
             raise ResultIntegrityError(
                 f"'{uri}' holds a blob hashing to 0x{content_hash(data).hex()} but the chain "

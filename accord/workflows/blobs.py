@@ -49,7 +49,8 @@ def uri_for(digest: bytes) -> str:
     return SCHEME + digest.hex()
 
 
-def download(url: str, what: str, limit: int, *, label: str | None = None) -> bytes:
+def download(url: str, what: str, limit: int, *, label: str | None = None,
+             headers: dict[str, str] | None = None) -> bytes:
     """GET ``url`` (``what`` serves it; ``label`` names it in errors, default the URL): at
     most ``limit`` bytes within FETCH_DEADLINE_S, no redirects, no credentials from the
     environment. ResultNotFoundError for a 404, a refusal or a service that is down;
@@ -65,7 +66,7 @@ def download(url: str, what: str, limit: int, *, label: str | None = None) -> by
         with requests.Session() as session:
             session.trust_env = False
             with session.get(url, timeout=FETCH_TIMEOUT_S, stream=True,
-                             allow_redirects=False) as resp:
+                             allow_redirects=False, headers=headers) as resp:
                 if resp.status_code == 404:
                     raise ResultNotFoundError(f"'{name}': {what} does not hold it (404)")
                 if resp.status_code != 200:

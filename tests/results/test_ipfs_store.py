@@ -70,9 +70,12 @@ def test_a_result_is_published_under_its_raw_cid_and_read_through_another_node(
     assert digest == keccak(blob)
     assert uri == f"ipfs://{raw_cid(blob)}"
     # another machine: its own cache, reading through its own node, which asks its peers
-    monkeypatch.setenv(GATEWAYS_ENV, reader.info.api)
     assert _pin(pinner, raw_cid(blob)).status_code == 200  # pinner fetched it from publisher
-    assert ResultStore(tmp_path / "other-machine").get(uri, digest) == blob
+    other = IpfsResultStore(reader.info.api, reader.token, ResultStore(tmp_path / "other"))
+    assert other.get(uri, digest) == blob
+    # and a machine reading through gateways gets it from one that holds it
+    monkeypatch.setenv(GATEWAYS_ENV, pinner.info.api)
+    assert ResultStore(tmp_path / "third").get(uri, digest) == blob
 
 
 def test_a_result_stays_reachable_after_its_publisher_goes_offline(
@@ -84,15 +87,31 @@ def test_a_result_stays_reachable_after_its_publisher_goes_offline(
     publisher.stop()
     assert not publisher.alive()
     # the reader's node has never seen it: it comes from the pinning node over bitswap
-    assert fetch_ipfs(uri, [reader.info.api]) == blob
+    assert fetch_ipfs(uri, [reader.info.api], reader.token) == blob
     assert keccak(blob) == digest
 
 
 def test_a_block_nobody_holds_is_not_found(reader: IpfsNode) -> None:
     uri = f"ipfs://{raw_cid(b'never published')}"
     with pytest.raises(ResultNotFoundError, match="does not hold it") as info:
-        fetch_ipfs(uri, [reader.info.api])
+        fetch_ipfs(uri, [reader.info.api], reader.token)
     assert not isinstance(info.value, ResultUnavailableError)
+
+
+def test_a_stranger_cannot_make_a_node_fetch_and_keep_blocks(
+        ipfs_nodes: StartNode, pinner: IpfsNode, tmp_path: Path) -> None:
+    """Without the token a node serves only what it holds: a stranger's GET of a block its
+    peers have neither fetches it nor fills the node's disk."""
+    publisher = ipfs_nodes("publisher-c", peers=[pinner.info.peer_address])
+    blob = os.urandom(1000)
+    _, uri = _publisher_store(publisher, tmp_path).put(blob)
+    blocks = lambda: sorted(p.name for p in (pinner.folder / "blocks").rglob("*")  # noqa: E731
+                            if p.is_file())
+    held = blocks()
+    with pytest.raises(ResultNotFoundError, match="does not hold it"):
+        fetch_ipfs(uri, [pinner.info.api])  # no token
+    assert blocks() == held
+    assert fetch_ipfs(uri, [pinner.info.api], pinner.token) == blob  # its operator may
 
 
 @pytest.fixture
