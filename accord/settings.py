@@ -35,6 +35,9 @@ class NetworkSettings:
     gas_price: int | None = None
     gas_overhead: int = 60_000
     token_exchange_rate: int = 10**10
+    #: Devnets: seconds between blocks for the anvil `accord devnet up` and the demo start
+    #: (None: a block for every transaction).
+    block_time: float | None = None
 
 
 @dataclass

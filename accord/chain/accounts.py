@@ -8,10 +8,11 @@ if TYPE_CHECKING:
     from eth_account.signers.local import LocalAccount
 
 # anvil's default mnemonic: its first DEV_ACCOUNTS accounts are funded with 10,000 ether on
-# every devnet (0: deployer/admin, 3: relayer, 5-7: gateway attesters, 10-19: demo agents).
+# every devnet (0: deployer/admin, 3, 8, 21, 22: the demo's relayers, 5-7: gateway attesters,
+# 10-20: demo agents).
 # Devnets only; never use these keys anywhere else.
 DEV_MNEMONIC = "test test test test test test test test test test test junk"
-DEV_ACCOUNTS = 20
+DEV_ACCOUNTS = 24
 
 
 def dev_account(index: int) -> LocalAccount:

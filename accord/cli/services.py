@@ -14,8 +14,9 @@ from accord.cli.common import one_line_errors, open_store, rpc_budget_option
 @click.option("--chain", required=True, help="Origin chain to watch (devnet name or RPC URL).")
 @click.option("--key-env", help="Environment variable holding the validator's private key.")
 @click.option("--dev-account", type=int, help="Devnets only: sign with anvil dev account N.")
-@click.option("--confirmations", type=int, default=0, show_default=True,
-              help="Blocks to wait before signing (0 on automine devnets).")
+@click.option("--confirmations", type=int,
+              help="Blocks to wait before signing [default: the chain's 'confirmations' in "
+                   "ape-config.yaml's accord.networks; 0 when it names none].")
 @click.option("--window", type=int, default=50, show_default=True,
               help="Messages per signed window; must equal the relayer's --batch-size.")
 @click.option("--store",
@@ -35,7 +36,7 @@ from accord.cli.common import one_line_errors, open_store, rpc_budget_option
               help="AttesterAnnounce address on --chain [default: its deployment manifest]")
 @rpc_budget_option
 @one_line_errors
-def validate(chain: str, key_env: str | None, dev_account: int | None, confirmations: int,
+def validate(chain: str, key_env: str | None, dev_account: int | None, confirmations: int | None,
              window: int, store: str | None, gateway: str | None, straggler_seconds: float,
              seconds: float | None, serve: str | None, public_url: str | None,
              announce_at: str | None, rpc_budget: float | None) -> None:
@@ -56,6 +57,12 @@ def validate(chain: str, key_env: str | None, dev_account: int | None, confirmat
         from accord.crosschain.announce import check_location
 
         check_location(public_url)
+    if confirmations is None:
+        confirmations = _confirmations(chain)
+    elif confirmations < 0:
+        from accord.errors import ConfigError
+
+        raise ConfigError(f"--confirmations {confirmations}: give 0 or more blocks")
     account = context.signer(key_env, dev_account, chain)
     client = Client(context.rpc_url(chain), max_rps=rpc_budget)
     cfg = AttesterConfig(gateway=context.deployed(client, chain, "gateway", gateway, "--gateway"),
@@ -201,6 +208,13 @@ def _fee_gate(origin: str, up: Any, dest_chain_id: int, db: Any, paymaster: str 
                    dest_chain_id)
 
 
+def _confirmations(chain: str) -> int:
+    """The blocks a chain's messages wait before they count (its ape-config.yaml setting)."""
+    from accord import settings
+
+    return settings.load().network(chain).confirmations
+
+
 def _feed(origin: str, dest: Any, gateway: str, db: Any, relayer: Any, window: int,
           threshold: int, announce_at: str | None, origin_gateway: str | None,
           rpc_budget: float | None) -> Any:
@@ -215,7 +229,8 @@ def _feed(origin: str, dest: Any, gateway: str, db: Any, relayer: Any, window: i
     up = Client(context.rpc_url(origin), max_rps=rpc_budget)
     source_gateway = context.deployed(up, origin, "gateway", origin_gateway, "--origin-gateway")
     board = context.deployed(up, origin, "announce", announce_at, "--announce")
-    observer = Attester(up, db, None, AttesterConfig(gateway=source_gateway, window=window))
+    observer = Attester(up, db, None, AttesterConfig(gateway=source_gateway, window=window,
+                                                      confirmations=_confirmations(origin)))
     # attesters at loopback or private addresses are fetched from only on a local devnet
     local = urlsplit(up.rpc_url).hostname in ("127.0.0.1", "localhost", "::1")
     fetcher = Fetcher(db, [], up.chain_id, source_gateway, route=relayer.route, window=window,

@@ -1,9 +1,12 @@
-"""The main job: a multi-agent workflow across two chains, end to end, by itself.
+"""The main job: a multi-agent workflow across three chains, end to end, by itself.
 
-Two fresh devnets; the whole suite deployed and linked on both; validators, relayers, a
-keeper and three groups of agents started as separate processes; the workflow of
-``examples/demo.yaml`` run on chaina with its ``execute`` step on chainb; live progress; a
-summary; and everything stopped again (also on Ctrl-C or an error).
+Three fresh devnets with different rules (chainc mines a block every 2 s and its attesters
+wait for 2 confirmations); the whole suite deployed and linked on all; attesters, relayers,
+a keeper and four groups of agents started as separate operators (each its own state
+directory and key; results on each group's own IPFS node); the workflow of
+``examples/demo.yaml`` run on chaina with its ``execute`` step on chainb and its ``audit``
+step on chainc; live progress; a summary of who did what; and everything stopped again
+(also on Ctrl-C or an error).
 """
 
 from __future__ import annotations
@@ -15,10 +18,13 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, ExitStack, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from web3.types import RPCEndpoint
 
 from accord.chain.accounts import dev_account
 from accord.chain.client import Client
@@ -33,7 +39,10 @@ if TYPE_CHECKING:
     from accord.ipfs.node import IpfsNode
 
 ADMIN, KEEPER, ACTOR = 0, 2, 4
-RELAYERS = {("chaina", "chainb"): 3, ("chainb", "chaina"): 8}  # two operators, two keys
+CHAINS = ("chaina", "chainb", "chainc")  # home: chaina; chainc: 2 s blocks, 2 confirmations
+#: One relayer operator (and key) per direction a remote step's messages travel.
+RELAYERS = {("chaina", "chainb"): 3, ("chainb", "chaina"): 8,
+            ("chaina", "chainc"): 21, ("chainc", "chaina"): 22}
 VALIDATOR_KEYS = (5, 6)  # 2 of the 3 linked validators run: a quorum
 RECIPIENT_GAS = 2_000_000
 DEMO_INPUT = b"Should the cooperative buy the solar array? Budget 120k, 20-year horizon."
@@ -111,7 +120,8 @@ def _owners() -> dict[str, str]:
 
 AGENT_GROUPS = {"agents-chaina": "demo-agents-chaina.yaml",
                 "validators-chaina": "demo-validators-chaina.yaml",
-                "agents-chainb": "demo-agents-chainb.yaml"}
+                "agents-chainb": "demo-agents-chainb.yaml",
+                "agents-chainc": "demo-agents-chainc.yaml"}
 CREATOR = "creator"  # the demo process itself: defines the workflow, starts and pays the run
 #: What the deployer publishes for everyone (an address book), copied into each operator's
 #: own state directory: chain URLs, deployed addresses, and the workflows' step names.
@@ -178,7 +188,7 @@ def _ipfs_env(node: IpfsNode) -> dict[str, str]:
     return {TOKEN_ENV: node.token, GATEWAYS_ENV: node.info.api}
 
 
-def _services(sup: Any, a: Chain, b: Chain, env: dict[str, str],
+def _services(sup: Any, chains: dict[str, Chain], env: dict[str, str],
               nodes: dict[str, IpfsNode]) -> None:
     """Every operator shares nothing but the chains (and, for results, the IPFS network):
     each runs in its own state directory with its own key. Each attester keeps its own
@@ -187,35 +197,43 @@ def _services(sup: Any, a: Chain, b: Chain, env: dict[str, str],
     publishes results to its own IPFS node and reads others' through it."""
     ex = project_root() / "examples"
     root = state_dir()
-    for name in ([f"attester-{c.name}-{i}" for c in (a, b) for i in VALIDATOR_KEYS]
-                 + [f"relayer-{o.name}-{d.name}" for o, d in ((a, b), (b, a))]
+    for name in ([f"attester-{c}-{i}" for c in chains for i in VALIDATOR_KEYS]
+                 + [f"relayer-{o}-{d}" for o, d in RELAYERS]
                  + ["keeper", *AGENT_GROUPS]):
         _operator_dir(root, name)
     _publish(root)  # before any of them starts: they read the chains' URLs at once
-    for origin in (a, b):
+    for chain in chains.values():  # each waits for its chain's confirmations (chainc: 2)
         for i in VALIDATOR_KEYS:
-            name = f"attester-{origin.name}-{i}"
-            sup.start(name, "validate", "--chain", origin.name,
+            name = f"attester-{chain.name}-{i}"
+            sup.start(name, "validate", "--chain", chain.name,
                       "--dev-account", str(i), "--straggler-seconds", "0.2",
                       "--store", str(_operator_dir(root, name) / "attestations.sqlite"),
                       "--serve", "127.0.0.1:0", env=_operator_env(root, name))
-    for origin, dest in ((a, b), (b, a)):  # a remote task opens a run: ~1M gas at the router
-        name = f"relayer-{origin.name}-{dest.name}"
-        sup.start(name, "relay", "--from", origin.name,
-                  "--to", dest.name, "--dev-account", str(RELAYERS[origin.name, dest.name]),
-                  "--recipient-gas",
-                  str(RECIPIENT_GAS), "--discover",
-                  "--store", str(_relay_store(root, origin.name, dest.name)),
+    for (origin, dest), key in RELAYERS.items():  # a remote task opens a run: ~1M gas
+        name = f"relayer-{origin}-{dest}"
+        sup.start(name, "relay", "--from", origin, "--to", dest, "--dev-account", str(key),
+                  "--recipient-gas", str(RECIPIENT_GAS), "--discover",
+                  "--store", str(_relay_store(root, origin, dest)),
                   env=_operator_env(root, name))
-    sup.start("keeper", "keep", "--network", a.name, "--network", b.name,
+    sup.start("keeper", "keep", *(arg for c in chains for arg in ("--network", c)),
               "--dev-account", str(KEEPER), env=_operator_env(root, "keeper"))
     for group, config in AGENT_GROUPS.items():
-        network = "chainb" if group.endswith("chainb") else "chaina"
+        network = group.rsplit("-", 1)[1]
         node = nodes[group]
         sup.start(group, "agents", "run", "--network", network, "--config", str(ex / config),
                   "--store", "ipfs+" + node.info.api,
                   env={**_operator_env(root, group), **_ipfs_env(node),
                        **(env if network == "chainb" else {})})
+
+
+def _rules(net: Any) -> str:
+    """How a chain differs from an automining devnet, for the start line."""
+    rules = []
+    if net.block_time:
+        rules.append(f"a block every {net.block_time:g} s")
+    if net.confirmations:
+        rules.append(f"{net.confirmations} confirmations")
+    return f"; {', '.join(rules)}" if rules else ""
 
 
 def _chain_gas(client: Client) -> tuple[int, int]:
@@ -293,6 +311,7 @@ def run_demo(echo: Callable[[str], None] = print, timeout: float = 120.0,
              dashboard: DashboardOptions | None = None) -> Summary:
     from accord import settings
     from accord.crosschain.attestation_store import SqliteStore
+    from accord.crosschain.attester import route_name
     from accord.deploy import links
     from accord.dev.devnet import manifest_path
     from accord.dev.supervisor import Supervisor
@@ -314,16 +333,25 @@ def run_demo(echo: Callable[[str], None] = print, timeout: float = 120.0,
             Devnet(log_dir=root / "logs", live_clock=True) as net, \
             Supervisor(root / "logs") as sup, ExitStack() as stack:
         nodes = _ipfs_nodes(root, stack)  # they start while the chains do
-        a, b = net.start("chaina"), net.start("chainb")
+        chains = {name: net.start(name) for name in CHAINS}
         net.write_manifest(manifest_path())
-        echo(f"chains: chaina (id {a.chain_id}) at {a.rpc_url}, chainb (id {b.chain_id}) at "
-             f"{b.rpc_url}")
-        addr_a, addr_b = _deploy(a, echo), _deploy(b, echo)
-        ca, cb = Client(a.rpc_url), Client(b.rpc_url)
-        admin = dev_account(ADMIN)
         cfg = settings.load()
+        echo("chains: " + ", ".join(
+            f"{c.name} (id {c.chain_id}{_rules(cfg.network(c.name))}) at {c.rpc_url}"
+            for c in chains.values()))
+        clients = {name: Client(c.rpc_url) for name, c in chains.items()}
+        slow = {n: t for n in CHAINS if (t := cfg.network(n).block_time)}
+        for name in slow:  # set up at automine speed; the operators meet the real rules
+            clients[name].w3.provider.make_request(RPCEndpoint("evm_setAutomine"), [True])
+        with ThreadPoolExecutor(len(chains)) as pool:  # one deployer per chain, at once
+            addrs = dict(zip(chains, pool.map(lambda c: _deploy(c, echo), chains.values()),
+                             strict=True))
+        b, addr_a = chains["chainb"], addrs["chaina"]
+        ca, cb = clients["chaina"], clients["chainb"]
+        admin = dev_account(ADMIN)
         ends = []
-        for client, addr, chain in ((ca, addr_a, a), (cb, addr_b, b)):
+        for name, chain in chains.items():
+            client, addr = clients[name], addrs[name]
             # relayer fees: each paymaster quotes the other chain (the demo's relayers
             # deliver everything, --fee-policy any)
             oracle, enforced = links.destination_oracle(cfg.network(chain.name), True)
@@ -335,27 +363,35 @@ def run_demo(echo: Callable[[str], None] = print, timeout: float = 120.0,
         action_log, _ = cb.deploy("ActionLog", sender=admin)
         env = {"ACCORD_DEMO_RPC": b.rpc_url, "ACCORD_DEMO_ACTION_LOG": action_log.address,
                "ACCORD_DEMO_ACTOR_KEY": "0x" + dev_account(ACTOR).key.hex()}
+        for name, block_time in slow.items():
+            clients[name].w3.provider.make_request(RPCEndpoint("evm_setAutomine"), [False])
+            clients[name].w3.provider.make_request(RPCEndpoint("evm_setIntervalMining"),
+                                                   [int(block_time)])
         _peer(nodes)
-        _services(sup, a, b, env, nodes)
+        _services(sup, chains, env, nodes)
         echo(f"started {len(sup.procs)} operators, each with its own state directory and key: "
-             f"4 attesters, 2 relayers, a keeper, 3 agent groups; {len(nodes)} IPFS nodes "
-             "(the agent groups' and the creator's) carry the results")
+             f"{len(chains) * len(VALIDATOR_KEYS)} attesters, {len(RELAYERS)} relayers, a "
+             f"keeper, {len(AGENT_GROUPS)} agent groups; {len(nodes)} IPFS nodes (the agent "
+             "groups' and the creator's) carry the results")
 
         def_id, wf = define(ca, addr_a["coordinator"], project_root() / "examples" / "demo.yaml",
                             admin, home_chain="chaina")
-        # the run's creator pays its chainb step from its own deposit on chainb's router
+        # the run's creator pays each remote step from its own deposit on that chain's router
         # (every attempt may open a remote run; unpaid rewards come back to the deposit)
-        remote = sum(s.reward * s.attempts for s in wf.steps if s.chain not in (None, "chaina"))
-        router_b = cb.contract("RemoteStepRouter", addr_b["router"])
-        cb.transact(router_b.functions.deposit(admin.address), admin, value=remote)
-        echo(f"deposited {remote} wei for the run's creator on chainb's router")
+        for name in CHAINS[1:]:
+            remote = sum(s.reward * s.attempts for s in wf.steps if s.chain == name)
+            router = clients[name].contract("RemoteStepRouter", addrs[name]["router"])
+            clients[name].transact(router.functions.deposit(admin.address), admin, value=remote)
+            echo(f"deposited {remote} wei for the run's creator on {name}'s router")
         _publish(root)  # the workflow's step names, for the agents
         store = IpfsResultStore(nodes[CREATOR].info.api, nodes[CREATOR].token,
                                 ResultStore(_operator_dir(root, CREATOR) / "results"))
         run_id, _ = start(ca, addr_a["coordinator"], def_id, DEMO_INPUT, wf.total_reward(),
                           admin, store)
+        remote_steps = ", ".join(f"'{s.name}' on {s.chain}" for s in wf.steps
+                                 if s.chain not in (None, "chaina"))
         echo(f"run {run_id} of '{wf.name}' started on chaina: {len(wf.names)} steps, "
-             f"'{wf.names[5]}' on chainb")
+             f"{remote_steps}")
         coord = ca.contract("WorkflowCoordinator", addr_a["coordinator"])
         progress = Progress(wf.names, echo)
         deadline = time.monotonic() + timeout
@@ -390,11 +426,12 @@ def run_demo(echo: Callable[[str], None] = print, timeout: float = 120.0,
         except (AccordError, ValueError, OSError):
             summary.report = {}
         counts: Counter[str] = Counter()
-        for origin, dest in (("chaina", "chainb"), ("chainb", "chaina")):
-            counts.update(SqliteStore(_relay_store(root, origin, dest)).counts())
+        for origin, dest in RELAYERS:  # each relayer's own route (it sees others' too)
+            route = route_name(chains[origin].chain_id, chains[dest].chain_id)
+            counts.update(SqliteStore(_relay_store(root, origin, dest)).counts(route))
         summary.messages = dict(counts)
         owners = _owners()
-        for name, client in (("chaina", ca), ("chainb", cb)):
+        for name, client in clients.items():
             summary.gas[name], summary.transactions[name] = _chain_gas(client)
             for who, act in activity(client, owners).items():
                 summary.operators.setdefault(who, {})[name] = act.describe(6)
@@ -420,7 +457,7 @@ def _print_summary(s: Summary, echo: Callable[[str], None]) -> None:
     echo(f"  steps      {done} done of {len(s.steps)} "
          f"({', '.join(f'{k}={v}' for k, v in s.steps.items() if v != done_label) or 'all done'})")
     echo(f"  agents     {s.agents} (5 workers + 2 validators on chaina, 1 executor + "
-         "2 validators on chainb)")
+         "2 validators on chainb, 1 auditor on chainc)")
     echo(f"  messages   {sum(s.messages.values())} cross-chain "
          f"({', '.join(f'{k} {v}' for k, v in sorted(s.messages.items()))})")
     if s.result_schemes:

@@ -185,6 +185,10 @@ class Devnet:
             raise DevnetError(f"a chain named '{name}' is already running in this devnet")
         if chain_id is None and fork_url is None:
             chain_id = devnet_spec(name).chain_id
+        if block_time is None and fork_url is None:  # the network's own rules, if it has any
+            from accord import settings
+
+            block_time = settings.load().network(name).block_time
         attempts = 1 if port is not None else 5
         last_error: Exception | None = None
         for _ in range(attempts):

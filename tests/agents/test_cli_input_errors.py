@@ -63,7 +63,7 @@ CASES: list[tuple[str, Callable[[dict[str, str], Path, str], list[str]], str]] =
     ("unknown-network",
      lambda env, tmp, b: ["deploy", "--network", "ethereum:atlantis", "--key-env",
                           "ACCORD_TEST_KEY"],
-     "unknown network 'atlantis'; known: chaina, chainb"),
+     "unknown network 'atlantis'; known: chaina, chainb, chainc"),
     ("malformed-network-choice",
      lambda env, tmp, b: ["deploy", "--network", ":sepolia", "--key-env", "ACCORD_TEST_KEY"],
      "':sepolia' is not a network"),

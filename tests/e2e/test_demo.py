@@ -34,23 +34,26 @@ def _env(tmp_path: Path) -> dict[str, str]:
     return {**os.environ, "ACCORD_STATE_DIR": str(tmp_path / "state")}
 
 
-def test_demo_runs_a_two_chain_workflow_to_completion_and_stops_everything(tmp_path: Path) -> None:
+def test_demo_runs_a_three_chain_workflow_to_completion_and_stops_everything(
+        tmp_path: Path) -> None:
     started = time.monotonic()
     out = subprocess.run([sys.executable, "-m", "accord.cli", "demo"], capture_output=True,
-                         text=True, timeout=240, env=_env(tmp_path))
+                         text=True, timeout=300, env=_env(tmp_path))
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
     assert re.search(r"run 1: Completed in [\d.]+s", out.stdout)
-    assert "steps      7 done of 7" in out.stdout
+    assert "steps      8 done of 8" in out.stdout
     assert "execute         Dispatched" in out.stdout  # the chainb step went cross-chain
-    assert "delivered 2" in out.stdout                    # task there, result back
+    assert "audit           Dispatched" in out.stdout  # and the chainc step (2 s blocks)
+    assert "(delivered 4)" in out.stdout                  # tasks there, results back
     # the chainb executor's handler saw the home step's name, not the remote run's "step0"
     assert '"execute": {"step": "execute"' in out.stdout
     # every party is its own operator: its own state directory and key, sharing no file
     operators = tmp_path / "state" / "demo" / "operators"
     assert sorted(p.name for p in operators.iterdir()) == sorted([
-        "creator", "agents-chaina", "validators-chaina", "agents-chainb", "keeper",
-        "relayer-chaina-chainb", "relayer-chainb-chaina", "attester-chaina-5",
-        "attester-chaina-6", "attester-chainb-5", "attester-chainb-6"])
+        "creator", "agents-chaina", "validators-chaina", "agents-chainb", "agents-chainc",
+        "keeper", "relayer-chaina-chainb", "relayer-chainb-chaina", "relayer-chaina-chainc",
+        "relayer-chainc-chaina", *(f"attester-{c}-{i}" for c in ("chaina", "chainb", "chainc")
+                                   for i in (5, 6))])
     # and the summary says who did what: the work was the agent groups', each relayer
     # delivered its own direction, the attesters announced where they publish
     lines = out.stdout.split("  operators", 1)[1].splitlines()
@@ -61,8 +64,9 @@ def test_demo_runs_a_two_chain_workflow_to_completion_and_stops_everything(tmp_p
     assert "deliver" in what["relayer-chainb-chaina", "chaina:"]
     assert "announce 1" in what["attester-5", "chaina:"]
     # results crossed operators on IPFS: every step's result is an ipfs:// raw block
-    assert re.search(r"results    7 on ipfs://", out.stdout)
-    assert time.monotonic() - started < 120
+    assert re.search(r"results    8 on ipfs://", out.stdout)
+    assert "deliver" in what["relayer-chainc-chaina", "chaina:"]
+    assert time.monotonic() - started < 200  # a sanity bound, not a benchmark
     assert _anvils_and_children_of(tmp_path / "state") == []
 
 

@@ -205,7 +205,7 @@ def test_message_status_of_an_unknown_id_exits_non_zero(readme: Readme) -> None:
     (["--amount", "lots"], "--amount 'lots' is not an amount"),
     (["--amount", "0"], "--amount must be more than 0"),
     (["--amount", "1ether", "--creator", "0x12"], "--creator '0x12' is not an address"),
-    (["--amount", "1ether", "--network", "chainc"], "unknown network 'chainc'"),
+    (["--amount", "1ether", "--network", "chaind"], "unknown network 'chaind'"),
 ])
 def test_router_deposit_refuses_bad_input_in_one_line(readme: Readme, argv: list[str],
                                                       error: str) -> None:
