@@ -144,9 +144,9 @@ def test_the_demo_run_appears(seen: dict[str, Any]) -> None:
 def test_the_graph_shows_every_step_with_its_dependencies(seen: dict[str, Any]) -> None:
     names = [n["name"] for n in seen["graphNodes"]]
     assert sorted(names) == sorted(seen["steps"])
-    assert len(seen["steps"]) == 7
-    # research -> 3 analyses -> synthesis (3) -> execute -> report
-    assert seen["graphEdges"] == 3 + 3 + 1 + 1
+    assert len(seen["steps"]) == 8
+    # research -> 3 analyses -> synthesis (3) -> execute, audit -> report (2)
+    assert seen["graphEdges"] == 3 + 3 + 2 + 2
 
 
 def test_step_states_change_until_every_step_is_done(seen: dict[str, Any]) -> None:
@@ -180,7 +180,7 @@ def test_page_loads_nothing_from_elsewhere_and_throws_nothing(seen: dict[str, An
 
 def test_page_fits_a_narrow_window_and_screenshots_are_saved(seen: dict[str, Any]) -> None:
     assert seen["narrow"]["scrollWidth"] <= 400
-    assert seen["narrow"]["nodes"] == 7
+    assert seen["narrow"]["nodes"] == 8
     assert 300 < seen["narrow"]["graphWidth"] <= 400
     for path in seen["screenshots"]:
         assert Path(path).stat().st_size > 10_000
@@ -189,7 +189,7 @@ def test_page_fits_a_narrow_window_and_screenshots_are_saved(seen: dict[str, Any
 def test_api_describes_runs_steps_agents_and_messages(demo: Demo, seen: dict[str, Any]) -> None:
     runs = demo.get("/api/runs")
     home = next(r for r in runs if r["chain"] == "chaina" and r["id"] == 1)
-    assert home["state"] == "Completed" and home["done"] == home["steps"] == 7
+    assert home["state"] == "Completed" and home["done"] == home["steps"] == 8
     assert home["workflow"] == "demo" and not home["remote"]
     assert any(r["chain"] == "chainb" and r["remote"] for r in runs)  # the execute step's run
     run = demo.get("/api/runs/chaina/1")
