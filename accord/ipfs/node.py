@@ -10,10 +10,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
 import subprocess
 import threading
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -150,15 +148,7 @@ class IpfsNode:
         if self.proc is None:
             return
         shutdown.untrack(self.proc.pid)
-        if self.proc.poll() is not None:
-            return
-        self.proc.send_signal(signal.SIGTERM)
-        deadline = time.monotonic() + STOP_TIMEOUT_S
-        while self.proc.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.02)
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(STOP_TIMEOUT_S)
+        shutdown.stop_child(self.proc, STOP_TIMEOUT_S)
 
     def wait(self) -> int:
         """Block until the node exits (the CLI's foreground mode); its exit code."""

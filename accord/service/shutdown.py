@@ -16,10 +16,12 @@ from __future__ import annotations
 import atexit
 import os
 import signal
+import subprocess
 import sys
 import threading
 import time
 from types import FrameType
+from typing import Any
 
 STOP = threading.Event()
 HARD_EXIT_S = 1.5  # the promise is 2 s; os._exit and the kernel need a little of it
@@ -119,3 +121,16 @@ def _stop_tracked() -> None:
         stop_pids(pids)
         with _lock:
             _children.difference_update(pids)
+
+
+def stop_child(proc: subprocess.Popen[Any], timeout: float) -> None:
+    """Stop a child this process started, by its own pid: SIGTERM, then SIGKILL after
+    ``timeout`` seconds; returns once it is reaped."""
+    if proc.poll() is not None:
+        return
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout)

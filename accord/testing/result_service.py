@@ -5,15 +5,14 @@ from __future__ import annotations
 
 import os
 import secrets
-import signal
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 from types import TracebackType
 
 from accord.errors import AccordError
+from accord.service import shutdown
 from accord.workflows.result_store import TOKEN_ENV
 
 READY_TIMEOUT_S = 30.0
@@ -60,15 +59,8 @@ class ResultService:
 
     def stop(self) -> None:
         """SIGTERM, then SIGKILL after STOP_TIMEOUT_S; by this object's own pid."""
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        self.proc.send_signal(signal.SIGTERM)
-        deadline = time.monotonic() + STOP_TIMEOUT_S
-        while self.proc.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.02)
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(STOP_TIMEOUT_S)
+        if self.proc is not None:
+            shutdown.stop_child(self.proc, STOP_TIMEOUT_S)
 
     def __enter__(self) -> ResultService:
         return self.start()
