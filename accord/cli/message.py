@@ -18,7 +18,8 @@ def message() -> None:
 @message.command("status")
 @click.argument("message_id")
 @click.option("--network", "networks", multiple=True,
-              help="Chains to search (repeatable) [default: every running devnet chain].")
+              help="Chains to search (repeatable) [default: every running devnet chain "
+                   "Accord is deployed on].")
 @click.option("--store", help="The validators' and relayer's SQLite store, to show who "
                                 "attested and what the relayer spent (and why it gave up).")
 @click.option("--json", "as_json", is_flag=True,
@@ -35,11 +36,13 @@ def message_status(message_id: str, networks: tuple[str, ...], store: str | None
     from accord.dev.devnet import read_manifest
 
     check_message_id(message_id)  # before any chain is asked
-    names = list(networks) or sorted(read_manifest())
+    names = list(networks) or [n for n in sorted(read_manifest())
+                               if context.deployment_path(n).is_file()]
     for n in names:
         context.check_network(n)
     if not names:
-        raise context.ConfigError("no chains to search: pass --network or start the devnet")
+        raise context.ConfigError("no chains to search: pass --network, or start the devnet "
+                                  "and deploy Accord on it")
     views = [_chain_view(n) for n in names]
     db = SqliteStore(store) if store and Path(store).is_file() else None
     life = message_life(message_id, views, db)
