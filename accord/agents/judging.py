@@ -45,10 +45,15 @@ STALE_ERRORS = frozenset({"CoordinatorInvalidVoteSignature"})
 # Events after which the verdict on a step's earlier attempts is final.
 VERDICT_EVENTS = frozenset({"StepDone", "StepRejected", "StepFailed", "ValidationExpired",
                             "InflightRefunded", "StepCancelled", "StepClaimed"})
+#: A judge's verdict when the result cannot be fetched now (asked again later).
+UNAVAILABLE = -1
 
 
 class Judges:
     """This host's validators: they judge submitted steps and free their vote stakes."""
+
+    RETRY_FIRST_S = 2.0
+    RETRY_MAX_S = 30.0
 
     def __init__(self, link: CoordinatorLink, agents: list[Agent], inputs: InputLoader) -> None:
         self.link = link
@@ -108,22 +113,33 @@ class Judges:
                      digest: bytes, uri: str) -> None:
         """The judges' verdicts on the attempt that submitted ``digest``, signed for that
         attempt (read before judging, so a verdict can never count on a later attempt's
-        result) and sent together."""
+        result) and sent together. A judge that could not fetch the result (its server down
+        or slow) asks again after a pause doubling from RETRY_FIRST_S to RETRY_MAX_S, for as
+        long as that attempt is still the step's Submitted one."""
         name = run.name(step)
-        try:
-            attempt = await self._attempt_of(run, step, digest, uri)
-            if attempt is None:
-                log.debug("run %s step %s: no longer the submission of %s", run.run_id, name,
-                          digest.hex())
+        pause = self.RETRY_FIRST_S
+        while judges:
+            try:
+                attempt = await self._attempt_of(run, step, digest, uri)
+                if attempt is None:
+                    log.debug("run %s step %s: no longer the submission of %s", run.run_id,
+                              name, digest.hex())
+                    return
+                verdicts = await asyncio.gather(*(
+                    self._verdict(a, run, step, executor, digest, uri) for a in judges))
+            except (ChainError, AccordError) as exc:
+                log.warning("validating run %s step %s: %s", run.run_id, name, exc)
                 return
-            verdicts = await asyncio.gather(*(
-                self._verdict(a, run, step, executor, digest, uri) for a in judges))
-        except (ChainError, AccordError) as exc:
-            log.warning("validating run %s step %s: %s", run.run_id, name, exc)
-            return
-        votes = [(a, r) for a, r in zip(judges, verdicts, strict=True) if r is not None]
-        if votes:
-            await self._send(votes, run, step, attempt)
+            votes = [(a, r) for a, r in zip(judges, verdicts, strict=True)
+                     if r is not None and r != UNAVAILABLE]
+            if votes:
+                await self._send(votes, run, step, attempt)
+            judges = [a for a, r in zip(judges, verdicts, strict=True) if r == UNAVAILABLE]
+            if judges:
+                log.info("run %s step %s: its result is not reachable yet; %d judge(s) ask "
+                         "again in %.0f s", run.run_id, name, len(judges), pause)
+                await asyncio.sleep(pause)
+                pause = min(pause * 2, self.RETRY_MAX_S)
 
     async def _attempt_of(self, run: RunView, step: int, digest: bytes, uri: str) -> int | None:
         """The attempt whose Submitted result is ``digest``; None when the step is no longer
@@ -195,7 +211,8 @@ class Judges:
     async def _verdict(self, agent: Agent, run: RunView, step: int, executor: int,
                        digest: bytes, uri: str) -> int | None:
         """The agent's response to the attempt (0 for a result that does not match its
-        hash); None when it cannot judge (result missing, handler failed)."""
+        hash); UNAVAILABLE when the result cannot be fetched now; None when it cannot judge
+        (its handler failed)."""
         name = run.name(step)
         assert agent.validator is not None
         try:
@@ -204,8 +221,9 @@ class Judges:
             log.warning("%s rejects run %s step %s: %s", agent.name, run.run_id, name, exc)
             return 0
         except ResultNotFoundError as exc:
-            log.warning("%s cannot judge run %s step %s: %s", agent.name, run.run_id, name, exc)
-            return None
+            log.warning("%s cannot judge run %s step %s yet: %s", agent.name, run.run_id, name,
+                        exc)
+            return UNAVAILABLE
         inp = await self.inputs.step_input(run, step, "validator", 0, executor)
         try:
             verdict = await asyncio.wait_for(

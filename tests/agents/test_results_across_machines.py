@@ -140,3 +140,49 @@ def test_a_new_role_is_a_new_cursor() -> None:
     before = cursor_key("agents.yaml", "0xC0", [("a", "0xA", 1, "research")])
     after = cursor_key("agents.yaml", "0xC0", [("a", "0xA", 1, "analysis,research")])
     assert before != after
+
+
+class _Flaky:
+    """A judge's store whose first reads fail as if the result's server were down."""
+
+    def __init__(self, inner: HttpResultStore, failures: int) -> None:
+        self.inner = inner
+        self.failures = failures
+        self.reads = 0
+
+    def put(self, data: bytes) -> tuple[bytes, str]:
+        return self.inner.put(data)
+
+    def get(self, uri: str, expected_hash: bytes | None = None) -> bytes:
+        from accord.workflows.blobs import ResultNotFoundError
+
+        self.reads += 1
+        if self.reads <= self.failures:
+            raise ResultNotFoundError(f"'{uri}': the result service is down (test)")
+        return self.inner.get(uri, expected_hash)
+
+
+def test_a_judge_that_cannot_fetch_a_result_asks_again_and_votes_once_it_can(
+        suite: Suite, service: ResultService, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from accord.agents.judging import Judges
+
+    monkeypatch.setattr(Judges, "RETRY_FIRST_S", 0.3)
+
+    def machine(name: str) -> HttpResultStore:
+        return HttpResultStore(service.url, service.token, ResultStore(tmp_path / name))
+
+    flaky = _Flaky(machine("m3"), failures=2)
+    researcher = _host(suite, [suite.agent("researcher", {"research": lambda i: b"facts"})],
+                       machine("m1"))
+    writer = _host(suite, [suite.agent("writer", {"report": lambda i: b"report"})],
+                   machine("m2"))
+    checker = _host(suite, [suite.agent("checker", validator=lambda v: Verdict(approve=True))],
+                    flaky)  # type: ignore[arg-type]
+    creator = dataclasses.replace(suite, store=machine("m0"))
+    run_id = creator.start(WORKFLOW, b"the tides")
+
+    asyncio.run(drive([researcher, writer, checker],
+                      lambda: suite.run_state(run_id) == COMPLETED, timeout=60))
+    assert flaky.reads >= 3  # two failed reads, then the one it judged
+    assert len(suite.events("StepValidated", run_id)) == 1
