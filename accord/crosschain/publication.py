@@ -283,15 +283,23 @@ class Fetcher:
         return True
 
 
+class Sources(list[Source]):
+    """Announced sources, and how many validators of the set announced nothing (yet)."""
+
+    silent: int = 0
+
+
 def announced_sources(origin: Client, announce_contract: str, dest: Client, dest_gateway: str
-                      ) -> list[Source]:
+                      ) -> Sources:
     """The origin's current validator set (from the destination gateway, which checks their
-    signatures) with the locations they announced on the origin chain; validators that
-    announced nothing are left out."""
+    signatures) with the locations they announced on the origin chain, in the set's order;
+    validators that announced nothing are left out and counted in ``silent``."""
     validators = [str(v) for v in dest.contract("AccordGateway", dest_gateway).functions
                   .validators(origin.chain_id).call()]
     found = discover(origin, announce_contract, validators)
-    return [Source(a, loc) for a, loc in found.items()]
+    sources = Sources(Source(a, loc) for a, loc in found.items())
+    sources.silent = len(validators) - len(sources)
+    return sources
 
 
 @dataclass
@@ -300,7 +308,8 @@ class Feed:
     origin gateway itself (``observer``, an Attester without a key) and fetches the
     attestations of the messages still to deliver from the attesters' announced locations
     (``sources()``, read again every ``refresh_s``; while fewer than ``threshold`` attesters
-    are known, after a pause that doubles from 2 s up to ``refresh_s``)."""
+    are known, or some validator of the set has announced nothing yet, after a pause that
+    doubles from 2 s up to ``refresh_s``: an attester that starts late is asked soon)."""
 
     observer: Attester
     fetcher: Fetcher
@@ -334,7 +343,8 @@ class Feed:
             self.fetcher.sources = self.sources()
         except Exception as exc:  # noqa: BLE001 (the node or the announce contract; retried)
             log.warning("reading the attesters' announced locations failed: %s", exc)
-        enough = len(self.fetcher.sources) >= self.threshold
+        enough = len(self.fetcher.sources) >= self.threshold \
+            and not getattr(self.fetcher.sources, "silent", 0)
         self._pause = self.refresh_s if enough else min(self._pause * 2, self.refresh_s)
         self._next_refresh = now + (self.refresh_s if enough else self._pause)
 

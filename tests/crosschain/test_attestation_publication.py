@@ -19,8 +19,10 @@ from accord.crosschain import messages
 from accord.crosschain.attestation_store import SqliteStore, StoredMessage
 from accord.crosschain.publication import (
     _N,
+    Feed,
     Fetcher,
     Source,
+    Sources,
     attestation_app,
     check_source_location,
     serve_attestations,
@@ -267,3 +269,27 @@ def test_a_fetcher_with_enough_signatures_for_a_key_asks_no_further_attester(
     finally:
         for srv in running:
             srv.stop()
+
+
+def test_a_relayer_asks_again_soon_while_a_validator_of_the_set_has_not_announced() -> None:
+    """An attester that starts after the relayer is found within seconds, not after the
+    30 s refresh a complete set waits."""
+    answers: list[Sources] = []
+
+    def sources() -> Sources:
+        return answers.pop(0)
+
+    partial = Sources([Source("0x" + "11" * 20, "http://127.0.0.1:1/"),
+                       Source("0x" + "22" * 20, "http://127.0.0.1:2/")])
+    partial.silent = 1  # the third validator has announced nothing yet
+    complete = Sources([*partial, Source("0x" + "33" * 20, "http://127.0.0.1:3/")])
+    fetcher = Fetcher(SqliteStore(":memory:"), [], 1, "0x" + "00" * 20)
+    feed = Feed(None, fetcher, "r", 50, 2, sources)  # type: ignore[arg-type]
+    answers += [partial, complete]
+    feed._refresh()
+    assert len(fetcher.sources) == 2
+    assert feed._next_refresh - time.monotonic() <= 4.5  # a short pause, doubling
+    feed._next_refresh = 0.0  # that pause is over
+    feed._refresh()
+    assert len(fetcher.sources) == 3
+    assert feed._next_refresh - time.monotonic() > 25.0  # whole set known: the slow refresh
