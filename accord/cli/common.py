@@ -162,6 +162,18 @@ def rpc_budget_option(fn: Any) -> Any:
                              "(a rate-limited endpoint) [default: no limit].")(fn)
 
 
+#: How long an idle attester or relayer waits before asking its chains again.
+DEFAULT_POLL_S = 0.2
+
+
+def poll_option(fn: Any) -> Any:
+    """``--poll-seconds``: the pause after a pass that found nothing to do."""
+    return click.option("--poll-seconds", "poll_seconds", type=click.FloatRange(min=0.01),
+                        default=DEFAULT_POLL_S, show_default=True,
+                        help="Seconds an idle service waits before asking its chains again (a "
+                             "pass that found work goes on at once).")(fn)
+
+
 def network_options(fn: Any) -> Any:
     fn = click.option("--rpc", help="RPC URL [default: from the devnet manifest or "
                                     "ape-config.yaml].")(fn)

@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from accord.cli.common import one_line_errors, open_store, rpc_budget_option
+from accord.cli.common import one_line_errors, open_store, poll_option, rpc_budget_option
 
 
 @click.command()
@@ -35,11 +35,12 @@ from accord.cli.common import one_line_errors, open_store, rpc_budget_option
 @click.option("--announce", "announce_at",
               help="AttesterAnnounce address on --chain [default: its deployment manifest]")
 @rpc_budget_option
+@poll_option
 @one_line_errors
 def validate(chain: str, key_env: str | None, dev_account: int | None, confirmations: int | None,
              window: int, store: str | None, gateway: str | None, straggler_seconds: float,
              seconds: float | None, serve: str | None, public_url: str | None,
-             announce_at: str | None, rpc_budget: float | None) -> None:
+             announce_at: str | None, rpc_budget: float | None, poll_seconds: float) -> None:
     """Watch an origin gateway's MessageSent events and publish attestations."""
     from eth_keys import keys
 
@@ -67,7 +68,7 @@ def validate(chain: str, key_env: str | None, dev_account: int | None, confirmat
     client = Client(context.rpc_url(chain), max_rps=rpc_budget)
     cfg = AttesterConfig(gateway=context.deployed(client, chain, "gateway", gateway, "--gateway"),
                           confirmations=confirmations, window=window,
-                          straggler_s=straggler_seconds)
+                          straggler_s=straggler_seconds, poll_s=poll_seconds)
     v = Attester(client, open_store(store), keys.PrivateKey(account.key), cfg)
     click.echo(f"validator {v.address} watching {cfg.gateway} on chain {client.chain_id}")
     if listen is not None:
@@ -136,12 +137,13 @@ def _wildcard(host: str) -> bool:
               help="The origin's AccordGasPaymaster, with --fee-policy paid [default: from "
                    "the origin's deployment manifest]")
 @rpc_budget_option
+@poll_option
 @one_line_errors
 def relay(origin: str, dest: str, key_env: str | None, dev_account: int | None,
           batch_size: int, recipient_gas: int, max_gas_per_message: int, store: str | None,
           gateway: str | None, metrics_port: int | None, discover: bool,
           announce_at: str | None, origin_gateway: str | None, fee_policy: str,
-          paymaster: str | None, rpc_budget: float | None) -> None:
+          paymaster: str | None, rpc_budget: float | None, poll_seconds: float) -> None:
     """Deliver attested messages from one chain's gateway to another's, in batches.
 
     A message whose recipient fails is simulated before any retry: one that refuses on
@@ -175,7 +177,7 @@ def relay(origin: str, dest: str, key_env: str | None, dev_account: int | None,
         .threshold, "reading the gateway's quorum")
     cfg = RelayerConfig(gateway=gateway, origin_chain=origin_id, threshold=threshold,
                         batch_size=batch_size, recipient_gas=recipient_gas,
-                        max_gas_per_message=max_gas_per_message)
+                        max_gas_per_message=max_gas_per_message, poll_s=poll_seconds)
     db = open_store(store)
     fees = _fee_gate(origin, up, client.chain_id, db, paymaster) if fee_policy == "paid" \
         else None
