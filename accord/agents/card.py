@@ -85,21 +85,29 @@ def check_card(client: Client, identity: str, agent_id: int, store: BlobStore) -
     except ValueError:
         found.problems.append("its registration file is not JSON")
         return found
-    card = found.card
-    if not isinstance(card, dict):
+    if not isinstance(found.card, dict):
         found.card = None
         found.problems.append("its registration file is not a JSON object")
         return found
+    found.problems += card_problems(found.card, agent_id, client.chain_id, identity)
+    return found
+
+
+def card_problems(card: dict[str, Any], agent_id: int, chain_id: int, identity: str
+                  ) -> list[str]:
+    """What is wrong with ``card`` as the registration file of ``agent_id`` in ``identity``
+    on ``chain_id`` (nothing: it is that agent's card)."""
+    problems = []
     if card.get("type") != REGISTRATION_TYPE:
-        found.problems.append(f"type is {card.get('type')!r}, not {REGISTRATION_TYPE!r}")
-    registry_name = registry_id(client.chain_id, identity)
+        problems.append(f"type is {card.get('type')!r}, not {REGISTRATION_TYPE!r}")
+    registry_name = registry_id(chain_id, identity)
     regs = card.get("registrations")
     mine = [r for r in regs if isinstance(r, dict)] if isinstance(regs, list) else []
     if not any(r.get("agentId") == agent_id
                and str(r.get("agentRegistry", "")).lower() == registry_name.lower()
                for r in mine):
-        found.problems.append(f"no registration names agentId {agent_id} in {registry_name} "
-                              "(a card copied from another agent?)")
+        problems.append(f"no registration names agentId {agent_id} in {registry_name} "
+                        "(a card copied from another agent?)")
     if not isinstance(card.get("name"), str) or not card.get("name"):
-        found.problems.append("the card has no name")
-    return found
+        problems.append("the card has no name")
+    return problems

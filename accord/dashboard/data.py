@@ -170,6 +170,7 @@ class Dashboard:
         self._lives: dict[str, dict[str, Any]] = {}  # message id -> final life
         self._last: dict[tuple[str, str], Any] = {}  # (kind, chain) -> last good result
         self._relay_store: Any = None
+        self._cards: dict[tuple[str, int, str], tuple[str, float]] = {}  # -> (name, read at)
 
     # -- polling ------------------------------------------------------------------------
     def refresh(self) -> tuple[Any, ...]:
@@ -386,6 +387,33 @@ class Dashboard:
                 names[int(data["agent_id"])] = path.stem
         return names
 
+    def _card_name(self, reader: ChainReader, agent_id: int, uri: str) -> str:
+        """The name on the agent's card (its agent URI, fetched like a result: ipfs:// through
+        ACCORD_IPFS_GATEWAYS) if the card is that agent's; "" otherwise. Remembered per URI
+        (a failed fetch is tried again after CARD_RETRY_S)."""
+        import time
+
+        from accord.agents.card import card_problems
+        from accord.errors import AccordError
+        from accord.workflows.result_store import ResultStore
+
+        slot = (reader.src.name, agent_id, uri)
+        known = self._cards.get(slot)
+        if known is not None and (known[0] or time.monotonic() - known[1] < CARD_RETRY_S):
+            return known[0]
+        name = ""
+        if uri and reader.chain_id is not None:
+            try:
+                card = json.loads(ResultStore(self.source.state_root / "results").get(uri))
+                identity = reader.src.contracts.get("identity", "")
+                if isinstance(card, dict) and not card_problems(card, agent_id, reader.chain_id,
+                                                                identity):
+                    name = str(card["name"])
+            except (AccordError, ValueError, OSError):
+                pass
+        self._cards[slot] = (name, time.monotonic())
+        return name
+
     def _agents(self, reader: ChainReader) -> list[dict[str, Any]]:
         roles_c = reader.contract("AgentRoles", "roles")
         rep = reader.contract("ReputationRegistry", "reputation")
@@ -410,13 +438,18 @@ class Dashboard:
                     reputation = {"count": int(count),
                                   "value": str(int(value) / 10 ** int(decimals))}
             out.append({"chain": reader.src.name, "id": agent_id,
-                        "name": names.get(agent_id, ""),
+                        "name": names.get(agent_id) or self._card_name(reader, agent_id,
+                                                                       str(a["uri"])),
                         "owner": a["owner"], "uri": a["uri"],
                         "metadata": [{"key": k, "value": v}
                                      for k, v in sorted(a["metadata"].items())],
                         "roles": bonds, "liveUntil": live_until,
                         "live": live_until > reader.now, "reputation": reputation})
         return out
+
+
+#: How long the dashboard waits before fetching a card it could not read again.
+CARD_RETRY_S = 30.0
 
 
 class _Stores:
