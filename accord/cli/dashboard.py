@@ -53,12 +53,17 @@ def dashboard(networks: tuple[str, ...], manifest: str | None, host: str, port: 
 @click.option("--dashboard-port", type=int, default=8700, show_default=True,
               help="Port of the dashboard; 0 = any free port.")
 @click.option("--open", "open_browser", is_flag=True, help="With --dashboard: open a browser.")
+@click.option("--timeout", "timeout_s", type=click.FloatRange(min=1), default=240.0,
+              show_default=True, help="Give up on the run after this many seconds (a busy "
+                                      "machine may need more).")
 @one_line_errors
-def demo(with_dashboard: bool, dashboard_port: int, open_browser: bool) -> None:
-    """Run the main job on two fresh local chains and stop everything afterwards."""
+def demo(with_dashboard: bool, dashboard_port: int, open_browser: bool,
+         timeout_s: float) -> None:
+    """Run the main job on three fresh local chains, each party its own operator, and stop
+    everything afterwards."""
     from accord.dev.demo import DashboardOptions, run_demo
 
     opts = DashboardOptions(port=dashboard_port,
                             on_url=open_in_browser if open_browser else None
                             ) if with_dashboard else None
-    run_demo(echo=click.echo, dashboard=opts)
+    run_demo(echo=click.echo, timeout=timeout_s, dashboard=opts)

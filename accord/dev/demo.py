@@ -43,7 +43,8 @@ CHAINS = ("chaina", "chainb", "chainc")  # home: chaina; chainc: 2 s blocks, 2 c
 #: One relayer operator (and key) per direction a remote step's messages travel.
 RELAYERS = {("chaina", "chainb"): 3, ("chainb", "chaina"): 8,
             ("chaina", "chainc"): 21, ("chainc", "chaina"): 22}
-VALIDATOR_KEYS = (5, 6)  # 2 of the 3 linked validators run: a quorum
+VALIDATOR_KEYS = (5, 6, 7)  # every linked validator runs; a quorum of 2 survives one down
+VALIDATOR_THRESHOLD = 2
 RECIPIENT_GAS = 2_000_000
 DEMO_INPUT = b"Should the cooperative buy the solar array? Budget 120k, 20-year horizon."
 
@@ -76,6 +77,7 @@ class Summary:
     report: dict[str, Any] = field(default_factory=dict)
     operators: dict[str, dict[str, str]] = field(default_factory=dict)  # name -> chain -> what
     result_schemes: dict[str, int] = field(default_factory=dict)  # URI scheme -> step results
+    kept: int = 0  # step results the creator's own node keeps a copy of
 
 
 def _deploy(chain: Chain, echo: Callable[[str], None]) -> dict[str, str]:
@@ -151,7 +153,10 @@ def _publish(root: Path) -> None:
 
 
 def _operator_env(root: Path, name: str) -> dict[str, str]:
-    return {"ACCORD_STATE_DIR": str(_operator_dir(root, name))}
+    """An operator's own state directory, which is also its HOME: nothing it or a library it
+    uses writes lands where another operator reads."""
+    folder = str(_operator_dir(root, name))
+    return {"ACCORD_STATE_DIR": folder, "HOME": folder}
 
 
 def _ipfs_nodes(root: Path, stack: ExitStack) -> dict[str, IpfsNode]:
@@ -162,7 +167,7 @@ def _ipfs_nodes(root: Path, stack: ExitStack) -> dict[str, IpfsNode]:
     from accord.ipfs.node import IpfsNode
 
     nodes = {name: IpfsNode(_operator_dir(root, name) / "ipfs", secrets.token_hex(16),
-                            fetch_timeout_s=20.0)
+                            fetch_timeout_s=8.0)  # under the readers' 10 s read timeout
              for name in (CREATOR, *AGENT_GROUPS)}
     for node in nodes.values():
         stack.callback(node.stop)
@@ -267,6 +272,33 @@ class Progress:
                       f"{StepState(st).label}")
 
 
+@dataclass
+class ResultCopies:
+    """The run's creator keeps a copy of every step's result on its own IPFS node as soon as
+    the result is on chain (Submitted; Done for a remote step), so a result stays reachable
+    when the operator that produced it goes offline. Reading through its own node with its
+    token is what makes the node fetch the block from its peers and keep it."""
+
+    w3: Any
+    coordinator: str
+    run_id: int
+    store: Any  # the creator's IpfsResultStore
+    kept: set[int] = field(default_factory=set)
+
+    def update(self, states: list[int]) -> None:
+        for i, st in enumerate(states):
+            if i in self.kept or st not in (StepState.SUBMITTED, StepState.DONE):
+                continue
+            found = find_result(self.w3, self.coordinator, self.run_id, i)
+            if found is None:
+                continue
+            try:
+                self.store.get(found.resultURI, found.resultHash)
+            except AccordError:
+                continue  # asked again on the next pass
+            self.kept.add(i)
+
+
 def _dashboard(opts: DashboardOptions | None, root: Path,
                echo: Callable[[str], None]) -> AbstractContextManager[Any]:
     """The dashboard server as a context manager (nothing without --dashboard). It follows
@@ -315,7 +347,7 @@ def run_demo(echo: Callable[[str], None] = print, timeout: float = 120.0,
     from accord.deploy import links
     from accord.dev.devnet import manifest_path
     from accord.dev.supervisor import Supervisor
-    from accord.ipfs.store import IpfsResultStore
+    from accord.ipfs.store import GATEWAYS_ENV, IpfsResultStore
     from accord.workflows.result_store import ResultStore
     from accord.workflows.runs import define, start
 
@@ -357,9 +389,11 @@ def run_demo(echo: Callable[[str], None] = print, timeout: float = 120.0,
             oracle, enforced = links.destination_oracle(cfg.network(chain.name), True)
             ends.append(links.GatewayEnd(client, addr["gateway"], admin, addr["router"],
                                          addr.get("paymaster"), oracle, enforced))
-        changed = links.link(ends, [dev_account(i).address for i in (5, 6, 7)], 2)
-        echo(f"linked: {len(changed)} settings (gateways trust each other, 2-of-3 validators, "
-             "routers, relayer-fee prices)")
+        changed = links.link(ends, [dev_account(i).address for i in VALIDATOR_KEYS],
+                             VALIDATOR_THRESHOLD)
+        echo(f"linked: {len(changed)} settings (gateways trust each other, "
+             f"{VALIDATOR_THRESHOLD}-of-{len(VALIDATOR_KEYS)} validators, routers, relayer-fee "
+             "prices)")
         action_log, _ = cb.deploy("ActionLog", sender=admin)
         env = {"ACCORD_DEMO_RPC": b.rpc_url, "ACCORD_DEMO_ACTION_LOG": action_log.address,
                "ACCORD_DEMO_ACTOR_KEY": "0x" + dev_account(ACTOR).key.hex()}
@@ -368,6 +402,9 @@ def run_demo(echo: Callable[[str], None] = print, timeout: float = 120.0,
             clients[name].w3.provider.make_request(RPCEndpoint("evm_setIntervalMining"),
                                                    [int(block_time)])
         _peer(nodes)
+        # what this process reads without its node's token (the dashboard: agent cards) comes
+        # from the operators' nodes as public gateways (each serves what it holds)
+        os.environ[GATEWAYS_ENV] = ",".join(n.info.api for n in nodes.values())
         _services(sup, chains, env, nodes)
         echo(f"started {len(sup.procs)} operators, each with its own state directory and key: "
              f"{len(chains) * len(VALIDATOR_KEYS)} attesters, {len(RELAYERS)} relayers, a "
@@ -394,6 +431,7 @@ def run_demo(echo: Callable[[str], None] = print, timeout: float = 120.0,
              f"{remote_steps}")
         coord = ca.contract("WorkflowCoordinator", addr_a["coordinator"])
         progress = Progress(wf.names, echo)
+        copies = ResultCopies(ca.w3, addr_a["coordinator"], run_id, store)
         deadline = time.monotonic() + timeout
         gate = os.environ.get("ACCORD_DEMO_GATE")
         state = RunState.RUNNING
@@ -402,6 +440,7 @@ def run_demo(echo: Callable[[str], None] = print, timeout: float = 120.0,
                 deadline = time.monotonic() + timeout
             states = [int(coord.functions.stepState(run_id, i).call())
                       for i in range(len(wf.names))]
+            copies.update(states)  # before the line that shows it: a step shown is kept
             progress.update(states)
             state = RunState(int(coord.functions.runState(run_id).call()))
             if time.monotonic() > deadline:
@@ -409,9 +448,12 @@ def run_demo(echo: Callable[[str], None] = print, timeout: float = 120.0,
                 raise DemoError(f"run {run_id} did not finish in {timeout:.0f}s"
                                 + (f"; processes that died: {', '.join(dead)}" if dead else "")
                                 + f"; logs in {root / 'logs'}")
-            time.sleep(0.2)
-        progress.update([int(coord.functions.stepState(run_id, i).call())
-                         for i in range(len(wf.names))])
+            time.sleep(0.5)
+        states = [int(coord.functions.stepState(run_id, i).call())
+                  for i in range(len(wf.names))]
+        copies.update(states)
+        progress.update(states)
+        summary.kept = len(copies.kept)
         summary.run_id = run_id
         summary.state = state.label
         summary.steps = {wf.names[i]: StepState(s).label for i, s in progress.last.items()}
@@ -462,8 +504,8 @@ def _print_summary(s: Summary, echo: Callable[[str], None]) -> None:
          f"({', '.join(f'{k} {v}' for k, v in sorted(s.messages.items()))})")
     if s.result_schemes:
         echo("  results    " + ", ".join(f"{n} on {k}" for k, n in sorted(s.result_schemes.items()))
-             + " (each agent group's own IPFS node; read back over bitswap, checked against "
-               "the chain)")
+             + f" (each agent group's own IPFS node; the creator's node keeps a copy of {s.kept}; "
+               "read over bitswap, checked against the chain)")
     for name in s.gas:
         echo(f"  gas        {name}: {s.gas[name]:,} in {s.transactions[name]} transactions")
     if s.operators:

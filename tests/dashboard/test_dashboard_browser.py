@@ -56,7 +56,7 @@ class Demo:
         raise AssertionError(f"demo never printed /{pattern}/:\n" + "\n".join(self.lines[-30:]))
 
     def get(self, path: str) -> Any:
-        with urllib.request.urlopen(self.url.rstrip("/") + path, timeout=10) as resp:
+        with urllib.request.urlopen(self.url.rstrip("/") + path, timeout=60) as resp:
             return json.loads(resp.read())
 
 
@@ -85,7 +85,9 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
     pid with SIGTERM (which stops its chains, services and dashboard)."""
     root = tmp_path_factory.mktemp("dashdemo")
     env = {**os.environ, "ACCORD_STATE_DIR": str(root / "state"), "PYTHONUNBUFFERED": "1",
-           "ACCORD_DEMO_GATE": str(root / "page-saw-the-graph")}
+           "ACCORD_DEMO_GATE": str(root / "page-saw-the-graph"),
+           # the page has seen every step before work starts (the gate): a short pace will do
+           "ACCORD_DEMO_PACE_S": "1"}
     proc = subprocess.Popen([sys.executable, "-m", "accord.cli", "demo", "--dashboard",
                              "--dashboard-port", "0"], stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True, env=env, cwd=ROOT)
@@ -197,7 +199,8 @@ def test_api_describes_runs_steps_agents_and_messages(demo: Demo, seen: dict[str
     assert execute["chain"] == "chainb" and execute["deps"] == [4]
     report = next(s for s in run["steps"] if s["name"] == "report")
     assert report["approvals"] >= report["quorum"] > 0 and report["result"].startswith("0x")
-    assert [m["status"] for m in run["messages"]] == ["delivered", "delivered"]
+    # execute on chainb and audit on chainc: a task out and a result back for each
+    assert [m["status"] for m in run["messages"]] == ["delivered"] * 4
     agents = demo.get("/api/agents")
     researcher = next(a for a in agents if a["name"] == "researcher")
     assert researcher["roles"] == [{"role": "research", "bond": str(10**16)}]
@@ -208,3 +211,15 @@ def test_api_describes_runs_steps_agents_and_messages(demo: Demo, seen: dict[str
     assert {m["status"] for m in messages} == {"delivered"}
     assert all(m["latency"] is not None and m["signers"] >= 2 for m in messages)
     assert all("run 1" in m["label"] for m in messages)
+
+
+def test_sigterm_after_the_run_stops_the_demo_and_everything_it_started(demo: Demo) -> None:
+    """The last test of the module: the held demo, its chains, operators, IPFS nodes and
+    dashboard all stop on SIGTERM."""
+    from accord.testing.processes import processes_under
+
+    assert processes_under(demo.state.parent)  # still up: held for the page
+    demo.proc.send_signal(signal.SIGTERM)
+    demo.proc.wait(60)
+    assert demo.proc.returncode == 143
+    assert processes_under(demo.state.parent) == []

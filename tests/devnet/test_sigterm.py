@@ -10,7 +10,6 @@ measured time (``pytest -s`` shows it).
 from __future__ import annotations
 
 import os
-import re
 import signal
 import subprocess
 import sys
@@ -235,15 +234,6 @@ def test_agents_exit_promptly_on_sigterm_while_a_handler_is_busy(
           ResultStore(tmp_path / "results"))
     a.wait_for(marker.exists)
     _assert_stopped(a, "accord agents run (handler busy)")
-
-
-def test_demo_stops_its_chains_and_services_on_sigterm(world: World, service) -> None:
-    """`accord demo` mid-run: its three anvils, its operators and IPFS nodes go with it."""
-    d = service("demo")
-    d.wait_for(lambda: re.search(r"^started \d+ operators", d.text(), re.M) is not None)
-    d.wait_for(lambda: "run 1 of" in d.text())
-    assert len(_descendants(d.proc.pid)) >= 12, _descendants(d.proc.pid)
-    _assert_stopped(d, "accord demo")
 
 
 STUCK = """
