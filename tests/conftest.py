@@ -33,6 +33,34 @@ def pytest_configure(config: pytest.Config) -> None:
     _patient_ape_node_start()
 
 
+#: The longest modules (minutes on a 2-core machine), longest first. pytest-xdist's loadscope
+#: hands modules to workers in collection order; starting the long ones first keeps both
+#: workers busy to the end instead of one finishing a long module alone.
+LONGEST_FIRST = (
+    "tests/e2e/test_demo.py",
+    "tests/dashboard/test_dashboard_browser.py",
+    "tests/e2e/test_readme_crosschain.py",
+    "tests/static/test_slither.py",
+    "tests/property/test_coordinator_model.py",
+    "tests/property/test_crosschain_model.py",
+    "tests/faults/test_kills.py",
+    "tests/apeproject/test_user_ape_project.py",
+    "tests/property/test_value_invariants.py",
+    "tests/agents/test_restart_and_handlers.py",
+    "tests/faults/test_anvil_restart.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run the LONGEST_FIRST modules first, in that order; the rest keep theirs."""
+    rank = {path: i for i, path in enumerate(LONGEST_FIRST)}
+
+    def key(item: pytest.Item) -> int:
+        return rank.get(item.nodeid.split("::", 1)[0], len(rank))
+
+    items.sort(key=key)  # stable: tests within a module keep their order
+
+
 def _patient_ape_node_start(seconds: int = 120) -> None:
     """ape waits 20 s (a default argument, no setting) for the anvil it starts to answer; on a
     busy 2-core machine (two suites, or CPU-bound processes beside this one) that is not
