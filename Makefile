@@ -58,10 +58,10 @@ browser:
 	  || { echo "error: chromium is needed by tests/dashboard; install it (apt-get install chromium) and rerun"; exit 1; }; }
 
 test: compile browser
-	@pytest -q -n 2 --dist loadscope -m "not slow"
+	@pytest -q -n 2 --dist loadscope --no-loadscope-reorder -m "not slow"
 
 test-all: compile browser
-	@pytest -q -n 2 --dist loadscope
+	@pytest -q -n 2 --dist loadscope --no-loadscope-reorder
 
 lint: setup
 	ruff check accord tests scripts bench
