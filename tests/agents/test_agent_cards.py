@@ -92,3 +92,24 @@ def test_an_agents_file_with_a_bad_endpoint_is_refused(tmp_path: Path) -> None:
 
     with pytest.raises(WorkflowFileError, match="mcp of agent 'x' must be an http"):
         load_agents(config)
+
+
+def test_the_dashboard_names_an_agent_by_its_card_and_never_by_one_copied_from_another(
+        suite: Suite, env: dict[str, str]) -> None:
+    from accord.dashboard.data import Dashboard
+    from accord.dashboard.source import Source
+
+    honest = suite.agent("honest-carded", {"research": lambda inp: b""})
+    copycat = suite.agent("copycat-carded", {"research": lambda inp: b""})
+    for agent in (honest, copycat):  # the copycat publishes the honest agent's card as its own
+        publish_card(suite.client, suite.addresses["identity"], agent.operator, agent.agent_id,
+                     suite.store, _card_for(suite, "Honest Research", honest.agent_id))
+    from dataclasses import asdict
+
+    manifest = suite.root / "devnet.json"  # the dashboard reads the chain the suite is on
+    manifest.write_text(json.dumps({"chains": {suite.chain.name: asdict(suite.chain)}}))
+    dashboard = Dashboard(Source(manifest))
+    dashboard.refresh()
+    names = {a["id"]: a["name"] for a in dashboard.agents()}
+    assert names[honest.agent_id] == "Honest Research"
+    assert names[copycat.agent_id] == ""
