@@ -54,6 +54,7 @@ class Judges:
 
     RETRY_FIRST_S = 2.0
     RETRY_MAX_S = 30.0
+    RETRY_ROUNDS = 6  # 2+4+8+16+30+30 s: then the step's validation deadline decides
 
     def __init__(self, link: CoordinatorLink, agents: list[Agent], inputs: InputLoader) -> None:
         self.link = link
@@ -113,18 +114,21 @@ class Judges:
                      digest: bytes, uri: str) -> None:
         """The judges' verdicts on the attempt that submitted ``digest``, signed for that
         attempt (read before judging, so a verdict can never count on a later attempt's
-        result) and sent together. A judge that could not fetch the result (its server down
-        or slow) asks again after a pause doubling from RETRY_FIRST_S to RETRY_MAX_S, for as
-        long as that attempt is still the step's Submitted one."""
+        result) and sent together. A judge that could not fetch the result or its inputs (a
+        server down or slow) asks again after a pause doubling from RETRY_FIRST_S to
+        RETRY_MAX_S, at most RETRY_ROUNDS times (a result that never resolves costs a bounded
+        number of fetches) and only while that same attempt is the step's Submitted one."""
         name = run.name(step)
         pause = self.RETRY_FIRST_S
-        while judges:
+        first: int | None = None
+        for _ in range(self.RETRY_ROUNDS + 1):
             try:
                 attempt = await self._attempt_of(run, step, digest, uri)
-                if attempt is None:
+                if attempt is None or (first is not None and attempt != first):
                     log.debug("run %s step %s: no longer the submission of %s", run.run_id,
                               name, digest.hex())
                     return
+                first = attempt
                 verdicts = await asyncio.gather(*(
                     self._verdict(a, run, step, executor, digest, uri) for a in judges))
             except (ChainError, AccordError) as exc:
@@ -135,11 +139,14 @@ class Judges:
             if votes:
                 await self._send(votes, run, step, attempt)
             judges = [a for a, r in zip(judges, verdicts, strict=True) if r == UNAVAILABLE]
-            if judges:
-                log.info("run %s step %s: its result is not reachable yet; %d judge(s) ask "
-                         "again in %.0f s", run.run_id, name, len(judges), pause)
-                await asyncio.sleep(pause)
-                pause = min(pause * 2, self.RETRY_MAX_S)
+            if not judges:
+                return
+            log.info("run %s step %s: its result is not reachable yet; %d judge(s) ask "
+                     "again in %.0f s", run.run_id, name, len(judges), pause)
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, self.RETRY_MAX_S)
+        log.warning("run %s step %s: its result stayed unreachable; %d judge(s) abstain",
+                    run.run_id, name, len(judges))
 
     async def _attempt_of(self, run: RunView, step: int, digest: bytes, uri: str) -> int | None:
         """The attempt whose Submitted result is ``digest``; None when the step is no longer
@@ -224,7 +231,12 @@ class Judges:
             log.warning("%s cannot judge run %s step %s yet: %s", agent.name, run.run_id, name,
                         exc)
             return UNAVAILABLE
-        inp = await self.inputs.step_input(run, step, "validator", 0, executor)
+        try:
+            inp = await self.inputs.step_input(run, step, "validator", 0, executor)
+        except ResultNotFoundError as exc:  # the run's input or a dependency's result
+            log.warning("%s cannot judge run %s step %s yet: %s", agent.name, run.run_id, name,
+                        exc)
+            return UNAVAILABLE
         try:
             verdict = await asyncio.wait_for(
                 call_handler(agent.validator, ValidationInput(inp, result, executor)),

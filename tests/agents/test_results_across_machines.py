@@ -186,3 +186,41 @@ def test_a_judge_that_cannot_fetch_a_result_asks_again_and_votes_once_it_can(
                       lambda: suite.run_state(run_id) == COMPLETED, timeout=60))
     assert flaky.reads >= 3  # two failed reads, then the one it judged
     assert len(suite.events("StepValidated", run_id)) == 1
+
+
+def test_a_judge_gives_up_on_a_result_that_never_resolves_after_a_bounded_number_of_fetches(
+        suite: Suite, service: ResultService, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """An executor whose result URI never resolves costs each judge RETRY_ROUNDS + 1 fetches,
+    not one every RETRY_MAX_S for as long as the step stays Submitted."""
+    import time
+
+    from accord.agents.judging import Judges
+
+    monkeypatch.setattr(Judges, "RETRY_FIRST_S", 0.05)
+    monkeypatch.setattr(Judges, "RETRY_MAX_S", 0.1)
+    monkeypatch.setattr(Judges, "RETRY_ROUNDS", 3)
+
+    def machine(name: str) -> HttpResultStore:
+        return HttpResultStore(service.url, service.token, ResultStore(tmp_path / name))
+
+    never = _Flaky(machine("m3"), failures=10**6)
+    researcher = _host(suite, [suite.agent("researcher", {"research": lambda i: b"facts"})],
+                       machine("m1"))
+    writer = _host(suite, [suite.agent("writer", {"report": lambda i: b"report"})],
+                   machine("m2"))
+    checker = _host(suite, [suite.agent("checker", validator=lambda v: Verdict(approve=True))],
+                    never)  # type: ignore[arg-type]
+    creator = dataclasses.replace(suite, store=machine("m0"))
+    run_id = creator.start(WORKFLOW, b"the tides")
+    settled: list[float] = []
+
+    def gave_up() -> bool:  # four reads, then nothing more for a second
+        if never.reads < 4:
+            return False
+        settled.append(time.monotonic())
+        return settled[-1] - settled[0] > 1.0
+
+    asyncio.run(drive([researcher, writer, checker], gave_up, timeout=60))
+    assert never.reads == 4
+    assert suite.events("StepValidated", run_id) == []
