@@ -276,8 +276,8 @@ class Progress:
 class ResultCopies:
     """The run's creator keeps a copy of every step's result on its own IPFS node as soon as
     the result is on chain (Submitted; Done for a remote step), so a result stays reachable
-    when the operator that produced it goes offline. Reading through its own node with its
-    token is what makes the node fetch the block from its peers and keep it."""
+    when the operator that produced it goes offline: its node fetches the block from its peers
+    and keeps it (``POST /pins/<cid>``); counted only once the node answered that it has it."""
 
     w3: Any
     coordinator: str
@@ -293,7 +293,7 @@ class ResultCopies:
             if found is None:
                 continue
             try:
-                self.store.get(found.resultURI, found.resultHash)
+                self.store.pin(found.resultURI)
             except AccordError:
                 continue  # asked again on the next pass
             self.kept.add(i)
@@ -440,7 +440,7 @@ def run_demo(echo: Callable[[str], None] = print, timeout: float = 120.0,
                 deadline = time.monotonic() + timeout
             states = [int(coord.functions.stepState(run_id, i).call())
                       for i in range(len(wf.names))]
-            copies.update(states)  # before the line that shows it: a step shown is kept
+            copies.update(states)  # tried before the line that shows the step (not a promise)
             progress.update(states)
             state = RunState(int(coord.functions.runState(run_id).call()))
             if time.monotonic() > deadline:

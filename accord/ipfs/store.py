@@ -136,6 +136,26 @@ class IpfsResultStore:
                                        f"{answered!r}, not {cid}; is the URL an Accord IPFS node?")
         return digest, f"ipfs://{cid}"
 
+    def pin(self, uri: str) -> None:
+        """Make this operator's node fetch ``ipfs://<CID>`` from its peers and keep it (a copy
+        that outlives the node that published it). ResultNotFoundError when no peer had it."""
+        import requests
+
+        try:
+            cid = cid_of_uri(uri)
+        except CidError as exc:
+            raise ResultNotFoundError(f"cannot pin '{uri[:80]}': {exc}") from None
+        try:
+            resp = requests.post(f"{self.api}/pins/{cid}", timeout=FETCH_TIMEOUT_S,
+                                 allow_redirects=False,
+                                 headers={"Authorization": f"Bearer {self.token}"})
+        except requests.RequestException as exc:
+            raise ResultNotFoundError(f"cannot pin {uri} on the IPFS node {self.api} "
+                                      f"({type(exc).__name__}); is it up?") from None
+        if resp.status_code != 200:
+            raise ResultNotFoundError(f"the IPFS node {self.api} could not pin {uri} "
+                                      f"({resp.status_code}: {resp.text[:200]})")
+
     def get(self, uri: str, expected_hash: bytes | None = None) -> bytes:
         if not uri.startswith("ipfs://"):
             return self.cache.get(uri, expected_hash)

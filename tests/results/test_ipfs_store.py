@@ -61,6 +61,10 @@ def _pin(node: IpfsNode, cid: str) -> requests.Response:
                          headers={"Authorization": f"Bearer {node.token}"})
 
 
+def _store(node: IpfsNode, tmp_path: Path) -> IpfsResultStore:
+    return IpfsResultStore(node.info.api, node.token, ResultStore(tmp_path / "pin-cache"))
+
+
 def test_a_result_is_published_under_its_raw_cid_and_read_through_another_node(
         ipfs_nodes: StartNode, pinner: IpfsNode, reader: IpfsNode, tmp_path: Path,
         monkeypatch: pytest.MonkeyPatch) -> None:
@@ -83,12 +87,20 @@ def test_a_result_stays_reachable_after_its_publisher_goes_offline(
     publisher = ipfs_nodes("publisher-b", peers=[pinner.info.peer_address])
     blob = os.urandom(MAX_BLOCK_BYTES)  # the largest block: bitswap carries it whole
     digest, uri = _publisher_store(publisher, tmp_path).put(blob)
-    assert _pin(pinner, raw_cid(blob)).status_code == 200
+    _store(pinner, tmp_path).pin(uri)  # the pinning operator's node fetches and keeps it
     publisher.stop()
     assert not publisher.alive()
     # the reader's node has never seen it: it comes from the pinning node over bitswap
     assert fetch_ipfs(uri, [reader.info.api], reader.token) == blob
     assert keccak(blob) == digest
+
+
+def test_pinning_a_block_no_peer_holds_or_a_bad_uri_is_not_found(
+        reader: IpfsNode, tmp_path: Path) -> None:
+    with pytest.raises(ResultNotFoundError, match=r"could not pin .*\(404"):
+        _store(reader, tmp_path).pin(f"ipfs://{raw_cid(b'nobody published this')}")
+    with pytest.raises(ResultNotFoundError, match="cannot pin 'ipfs://bafy'"):
+        _store(reader, tmp_path).pin("ipfs://bafy")
 
 
 def test_a_block_nobody_holds_is_not_found(reader: IpfsNode) -> None:
