@@ -408,9 +408,11 @@ class Dashboard:
                 identity = reader.src.contracts.get("identity", "")
                 if isinstance(card, dict) and not card_problems(card, agent_id, reader.chain_id,
                                                                 identity):
-                    name = str(card["name"])
-            except (AccordError, ValueError, OSError):
-                pass
+                    # a stranger's text: printable characters only, and short
+                    name = "".join(ch for ch in str(card["name"])
+                                   if ch.isprintable())[:CARD_NAME_MAX]
+            except (AccordError, ValueError, OSError, RecursionError):
+                pass  # remembered as no name: a bad card costs one fetch per CARD_RETRY_S
         self._cards[slot] = (name, time.monotonic())
         return name
 
@@ -450,6 +452,8 @@ class Dashboard:
 
 #: How long the dashboard waits before fetching a card it could not read again.
 CARD_RETRY_S = 30.0
+#: The longest agent name the dashboard takes from a card.
+CARD_NAME_MAX = 64
 
 
 class _Stores:
