@@ -121,7 +121,7 @@ class Judges:
         name = run.name(step)
         pause = self.RETRY_FIRST_S
         first: int | None = None
-        for _ in range(self.RETRY_ROUNDS + 1):
+        for rounds_left in range(self.RETRY_ROUNDS, -1, -1):
             try:
                 attempt = await self._attempt_of(run, step, digest, uri)
                 if attempt is None or (first is not None and attempt != first):
@@ -141,6 +141,8 @@ class Judges:
             judges = [a for a, r in zip(judges, verdicts, strict=True) if r == UNAVAILABLE]
             if not judges:
                 return
+            if not rounds_left:
+                break
             log.info("run %s step %s: its result is not reachable yet; %d judge(s) ask "
                      "again in %.0f s", run.run_id, name, len(judges), pause)
             await asyncio.sleep(pause)
