@@ -162,17 +162,15 @@ class _Flaky:
         return self.inner.get(uri, expected_hash)
 
 
-def test_a_judge_that_cannot_fetch_a_result_asks_again_and_votes_once_it_can(
-        suite: Suite, service: ResultService, tmp_path: Path,
-        monkeypatch: pytest.MonkeyPatch) -> None:
-    from accord.agents.judging import Judges
-
-    monkeypatch.setattr(Judges, "RETRY_FIRST_S", 0.3)
-
+def _run_with_a_flaky_judge(suite: Suite, service: ResultService, tmp_path: Path,
+                            failures: int) -> tuple[_Flaky, list[AgentHost], int]:
+    """A researcher, a writer and a judge on their own machines, the judge's first
+    ``failures`` reads failing; a run of WORKFLOW started. Returns the judge's store, the
+    hosts and the run id."""
     def machine(name: str) -> HttpResultStore:
         return HttpResultStore(service.url, service.token, ResultStore(tmp_path / name))
 
-    flaky = _Flaky(machine("m3"), failures=2)
+    flaky = _Flaky(machine("m3"), failures=failures)
     researcher = _host(suite, [suite.agent("researcher", {"research": lambda i: b"facts"})],
                        machine("m1"))
     writer = _host(suite, [suite.agent("writer", {"report": lambda i: b"report"})],
@@ -180,10 +178,18 @@ def test_a_judge_that_cannot_fetch_a_result_asks_again_and_votes_once_it_can(
     checker = _host(suite, [suite.agent("checker", validator=lambda v: Verdict(approve=True))],
                     flaky)  # type: ignore[arg-type]
     creator = dataclasses.replace(suite, store=machine("m0"))
-    run_id = creator.start(WORKFLOW, b"the tides")
+    return flaky, [researcher, writer, checker], creator.start(WORKFLOW, b"the tides")
 
-    asyncio.run(drive([researcher, writer, checker],
-                      lambda: suite.run_state(run_id) == COMPLETED, timeout=60))
+
+def test_a_judge_that_cannot_fetch_a_result_asks_again_and_votes_once_it_can(
+        suite: Suite, service: ResultService, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from accord.agents.judging import Judges
+
+    monkeypatch.setattr(Judges, "RETRY_FIRST_S", 0.3)
+
+    flaky, hosts, run_id = _run_with_a_flaky_judge(suite, service, tmp_path, failures=2)
+    asyncio.run(drive(hosts, lambda: suite.run_state(run_id) == COMPLETED, timeout=60))
     assert flaky.reads >= 3  # two failed reads, then the one it judged
     assert len(suite.events("StepValidated", run_id)) == 1
 
@@ -201,18 +207,7 @@ def test_a_judge_gives_up_on_a_result_that_never_resolves_after_a_bounded_number
     monkeypatch.setattr(Judges, "RETRY_MAX_S", 0.1)
     monkeypatch.setattr(Judges, "RETRY_ROUNDS", 3)
 
-    def machine(name: str) -> HttpResultStore:
-        return HttpResultStore(service.url, service.token, ResultStore(tmp_path / name))
-
-    never = _Flaky(machine("m3"), failures=10**6)
-    researcher = _host(suite, [suite.agent("researcher", {"research": lambda i: b"facts"})],
-                       machine("m1"))
-    writer = _host(suite, [suite.agent("writer", {"report": lambda i: b"report"})],
-                   machine("m2"))
-    checker = _host(suite, [suite.agent("checker", validator=lambda v: Verdict(approve=True))],
-                    never)  # type: ignore[arg-type]
-    creator = dataclasses.replace(suite, store=machine("m0"))
-    run_id = creator.start(WORKFLOW, b"the tides")
+    never, hosts, run_id = _run_with_a_flaky_judge(suite, service, tmp_path, failures=10**6)
     settled: list[float] = []
 
     def gave_up() -> bool:  # four reads, then nothing more for a second
@@ -221,6 +216,6 @@ def test_a_judge_gives_up_on_a_result_that_never_resolves_after_a_bounded_number
         settled.append(time.monotonic())
         return settled[-1] - settled[0] > 1.0
 
-    asyncio.run(drive([researcher, writer, checker], gave_up, timeout=60))
+    asyncio.run(drive(hosts, gave_up, timeout=60))
     assert never.reads == 4
     assert suite.events("StepValidated", run_id) == []
