@@ -28,7 +28,7 @@ from web3.types import RPCEndpoint
 
 from accord.chain.accounts import dev_account
 from accord.chain.client import Client
-from accord.chain.results import find_result
+from accord.chain.results import find_result, find_results
 from accord.chain.types import RunState, StepState
 from accord.dev.devnet import Chain, Devnet
 from accord.dev.operators import activity
@@ -286,12 +286,11 @@ class ResultCopies:
     kept: set[int] = field(default_factory=set)
 
     def update(self, states: list[int]) -> None:
-        for i, st in enumerate(states):
-            if i in self.kept or st not in (StepState.SUBMITTED, StepState.DONE):
-                continue
-            found = find_result(self.w3, self.coordinator, self.run_id, i)
-            if found is None:
-                continue
+        due = [i for i, st in enumerate(states) if i not in self.kept
+               and st in (StepState.SUBMITTED, StepState.DONE)]
+        if not due:
+            return
+        for i, found in find_results(self.w3, self.coordinator, self.run_id, due).items():
             try:
                 self.store.pin(found.resultURI)
             except AccordError:
