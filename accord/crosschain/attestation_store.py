@@ -199,7 +199,29 @@ class SqliteStore:
             "SELECT signer, signature FROM attestations WHERE id = ?", (message_id,))
         return {str(r["signer"]): str(r["signature"]) for r in rows}
 
+    def version(self) -> tuple[int, int]:
+        """Changes to the file so far, as this thread's connection sees them: equal answers
+        mean nothing was committed in between, by any connection or process."""
+        db = self._db()
+        row = db.execute("PRAGMA data_version").fetchone()
+        return int(row[0]), db.total_changes
+
     # -- messages --------------------------------------------------------------------------
+    def pending_ids(self, route: str, limit: int) -> list[tuple[str, int]]:
+        """``(id, nonce)`` of the pending messages of ``route``, by nonce (no bodies read:
+        what a relayer plans with before it loads what it can send)."""
+        rows = self._db().execute(
+            "SELECT id, nonce FROM messages WHERE route = ? AND status = 'pending'"
+            " ORDER BY nonce LIMIT ?", (route, limit)).fetchall()
+        return [(str(r[0]), int(r[1])) for r in rows]
+
+    def pending_between(self, route: str, lo: int, hi: int) -> list[StoredMessage]:
+        """The pending messages of ``route`` with ``lo <= nonce < hi``, by nonce."""
+        rows = self._db().execute(
+            "SELECT * FROM messages WHERE route = ? AND status = 'pending'"
+            " AND nonce >= ? AND nonce < ? ORDER BY nonce", (route, lo, hi)).fetchall()
+        return [_row(r) for r in rows]
+
     def pending(self, route: str, limit: int) -> list[StoredMessage]:
         rows = self._db().execute(
             "SELECT * FROM messages WHERE route = ? AND status = 'pending'"
@@ -280,12 +302,13 @@ class SqliteStore:
             " AND status != 'orphaned'", (origin_chain,)).fetchone()
         return -1 if row is None or row["n"] is None else int(row["n"])
 
-    def window_messages(self, route: str, lo: int, hi: int) -> list[StoredMessage]:
-        """Messages of ``route`` with ``lo <= nonce < hi`` (orphans excluded), by nonce."""
+    def window_ids(self, route: str, lo: int, hi: int) -> list[str]:
+        """Ids of the messages of ``route`` with ``lo <= nonce < hi`` (orphans excluded), by
+        nonce: a window's members, as signed."""
         rows = self._db().execute(
-            "SELECT * FROM messages WHERE route = ? AND nonce >= ? AND nonce < ?"
+            "SELECT id FROM messages WHERE route = ? AND nonce >= ? AND nonce < ?"
             " AND status != 'orphaned' ORDER BY nonce", (route, lo, hi)).fetchall()
-        return [_row(r) for r in rows]
+        return [str(r[0]) for r in rows]
 
     def signed_windows(self, route: str, signer: str) -> int:
         """The highest window of ``route`` that ``signer`` attested, or -1."""

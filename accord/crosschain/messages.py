@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from Crypto.Hash import keccak as _keccak
 from eth_utils import keccak, to_canonical_address
 from eth_utils import to_checksum_address as _to_checksum_address
 
@@ -62,13 +63,31 @@ _BATCH_TYPEHASH = keccak(text="BatchAttestation(bytes32 root)")
 SIGNATURE_LENGTH = 65
 
 
+@lru_cache(maxsize=4096)
+def _canonical(value: str | bytes) -> bytes:
+    return to_canonical_address(value)
+
+
 def _address(value: str | bytes, what: str) -> bytes:
+    if isinstance(value, bytes) and len(value) == 20:
+        return value
     try:
-        raw = to_canonical_address(value)
+        raw = _canonical(value)  # remembered: a relayer encodes the same few addresses
     except (ValueError, TypeError) as exc:
         raise MessageFormatError(f"{what} {value!r} is not an EVM address; pass 20 bytes or a "
                                  "0x-prefixed hex address") from exc
     return raw
+
+
+def canonical_address(value: str | bytes) -> bytes:
+    """The 20 bytes of an EVM address (hex, any case, or bytes); MessageFormatError if not."""
+    return _address(value, "address")
+
+
+def keccak256(data: bytes) -> bytes:
+    """keccak256 of ``data``, straight from pycryptodome (eth_utils' wrapper, which also takes
+    text and hex strings, cost more than the hash on the relayer's hot path)."""
+    return bytes(_keccak.new(digest_bits=256, data=data).digest())
 
 
 def _uint(value: int, bits: int, what: str) -> bytes:
@@ -128,7 +147,7 @@ def encode_message(message: Message) -> bytes:
 def message_id(message: Message) -> bytes:
     """The 32-byte id of ``message`` (ERC-7786 sendId on the origin, receiveId on delivery):
     keccak256 of its encoding."""
-    return keccak(encode_message(message))
+    return keccak256(encode_message(message))
 
 
 def decode_message(data: bytes) -> Message:
@@ -150,6 +169,7 @@ def decode_message(data: bytes) -> Message:
     )
 
 
+@lru_cache(maxsize=256)
 def domain_separator(origin_chain_id: int, origin_gateway: str) -> bytes:
     """EIP-712 domain separator of the origin gateway (what validators sign under)."""
     return keccak(
@@ -165,15 +185,16 @@ def attestation_digest(origin_chain_id: int, origin_gateway: str, id_or_root: by
                        batch: bool = False) -> bytes:
     """The EIP-712 digest validators sign: ``Attestation(id)`` or ``BatchAttestation(root)``."""
     typehash = _BATCH_TYPEHASH if batch else _ATTESTATION_TYPEHASH
-    struct_hash = keccak(typehash + _bytes32(id_or_root, "id_or_root"))
-    return keccak(b"\x19\x01" + domain_separator(origin_chain_id, origin_gateway) + struct_hash)
+    struct_hash = keccak256(typehash + _bytes32(id_or_root, "id_or_root"))
+    return keccak256(b"\x19\x01" + domain_separator(origin_chain_id, origin_gateway)
+                     + struct_hash)
 
 
 def batch_root(ids: Sequence[bytes]) -> bytes:
     """Root a batch attestation signs: keccak256 of the ordered, concatenated ids."""
     if not ids:
         raise MessageFormatError("a batch needs at least one message id")
-    return keccak(b"".join(_bytes32(i, "message id") for i in ids))
+    return keccak256(b"".join(_bytes32(i, "message id") for i in ids))
 
 
 def encode_interop_address(chain_id: int, address: str | bytes) -> bytes:
@@ -233,6 +254,41 @@ def attributes_of(attributes: Sequence[bytes]) -> tuple[int, int]:
 def expiry_from_attributes(attributes: Sequence[bytes]) -> int:
     """The ``expiry(uint64)`` attribute's value among ERC-7786 ``attributes`` (0 when absent)."""
     return attributes_of(attributes)[0]
+
+
+def _word(data: bytes, at: int) -> int:
+    if at < 0 or at + 32 > len(data):
+        raise MessageFormatError(f"MessageSent data ends before its word at byte {at}")
+    return int.from_bytes(data[at:at + 32], "big")
+
+
+def _dynamic(data: bytes, base: int, head: int) -> bytes:
+    """The ``bytes`` whose offset (from ``base``) is the word at ``head``."""
+    at = base + _word(data, head)
+    length = _word(data, at)
+    if at + 32 + length > len(data):
+        raise MessageFormatError(f"a bytes field at byte {at} claims {length} bytes past the "
+                                 "end of the MessageSent data")
+    return data[at + 32:at + 32 + length]
+
+
+def decode_sent_data(data: bytes) -> tuple[bytes, bytes, bytes, int, list[bytes]]:
+    """``(sender, recipient, payload, value, attributes)``: the non-indexed fields of ERC-7786
+    ``MessageSent``, ``abi.encode(bytes, bytes, bytes, uint256, bytes[])``, decoded by hand
+    (eth_abi's general decoder cost a follower more than everything else it does per message).
+    Every offset and length is checked against the data: a malformed log raises
+    :class:`MessageFormatError` and is never read past its end."""
+    raw = bytes(data)
+    sender, recipient, payload = (_dynamic(raw, 0, head) for head in (0, 32, 64))
+    value = _word(raw, 96)
+    array = _word(raw, 128)
+    count = _word(raw, array)
+    base = array + 32
+    if count > (len(raw) - base) // 32:
+        raise MessageFormatError(f"attributes claim {count} entries past the end of the "
+                                 "MessageSent data")
+    attributes = [_dynamic(raw, base, base + 32 * i) for i in range(count)]
+    return sender, recipient, payload, value, attributes
 
 
 def message_from_sent(origin_gateway: str, sender: bytes, recipient: bytes, payload: bytes,

@@ -21,19 +21,20 @@ import urllib.parse
 import urllib.request
 from collections import Counter
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
 from eth_keys import keys
 from eth_keys.exceptions import BadSignature, ValidationError
-from eth_utils import to_checksum_address
 
 from accord.chain.client import Client
 from accord.crosschain import messages
 from accord.crosschain.announce import discover
 from accord.crosschain.attestation_store import AttestationStore
 from accord.crosschain.attester import Attester, window_key
+from accord.crosschain.messages import to_checksum_address
 from accord.service.http import BackgroundHttpServer
 
 log = logging.getLogger("accord.publication")
@@ -131,6 +132,15 @@ def check_source_location(location: str, *, allow_private: bool) -> str | None:
     return None
 
 
+@dataclass(frozen=True)
+class _Answer:
+    """What one request got: a body, an HTTP error status, or a transport error."""
+
+    body: bytes | None = None
+    status: int | None = None
+    error: str | None = None
+
+
 @dataclass
 class Fetcher:
     """Fills a relayer's own store with the attestations it needs, fetched from each
@@ -151,17 +161,16 @@ class Fetcher:
     pass_budget_s: float = 5.0
     allow_private: bool = False
     threshold: int = 0  # attesters a key needs; 0: ask every source
+    parallel: int = 8  # requests in flight at once
     rejected: Counter[str] = field(default_factory=Counter)  # attester -> bad answers
     unreachable: Counter[str] = field(default_factory=Counter)  # attester -> failed fetches
     _later: dict[tuple[str, str], tuple[float, float]] = field(default_factory=dict)
     _down: dict[Source, tuple[float, float]] = field(default_factory=dict)
+    _executor: ThreadPoolExecutor | None = None
 
-    def _get(self, source: Source, key: str) -> str | None:
-        why = check_source_location(source.location, allow_private=self.allow_private)
-        if why is not None:
-            self._reject(source, key, f"an announced location that is {why} "
-                                      f"({source.location!r})")
-            return None
+    def _download(self, source: Source, key: str) -> _Answer:
+        """``key`` from ``source``: the body, or why not. Runs on the fetcher's worker
+        threads, so it changes no state; :meth:`_judge` does, on the caller's thread."""
         url = f"{source.location.rstrip('/')}/attestations/{urllib.parse.quote(key, safe='')}"
         deadline = time.monotonic() + self.timeout_s
         try:
@@ -175,14 +184,25 @@ class Fetcher:
                         break
                     data += chunk
         except urllib.error.HTTPError as exc:
-            if exc.code == 404:  # not signed (yet) by this attester: ask again later
-                self._later_key(source, key)
-            else:
-                self._failed(source, f"HTTP {exc.code}")
-            return None
+            return _Answer(status=exc.code)
         except Exception as exc:  # noqa: BLE001 (down, slow, refused, a malformed answer)
-            self._failed(source, str(exc) or type(exc).__name__)
+            return _Answer(error=str(exc) or type(exc).__name__)
+        return _Answer(body=data)
+
+    def _judge(self, source: Source, key: str, answer: _Answer) -> str | None:
+        """The signature ``answer`` carries, or None with the source's record updated: a 404
+        (not signed yet) asked again later, a failure backs the source off, anything
+        malformed is counted as rejected."""
+        if answer.status == 404:  # not signed (yet) by this attester: ask again later
+            self._later_key(source, key)
             return None
+        if answer.status is not None:
+            self._failed(source, f"HTTP {answer.status}")
+            return None
+        if answer.error is not None:
+            self._failed(source, answer.error)
+            return None
+        data = answer.body or b""
         self._down.pop(source, None)
         if len(data) > MAX_BODY:
             self._reject(source, key, f"an answer over {MAX_BODY} bytes")
@@ -221,55 +241,100 @@ class Fetcher:
     def fetch(self, keys_: list[str]) -> int:
         """Fetch and verify ``keys_`` (message ids and window keys) from the sources that have
         not given them yet, until ``threshold`` attesters have (0: from every source);
-        returns how many attestations were stored."""
+        returns how many attestations were stored. Requests go out ``parallel`` at a time,
+        in rounds: each key asks as many sources as it still needs, in the sources' order,
+        and the next round asks further sources only for the keys a round left short."""
         stored = 0
         stop = time.monotonic() + self.pass_budget_s
         wanted = set(keys_)  # forget the pauses of keys no longer wanted (delivered)
         self._later = {slot: v for slot, v in self._later.items() if slot[1] in wanted}
-        for key in keys_:
-            have = {to_checksum_address(s) for s in self.store.attestations(key)}
-            view: tuple[bytes, str] | None = None
-            for source in self.sources:
-                now = time.monotonic()
-                if now > stop:
-                    return stored
-                if self.threshold and len(have) >= self.threshold:
-                    break
-                attester = to_checksum_address(source.attester)
-                if attester in have or self._down.get(source, (0.0, 0.0))[0] > now \
-                        or self._later.get((attester, key), (0.0, 0.0))[0] > now:
+        have = {key: {to_checksum_address(s) for s in self.store.attestations(key)}
+                for key in keys_}
+        views: dict[str, tuple[bytes, str] | None] = {}
+        asked: set[tuple[str, Source]] = set()
+        while time.monotonic() < stop:
+            asks = self._round(keys_, have, views, asked)
+            if not asks:
+                break
+            answers = self._pool().map(lambda a: self._download(a[0], a[2]), asks)
+            failed: set[Source] = set()  # a source that fails counts once per round
+            for (source, attester, key), answer in zip(asks, answers, strict=True):
+                if answer.body is None and answer.status != 404 and source in failed:
                     continue
+                if answer.body is None and answer.status != 404:
+                    failed.add(source)
+                view = views[key]
                 try:
-                    view = view or self._view(key)
-                    if view is None:
-                        break  # a window this relayer has not seen whole yet
-                    if self._one(source, attester, key, view):
+                    if view is not None and self._one(source, attester, key, view, answer):
                         stored += 1
-                        have.add(attester)
+                        have[key].add(attester)
                 except Exception as exc:  # noqa: BLE001 (one source never stops the others)
                     self._failed(source, f"{type(exc).__name__}: {exc}")
         return stored
+
+    def _round(self, keys_: list[str], have: dict[str, set[str]],
+               views: dict[str, tuple[bytes, str] | None], asked: set[tuple[str, Source]]
+               ) -> list[tuple[Source, str, str]]:
+        """``(source, attester, key)`` to ask next: per key, as many sources as it still
+        needs among those not asked this pass, not backing off and allowed by location."""
+        now = time.monotonic()
+        asks: list[tuple[Source, str, str]] = []
+        for key in keys_:
+            need = (self.threshold or len(self.sources)) - len(have[key])
+            for source in self.sources:
+                if need <= 0:
+                    break
+                attester = to_checksum_address(source.attester)
+                if attester in have[key] or (key, source) in asked \
+                        or self._down.get(source, (0.0, 0.0))[0] > now \
+                        or self._later.get((attester, key), (0.0, 0.0))[0] > now:
+                    continue
+                asked.add((key, source))
+                why = check_source_location(source.location, allow_private=self.allow_private)
+                if why is not None:
+                    self._reject(source, key, f"an announced location that is {why} "
+                                              f"({source.location!r})")
+                    continue
+                if key not in views:
+                    views[key] = self._view(key)
+                if views[key] is None:
+                    break  # a window this relayer has not seen whole yet
+                asks.append((source, attester, key))
+                need -= 1
+        return asks
+
+    def _pool(self) -> ThreadPoolExecutor:
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(self.parallel, thread_name_prefix="fetch")
+        return self._executor
+
+    def close(self) -> None:
+        """Let the worker threads go (a fetcher used again starts new ones)."""
+        if self._executor is not None:
+            self._executor.shutdown(wait=False, cancel_futures=True)
+            self._executor = None
 
     def _view(self, key: str) -> tuple[bytes, str] | None:
         """What an attester must have signed for ``key`` as this relayer sees it: the digest,
         and for a window its member list (None: no member of the window is stored yet)."""
         if key.startswith(_WINDOW):
             k = int(key.rsplit(":", 1)[1])
-            members = self.store.window_messages(  # type: ignore[attr-defined]
+            members = self.store.window_ids(  # type: ignore[attr-defined]
                 self.route, k * self.window, (k + 1) * self.window)
             if not members:
                 return None
-            ids = [bytes.fromhex(m.id[2:]) for m in members]
+            ids = [bytes.fromhex(m[2:]) for m in members]
             return (messages.attestation_digest(self.origin_chain, self.origin_gateway,
                                                 messages.batch_root(ids), batch=True),
-                    ",".join(m.id for m in members))
+                    ",".join(members))
         return (messages.attestation_digest(self.origin_chain, self.origin_gateway,
                                             bytes.fromhex(key.removeprefix("0x")), batch=False),
                 "")
 
-    def _one(self, source: Source, attester: str, key: str, view: tuple[bytes, str]) -> bool:
+    def _one(self, source: Source, attester: str, key: str, view: tuple[bytes, str],
+             answer: _Answer) -> bool:
         digest, listed = view
-        signature = self._get(source, key)
+        signature = self._judge(source, key, answer)
         if signature is None:
             return False
         if _recover(digest, signature) != attester:
@@ -318,6 +383,7 @@ class Feed:
     threshold: int
     sources: Callable[[], list[Source]]
     refresh_s: float = 30.0
+    chunk: int = 200  # messages recorded between fetches while following a backlog
     _next_refresh: float = -1e9
     _pause: float = 2.0
 
@@ -325,15 +391,15 @@ class Feed:
         if not self.fetcher.threshold:  # enough signatures per key; the rest are not asked
             self.fetcher.threshold = self.threshold
 
-    def keys(self, limit: int = 10_000) -> list[str]:
-        """The window keys of the messages still to deliver, and the ids of those in windows
-        the origin has not closed yet (only those are ever signed singly)."""
+    def keys(self, limit: int = 10_000, singles: bool = True) -> list[str]:
+        """The window keys of the messages still to deliver, and (``singles``) the ids of
+        those in windows the origin has not closed yet (only those are ever signed singly)."""
         store: Any = self.fetcher.store
-        pending = store.pending(self.route, limit)
+        pending = store.pending_ids(self.route, limit)
         closed_below = (store.max_nonce(self.fetcher.origin_chain) + 1) // self.window
-        windows = sorted({m.nonce // self.window for m in pending})
-        singles = [m.id for m in pending if m.nonce // self.window >= closed_below]
-        return [window_key(self.route, k) for k in windows if k < closed_below] + singles
+        windows = sorted({nonce // self.window for _, nonce in pending})
+        open_ = [mid for mid, nonce in pending if singles and nonce // self.window >= closed_below]
+        return [window_key(self.route, k) for k in windows if k < closed_below] + open_
 
     def _refresh(self) -> None:
         now = time.monotonic()
@@ -349,7 +415,17 @@ class Feed:
         self._next_refresh = now + (self.refresh_s if enough else self._pause)
 
     def step(self) -> int:
-        """Follow the origin one poll, then fetch what is missing; returns what was stored."""
+        """Follow the origin one poll, then fetch what is missing; returns what was stored.
+        A poll that finds a backlog fetches after every ``chunk`` messages it records, so
+        delivery starts before the whole backlog is read."""
         self._refresh()
-        self.observer.poll_once()
-        return self.fetcher.fetch(self.keys())
+        stored = 0
+
+        def fetch(singles: bool = True) -> None:
+            nonlocal stored
+            stored += self.fetcher.fetch(self.keys(singles=singles))
+
+        # mid-poll, the newest window is only partly recorded: not open, not signed singly
+        self.observer.poll_once(between=lambda: fetch(singles=False), chunk=self.chunk)
+        fetch()
+        return stored

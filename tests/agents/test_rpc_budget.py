@@ -85,3 +85,18 @@ def test_a_clients_budget_holds_for_its_sync_and_async_requests_together(suite: 
     # 11 requests at 5/s with a burst of 5: the last 6 wait at least 1.2 s in all
     assert asyncio.run(mixed()) >= 1.1
     assert client.budget.sent == 11
+
+
+def test_a_batch_counts_each_of_its_calls_against_the_budget(suite: Suite) -> None:
+    """A JSON-RPC batch is one HTTP request but many calls: a rate-limited endpoint counts
+    each, so the budget does too; a call the node refuses is None, the others answer."""
+    from accord.chain.client import Client
+
+    client = Client(suite.chain.rpc_url, max_rps=100)
+    before = client.budget.sent
+    ecrecover = "0x" + "00" * 19 + "01"  # answers any input
+    modexp = "0x" + "00" * 19 + "05"  # a base of 2**255 bytes: the call fails
+    answers = client.call_many([(ecrecover, b"\x00" * 128)] * 7
+                               + [(modexp, b"\xff" * 32 + b"\x00" * 64)])
+    assert client.budget.sent - before == 8
+    assert answers[:7] == [b""] * 7 and answers[7] is None

@@ -264,8 +264,8 @@ def test_a_fetcher_with_enough_signatures_for_a_key_asks_no_further_attester(
         fetcher = Fetcher(relayer, sources, ORIGIN, GATEWAY, route=ROUTE, window=2,
                           allow_private=True, threshold=2)
         assert fetcher.fetch([M1]) == 2
-        assert asked == [A, B]
-        assert fetcher.fetch([M1]) == 0 and asked == [A, B]  # enough already: nobody asked
+        assert sorted(asked) == sorted([A, B])  # the first two, at once
+        assert fetcher.fetch([M1]) == 0 and len(asked) == 2  # enough already: nobody asked
     finally:
         for srv in running:
             srv.stop()

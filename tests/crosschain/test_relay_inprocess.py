@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from pathlib import Path
 
 from accord.chain.accounts import dev_account
 from accord.crosschain.attestation_store import SqliteStore
-from accord.crosschain.attester import Attester
+from accord.crosschain.attester import Attester, AttesterConfig, route_name
 
 
 def test_full_windows_go_as_batches_and_stragglers_singly(tc,
@@ -190,3 +192,52 @@ def test_relayer_serves_prometheus_counters_on_loopback(tc, store_path: Path) ->
     assert "accord_relayer_delivered_total 3" in text
     assert "accord_relayer_pending 0" in text
     assert 'accord_relayer_latency_seconds{quantile="0.5"}' in text
+
+
+def test_an_idle_relayer_plans_again_once_another_connection_writes_or_a_backoff_ends(
+        tc, store_path: Path) -> None:
+    """An idle relayer skips planning while its store is unchanged; what another thread or
+    process commits, and a message whose backoff ended, are planned all the same."""
+    store = SqliteStore(store_path)
+    tc.send(tc.a, tc.b, 10)
+    relayer = tc.relayer(tc.a, tc.b, store, window=10)
+    relayer.config.backoff_s = 0.2
+    assert relayer.plan() == []  # nothing recorded yet: idle
+    validators = tc.validator_set(tc.a, store, window=10)
+    signer = threading.Thread(target=lambda: [v.poll_once() for v in validators])
+    signer.start()  # its own SQLite connection, as another process's
+    signer.join()
+    plan = relayer.plan()
+    assert sum(len(b.messages) for b in plan) == 10
+    relayer._backoff(plan[0], "a failed send")  # no store write: a timer only
+    assert relayer.plan() == []
+    deadline = time.monotonic() + 30
+    while not (again := relayer.plan()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert sum(len(b.messages) for b in again) == 10
+
+
+def test_a_follower_records_a_backlog_in_whole_blocks_and_is_called_between_parts(
+        tc, store_path: Path) -> None:
+    store = SqliteStore(store_path)
+    for _ in range(4):
+        tc.send(tc.a, tc.b, 5)  # four blocks of five messages
+    observer = Attester(tc.a.client, store, None, AttesterConfig(gateway=tc.a.gateway))
+    seen: list[tuple[int, int]] = []
+
+    def between() -> None:
+        cursor = store.cursor(observer.name)
+        assert cursor is not None
+        blocks = {m.block for m in store.pending(observer_route(tc), 100)}
+        assert cursor[0] == max(blocks)  # the cursor passed whole blocks only
+        seen.append((len(store.pending(observer_route(tc), 100)), cursor[0]))
+
+    assert observer.poll_once(between=between, chunk=4) == 20
+    assert [n for n, _ in seen] == [5, 10, 15]
+    assert [b for _, b in seen] == sorted({b for _, b in seen})
+    assert store.counts() == {"pending": 20}
+    assert observer.poll_once(between=between, chunk=4) == 0 and len(seen) == 3
+
+
+def observer_route(tc) -> str:  # type: ignore[no-untyped-def]
+    return route_name(tc.a.client.chain_id, tc.b.client.chain_id)

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import pytest
+from eth_abi import encode as abi_encode
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from accord.errors import MessageFormatError
 from accord.crosschain.messages import (
     Message,
     batch_root,
     decode_interop_address,
+    decode_sent_data,
     encode_interop_address,
     expiry_attribute,
     message_id,
@@ -94,3 +98,43 @@ def test_expiry_from_attributes_reads_expiry_and_rejects_unknown():
         expiry_from_attributes([b"\x01\x02\x03\x04" + b"\x00" * 32])
     with pytest.raises(MessageFormatError):
         expiry_from_attributes([expiry_attribute(77)[:-1]])
+
+
+_SENT = ["bytes", "bytes", "bytes", "uint256", "bytes[]"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=70), st.binary(max_size=70), st.binary(max_size=300),
+       st.integers(0, 2**256 - 1), st.lists(st.binary(max_size=40), max_size=4))
+def test_decode_sent_data_agrees_with_eth_abi(sender, recipient, payload, value, attributes):
+    data = abi_encode(_SENT, [sender, recipient, payload, value, attributes])
+    assert decode_sent_data(data) == (sender, recipient, payload, value, attributes)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=600))
+def test_decode_sent_data_fails_only_with_a_message_format_error_on_garbage(data):
+    try:
+        decode_sent_data(data)
+    except MessageFormatError:
+        pass
+
+
+def _sent(attributes: list[bytes]) -> bytes:
+    return abi_encode(_SENT, [b"s", b"r", b"payload", 0, attributes])
+
+
+@pytest.mark.parametrize("corrupt", [
+    lambda d: d[:-29],  # truncated inside the last attribute (28 bytes are padding)
+    lambda d: d[:100],  # truncated inside the head
+    lambda d: (2**255).to_bytes(32, "big") + d[32:],  # sender's offset far past the end
+    lambda d: d[:128] + (len(d)).to_bytes(32, "big") + d[160:],  # attributes past the end
+    lambda d: d[:_array(d)] + (2**64).to_bytes(32, "big") + d[_array(d) + 32:],  # huge count
+], ids=["truncated-tail", "truncated-head", "offset-past-end", "array-past-end", "huge-count"])
+def test_decode_sent_data_rejects_lengths_and_offsets_past_the_end(corrupt):
+    with pytest.raises(MessageFormatError):
+        decode_sent_data(corrupt(_sent([b"\x01" * 36])))
+
+
+def _array(data: bytes) -> int:
+    return int.from_bytes(data[128:160], "big")
