@@ -259,9 +259,9 @@ class Fetcher:
             answers = self._pool().map(lambda a: self._download(a[0], a[2]), asks)
             failed: set[Source] = set()  # a source that fails counts once per round
             for (source, attester, key), answer in zip(asks, answers, strict=True):
-                if answer.body is None and answer.status != 404 and source in failed:
-                    continue
                 if answer.body is None and answer.status != 404:
+                    if source in failed:
+                        continue
                     failed.add(source)
                 view = views[key]
                 try:
@@ -307,12 +307,6 @@ class Fetcher:
         if self._executor is None:
             self._executor = ThreadPoolExecutor(self.parallel, thread_name_prefix="fetch")
         return self._executor
-
-    def close(self) -> None:
-        """Let the worker threads go (a fetcher used again starts new ones)."""
-        if self._executor is not None:
-            self._executor.shutdown(wait=False, cancel_futures=True)
-            self._executor = None
 
     def _view(self, key: str) -> tuple[bytes, str] | None:
         """What an attester must have signed for ``key`` as this relayer sees it: the digest,

@@ -275,8 +275,10 @@ class Relayer:
                     continue
             for mid, _ in members:  # window still open: singles that have a quorum
                 single = self._quorum(self.store.attestations(mid))
-                m = self.store.message(mid) if single is not None else None
-                if single is not None and m is not None and m.status == "pending":
+                if single is None:
+                    continue
+                m = self.store.message(mid)
+                if m is not None and m.status == "pending":
                     batches.append(Batch(self.route, [m], [], single))
         if batches:
             self._idle_version = None
